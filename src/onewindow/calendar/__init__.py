@@ -1,0 +1,1 @@
+"""Working-day calendar (工作日): official table, admin overrides, provisional years."""

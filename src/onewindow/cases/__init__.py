@@ -1,0 +1,1 @@
+"""办件: applications, intake, review, deadlines, results and delivery."""

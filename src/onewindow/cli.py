@@ -1,0 +1,31 @@
+"""The ``onewindow`` command line: one Typer app, one sub-app per domain.
+
+Errors a user can cause print one line per problem on stderr and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from onewindow.cli_support import app
+
+# Each domain contributes its commands by importing its cli module, which registers on ``app``
+# (or on one of the shared sub-apps in ``cli_support``).
+from onewindow.calendar import cli as _calendar_cli  # noqa: F401
+from onewindow.catalog import cli as _catalog_cli  # noqa: F401
+from onewindow.core import cli as _core_cli  # noqa: F401
+from onewindow.guide import cli as _guide_cli  # noqa: F401
+from onewindow.policies import cli as _policies_cli  # noqa: F401
+from onewindow.simulation import cli as _simulation_cli  # noqa: F401
+from onewindow.staff import cli as _staff_cli  # noqa: F401
+
+
+def main() -> None:
+    """Entry point of the ``onewindow`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("已中断", err=True)
+        sys.exit(130)

@@ -1,0 +1,62 @@
+"""Application settings, read once from the environment (prefix ``ONEWINDOW_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "please-change", ""}
+
+
+class Settings(BaseSettings):
+    """Every tunable of the platform; one instance per process."""
+
+    model_config = SettingsConfigDict(env_prefix="ONEWINDOW_", env_file=None, extra="ignore")
+
+    database_url: str = "sqlite:///./var/onewindow.db"
+    # Signs nothing by itself (sessions are random tokens stored hashed) but seeds CSRF tokens
+    # and QR links; a random per-process default is safe for the embedded demo.
+    secret_key: str = secrets.token_urlsafe(32)
+    base_url: str = "http://127.0.0.1:8000"
+    environment: str = "development"
+    session_hours: int = 12
+    api_token_days: int = 90
+    cookie_secure: bool = False
+    jobs_enabled: bool = True
+    # Where the 一次性告知书 and other PDFs find a CJK font; the first existing path wins.
+    cjk_font_paths: list[str] = [
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    ]
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_placeholder(cls, value: str) -> str:
+        if value.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("ONEWINDOW_SECRET_KEY 不能使用占位值，请设置随机密钥")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the configured database is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file path, or None for in-memory and non-SQLite databases."""
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split("///", 1)[1] if "///" in self.database_url else ""
+        if not raw or raw == ":memory:":
+            return None
+        return Path(raw)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Shared kernel: clock, errors, audit, security, ids, pdf, qr."""

@@ -1,0 +1,1 @@
+"""智能导办: natural-language search over items and bundles."""

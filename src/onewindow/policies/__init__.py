@@ -1,0 +1,1 @@
+"""免申即享: benefit policies, the entity register and the matcher."""
