@@ -74,8 +74,10 @@ def open_database(settings: Settings | None = None, *, quiet: bool = False) -> t
 @contextmanager
 def database_session(settings: Settings | None = None) -> Iterator[Session]:
     """One transaction on the upgraded database: committed when the block succeeds."""
+    from onewindow import db
+
     _engine, factory = open_database(settings)
-    with factory() as session, session.begin():
+    with db.transaction(factory) as session:
         yield session
 
 

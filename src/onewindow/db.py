@@ -62,9 +62,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Connection) -> None:
-    # Take the write lock at BEGIN so concurrent writers queue instead of failing on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+SQLITE_BEGIN_OPTION = "sqlite_begin"
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # Readers begin DEFERRED (WAL lets them run beside a writer); writers ask for IMMEDIATE so that
+    # concurrent writers queue on the busy timeout instead of failing when a read lock is upgraded.
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def begin_write(session: Session) -> None:
+    """Declare that this session's transaction will write (SQLite takes the write lock now)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
 
 def make_engine(url: str) -> Engine:
@@ -80,7 +92,7 @@ def make_engine(url: str) -> Engine:
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -95,8 +107,14 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session in one transaction: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    with factory() as session:
+        begin_write(session)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def _alembic_config(engine: Engine) -> Any:

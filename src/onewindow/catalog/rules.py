@@ -1,0 +1,44 @@
+"""Consistency rules of a service item (pure): errors reject the item, warnings are reported only."""
+
+from __future__ import annotations
+
+import re
+
+from onewindow.catalog.schemas import ItemIn
+from onewindow.core.errors import Problem
+
+_CHARGED = re.compile(r"\d+(\.\d+)?\s*元")
+_FEE_BASIS = re.compile(r"[《（(]|标准|规定|依据|按照|免费|不收费")
+
+
+def item_errors(item: ItemIn, prefix: str = "") -> list[Problem]:
+    """Rules that must hold for an item to be saved; ``prefix`` locates the item in a file."""
+    p = prefix
+    problems: list[Problem] = []
+    if item.instant and (item.legal_limit_days or item.promised_limit_days):
+        problems.append(Problem(f"{p}instant", "instant_needs_zero_limits", "即办件的法定和承诺办结时限都必须为0"))
+    if not item.instant and item.legal_limit_days == 0:
+        problems.append(Problem(f"{p}legal_limit_days", "limit_required", "承诺件的法定办结时限必须大于0（时限为0的应标为即办件）"))
+    if item.promised_limit_days > item.legal_limit_days:
+        problems.append(Problem(f"{p}promised_limit_days", "promised_exceeds_legal",
+                                f"承诺时限（{item.promised_limit_days}）不能超过法定时限（{item.legal_limit_days}）"))
+    if item.online_depth == 4 and item.max_visits != 0:
+        problems.append(Problem(f"{p}max_visits", "full_online_needs_zero_visits", "网办深度为四级（全程网办）的事项到现场次数必须为0"))
+    if len(set(item.levels)) != len(item.levels):
+        problems.append(Problem(f"{p}levels", "duplicate_level", "办理层级有重复"))
+    seen: set[str] = set()
+    for i, m in enumerate(item.materials):
+        if m.name in seen:
+            problems.append(Problem(f"{p}materials[{i}].name", "duplicate_material", f"材料名称重复：{m.name}"))
+        seen.add(m.name)
+    if any(not s.strip() for s in item.steps):
+        problems.append(Problem(f"{p}steps", "empty_step", "办理流程中有空步骤"))
+    return problems
+
+
+def item_warnings(item: ItemIn, prefix: str = "") -> list[Problem]:
+    """Rules to warn about, not reject (DESIGN.md: fee without basis)."""
+    warnings: list[Problem] = []
+    if _CHARGED.search(item.fee) and not _FEE_BASIS.search(item.fee):
+        warnings.append(Problem(f"{prefix}fee", "fee_without_basis", f"收费事项未写明收费依据：{item.fee}"))
+    return warnings

@@ -1,0 +1,453 @@
+"""Catalog service: versioned items, organisation records, bundles, the negative list, and queries.
+
+Write functions flush but do not commit: the caller's unit of work (request, CLI command) commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from onewindow.catalog import rules
+from onewindow.catalog.models import (
+    Bundle,
+    BundleItem,
+    CertificateType,
+    Department,
+    Hall,
+    HallCategory,
+    Item,
+    ItemVersion,
+    Material,
+    NegativeListEntry,
+    Region,
+)
+from onewindow.catalog.schemas import (
+    BundleIn,
+    CertificateTypeIn,
+    DepartmentIn,
+    HallCategoryIn,
+    HallIn,
+    ItemIn,
+    MaterialIn,
+    NegativeEntryIn,
+    RegionIn,
+)
+from onewindow.core import audit
+from onewindow.core.audit import Actor
+from onewindow.core.clock import Clock
+from onewindow.core.errors import NotFound, Problem, ValidationFailed
+
+# ----- items ------------------------------------------------------------------------------------
+
+
+def item_payload(data: ItemIn) -> dict[str, Any]:
+    """The canonical content of an item (what is versioned and hashed), in the exchange shape."""
+    return data.model_dump(mode="json")
+
+
+def content_hash(payload: dict[str, Any]) -> str:
+    """A stable SHA-256 of an item's content."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def version_to_input(version: ItemVersion, code: str) -> ItemIn:
+    """Rebuild the exchange shape of a stored version (for export, forms and comparisons)."""
+    materials = [
+        MaterialIn(name=m.name, required=m.required, form=m.form,  # type: ignore[arg-type]
+                   copies=m.copies, deferrable=m.deferrable,
+                   certificate_type=m.certificate_type.code if m.certificate_type else None,
+                   note=m.note, kind=m.kind, source=m.source)  # type: ignore[arg-type]
+        for m in version.materials
+    ]
+    return ItemIn(
+        code=code, name=version.name, type=version.type, department=version.department.code,  # type: ignore[arg-type]
+        hall_category=version.hall_category.code, audience=version.audience,  # type: ignore[arg-type]
+        levels=version.levels,  # type: ignore[arg-type]
+        legal_limit_days=version.legal_limit_days, promised_limit_days=version.promised_limit_days,
+        limit_unit=version.limit_unit, instant=version.instant,  # type: ignore[arg-type]
+        max_visits=version.max_visits, online_depth=version.online_depth, scope=version.scope,  # type: ignore[arg-type]
+        fee=version.fee, basis=version.basis, conditions=version.conditions, steps=list(version.steps),
+        materials=materials, keywords=list(version.keywords), location=version.location, phone=version.phone,
+    )
+
+
+@dataclass
+class Lookups:
+    """Code → id maps of the reference tables, loaded once per write batch."""
+
+    departments: dict[str, int] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+    certificate_types: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, session: Session) -> Lookups:
+        """Read the three maps."""
+        return cls(
+            departments=dict(session.execute(select(Department.code, Department.id)).all()),
+            categories=dict(session.execute(select(HallCategory.code, HallCategory.id)).all()),
+            certificate_types=dict(session.execute(select(CertificateType.code, CertificateType.id)).all()),
+        )
+
+
+def item_reference_problems(data: ItemIn, lookups: Lookups, prefix: str = "") -> list[Problem]:
+    """Unknown department, hall category or certificate type codes."""
+    problems: list[Problem] = []
+    if data.department not in lookups.departments:
+        problems.append(Problem(f"{prefix}department", "unknown_department", f"未知部门编码：{data.department}"))
+    if data.hall_category not in lookups.categories:
+        problems.append(Problem(f"{prefix}hall_category", "unknown_hall_category",
+                                f"未知大厅分类：{data.hall_category}"))
+    for i, m in enumerate(data.materials):
+        if m.certificate_type and m.certificate_type not in lookups.certificate_types:
+            problems.append(Problem(f"{prefix}materials[{i}].certificate_type", "unknown_certificate_type",
+                                    f"未知证照类型：{m.certificate_type}"))
+    return problems
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """What a save did: created the item, added a version, or nothing (same content)."""
+
+    item: Item
+    version: ItemVersion
+    created: bool
+    changed: bool
+
+
+def save_item(session: Session, *, clock: Clock, actor: Actor, data: ItemIn, change_note: str = "",
+              lookups: Lookups | None = None, expected_version: int | None = None) -> SaveResult:
+    """Create an item or add a new version when its content changed; identical content changes nothing."""
+    lookups = lookups or Lookups.load(session)
+    problems = rules.item_errors(data) + item_reference_problems(data, lookups)
+    if problems:
+        raise ValidationFailed(problems)
+    payload = item_payload(data)
+    digest = content_hash(payload)
+    item = session.scalar(select(Item).where(Item.code == data.code))
+    current = session.get(ItemVersion, item.current_version_id) if item and item.current_version_id else None
+    if expected_version is not None and current is not None and current.version != expected_version:
+        from onewindow.core.errors import Conflict
+
+        raise Conflict(f"事项已被他人修改（当前版本 {current.version}），请刷新后重试", code="stale_version",
+                       field="version")
+    if current is not None and current.content_hash == digest:
+        assert item is not None
+        return SaveResult(item, current, created=False, changed=False)
+    now = clock.now()
+    created = item is None
+    if item is None:
+        item = Item(code=data.code, status="active", created_at=now)
+        session.add(item)
+        session.flush()
+    version = ItemVersion(
+        item_id=item.id, version=(current.version + 1) if current else 1, name=data.name, type=data.type,
+        department_id=lookups.departments[data.department], hall_category_id=lookups.categories[data.hall_category],
+        audience=data.audience, at_county="county" in data.levels, at_town="town" in data.levels,
+        at_village="village" in data.levels, legal_limit_days=data.legal_limit_days,
+        promised_limit_days=data.promised_limit_days, limit_unit=data.limit_unit, instant=data.instant,
+        max_visits=data.max_visits, online_depth=data.online_depth, scope=data.scope, fee=data.fee, basis=data.basis,
+        conditions=data.conditions, steps=list(data.steps), keywords=list(data.keywords), location=data.location,
+        phone=data.phone, content_hash=digest, created_at=now, created_by=actor.label, change_note=change_note[:200],
+    )
+    version.materials = [
+        Material(position=i, name=m.name, required=m.required, form=m.form, copies=m.copies, deferrable=m.deferrable,
+                 certificate_type_id=lookups.certificate_types[m.certificate_type] if m.certificate_type else None,
+                 note=m.note, kind=m.kind, source=m.source)
+        for i, m in enumerate(data.materials)
+    ]
+    session.add(version)
+    session.flush()
+    item.current_version_id = version.id
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action="catalog.item_created" if created else "catalog.item_versioned",
+                 entity_type="item", entity_id=data.code,
+                 before=None if current is None else {"version": current.version, "content_hash": current.content_hash},
+                 after={"version": version.version, "content_hash": digest, "name": data.name,
+                        "change_note": change_note[:200]})
+    return SaveResult(item, version, created=created, changed=True)
+
+
+def set_item_status(session: Session, *, clock: Clock, actor: Actor, code: str, status: str) -> Item:
+    """Retire an item (no new applications) or put it back in service."""
+    item = get_item_row(session, code)
+    if item.status == status:
+        return item
+    before = item.status
+    item.status = status
+    item.retired_at = clock.now() if status == "retired" else None
+    audit.record(session, clock=clock, actor=actor, action=f"catalog.item_{'retired' if status == 'retired' else 'restored'}",
+                 entity_type="item", entity_id=code, before={"status": before}, after={"status": status})
+    session.flush()
+    return item
+
+
+def get_item_row(session: Session, code: str) -> Item:
+    """The item with this code, or 404."""
+    item = session.scalar(select(Item).where(Item.code == code))
+    if item is None:
+        raise NotFound("事项", code, "code")
+    return item
+
+
+def get_item_version(session: Session, code: str, version: int | None = None) -> tuple[Item, ItemVersion]:
+    """An item and its current (or a given) version, or 404."""
+    item = get_item_row(session, code)
+    if version is None:
+        iv = session.get(ItemVersion, item.current_version_id) if item.current_version_id else None
+    else:
+        iv = session.scalar(select(ItemVersion).where(ItemVersion.item_id == item.id, ItemVersion.version == version))
+    if iv is None:
+        raise NotFound("事项版本", f"{code} v{version}", "version")
+    return item, iv
+
+
+def item_versions(session: Session, item: Item) -> list[ItemVersion]:
+    """Every version of an item, newest first."""
+    return list(session.scalars(select(ItemVersion).where(ItemVersion.item_id == item.id)
+                                .order_by(ItemVersion.version.desc())))
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    """Filters of the item list; None means no filter."""
+
+    department: str | None = None
+    category: str | None = None
+    audience: str | None = None
+    level: str | None = None
+    type: str | None = None
+    instant: bool | None = None
+    online_depth: int | None = None
+    min_online_depth: int | None = None
+    text: str | None = None
+    include_retired: bool = False
+
+
+def _filtered(filters: ItemFilters) -> Select[tuple[Item, ItemVersion]]:
+    stmt = select(Item, ItemVersion).join(ItemVersion, ItemVersion.id == Item.current_version_id)
+    if not filters.include_retired:
+        stmt = stmt.where(Item.status == "active")
+    if filters.department:
+        stmt = stmt.join(Department, Department.id == ItemVersion.department_id).where(
+            Department.code == filters.department)
+    if filters.category:
+        stmt = stmt.join(HallCategory, HallCategory.id == ItemVersion.hall_category_id).where(
+            HallCategory.code == filters.category)
+    if filters.audience:
+        stmt = stmt.where(ItemVersion.audience.in_([filters.audience, "both"]))
+    if filters.level:
+        column = {"county": ItemVersion.at_county, "town": ItemVersion.at_town,
+                  "village": ItemVersion.at_village}[filters.level]
+        stmt = stmt.where(column.is_(True))
+    if filters.type:
+        stmt = stmt.where(ItemVersion.type == filters.type)
+    if filters.instant is not None:
+        stmt = stmt.where(ItemVersion.instant.is_(filters.instant))
+    if filters.online_depth is not None:
+        stmt = stmt.where(ItemVersion.online_depth == filters.online_depth)
+    if filters.min_online_depth is not None:
+        stmt = stmt.where(ItemVersion.online_depth >= filters.min_online_depth)
+    if filters.text:
+        like = f"%{filters.text.strip()}%"
+        # keywords are a JSON list; matching its text form is enough for a plain filter
+        # (the 智能导办 search is the real question-answering path).
+        from sqlalchemy import String, cast
+
+        stmt = stmt.where(or_(ItemVersion.name.like(like), Item.code.like(like),
+                              cast(ItemVersion.keywords, String).like(like)))
+    return stmt
+
+
+def list_items(session: Session, filters: ItemFilters, *, limit: int = 50, offset: int = 0
+               ) -> tuple[list[tuple[Item, ItemVersion]], int]:
+    """A page of items (current versions) matching the filters, ordered by code, and the total."""
+    stmt = _filtered(filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.order_by(Item.code).limit(limit).offset(offset)).all()
+    return list(rows), int(total)
+
+
+def negative_reasons(session: Session, item_ids: list[int]) -> dict[int, str]:
+    """Negative-list reasons by item id."""
+    if not item_ids:
+        return {}
+    return dict(session.execute(select(NegativeListEntry.item_id, NegativeListEntry.reason)
+                                .where(NegativeListEntry.item_id.in_(item_ids))).all())
+
+
+def bundles_of_items(session: Session, item_ids: list[int]) -> dict[int, list[Bundle]]:
+    """Active bundles each item belongs to."""
+    out: dict[int, list[Bundle]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return out
+    rows = session.execute(select(BundleItem.item_id, Bundle).join(Bundle, Bundle.id == BundleItem.bundle_id)
+                           .where(BundleItem.item_id.in_(item_ids), Bundle.status == "active")
+                           .order_by(Bundle.code)).all()
+    for item_id, bundle in rows:
+        out[item_id].append(bundle)
+    return out
+
+
+# ----- organisation and reference tables ------------------------------------------------------
+
+
+def _changed(obj: Any, values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if getattr(obj, k) != v}
+
+
+def _upsert(session: Session, *, clock: Clock, actor: Actor, model: type[Any], code: str, values: dict[str, Any],
+            entity_type: str) -> bool:
+    """Insert or update a row keyed by code; audit and return True when anything changed."""
+    row = session.scalar(select(model).where(model.code == code))
+    if row is None:
+        row = model(code=code, **values)
+        session.add(row)
+        session.flush()
+        audit.record(session, clock=clock, actor=actor, action=f"catalog.{entity_type}_created",
+                     entity_type=entity_type, entity_id=code, after=values)
+        return True
+    diff = _changed(row, values)
+    if not diff:
+        return False
+    before = {k: getattr(row, k) for k in diff}
+    for k, v in diff.items():
+        setattr(row, k, v)
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action=f"catalog.{entity_type}_updated",
+                 entity_type=entity_type, entity_id=code, before=before, after=diff)
+    return True
+
+
+def save_department(session: Session, *, clock: Clock, actor: Actor, data: DepartmentIn) -> bool:
+    """Create or update a department."""
+    county = session.scalar(select(Region.id).where(Region.level == "county").order_by(Region.id).limit(1))
+    values: dict[str, Any] = {"name": data.name, "short_name": data.short_name}
+    if session.scalar(select(Department.id).where(Department.code == data.code)) is None:
+        values["region_id"] = county
+    return _upsert(session, clock=clock, actor=actor, model=Department, code=data.code, values=values,
+                   entity_type="department")
+
+
+def save_hall_category(session: Session, *, clock: Clock, actor: Actor, data: HallCategoryIn) -> bool:
+    """Create or update a hall category."""
+    return _upsert(session, clock=clock, actor=actor, model=HallCategory, code=data.code,
+                   values={"name": data.name}, entity_type="hall_category")
+
+
+def save_certificate_type(session: Session, *, clock: Clock, actor: Actor, data: CertificateTypeIn) -> bool:
+    """Create or update a certificate type."""
+    return _upsert(session, clock=clock, actor=actor, model=CertificateType, code=data.code,
+                   values={"name": data.name, "issuer": data.issuer, "holder": data.holder},
+                   entity_type="certificate_type")
+
+
+def save_region_tree(session: Session, *, clock: Clock, actor: Actor, data: RegionIn,
+                     parent_id: int | None = None) -> int:
+    """Create or update a region and its descendants; returns how many rows changed."""
+    changed = int(_upsert(session, clock=clock, actor=actor, model=Region, code=data.code,
+                          values={"name": data.name, "level": data.level, "parent_id": parent_id},
+                          entity_type="region"))
+    region_id = session.scalar(select(Region.id).where(Region.code == data.code))
+    for child in data.children:
+        changed += save_region_tree(session, clock=clock, actor=actor, data=child, parent_id=region_id)
+    return changed
+
+
+def save_hall(session: Session, *, clock: Clock, actor: Actor, data: HallIn) -> bool:
+    """Create or update a hall (its region must exist)."""
+    region_id = session.scalar(select(Region.id).where(Region.code == data.region))
+    if region_id is None:
+        raise ValidationFailed([Problem("region", "unknown_region", f"未知行政区划编码：{data.region}")])
+    return _upsert(session, clock=clock, actor=actor, model=Hall, code=data.code,
+                   values={"name": data.name, "level": data.level, "region_id": region_id, "address": data.address,
+                           "phone": data.phone, "opening_hours": data.opening_hours}, entity_type="hall")
+
+
+def save_bundle(session: Session, *, clock: Clock, actor: Actor, data: BundleIn) -> bool:
+    """Create or update a bundle and its member list (items must exist)."""
+    problems: list[Problem] = []
+    lead_id = session.scalar(select(Department.id).where(Department.code == data.lead_department))
+    if lead_id is None:
+        problems.append(Problem("lead_department", "unknown_department", f"未知部门编码：{data.lead_department}"))
+    item_ids = dict(session.execute(select(Item.code, Item.id).where(Item.code.in_(data.items))).all())
+    for i, code in enumerate(data.items):
+        if code not in item_ids:
+            problems.append(Problem(f"items[{i}]", "unknown_item", f"未知事项编码：{code}"))
+    if len(set(data.items)) != len(data.items):
+        problems.append(Problem("items", "duplicate_item", "一件事中的事项有重复"))
+    if problems:
+        raise ValidationFailed(problems)
+    now = clock.now()
+    bundle = session.scalar(select(Bundle).where(Bundle.code == data.code))
+    values = {"name": data.name, "lead_department_id": lead_id, "promised_limit_days": data.promised_limit_days,
+              "description": data.description, "default_consent": data.default_consent}
+    members_now = [m.item.code for m in bundle.members] if bundle else []
+    if bundle is None:
+        bundle = Bundle(code=data.code, status="active", updated_at=now, **values)
+        session.add(bundle)
+        before = None
+    else:
+        diff = _changed(bundle, values)
+        if not diff and members_now == data.items:
+            return False
+        before = {**{k: getattr(bundle, k) for k in diff}, "items": members_now}
+        for k, v in diff.items():
+            setattr(bundle, k, v)
+        bundle.updated_at = now
+    if members_now != data.items:
+        bundle.members.clear()
+        session.flush()
+        bundle.members.extend(BundleItem(item_id=item_ids[code], position=i) for i, code in enumerate(data.items))
+    session.flush()
+    audit.record(session, clock=clock, actor=actor,
+                 action="catalog.bundle_created" if before is None else "catalog.bundle_updated",
+                 entity_type="bundle", entity_id=data.code, before=before, after={**values, "items": data.items})
+    return True
+
+
+def set_negative_entry(session: Session, *, clock: Clock, actor: Actor, data: NegativeEntryIn) -> bool:
+    """Put an item on the negative list, or update the reason."""
+    item = get_item_row(session, data.item)
+    entry = session.scalar(select(NegativeListEntry).where(NegativeListEntry.item_id == item.id))
+    if entry is not None and entry.reason == data.reason:
+        return False
+    before = {"reason": entry.reason} if entry else None
+    if entry is None:
+        session.add(NegativeListEntry(item_id=item.id, reason=data.reason))
+    else:
+        entry.reason = data.reason
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action="catalog.negative_list_set", entity_type="item",
+                 entity_id=data.item, before=before, after={"reason": data.reason})
+    return True
+
+
+def department_by_code(session: Session, code: str) -> Department:
+    """A department, or 404."""
+    dept = session.scalar(select(Department).where(Department.code == code))
+    if dept is None:
+        raise NotFound("部门", code, "department")
+    return dept
+
+
+def bundle_by_code(session: Session, code: str) -> Bundle:
+    """A bundle, or 404."""
+    bundle = session.scalar(select(Bundle).where(Bundle.code == code))
+    if bundle is None:
+        raise NotFound("一件事", code, "code")
+    return bundle
+
+
+def current_versions(session: Session, item_ids: list[int]) -> dict[int, ItemVersion]:
+    """Current versions of the given items, by item id (one query)."""
+    if not item_ids:
+        return {}
+    rows = session.execute(select(Item.id, ItemVersion).join(ItemVersion, ItemVersion.id == Item.current_version_id)
+                           .where(Item.id.in_(item_ids))).all()
+    return dict(rows)

@@ -1,0 +1,123 @@
+"""HTTP edge of the error model: every user mistake answers with field, stable code and Chinese reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from onewindow.core.errors import DomainError, Problem
+
+# Pydantic error type → Chinese message template (ctx values are formatted in).
+_PYDANTIC_MESSAGES: dict[str, str] = {
+    "missing": "此项必填",
+    "string_type": "必须是文本",
+    "string_too_short": "长度至少为 {min_length}",
+    "string_too_long": "长度不能超过 {max_length}",
+    "string_pattern_mismatch": "格式不正确",
+    "int_type": "必须是整数",
+    "int_parsing": "必须是整数",
+    "int_from_float": "必须是整数",
+    "float_type": "必须是数字",
+    "float_parsing": "必须是数字",
+    "bool_type": "必须是布尔值（true/false）",
+    "bool_parsing": "必须是布尔值（true/false）",
+    "greater_than": "必须大于 {gt}",
+    "greater_than_equal": "必须大于或等于 {ge}",
+    "less_than": "必须小于 {lt}",
+    "less_than_equal": "必须小于或等于 {le}",
+    "literal_error": "取值必须是 {expected} 之一",
+    "enum": "取值必须是 {expected} 之一",
+    "list_type": "必须是列表",
+    "dict_type": "必须是对象",
+    "model_type": "必须是对象",
+    "model_attributes_type": "必须是对象",
+    "extra_forbidden": "不允许的字段",
+    "json_invalid": "JSON 格式错误",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "datetime_parsing": "时间格式不正确",
+    "value_error": "{error}",
+    "too_short": "至少需要 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+}
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """``('body', 'materials', 2, 'name')`` → ``materials[2].name`` (request part dropped)."""
+    parts = list(loc)
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    out = ""
+    for p in parts:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def pydantic_problems(errors: list[dict[str, Any]] | Any) -> list[Problem]:
+    """Translate pydantic error dicts into Problems with Chinese messages."""
+    problems: list[Problem] = []
+    for err in errors:
+        etype = str(err.get("type", "value_error"))
+        ctx = dict(err.get("ctx") or {})
+        if etype == "value_error" and "error" in ctx:
+            ctx["error"] = str(ctx["error"]).removeprefix("Value error, ")
+        template = _PYDANTIC_MESSAGES.get(etype)
+        try:
+            message = template.format(**ctx) if template else f"输入无效（{err.get('msg', etype)}）"
+        except (KeyError, IndexError):
+            message = f"输入无效（{err.get('msg', etype)}）"
+        problems.append(Problem(field_path(err.get("loc", ())), etype, message))
+    return problems
+
+
+def error_body(problems: list[Problem]) -> dict[str, Any]:
+    """The JSON error envelope: ``{"errors": [{"field", "code", "message"}]}``."""
+    return {"errors": [p.as_dict() for p in problems]}
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that shape every error response."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        if _wants_html(request):
+            if exc.status == 401:
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return _html_error(request, exc.status, exc.problems)
+        return JSONResponse(error_body(exc.problems), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = pydantic_problems(exc.errors())
+        if _wants_html(request):
+            return _html_error(request, 422, problems)
+        return JSONResponse(error_body(problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "页面或资源不存在", 405: "不支持的请求方法", 401: "请先登录", 403: "无权访问"}
+        problem = Problem("", {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error"),
+                          messages.get(exc.status_code, str(exc.detail)))
+        if _wants_html(request):
+            return _html_error(request, exc.status_code, [problem])
+        return JSONResponse(error_body([problem]), status_code=exc.status_code, headers=exc.headers)
+
+
+def _html_error(request: Request, status: int, problems: list[Problem]) -> Response:
+    templates = getattr(request.app.state, "templates", None)
+    if templates is None:
+        text = "；".join(p.message for p in problems)
+        return HTMLResponse(f"<h1>{status}</h1><p>{text}</p>", status_code=status)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "problems": problems},
+                                      status_code=status)

@@ -1,0 +1,65 @@
+"""The demo county: the reference catalog, halls and demo staff accounts (for `make run` and tests)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from onewindow.catalog.importer import ImportReport, import_catalog
+from onewindow.core.audit import Actor
+from onewindow.core.clock import Clock
+from onewindow.staff import service as staff_service
+from onewindow.staff.models import User
+
+DEMO_PASSWORD = "Demo@2026"  # noqa: S105  (documented demo log-in, printed by `make run`)
+DEMO_ACTOR = Actor(None, "demo-loader")
+
+
+def shipped_json(name: str) -> dict[str, Any]:
+    """A JSON file shipped in ``onewindow/data``."""
+    data: dict[str, Any] = json.loads(resources.files("onewindow.data").joinpath(name).read_text("utf-8"))
+    return data
+
+
+def reference_catalog() -> dict[str, Any]:
+    """The reference county catalog (获嘉县)."""
+    return shipped_json("catalog-reference.json")
+
+
+@dataclass
+class DemoReport:
+    """What loading the demo did."""
+
+    catalog: ImportReport
+    extras: ImportReport
+    users_created: list[tuple[str, str, str]] = field(default_factory=list)  # username, role, display name
+
+
+def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) -> DemoReport:
+    """Load the reference catalog, the demo halls and the demo staff; safe to run again."""
+    catalog = import_catalog(session, clock=clock, actor=DEMO_ACTOR, data=reference_catalog())
+    extras_data = shipped_json("demo-county.json")
+    staff = extras_data.pop("staff")
+    extras = import_catalog(session, clock=clock, actor=DEMO_ACTOR, data=extras_data)
+    report = DemoReport(catalog=catalog, extras=extras)
+    existing = set(session.scalars(select(User.username)))
+    for row in staff:
+        if row["username"] in existing:
+            continue
+        staff_service.create_user(session, clock=clock, actor=DEMO_ACTOR, username=row["username"], password=password,
+                                  display_name=row["display_name"], role=row["role"],
+                                  department_code=row.get("department"), hall_code=row.get("hall"),
+                                  phone=row.get("phone"))
+        report.users_created.append((row["username"], row["role"], row["display_name"]))
+    return report
+
+
+def demo_accounts() -> list[dict[str, str]]:
+    """The demo staff list (username, role, display name, department)."""
+    staff: list[dict[str, str]] = shipped_json("demo-county.json")["staff"]
+    return staff

@@ -1,0 +1,144 @@
+"""FastAPI dependencies shared by every domain: database session, clock, current user, CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from onewindow import db
+from onewindow.config import Settings
+from onewindow.core import security
+from onewindow.core.audit import Actor
+from onewindow.core.clock import Clock
+from onewindow.core.errors import DomainError, NotAuthenticated, PermissionDenied
+from onewindow.core.permissions import Action, Principal, Role, require
+from onewindow.staff import service as staff_service
+from onewindow.staff.models import User, WebSession
+
+SESSION_COOKIE = "ow_session"
+CSRF_COOKIE = "ow_csrf"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One unit of work per request: committed before the response is sent, rolled back on error."""
+    factory = request.app.state.session_factory
+    session: Session = factory()
+    if request.method not in SAFE_METHODS:
+        db.begin_write(session)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": the commit runs when the handler returns, before the response goes out,
+# so a 2xx is durable (DESIGN rule 4).
+DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_clock(request: Request) -> Clock:
+    """The app's clock (tests inject a FixedClock)."""
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+@dataclass
+class Auth:
+    """Who is calling and how: by bearer token (API) or by browser session (pages, HTMX)."""
+
+    user: User
+    web_session: WebSession | None
+
+    @property
+    def principal(self) -> Principal:
+        """The permission view."""
+        return staff_service.principal_of(self.user)
+
+    @property
+    def actor(self) -> Actor:
+        """The audit view."""
+        return staff_service.actor_of(self.user)
+
+    def require(self, action: Action, *, department_id: int | None = None) -> None:
+        """403 unless the user may take the action (on that department's record)."""
+        require(self.principal, action, department_id=department_id)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def check_csrf(request: Request, expected: str | None) -> None:
+    """Unsafe methods must echo the CSRF token in a form field or the X-CSRF-Token header."""
+    if request.method in SAFE_METHODS:
+        return
+    supplied = request.headers.get("x-csrf-token")
+    if supplied is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        supplied = value if isinstance(value, str) else None
+    if not expected or not supplied or not security.same(expected, supplied):
+        raise DomainError(code="csrf_failed", message="页面已过期或请求来源无效，请刷新页面后重试",
+                          field="csrf_token", status=403)
+
+
+async def optional_auth(request: Request, session: DbSession, clock: ClockDep) -> Auth | None:
+    """The caller if signed in (token or cookie), else None. Cookie callers pass the CSRF check."""
+    token = _bearer(request)
+    if token is not None:
+        user = staff_service.resolve_api_token(session, clock=clock, token=token)
+        if user is None:
+            raise NotAuthenticated("访问令牌无效或已过期")
+        return Auth(user, None)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        web_session = staff_service.resolve_session(session, clock=clock, token=cookie)
+        if web_session is not None:
+            await check_csrf(request, web_session.csrf_token)
+            return Auth(web_session.user, web_session)
+    return None
+
+
+async def current_auth(auth: Annotated[Auth | None, Depends(optional_auth)]) -> Auth:
+    """The signed-in caller, or 401."""
+    if auth is None:
+        raise NotAuthenticated()
+    return auth
+
+
+OptionalAuth = Annotated[Auth | None, Depends(optional_auth)]
+CurrentAuth = Annotated[Auth, Depends(current_auth)]
+
+
+def require_roles(*roles: Role) -> object:
+    """A dependency that lets only the given roles through (403 otherwise)."""
+
+    async def _dep(auth: CurrentAuth) -> Auth:
+        if Role(auth.user.role) not in roles:
+            raise PermissionDenied()
+        return auth
+
+    return Depends(_dep)

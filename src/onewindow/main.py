@@ -1,0 +1,73 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+
+from onewindow import db
+from onewindow.config import Settings, get_settings
+from onewindow.core.clock import Clock, SystemClock
+from onewindow.core.http import install_error_handlers
+from onewindow.web import STATIC_DIR, make_templates
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
+               engine: Engine | None = None, migrate: bool = True) -> FastAPI:
+    """Build the app on a database; the schema is upgraded first unless ``migrate`` is False."""
+    settings = settings or get_settings()
+    engine = engine or db.engine_for(settings)
+    if migrate:
+        db.upgrade(engine)
+    app = FastAPI(
+        title="OneWindow 一窗通办 API",
+        version="0.1.0",
+        description="县级政务服务中心一体化平台：事项库、办事指南、办件、排队叫号、好差评等。",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = db.make_session_factory(engine)
+    app.state.clock = clock or SystemClock()
+    app.state.templates = make_templates()
+    install_error_handlers(app)
+    STATIC_DIR.mkdir(parents=True, exist_ok=True)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/healthz", tags=["system"], summary="健康检查")
+    def healthz() -> JSONResponse:
+        """Liveness and database reachability."""
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            revision = db.current_revision(engine)
+        except Exception as exc:  # report, do not crash, when the database is down
+            return JSONResponse({"status": "error", "database": exc.__class__.__name__}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "schema": revision})
+
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    from onewindow.catalog import admin_views as catalog_admin_views
+    from onewindow.catalog import api as catalog_api
+    from onewindow.catalog import views as catalog_views
+    from onewindow.staff import api as staff_api
+    from onewindow.staff import views as staff_views
+
+    for module in (staff_api, catalog_api):
+        app.include_router(module.router, prefix="/api/v1")
+    for module_v in (staff_views, catalog_views, catalog_admin_views):
+        app.include_router(module_v.router)
+
+
+def app_factory() -> Any:
+    """Uvicorn factory entry (``uvicorn onewindow.main:app_factory --factory``)."""
+    return create_app()

@@ -1,0 +1,66 @@
+"""Page rendering: Jinja2 environment, full page vs HTMX fragment, CSRF token for forms."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from onewindow.core.ids import mask_id_number, mask_phone
+from onewindow.core.permissions import ROLE_LABELS, Role
+from onewindow.deps import CSRF_COOKIE, Auth
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+
+AUDIENCE_LABELS = {"person": "个人", "enterprise": "企业", "both": "个人和企业"}
+LEVEL_LABELS = {"county": "县级", "town": "乡镇", "village": "村（社区）"}
+UNIT_LABELS = {"working_day": "个工作日", "natural_day": "个自然日"}
+DEPTH_LABELS = {1: "一级（信息公开）", 2: "二级（在线预审）", 3: "三级（网上受理）", 4: "四级（全程网办）"}
+
+
+def make_templates() -> Jinja2Templates:
+    """The Jinja2 environment with the project's filters and globals."""
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    env = templates.env
+    env.filters["mask_id"] = lambda v: mask_id_number(v) if v else ""
+    env.filters["mask_phone"] = lambda v: mask_phone(v) if v else ""
+    env.globals.update(
+        AUDIENCE_LABELS=AUDIENCE_LABELS, LEVEL_LABELS=LEVEL_LABELS, UNIT_LABELS=UNIT_LABELS,
+        DEPTH_LABELS=DEPTH_LABELS, ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
+        Role=Role,
+    )
+    return templates
+
+
+def csrf_token_for(request: Request, auth: Auth | None) -> str:
+    """The token forms must echo: the session's, or a pre-login cookie token (set by ``render``)."""
+    if auth is not None and auth.web_session is not None:
+        return auth.web_session.csrf_token
+    existing = request.cookies.get(CSRF_COOKIE)
+    if existing:
+        return existing
+    token: str | None = getattr(request.state, "new_csrf", None)
+    if token is None:
+        token = secrets.token_urlsafe(24)
+        request.state.new_csrf = token
+    return token
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, *,
+           auth: Auth | None = None, status_code: int = 200, fragment: str | None = None) -> HTMLResponse:
+    """Render a full page, or only ``fragment`` when the request comes from HTMX."""
+    templates: Jinja2Templates = request.app.state.templates
+    name = fragment if fragment and request.headers.get("hx-request") == "true" else template
+    ctx = {"auth": auth, "user": auth.user if auth else None, "csrf_token": csrf_token_for(request, auth)}
+    ctx.update(context or {})
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    new_csrf = getattr(request.state, "new_csrf", None)
+    if new_csrf:
+        settings = request.app.state.settings
+        response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="lax", secure=settings.cookie_secure)
+    return response

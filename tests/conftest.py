@@ -1,0 +1,265 @@
+"""Test harness: one migrated database per run (SQLite, or PostgreSQL when asked), each test rolled back.
+
+Select the backend with ``ONEWINDOW_TEST_BACKEND=postgres`` (uses ``ONEWINDOW_TEST_POSTGRES_URL``,
+creates a uniquely named database on that server and drops it at the end).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from onewindow import db
+from onewindow.config import Settings
+from onewindow.core.clock import CHINA_TZ, FixedClock
+
+BACKEND = os.environ.get("ONEWINDOW_TEST_BACKEND", "sqlite")
+DEMO_PASSWORD = "Demo@2026"
+
+
+def _pg_admin_url() -> str:
+    url = os.environ.get("ONEWINDOW_TEST_POSTGRES_URL")
+    if not url:
+        raise pytest.UsageError("ONEWINDOW_TEST_BACKEND=postgres needs ONEWINDOW_TEST_POSTGRES_URL")
+    return url
+
+
+def _pg_url_for(database: str) -> str:
+    base = _pg_admin_url()
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{database}"
+
+
+class DatabaseFactory:
+    """Creates fresh, empty databases of the selected backend and removes them afterwards."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.created: list[tuple[str, Engine]] = []
+
+    def new_url(self, label: str = "db") -> str:
+        """The URL of a new empty database."""
+        if BACKEND == "postgres":
+            name = f"ow_test_{os.getpid()}_{secrets.token_hex(4)}"
+            admin = create_engine(db.make_engine(_pg_admin_url()).url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            return _pg_url_for(name)
+        return f"sqlite:///{self.tmp / f'{label}-{secrets.token_hex(4)}.db'}"
+
+    def new_engine(self, label: str = "db") -> Engine:
+        """A migrated engine on a new database."""
+        url = self.new_url(label)
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        self.created.append((url, engine))
+        return engine
+
+    def cleanup(self) -> None:
+        """Dispose engines and drop PostgreSQL databases."""
+        for url, engine in self.created:
+            engine.dispose()
+            if BACKEND == "postgres":
+                name = url.rsplit("/", 1)[1]
+                admin = create_engine(db.make_engine(_pg_admin_url()).url, isolation_level="AUTOCOMMIT")
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    """Factory of fresh databases for this run."""
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.cleanup()
+
+
+START = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ)  # a Monday
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock frozen at Monday 2026-11-23 10:00 China time."""
+    return FixedClock(START)
+
+
+@pytest.fixture(scope="session")
+def engine(databases: DatabaseFactory) -> Engine:
+    """The shared, migrated database with the demo county loaded (committed once per run)."""
+    from onewindow.demo import load_demo
+
+    eng = databases.new_engine("shared")
+    factory = db.make_session_factory(eng)
+    with factory() as s, s.begin():
+        load_demo(s, clock=FixedClock(START), password=DEMO_PASSWORD)
+    return eng
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Any]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        trans = conn.begin()
+        try:
+            yield conn
+        finally:
+            trans.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: Any) -> sessionmaker[Session]:
+    """Sessions bound to the test's connection; their commits become savepoints."""
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False,
+                        autoflush=False)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session on the demo database; everything it writes is rolled back after the test."""
+    with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+def empty_session(databases: DatabaseFactory) -> Iterator[Session]:
+    """A session on a fresh, migrated, empty database."""
+    eng = databases.new_engine("empty")
+    with db.make_session_factory(eng)() as s:
+        yield s
+
+
+def _settings(url: str = "sqlite:///unused.db") -> Settings:
+    return Settings(database_url=url, secret_key=secrets.token_urlsafe(16), jobs_enabled=False)
+
+
+@pytest.fixture
+def app(engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock) -> FastAPI:
+    """The app on the demo database, with every request inside the test's rolled-back transaction."""
+    from onewindow.main import create_app
+
+    application = create_app(_settings(), clock=clock, engine=engine, migrate=False)
+    application.state.session_factory = session_factory
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app (no cookies, no token)."""
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def token_for(client: TestClient) -> Callable[[str], dict[str, str]]:
+    """Sign a demo user in through the API; returns the Authorization header."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def _headers(username: str) -> dict[str, str]:
+        if username not in cache:
+            r = client.post("/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+            assert r.status_code == 200, r.text
+            cache[username] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return cache[username]
+
+    return _headers
+
+
+# ----- a real server for browser tests -------------------------------------------------------------
+
+
+class LiveServer:
+    """A uvicorn server in a thread on a free port, on its own demo database."""
+
+    def __init__(self, url: str, thread: threading.Thread, server: Any) -> None:
+        self.url = url
+        self.thread = thread
+        self.server = server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
+    """The app served over HTTP on a committed demo database (for Playwright tests)."""
+    import uvicorn
+
+    from onewindow.demo import load_demo
+    from onewindow.main import create_app
+
+    eng = databases.new_engine("live")
+    with db.make_session_factory(eng)() as s, s.begin():
+        load_demo(s, clock=FixedClock(START), password=DEMO_PASSWORD)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = _settings()
+    settings.base_url = base
+    application = create_app(settings, engine=eng, migrate=False)
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("live server did not start")
+        time.sleep(0.05)
+    yield LiveServer(base, thread, server)
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.fail("chromium is not installed: run `make test`, which installs it")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=executable, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser page (own cookies) with Chinese locale."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where browser tests save screenshots (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
