@@ -9,12 +9,11 @@ import sys
 
 import typer
 
-from onewindow.cli_support import app
-
 # Each domain contributes its commands by importing its cli module, which registers on ``app``
 # (or on one of the shared sub-apps in ``cli_support``).
 from onewindow.calendar import cli as _calendar_cli  # noqa: F401
 from onewindow.catalog import cli as _catalog_cli  # noqa: F401
+from onewindow.cli_support import app
 from onewindow.core import cli as _core_cli  # noqa: F401
 from onewindow.guide import cli as _guide_cli  # noqa: F401
 from onewindow.policies import cli as _policies_cli  # noqa: F401

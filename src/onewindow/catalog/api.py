@@ -123,7 +123,7 @@ def update_item(code: str, body: ItemIn, auth: CurrentAuth, session: DbSession, 
     """Save a changed item as a new version; cases keep the version they were accepted under."""
     if body.code != code:
         raise ValidationFailed([Problem("code", "code_mismatch", "请求体中的编码与地址中的编码不一致")])
-    item, current = service.get_item_version(session, code)
+    _item, current = service.get_item_version(session, code)
     auth.require(Action.ITEM_EDIT, department_id=current.department_id)
     new_dept = service.department_by_code(session, body.department)
     auth.require(Action.ITEM_EDIT, department_id=new_dept.id)

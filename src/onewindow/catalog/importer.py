@@ -98,7 +98,7 @@ def validate_catalog(session: Session, data: dict[str, Any]) -> tuple[CatalogIn,
                           ("bundles", catalog.bundles), ("policies", catalog.policies), ("halls", catalog.halls)):
         seen: dict[str, int] = {}
         for i, row in enumerate(rows):
-            code = row.code
+            code = str(getattr(row, "code", ""))
             if code in seen:
                 problems.append(Problem(f"{section}[{i}].code", "duplicate_code",
                                         f"编码重复：{code}（与第 {seen[code]} 行相同）"))

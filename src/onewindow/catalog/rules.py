@@ -18,12 +18,14 @@ def item_errors(item: ItemIn, prefix: str = "") -> list[Problem]:
     if item.instant and (item.legal_limit_days or item.promised_limit_days):
         problems.append(Problem(f"{p}instant", "instant_needs_zero_limits", "即办件的法定和承诺办结时限都必须为0"))
     if not item.instant and item.legal_limit_days == 0:
-        problems.append(Problem(f"{p}legal_limit_days", "limit_required", "承诺件的法定办结时限必须大于0（时限为0的应标为即办件）"))
+        problems.append(Problem(f"{p}legal_limit_days", "limit_required",
+                                "承诺件的法定办结时限必须大于0（时限为0的应标为即办件）"))
     if item.promised_limit_days > item.legal_limit_days:
         problems.append(Problem(f"{p}promised_limit_days", "promised_exceeds_legal",
                                 f"承诺时限（{item.promised_limit_days}）不能超过法定时限（{item.legal_limit_days}）"))
     if item.online_depth == 4 and item.max_visits != 0:
-        problems.append(Problem(f"{p}max_visits", "full_online_needs_zero_visits", "网办深度为四级（全程网办）的事项到现场次数必须为0"))
+        problems.append(Problem(f"{p}max_visits", "full_online_needs_zero_visits",
+                                "网办深度为四级（全程网办）的事项到现场次数必须为0"))
     if len(set(item.levels)) != len(item.levels):
         problems.append(Problem(f"{p}levels", "duplicate_level", "办理层级有重复"))
     seen: set[str] = set()

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from onewindow.catalog import rules
+from onewindow.catalog import indicators, rules
 from onewindow.catalog.models import (
     Bundle,
     BundleItem,
@@ -136,8 +136,7 @@ def save_item(session: Session, *, clock: Clock, actor: Actor, data: ItemIn, cha
 
         raise Conflict(f"事项已被他人修改（当前版本 {current.version}），请刷新后重试", code="stale_version",
                        field="version")
-    if current is not None and current.content_hash == digest:
-        assert item is not None
+    if item is not None and current is not None and current.content_hash == digest:
         return SaveResult(item, current, created=False, changed=False)
     now = clock.now()
     created = item is None
@@ -165,9 +164,10 @@ def save_item(session: Session, *, clock: Clock, actor: Actor, data: ItemIn, cha
     session.flush()
     item.current_version_id = version.id
     session.flush()
-    audit.record(session, clock=clock, actor=actor, action="catalog.item_created" if created else "catalog.item_versioned",
-                 entity_type="item", entity_id=data.code,
-                 before=None if current is None else {"version": current.version, "content_hash": current.content_hash},
+    action = "catalog.item_created" if created else "catalog.item_versioned"
+    before = None if current is None else {"version": current.version, "content_hash": current.content_hash}
+    audit.record(session, clock=clock, actor=actor, action=action, entity_type="item", entity_id=data.code,
+                 before=before,
                  after={"version": version.version, "content_hash": digest, "name": data.name,
                         "change_note": change_note[:200]})
     return SaveResult(item, version, created=created, changed=True)
@@ -181,7 +181,8 @@ def set_item_status(session: Session, *, clock: Clock, actor: Actor, code: str, 
     before = item.status
     item.status = status
     item.retired_at = clock.now() if status == "retired" else None
-    audit.record(session, clock=clock, actor=actor, action=f"catalog.item_{'retired' if status == 'retired' else 'restored'}",
+    action = "catalog.item_retired" if status == "retired" else "catalog.item_restored"
+    audit.record(session, clock=clock, actor=actor, action=action,
                  entity_type="item", entity_id=code, before={"status": before}, after={"status": status})
     session.flush()
     return item
@@ -229,7 +230,7 @@ class ItemFilters:
     include_retired: bool = False
 
 
-def _filtered(filters: ItemFilters) -> Select[tuple[Item, ItemVersion]]:
+def _filtered(filters: ItemFilters) -> Select[Item, ItemVersion]:
     stmt = select(Item, ItemVersion).join(ItemVersion, ItemVersion.id == Item.current_version_id)
     if not filters.include_retired:
         stmt = stmt.where(Item.status == "active")
@@ -270,7 +271,7 @@ def list_items(session: Session, filters: ItemFilters, *, limit: int = 50, offse
     stmt = _filtered(filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.order_by(Item.code).limit(limit).offset(offset)).all()
-    return list(rows), int(total)
+    return [(i, v) for i, v in rows], int(total)
 
 
 def negative_reasons(session: Session, item_ids: list[int]) -> dict[int, str]:
@@ -451,3 +452,68 @@ def current_versions(session: Session, item_ids: list[int]) -> dict[int, ItemVer
     rows = session.execute(select(Item.id, ItemVersion).join(ItemVersion, ItemVersion.id == Item.current_version_id)
                            .where(Item.id.in_(item_ids))).all()
     return dict(rows)
+
+
+# ----- admin pages: lists and the dashboard ----------------------------------------------------
+
+
+def list_departments(session: Session) -> list[tuple[Department, int]]:
+    """Departments by code, each with the number of its items in service."""
+    counts = dict(session.execute(
+        select(ItemVersion.department_id, func.count()).join(Item, Item.current_version_id == ItemVersion.id)
+        .where(Item.status == "active").group_by(ItemVersion.department_id)).all())
+    return [(d, int(counts.get(d.id, 0))) for d in session.scalars(select(Department).order_by(Department.code))]
+
+
+def list_halls(session: Session) -> list[Hall]:
+    """Halls by code."""
+    return list(session.scalars(select(Hall).order_by(Hall.code)))
+
+
+def hall_by_code(session: Session, code: str) -> Hall:
+    """A hall, or 404."""
+    hall = session.scalar(select(Hall).where(Hall.code == code))
+    if hall is None:
+        raise NotFound("大厅", code, "code")
+    return hall
+
+
+def list_regions(session: Session) -> list[Region]:
+    """Regions by code."""
+    return list(session.scalars(select(Region).order_by(Region.code)))
+
+
+def list_hall_categories(session: Session) -> list[HallCategory]:
+    """Hall categories by letter."""
+    return list(session.scalars(select(HallCategory).order_by(HallCategory.code)))
+
+
+def list_certificate_types(session: Session) -> list[CertificateType]:
+    """E-certificate types by code."""
+    return list(session.scalars(select(CertificateType).order_by(CertificateType.code)))
+
+
+def list_bundles(session: Session) -> list[Bundle]:
+    """Every bundle (any status) by code."""
+    return list(session.scalars(select(Bundle).order_by(Bundle.code)))
+
+
+def catalog_counts(session: Session) -> dict[str, int]:
+    """Record counts for the admin dashboard."""
+    by_status = dict(session.execute(select(Item.status, func.count()).group_by(Item.status)).all())
+    return {
+        "items_active": int(by_status.get("active", 0)),
+        "items_retired": int(by_status.get("retired", 0)),
+        "bundles": int(session.scalar(select(func.count()).select_from(Bundle).where(Bundle.status == "active")) or 0),
+        "departments": int(session.scalar(select(func.count()).select_from(Department)) or 0),
+        "halls": int(session.scalar(select(func.count()).select_from(Hall)) or 0),
+    }
+
+
+def catalog_indicators(session: Session) -> indicators.CatalogIndicators:
+    """DESIGN.md catalog indicators over the current versions of the items in service."""
+    rows = session.execute(
+        select(ItemVersion.instant, ItemVersion.max_visits, ItemVersion.online_depth,
+               ItemVersion.legal_limit_days, ItemVersion.promised_limit_days)
+        .join(Item, Item.current_version_id == ItemVersion.id).where(Item.status == "active")).all()
+    return indicators.catalog_indicators(indicators.ItemFacts(*row) for row in rows)

@@ -119,5 +119,6 @@ def _html_error(request: Request, status: int, problems: list[Problem]) -> Respo
     if templates is None:
         text = "；".join(p.message for p in problems)
         return HTMLResponse(f"<h1>{status}</h1><p>{text}</p>", status_code=status)
-    return templates.TemplateResponse(request, "error.html", {"status": status, "problems": problems},
-                                      status_code=status)
+    response: Response = templates.TemplateResponse(request, "error.html", {"status": status, "problems": problems},
+                                                    status_code=status)
+    return response

@@ -19,7 +19,7 @@ class TokenResponse(BaseModel):
     """A bearer token, shown once."""
 
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105  (OAuth2 token type, not a secret)
     expires_at: str
 
 
