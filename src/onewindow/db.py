@@ -117,7 +117,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             raise
 
 
-def _alembic_config(engine: Engine) -> Any:
+def alembic_config(engine: Engine) -> Any:
+    """The Alembic configuration for an engine (scripts inside the package)."""
     from alembic.config import Config
 
     cfg = Config()
@@ -140,7 +141,7 @@ def head_revision(engine: Engine) -> str | None:
     """The newest schema revision this code knows."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def upgrade(engine: Engine) -> bool:
@@ -149,7 +150,7 @@ def upgrade(engine: Engine) -> bool:
 
     if current_revision(engine) == head_revision(engine):
         return False
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine), "head")
     return True
 
 

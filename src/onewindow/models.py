@@ -15,11 +15,12 @@ from onewindow.catalog.models import (
     Region,
 )
 from onewindow.core.audit import AuditEntry, AuditHead
+from onewindow.guide.models import GuideQuery, GuideSynonyms
 from onewindow.policies.models import EntityField, Policy
 from onewindow.staff.models import ApiToken, User, WebSession
 
 __all__ = [
     "ApiToken", "AuditEntry", "AuditHead", "Bundle", "BundleItem", "CalendarNotice", "CertificateType",
-    "Department", "EntityField", "Hall", "HallCategory", "HolidayOverride", "Item", "ItemVersion", "Material",
+    "Department", "EntityField", "GuideQuery", "GuideSynonyms", "Hall", "HallCategory", "HolidayOverride", "Item", "ItemVersion", "Material",
     "NegativeListEntry", "Policy", "Region", "User", "WebSession",
 ]
