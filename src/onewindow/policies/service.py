@@ -48,7 +48,7 @@ def policy_file_problems(session: Session, catalog: CatalogIn) -> list[Problem]:
             problems.append(Problem(f"policies[{i}].department", "unknown_department",
                                     f"未知部门编码：{policy.department}"))
         if policy.valid_from and policy.valid_to and policy.valid_to < policy.valid_from:
-            problems.append(Problem(f"policies[{i}].valid_to", "invalid_period", "有效期结束日期早于开始日期"))
+            problems.append(Problem(f"policies[{i}].valid_to", "bad_validity", "有效期结束日期早于开始日期"))
         problems += condition_problems(policy.conditions, fields[policy.audience], f"policies[{i}].conditions")
     return problems
 
