@@ -21,6 +21,6 @@ from onewindow.staff.models import ApiToken, User, WebSession
 
 __all__ = [
     "ApiToken", "AuditEntry", "AuditHead", "Bundle", "BundleItem", "CalendarNotice", "CertificateType",
-    "Department", "EntityField", "GuideQuery", "GuideSynonyms", "Hall", "HallCategory", "HolidayOverride", "Item", "ItemVersion", "Material",
-    "NegativeListEntry", "Policy", "Region", "User", "WebSession",
+    "Department", "EntityField", "GuideQuery", "GuideSynonyms", "Hall", "HallCategory", "HolidayOverride", "Item",
+    "ItemVersion", "Material", "NegativeListEntry", "Policy", "Region", "User", "WebSession",
 ]
