@@ -66,6 +66,8 @@ def pydantic_problems(errors: list[dict[str, Any]] | Any) -> list[Problem]:
     for err in errors:
         etype = str(err.get("type", "value_error"))
         ctx = dict(err.get("ctx") or {})
+        if "expected" in ctx:  # pydantic joins choices with an English "or"
+            ctx["expected"] = str(ctx["expected"]).replace(" or ", "、")
         if etype == "value_error" and "error" in ctx:
             ctx["error"] = str(ctx["error"]).removeprefix("Value error, ")
         template = _PYDANTIC_MESSAGES.get(etype)
