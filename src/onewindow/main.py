@@ -13,6 +13,7 @@ from onewindow import db
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import install_error_handlers
+from onewindow.guide.service import IndexCache
 from onewindow.web import STATIC_DIR, make_templates
 
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.session_factory = db.make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.templates = make_templates()
+    app.state.guide_cache = IndexCache()
     install_error_handlers(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
@@ -56,15 +58,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
 
 def _include_routers(app: FastAPI) -> None:
+    from onewindow.calendar import admin_views as calendar_admin_views
     from onewindow.catalog import admin_views as catalog_admin_views
     from onewindow.catalog import api as catalog_api
     from onewindow.catalog import views as catalog_views
+    from onewindow.guide import api as guide_api
     from onewindow.staff import api as staff_api
     from onewindow.staff import views as staff_views
 
-    for module in (staff_api, catalog_api):
+    for module in (staff_api, catalog_api, guide_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module_v in (staff_views, catalog_views, catalog_admin_views):
+    for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views):
         app.include_router(module_v.router)
 
 

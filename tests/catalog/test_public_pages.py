@@ -50,8 +50,6 @@ def test_search_filters_by_name_and_code(client: TestClient) -> None:
     assert f'href="/items/{SHOP}"' in html
 
 
-@pytest.mark.xfail(strict=True, reason="keywords are stored as ASCII-escaped JSON, so LIKE never matches Chinese "
-                   "(db.make_engine needs json_serializer with ensure_ascii=False)")
 def test_search_finds_items_by_colloquial_keyword(client: TestClient) -> None:
     html = client.get("/", params={"q": "开饭店"}).text
     assert 'href="/items/410724-SCJG-XK-007"' in html

@@ -517,3 +517,13 @@ def catalog_indicators(session: Session) -> indicators.CatalogIndicators:
                ItemVersion.legal_limit_days, ItemVersion.promised_limit_days)
         .join(Item, Item.current_version_id == ItemVersion.id).where(Item.status == "active")).all()
     return indicators.catalog_indicators(indicators.ItemFacts(*row) for row in rows)
+
+
+def items_by_codes(session: Session, codes: list[str]) -> list[tuple[Item, ItemVersion]]:
+    """Active items with their current versions, in the order of ``codes`` (one query)."""
+    if not codes:
+        return []
+    rows = session.execute(select(Item, ItemVersion).join(ItemVersion, ItemVersion.id == Item.current_version_id)
+                           .where(Item.code.in_(codes), Item.status == "active")).all()
+    by_code = {i.code: (i, v) for i, v in rows}
+    return [by_code[c] for c in codes if c in by_code]

@@ -7,7 +7,7 @@ from :mod:`onewindow.catalog.documents` so the pages and the PDF agree.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -19,13 +19,15 @@ from onewindow.catalog import api, documents, service
 from onewindow.catalog.documents import BundleMaterial, Limits, MaterialRow
 from onewindow.catalog.models import Bundle, Department, Item, ItemVersion
 from onewindow.catalog.schemas import BundleOut, ItemDetail
-from onewindow.core.clock import CHINA_TZ
+from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import NotFound, Problem
 from onewindow.deps import Auth, ClockDep, DbSession, OptionalAuth, SettingsDep
+from onewindow.guide import service as guide_service
 from onewindow.web import AUDIENCE_LABELS, LEVEL_LABELS, render
 
 router = APIRouter(include_in_schema=False)
 
+GUIDE_LIMIT = 30
 PAGE_SIZE = 20
 MAX_QUERY = 100
 AUDIENCES = ("person", "enterprise")
@@ -56,6 +58,16 @@ def _card(item: Item, v: ItemVersion) -> ItemCard:
 
 
 @dataclass(frozen=True)
+class GuideBundle:
+    """A 一件事 that 智能导办 ranked for the question, with the words that matched."""
+
+    code: str
+    name: str
+    summary: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SearchResult:
     """One page of matching items and how to reach the neighbouring pages."""
 
@@ -66,6 +78,8 @@ class SearchResult:
     total: int
     page: int
     pages: int
+    bundles: list[GuideBundle] = field(default_factory=list)
+    did_you_mean: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -80,13 +94,37 @@ class SearchResult:
         return "/?" + urlencode(params) if params else "/"
 
 
-def search_items(session: Session, *, q: str, audience: str | None, level: str | None, page: int) -> SearchResult:
-    """The home page search: the one place to swap in 智能导办 later."""
+def search_items(session: Session, *, q: str, audience: str | None, level: str | None, page: int,
+                 guide_cache: guide_service.IndexCache | None = None, clock: Clock | None = None) -> SearchResult:
+    """The home page search: a question goes to 智能导办 (ranked items and bundles); filters alone list items."""
+    if q and guide_cache is not None and clock is not None:
+        return _guide_search(session, q=q, audience=audience, level=level, page=page, cache=guide_cache, clock=clock)
     filters = service.ItemFilters(text=q or None, audience=audience, level=level)
     rows, total = service.list_items(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     return SearchResult(q=q, audience=audience, level=level, cards=[_card(i, v) for i, v in rows], total=total,
                         page=page, pages=pages)
+
+
+def _guide_search(session: Session, *, q: str, audience: str | None, level: str | None, page: int,
+                  cache: guide_service.IndexCache, clock: Clock) -> SearchResult:
+    answer = guide_service.search(session, cache=cache, clock=clock, query=q, limit=GUIDE_LIMIT)
+    hits = list(answer.hits) if answer.good else []  # a poor answer shows “did you mean” instead
+    codes = [h.code for h in hits if h.kind == "item"]
+    rows = service.items_by_codes(session, codes)
+    # Codes and exact name fragments that the question-answering search does not rank still count.
+    seen = set(codes)
+    plain, _ = service.list_items(session, service.ItemFilters(text=q), limit=GUIDE_LIMIT)
+    rows += [(i, v) for i, v in plain if i.code not in seen]
+    matching = [(i, v) for i, v in rows
+                if (audience is None or v.audience in (audience, "both")) and (level is None or level in v.levels)]
+    total = len(matching)
+    start = (page - 1) * PAGE_SIZE
+    bundles = [GuideBundle(h.code, h.name, h.summary, h.reasons) for h in hits if h.kind == "bundle"]
+    return SearchResult(q=q, audience=audience, level=level,
+                        cards=[_card(i, v) for i, v in matching[start:start + PAGE_SIZE]], total=total, page=page,
+                        pages=max(1, -(-total // PAGE_SIZE)), bundles=bundles if page == 1 else [],
+                        did_you_mean=list(answer.did_you_mean))
 
 
 @dataclass(frozen=True)
@@ -221,7 +259,8 @@ def home(request: Request, session: DbSession, auth: OptionalAuth,
          level: Annotated[str, Query()] = "", page: Annotated[int, Query(ge=1, le=1000)] = 1) -> Response:
     """Home: search box, live results, and browsing by department, life event, audience and level."""
     result = search_items(session, q=q.strip()[:MAX_QUERY], audience=audience if audience in AUDIENCES else None,
-                          level=level if level in LEVELS else None, page=page)
+                          level=level if level in LEVELS else None, page=page,
+                          guide_cache=request.app.state.guide_cache, clock=request.app.state.clock)
     ctx: dict[str, object] = {"result": result, "AUDIENCES": AUDIENCES, "LEVELS": LEVELS}
     if request.headers.get("hx-request") != "true":
         ctx["facets"] = browse_facets(session)

@@ -85,7 +85,10 @@ def error_body(problems: list[Problem]) -> dict[str, Any]:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    # Pages answer in HTML unless the client asks for JSON only; the API always answers JSON.
+    accept = request.headers.get("accept", "")
+    return not request.url.path.startswith(("/api/", "/healthz", "/openapi.json")) and not (
+        "application/json" in accept and "text/html" not in accept)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -86,12 +86,28 @@ def run_bench(index: GuideIndex, questions: list[BenchQuestion]) -> dict[str, An
             "p95_ms": round(p95, 2), "misses": misses}
 
 
+def _index_from_database() -> GuideIndex:
+    """The index over the catalog loaded in the configured database (the shipped one if it is empty)."""
+    from sqlalchemy import func, select
+
+    from onewindow.catalog.models import Item
+    from onewindow.cli_support import open_database
+    from onewindow.guide import service as guide_service
+
+    _engine, factory = open_database(quiet=True)
+    with factory() as session:
+        if not session.scalar(select(func.count()).select_from(Item)):
+            typer.echo("数据库中没有事项，改用内置参考目录（可先运行 onewindow demo load）", err=True)
+            return GuideIndex.build(documents_from_catalog(load_catalog_dict(None)), synonyms=load_default_synonyms())
+        return guide_service.build_index(session)
+
+
 @bench_app.command("guide")
 @user_errors
 def bench_guide(
     queries: Path = typer.Option(..., "--queries", help="UTF-8 TSV：问题<TAB>期望编码（多个用 | 分隔）"),
     as_json: bool = typer.Option(False, "--json", help="只输出 JSON"),
-    catalog: Path | None = typer.Option(None, "--catalog", help="目录 JSON 文件（默认：内置参考目录）"),
+    catalog: Path | None = typer.Option(None, "--catalog", help="目录 JSON 文件（默认：数据库中已加载的目录）"),
 ) -> None:
     """智能导办检索基准：top-1、top-3 命中率和 p95 耗时。"""
     try:
@@ -102,7 +118,10 @@ def bench_guide(
     if not questions:
         fail(f"问题文件为空：{queries}")
     started = time.perf_counter()
-    index = GuideIndex.build(documents_from_catalog(load_catalog_dict(catalog)), synonyms=load_default_synonyms())
+    if catalog is not None:
+        index = GuideIndex.build(documents_from_catalog(load_catalog_dict(catalog)), synonyms=load_default_synonyms())
+    else:
+        index = _index_from_database()
     build_ms = (time.perf_counter() - started) * 1000
     report = run_bench(index, questions)
     if as_json:
