@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ItemType = Literal["行政许可", "行政给付", "行政确认", "行政裁决", "行政奖励", "行政备案", "其他行政权力", "公共服务"]
 Audience = Literal["person", "enterprise", "both"]
@@ -24,6 +24,8 @@ Holder = Literal["person", "enterprise", "both"]
 ITEM_TYPES: tuple[str, ...] = ("行政许可", "行政给付", "行政确认", "行政裁决", "行政奖励", "行政备案", "其他行政权力",
                                "公共服务")
 SCOPES: tuple[str, ...] = ("全国通办", "跨省通办", "全省通办", "全市通办", "本级")
+LEVELS: tuple[str, ...] = ("county", "town", "village")
+LEVEL_LABELS: dict[str, str] = {"county": "县级", "town": "乡镇", "village": "村"}
 
 T = TypeVar("T")
 
@@ -48,6 +50,12 @@ class MaterialIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
     kind: MaterialKind | None = None
     source: MaterialSource | None = None
+
+    @field_validator("certificate_type", mode="before")
+    @classmethod
+    def _blank_certificate_type_is_none(cls, value: object) -> object:
+        # "" and null mean the same (no e-certificate); one spelling keeps the content hash stable.
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class ItemIn(Strict):
@@ -76,6 +84,13 @@ class ItemIn(Strict):
     location: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
 
+    @field_validator("levels")
+    @classmethod
+    def _levels_in_canonical_order(cls, value: list[Level]) -> list[Level]:
+        # Stored versions give levels back county → village; hashing the same order means an
+        # exported and re-imported item is unchanged. Duplicates are kept for the rules to report.
+        return sorted(value, key=LEVELS.index)
+
 
 class RegionIn(Strict):
     """A region with its children (县 → 镇 → 村)."""
@@ -89,13 +104,13 @@ class RegionIn(Strict):
 class HallIn(Strict):
     """A service hall at a region."""
 
-    code: str = Field(pattern=CODE_PATTERN)
+    code: str = Field(pattern=CODE_PATTERN, max_length=30)
     name: str = Field(min_length=2, max_length=100)
     level: Level
-    region: str
-    address: str = ""
-    phone: str = ""
-    opening_hours: str = ""
+    region: str = Field(max_length=20)
+    address: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=30)
+    opening_hours: str = Field(default="", max_length=100)
 
 
 class DepartmentIn(Strict):
@@ -125,9 +140,9 @@ class CertificateTypeIn(Strict):
 class BundleIn(Strict):
     """一件事: items handled together."""
 
-    code: str = Field(pattern=CODE_PATTERN)
+    code: str = Field(pattern=CODE_PATTERN, max_length=40)
     name: str = Field(min_length=2, max_length=100)
-    lead_department: str
+    lead_department: str = Field(max_length=20)
     items: list[str] = Field(min_length=2)
     promised_limit_days: int = Field(ge=0, le=3650)
     description: str = ""
@@ -144,7 +159,7 @@ class NegativeEntryIn(Strict):
 class PolicyIn(Strict):
     """免申即享 policy (conditions are validated by the policies domain)."""
 
-    code: str = Field(pattern=CODE_PATTERN)
+    code: str = Field(pattern=CODE_PATTERN, max_length=40)  # policy.code is VARCHAR(40)
     name: str = Field(min_length=2, max_length=200)
     department: str
     audience: Literal["person", "enterprise"]
@@ -184,6 +199,9 @@ class CatalogIn(Strict):
     negative_list: list[NegativeEntryIn] = Field(default_factory=list)
     policies: list[PolicyIn] = Field(default_factory=list)
     entity_fields: EntityFieldsIn | None = None
+    # Codes of items (in this file or already stored) that are retired (停用). An import retires
+    # them and never puts an item back in service: that stays a deliberate admin action.
+    retired_items: list[str] = Field(default_factory=list)
 
 
 # ----- API output shapes -----------------------------------------------------------------------
