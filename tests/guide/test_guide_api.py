@@ -52,3 +52,30 @@ def test_index_follows_catalog_edits(client: TestClient, token_for: object) -> N
     assert client.post("/api/v1/items/410724-SCJG-XK-001/retire", headers=headers).status_code == 200
     hits = client.get("/api/v1/guide/search", params={"q": "个体工商户设立登记"}).json()["hits"]
     assert all(h["code"] != "410724-SCJG-XK-001" for h in hits)
+
+
+def test_admin_adds_a_synonym_and_the_next_search_uses_it(client: TestClient, token_for: object) -> None:
+    admin = token_for("admin")  # type: ignore[operator]
+    question = "我要办理火锅铺子牌照"
+    data = client.get("/api/v1/guide/synonyms", headers=admin).json()
+    data["terms"]["火锅铺子牌照"] = ["食品经营许可"]
+    r = client.put("/api/v1/guide/synonyms", json=data, headers=admin)
+    assert r.status_code == 200, r.text
+    hits = client.get("/api/v1/guide/search", params={"q": question}).json()["hits"]
+    assert any("食品经营" in h["name"] for h in hits[:3])
+
+
+def test_synonym_edit_is_validated_and_admin_only(client: TestClient, token_for: object) -> None:
+    r = client.put("/api/v1/guide/synonyms", json={"life_events": {"生孩子": ["NO-SUCH-BUNDLE"]}},
+                   headers=token_for("admin"))  # type: ignore[operator]
+    assert r.status_code == 422
+    r = client.put("/api/v1/guide/synonyms", json={}, headers=token_for("clerk"))  # type: ignore[operator]
+    assert r.status_code == 403
+
+
+def test_unanswered_questions_are_listed_for_supervisors(client: TestClient, token_for: object) -> None:
+    client.get("/api/v1/guide/search", params={"q": "火星移民签证"})
+    r = client.get("/api/v1/guide/unanswered", headers=token_for("supervisor"))  # type: ignore[operator]
+    assert r.status_code == 200
+    assert any("火星" in row["query"] for row in r.json())
+    assert client.get("/api/v1/guide/unanswered", headers=token_for("clerk")).status_code == 403  # type: ignore[operator]

@@ -44,6 +44,8 @@ class Action(StrEnum):
     CALENDAR_EDIT = "calendar.edit"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    GUIDE_EDIT = "guide.edit"
+    GUIDE_ANALYTICS = "guide.analytics"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -55,6 +57,8 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.CALENDAR_EDIT: frozenset({Role.ADMIN}),
     Action.AUDIT_READ: frozenset({Role.ADMIN, Role.SUPERVISOR}),
     Action.STAFF_MANAGE: frozenset({Role.ADMIN}),
+    Action.GUIDE_EDIT: frozenset({Role.ADMIN}),
+    Action.GUIDE_ANALYTICS: frozenset({Role.ADMIN, Role.SUPERVISOR}),
 }
 
 # Roles whose reach is limited to their own department's records.
