@@ -49,6 +49,7 @@ class DatabaseFactory:
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.created: list[tuple[str, Engine]] = []
+        self.pg_names: list[str] = []
 
     def new_url(self, label: str = "db") -> str:
         """The URL of a new empty database."""
@@ -58,6 +59,7 @@ class DatabaseFactory:
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             admin.dispose()
+            self.pg_names.append(name)
             return _pg_url_for(name)
         return f"sqlite:///{self.tmp / f'{label}-{secrets.token_hex(4)}.db'}"
 
@@ -71,14 +73,14 @@ class DatabaseFactory:
 
     def cleanup(self) -> None:
         """Dispose engines and drop PostgreSQL databases."""
-        for url, engine in self.created:
+        for _url, engine in self.created:
             engine.dispose()
-            if BACKEND == "postgres":
-                name = url.rsplit("/", 1)[1]
-                admin = create_engine(db.make_engine(_pg_admin_url()).url, isolation_level="AUTOCOMMIT")
-                with admin.connect() as conn:
+        if BACKEND == "postgres" and self.pg_names:
+            admin = create_engine(db.make_engine(_pg_admin_url()).url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in self.pg_names:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            admin.dispose()
 
 
 @pytest.fixture(scope="session")
