@@ -292,6 +292,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_bundle_item_bundle_id'), ['bundle_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_bundle_item_item_id'), ['item_id'], unique=False)
 
+    if op.get_bind().dialect.name != "sqlite":
+        # use_alter: item and item_version point at each other, so this key comes after both tables
+        # (SQLite renders it inline in CREATE TABLE instead).
+        op.create_foreign_key("fk_item_current_version_id_item_version", "item", "item_version",
+                              ["current_version_id"], ["id"])
     op.create_table('material',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_version_id', sa.Integer(), nullable=False),
@@ -401,6 +406,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_item_version_filters')
         batch_op.drop_index(batch_op.f('ix_item_version_department_id'))
 
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("fk_item_current_version_id_item_version", "item", type_="foreignkey")
     op.drop_table('item_version')
     with op.batch_alter_table('bundle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bundle_status'))
