@@ -9,6 +9,8 @@ import sys
 
 import typer
 
+from onewindow import site_cli as _site_cli  # noqa: F401
+
 # Each domain contributes its commands by importing its cli module, which registers on ``app``
 # (or on one of the shared sub-apps in ``cli_support``).
 from onewindow.calendar import cli as _calendar_cli  # noqa: F401

@@ -112,10 +112,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session in one transaction: commit on success, roll back on any error."""
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error (writers take SQLite's lock first)."""
     with factory() as session:
-        begin_write(session)
+        if write:
+            begin_write(session)
         try:
             yield session
             session.commit()

@@ -26,18 +26,8 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 def get_db(request: Request) -> Iterator[Session]:
     """One unit of work per request: committed before the response is sent, rolled back on error."""
-    factory = request.app.state.session_factory
-    session: Session = factory()
-    if request.method not in SAFE_METHODS:
-        db.begin_write(session)
-    try:
+    with db.transaction(request.app.state.session_factory, write=request.method not in SAFE_METHODS) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": the commit runs when the handler returns, before the response goes out,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from onewindow.core.ids import mask_id_number, mask_phone
 from onewindow.core.permissions import ROLE_LABELS, Role
@@ -64,3 +65,17 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         settings = request.app.state.settings
         response.set_cookie(CSRF_COOKIE, new_csrf, httponly=True, samesite="lax", secure=settings.cookie_secure)
     return response
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form (Starlette parses it once and caches it; the CSRF check may have read it already)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(read_form)]
+
+
+def form_text(form: FormData, key: str) -> str:
+    """A form field as stripped text ('' when missing or a file)."""
+    value = form.get(key)
+    return value.strip() if isinstance(value, str) else ""

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
@@ -22,7 +22,7 @@ from onewindow.calendar.workdays import YearSource
 from onewindow.core.errors import Problem, ValidationFailed
 from onewindow.core.permissions import Action, allowed
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
-from onewindow.web import render
+from onewindow.web import FormDep, form_text, render
 
 router = APIRouter(prefix="/admin/calendar", include_in_schema=False)
 
@@ -35,19 +35,6 @@ SOURCE_LABELS = {
 }
 FIELD_LABELS = {"day_date": "日期", "kind": "类型", "name": "名称", "file": "通知文件", "year": "年份",
                 "title": "通知标题", "csrf_token": "安全令牌"}
-
-
-async def read_form(request: Request) -> FormData:
-    """The posted form (already parsed and cached by the CSRF check)."""
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(read_form)]
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _label(p: Problem) -> str:
@@ -102,7 +89,7 @@ def _parse_date(raw: str) -> dt.date | None:
 
 
 def _year_of(form: FormData, fallback: int) -> int:
-    raw = _text(form, "year")
+    raw = form_text(form, "year")
     return int(raw) if raw.isdigit() and service.YEAR_MIN <= int(raw) <= service.YEAR_MAX else fallback
 
 
@@ -111,7 +98,7 @@ def add_override(request: Request, auth: CurrentAuth, session: DbSession, clock:
                  ) -> Response:
     """Make one date a holiday or a make-up working day."""
     auth.require(Action.CALENDAR_EDIT)
-    values = {k: _text(posted, k) for k in ("day_date", "kind", "name")}
+    values = {k: form_text(posted, k) for k in ("day_date", "kind", "name")}
     day = _parse_date(values["day_date"])
     year = day.year if day else _year_of(posted, clock.now().year)
     if day is None:
@@ -150,7 +137,7 @@ def upload_notice(request: Request, auth: CurrentAuth, session: DbSession, clock
                         posted: FormDep) -> Response:
     """Load a year's official notice from a CSV or JSON file (replaces that year's days)."""
     auth.require(Action.CALENDAR_EDIT)
-    values = {"year": _text(posted, "year"), "title": _text(posted, "title")}
+    values = {"year": form_text(posted, "year"), "title": form_text(posted, "title")}
     shown_year = _year_of(posted, clock.now().year)
     upload = posted.get("file")
     data = upload.file.read(MAX_NOTICE_BYTES + 1) if isinstance(upload, UploadFile) else b""

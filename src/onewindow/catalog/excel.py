@@ -39,7 +39,7 @@ from onewindow.catalog.schemas import ITEM_TYPES, LEVEL_LABELS, SCOPES, ItemIn, 
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import Problem, ValidationFailed
-from onewindow.core.http import pydantic_problems
+from onewindow.core.validation import pydantic_problems
 
 M = TypeVar("M", bound=BaseModel)
 

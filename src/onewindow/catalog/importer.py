@@ -51,7 +51,7 @@ from onewindow.catalog.schemas import (
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import Problem, ValidationFailed
-from onewindow.core.http import pydantic_problems
+from onewindow.core.validation import pydantic_problems
 
 M = TypeVar("M", bound=BaseModel)
 

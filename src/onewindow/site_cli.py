@@ -1,0 +1,67 @@
+"""Site commands: serve the app, load the demo county (they reach every domain, so not in the kernel)."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from onewindow.cli_support import app, open_database, user_errors
+from onewindow.core.clock import SystemClock
+
+demo_app = typer.Typer(help="演示数据", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+
+
+@app.command("serve")
+@user_errors
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口（默认读取环境变量 PORT，否则 8000）")] = 0,
+) -> None:
+    """Serve the web app and API on the configured database."""
+    import uvicorn
+
+    from onewindow.main import create_app
+
+    port = port or int(os.environ.get("PORT", "8000"))
+    open_database()
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@demo_app.command("load")
+@user_errors
+def demo_load(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="只在数据库没有事项时加载")] = False,
+) -> None:
+    """Load the demo county (catalog, halls, staff accounts) and print the log-ins."""
+    from sqlalchemy import func, select
+
+    from onewindow import db
+    from onewindow.catalog.models import Item
+    from onewindow.demo import DEMO_PASSWORD, demo_accounts, load_demo
+
+    _engine, factory = open_database()
+    with db.transaction(factory) as session:
+        if if_empty and (session.scalar(select(func.count()).select_from(Item)) or 0) > 0:
+            typer.echo("数据库已有数据，跳过演示数据加载")
+        else:
+            report = load_demo(session, clock=SystemClock())
+            typer.echo(f"已加载演示县：事项变更 {report.catalog.counts.get('items', 0)} 个，"
+                       f"新建账号 {len(report.users_created)} 个")
+    _print_accounts(demo_accounts(), DEMO_PASSWORD)
+
+
+def _print_accounts(accounts: list[dict[str, str]], password: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from onewindow.core.permissions import ROLE_LABELS, Role
+
+    table = Table(title=f"演示账号（密码均为 {password}）")
+    for col in ("用户名", "角色", "姓名", "部门"):
+        table.add_column(col)
+    for a in accounts:
+        table.add_row(a["username"], ROLE_LABELS[Role(a["role"])], a["display_name"], a.get("department", ""))
+    Console(stderr=False).print(table)
