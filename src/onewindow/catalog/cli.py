@@ -11,13 +11,15 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from onewindow.catalog.importer import ImportReport
 from onewindow.cli_support import CLI_ACTOR, app, database_session, echo_json, fail, user_errors
 from onewindow.core.clock import SystemClock
+
+if TYPE_CHECKING:
+    from onewindow.catalog.importer import ImportReport
 
 catalog_app = typer.Typer(help="事项库：导入与导出（.json 完整目录 / .xlsx 事项与材料）", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")

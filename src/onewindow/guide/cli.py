@@ -8,15 +8,15 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from onewindow.cli_support import bench_app, echo_json, fail, user_errors
 from onewindow.core.errors import Problem, ValidationFailed
-from onewindow.guide.documents import documents_from_catalog
-from onewindow.guide.search import GuideIndex
-from onewindow.guide.synonyms import load_default_synonyms
+
+if TYPE_CHECKING:  # jieba, OpenCC and pypinyin load only when a guide command runs
+    from onewindow.guide.search import GuideIndex
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,15 @@ def run_bench(index: GuideIndex, questions: list[BenchQuestion]) -> dict[str, An
             "p95_ms": round(p95, 2), "misses": misses}
 
 
+def _index_from_file(path: Path | None) -> GuideIndex:
+    """The index over a catalog JSON file (the shipped reference catalog by default)."""
+    from onewindow.guide.documents import documents_from_catalog
+    from onewindow.guide.search import GuideIndex
+    from onewindow.guide.synonyms import load_default_synonyms
+
+    return GuideIndex.build(documents_from_catalog(load_catalog_dict(path)), synonyms=load_default_synonyms())
+
+
 def _index_from_database() -> GuideIndex:
     """The index over the catalog loaded in the configured database (the shipped one if it is empty)."""
     from sqlalchemy import func, select
@@ -98,7 +107,7 @@ def _index_from_database() -> GuideIndex:
     with factory() as session:
         if not session.scalar(select(func.count()).select_from(Item)):
             typer.echo("数据库中没有事项，改用内置参考目录（可先运行 onewindow demo load）", err=True)
-            return GuideIndex.build(documents_from_catalog(load_catalog_dict(None)), synonyms=load_default_synonyms())
+            return _index_from_file(None)
         return guide_service.build_index(session)
 
 
@@ -118,10 +127,7 @@ def bench_guide(
     if not questions:
         fail(f"问题文件为空：{queries}")
     started = time.perf_counter()
-    if catalog is not None:
-        index = GuideIndex.build(documents_from_catalog(load_catalog_dict(catalog)), synonyms=load_default_synonyms())
-    else:
-        index = _index_from_database()
+    index = _index_from_file(catalog) if catalog is not None else _index_from_database()
     build_ms = (time.perf_counter() - started) * 1000
     report = run_bench(index, questions)
     if as_json:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from onewindow.cli_support import app, echo_json, user_errors
-from onewindow.simulation import engine, report, theory
 from onewindow.simulation.scenario import DEFAULT_SCENARIO, load_scenario
 
 
@@ -24,6 +23,8 @@ def simulate(
     chart: Annotated[Path | None, typer.Option("--chart", help="各时段等待图（PNG）路径，默认 ./var/ 下")] = None,
 ) -> None:
     """Replay a hall scenario through every routing policy and compare the waits with theory."""
+    from onewindow.simulation import engine, report, theory  # numpy and matplotlib only when simulating
+
     hall = load_scenario(scenario)
     n_days = days if days is not None else hall.days
     the_seed = seed if seed is not None else hall.seed
