@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -42,27 +42,14 @@ from onewindow.catalog.schemas import (
 )
 from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
-from onewindow.core.http import pydantic_problems
 from onewindow.core.permissions import DEPARTMENT_SCOPED, Action, allowed
+from onewindow.core.validation import pydantic_problems
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
-from onewindow.web import render
+from onewindow.web import FormDep, form_text, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
 PAGE_SIZE = 30
-
-
-async def read_form(request: Request) -> FormData:
-    """The posted form (already parsed and cached by the CSRF check)."""
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(read_form)]
-
-
-def _text(form: FormData, key: str) -> str:
-    value = form.get(key)
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _can(auth: Auth, action: Action, department_id: int | None = None) -> bool:
@@ -262,7 +249,7 @@ class ItemForm:
     @classmethod
     def from_form(cls, form: FormData, code: str | None = None) -> ItemForm:
         """Read a posted form; on edit the code comes from the address, not the form."""
-        fields = {k: _text(form, k) for k in ITEM_TEXT_FIELDS}
+        fields = {k: form_text(form, k) for k in ITEM_TEXT_FIELDS}
         if code is not None:
             fields["code"] = code
         rows: dict[int, dict[str, Any]] = {}
@@ -272,17 +259,17 @@ class ItemForm:
                 rows.setdefault(int(match[1]), {})
         materials = []
         for i in sorted(rows):
-            row: dict[str, Any] = {k: _text(form, f"materials-{i}-{k}") for k in MATERIAL_TEXT_FIELDS}
+            row: dict[str, Any] = {k: form_text(form, f"materials-{i}-{k}") for k in MATERIAL_TEXT_FIELDS}
             row.update({k: f"materials-{i}-{k}" in form for k in MATERIAL_FLAGS})
             materials.append(row)
 
         def as_int(key: str) -> int | None:
-            raw = _text(form, key)
+            raw = form_text(form, key)
             return int(raw) if raw.isdigit() else None
 
         return cls(fields=fields, levels=[str(v) for v in form.getlist("levels") if isinstance(v, str)],
-                   instant="instant" in form, steps=_text(form, "steps"), keywords=_text(form, "keywords"),
-                   materials=materials, change_note=_text(form, "change_note"),
+                   instant="instant" in form, steps=form_text(form, "steps"), keywords=form_text(form, "keywords"),
+                   materials=materials, change_note=form_text(form, "change_note"),
                    base_version=as_int("base_version"), latest_version=as_int("latest_version"))
 
     def apply_row_op(self, op: str) -> bool:
@@ -394,7 +381,7 @@ def create_item(request: Request, auth: CurrentAuth, session: DbSession, clock: 
     """Create an item, or apply a material-row operation and show the form again."""
     auth.require(Action.ITEM_EDIT)
     form = ItemForm.from_form(posted)
-    op = _text(posted, "op") or "save"
+    op = form_text(posted, "op") or "save"
     if form.apply_row_op(op):
         return _render_item_form(request, session, auth, form, creating=True,
                                  fragment=request.headers.get("hx-request") == "true")
@@ -462,7 +449,7 @@ def save_item(request: Request, code: str, auth: CurrentAuth, session: DbSession
     _, current = service.get_item_version(session, code)
     auth.require(Action.ITEM_EDIT, department_id=current.department_id)
     form = ItemForm.from_form(posted, code=code)
-    op = _text(posted, "op") or "save"
+    op = form_text(posted, "op") or "save"
     if form.apply_row_op(op):
         return _render_item_form(request, session, auth, form, creating=False,
                                  fragment=request.headers.get("hx-request") == "true")
@@ -535,10 +522,10 @@ class BundleForm:
     def from_form(cls, form: FormData, code: str | None = None) -> BundleForm:
         """Read a posted bundle form (member order is the order of the ticked boxes)."""
         items = [v.strip() for v in form.getlist("items") if isinstance(v, str) and v.strip()]
-        return cls(code=code if code is not None else _text(form, "code"), name=_text(form, "name"),
-                   lead_department=_text(form, "lead_department"), items=list(dict.fromkeys(items)),
-                   promised_limit_days=_text(form, "promised_limit_days"),
-                   description=_text(form, "description"), default_consent="default_consent" in form)
+        return cls(code=code if code is not None else form_text(form, "code"), name=form_text(form, "name"),
+                   lead_department=form_text(form, "lead_department"), items=list(dict.fromkeys(items)),
+                   promised_limit_days=form_text(form, "promised_limit_days"),
+                   description=form_text(form, "description"), default_consent="default_consent" in form)
 
     def to_input(self) -> tuple[BundleIn | None, list[Problem]]:
         """Validate through ``BundleIn``."""
@@ -723,7 +710,7 @@ def create_department(request: Request, auth: CurrentAuth, session: DbSession, c
                       posted: FormDep) -> Response:
     """Create a department."""
     auth.require(Action.ORG_EDIT)
-    values = {k: _text(posted, k) for k in DEPARTMENT_FIELDS}
+    values = {k: form_text(posted, k) for k in DEPARTMENT_FIELDS}
     return _save_org(request, session, clock, auth, "department", values, creating=True)
 
 
@@ -744,7 +731,7 @@ def update_department(request: Request, code: str, auth: CurrentAuth, session: D
     """Save a department's names."""
     auth.require(Action.ORG_EDIT)
     service.department_by_code(session, code)
-    values = {k: _text(posted, k) for k in DEPARTMENT_FIELDS} | {"code": code}
+    values = {k: form_text(posted, k) for k in DEPARTMENT_FIELDS} | {"code": code}
     return _save_org(request, session, clock, auth, "department", values, creating=False)
 
 
@@ -770,7 +757,7 @@ def create_hall(request: Request, auth: CurrentAuth, session: DbSession, clock: 
                 ) -> Response:
     """Create a hall."""
     auth.require(Action.ORG_EDIT)
-    values = {k: _text(posted, k) for k in HALL_FIELDS}
+    values = {k: form_text(posted, k) for k in HALL_FIELDS}
     return _save_org(request, session, clock, auth, "hall", values, creating=True)
 
 
@@ -791,5 +778,5 @@ def update_hall(request: Request, code: str, auth: CurrentAuth, session: DbSessi
     """Save a hall."""
     auth.require(Action.ORG_EDIT)
     service.hall_by_code(session, code)
-    values = {k: _text(posted, k) for k in HALL_FIELDS} | {"code": code}
+    values = {k: form_text(posted, k) for k in HALL_FIELDS} | {"code": code}
     return _save_org(request, session, clock, auth, "hall", values, creating=False)

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from onewindow.catalog import service
 from onewindow.catalog.models import Bundle, Department, Hall, Item, ItemVersion, Region
@@ -18,7 +17,6 @@ from onewindow.catalog.schemas import (
     ItemDetail,
     ItemIn,
     ItemSummary,
-    MaterialOut,
     Page,
     RegionOut,
 )
@@ -27,33 +25,6 @@ from onewindow.core.permissions import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
 
 router = APIRouter(tags=["catalog"])
-
-
-def summary(item: Item, v: ItemVersion) -> ItemSummary:
-    """The list view of an item version."""
-    return ItemSummary(
-        code=item.code, name=v.name, type=v.type, department=v.department.code, department_name=v.department.name,
-        hall_category=v.hall_category.code, audience=v.audience, levels=v.levels, instant=v.instant,
-        online_depth=v.online_depth, max_visits=v.max_visits, legal_limit_days=v.legal_limit_days,
-        promised_limit_days=v.promised_limit_days, limit_unit=v.limit_unit, status=item.status, version=v.version,
-    )
-
-
-def detail(session: Session, item: Item, v: ItemVersion) -> ItemDetail:
-    """The full view of an item version."""
-    reasons = service.negative_reasons(session, [item.id])
-    bundles = service.bundles_of_items(session, [item.id])[item.id]
-    materials = [
-        MaterialOut(name=m.name, required=m.required, form=m.form, copies=m.copies, deferrable=m.deferrable,
-                    certificate_type=m.certificate_type.code if m.certificate_type else None,
-                    certificate_type_name=m.certificate_type.name if m.certificate_type else None,
-                    note=m.note, kind=m.kind, source=m.source)
-        for m in v.materials
-    ]
-    return ItemDetail(**summary(item, v).model_dump(), scope=v.scope, fee=v.fee, basis=v.basis,
-                      conditions=v.conditions, steps=list(v.steps), materials=materials, keywords=list(v.keywords),
-                      location=v.location, phone=v.phone, negative_list_reason=reasons.get(item.id),
-                      bundles=[b.code for b in bundles], updated_at=v.created_at)
 
 
 @router.get("/items", response_model=Page[ItemSummary], summary="事项列表（可筛选）")
@@ -84,7 +55,8 @@ def list_items(
                                   type=type, instant=instant, online_depth=online_depth,
                                   min_online_depth=min_online_depth, text=q, include_retired=include_retired)
     rows, total = service.list_items(session, filters, limit=limit, offset=offset)
-    return Page[ItemSummary](items=[summary(i, v) for i, v in rows], total=total, limit=limit, offset=offset)
+    return Page[ItemSummary](items=[service.item_summary(i, v) for i, v in rows], total=total, limit=limit,
+                             offset=offset)
 
 
 @router.get("/items/{code}", response_model=ItemDetail, summary="事项详情（办事指南）")
@@ -92,7 +64,7 @@ def get_item(code: str, session: DbSession,
              version: Annotated[int | None, Query(ge=1, description="历史版本号")] = None) -> ItemDetail:
     """One item with all its standard elements; a past version on request."""
     item, v = service.get_item_version(session, code, version)
-    return detail(session, item, v)
+    return service.item_detail(session, item, v)
 
 
 @router.get("/items/{code}/versions", summary="事项版本历史")
@@ -112,7 +84,7 @@ def create_item(body: ItemIn, auth: CurrentAuth, session: DbSession, clock: Cloc
     if session.scalar(select(Item.id).where(Item.code == body.code)) is not None:
         raise Conflict(f"事项编码已存在：{body.code}", code="duplicate_code", field="code")
     result = service.save_item(session, clock=clock, actor=auth.actor, data=body, change_note="新建")
-    return detail(session, result.item, result.version)
+    return service.item_detail(session, result.item, result.version)
 
 
 @router.put("/items/{code}", response_model=ItemDetail, summary="修改事项（生成新版本）")
@@ -130,7 +102,7 @@ def update_item(code: str, body: ItemIn, auth: CurrentAuth, session: DbSession, 
     result = service.save_item(session, clock=clock, actor=auth.actor, data=body, change_note=note or "修改",
                                expected_version=if_version)
     response.headers["X-Item-Changed"] = "true" if result.changed else "false"
-    return detail(session, result.item, result.version)
+    return service.item_detail(session, result.item, result.version)
 
 
 @router.post("/items/{code}/retire", response_model=ItemSummary, summary="停用事项（管理员）")
@@ -139,7 +111,7 @@ def retire_item(code: str, auth: CurrentAuth, session: DbSession, clock: ClockDe
     auth.require(Action.ITEM_RETIRE)
     item = service.set_item_status(session, clock=clock, actor=auth.actor, code=code, status="retired")
     _, v = service.get_item_version(session, item.code)
-    return summary(item, v)
+    return service.item_summary(item, v)
 
 
 @router.post("/items/{code}/restore", response_model=ItemSummary, summary="恢复事项（管理员）")
@@ -148,29 +120,21 @@ def restore_item(code: str, auth: CurrentAuth, session: DbSession, clock: ClockD
     auth.require(Action.ITEM_RETIRE)
     item = service.set_item_status(session, clock=clock, actor=auth.actor, code=code, status="active")
     _, v = service.get_item_version(session, item.code)
-    return summary(item, v)
-
-
-def bundle_out(session: Session, bundle: Bundle) -> BundleOut:
-    """A bundle with its member items (one query for the versions)."""
-    versions = service.current_versions(session, [m.item_id for m in bundle.members])
-    return BundleOut(code=bundle.code, name=bundle.name, lead_department=bundle.lead_department.code,
-                     lead_department_name=bundle.lead_department.name, promised_limit_days=bundle.promised_limit_days,
-                     description=bundle.description, default_consent=bundle.default_consent, status=bundle.status,
-                     items=[summary(m.item, versions[m.item_id]) for m in bundle.members if m.item_id in versions])
+    return service.item_summary(item, v)
 
 
 @router.get("/bundles", response_model=list[BundleOut], summary="一件事列表")
 def list_bundles(session: DbSession) -> list[BundleOut]:
     """Active bundles with their items."""
     bundles = session.scalars(select(Bundle).where(Bundle.status == "active").order_by(Bundle.code)).all()
-    return [bundle_out(session, b) for b in bundles]
+    versions = service.current_versions(session, [m.item_id for b in bundles for m in b.members])
+    return [service.bundle_view(session, b, versions) for b in bundles]
 
 
 @router.get("/bundles/{code}", response_model=BundleOut, summary="一件事详情")
 def get_bundle(code: str, session: DbSession) -> BundleOut:
     """One bundle."""
-    return bundle_out(session, service.bundle_by_code(session, code))
+    return service.bundle_view(session, service.bundle_by_code(session, code))
 
 
 @router.put("/bundles/{code}", response_model=BundleOut, summary="新建或修改一件事（管理员）")
@@ -180,7 +144,7 @@ def put_bundle(code: str, body: BundleIn, auth: CurrentAuth, session: DbSession,
     if body.code != code:
         raise ValidationFailed([Problem("code", "code_mismatch", "请求体中的编码与地址中的编码不一致")])
     service.save_bundle(session, clock=clock, actor=auth.actor, data=body)
-    return bundle_out(session, service.bundle_by_code(session, code))
+    return service.bundle_view(session, service.bundle_by_code(session, code))
 
 
 @router.get("/departments", response_model=list[DepartmentOut], summary="部门列表")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -213,7 +212,3 @@ class NegativeListEntry(Base):
 
     item: Mapped[Item] = relationship(lazy="joined")
 
-
-def item_snapshot(version: ItemVersion) -> dict[str, Any]:
-    """The audited view of a version (codes, not ids)."""
-    return {"version": version.version, "name": version.name, "content_hash": version.content_hash}

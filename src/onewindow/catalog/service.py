@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog import indicators, rules
@@ -29,19 +29,25 @@ from onewindow.catalog.models import (
 )
 from onewindow.catalog.schemas import (
     BundleIn,
+    BundleOut,
     CertificateTypeIn,
     DepartmentIn,
     HallCategoryIn,
     HallIn,
+    ItemDetail,
     ItemIn,
+    ItemSummary,
     MaterialIn,
+    MaterialOut,
     NegativeEntryIn,
     RegionIn,
 )
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
-from onewindow.core.errors import NotFound, Problem, ValidationFailed
+from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
+
+M = TypeVar("M")
 
 # ----- items ------------------------------------------------------------------------------------
 
@@ -132,8 +138,6 @@ def save_item(session: Session, *, clock: Clock, actor: Actor, data: ItemIn, cha
     item = session.scalar(select(Item).where(Item.code == data.code))
     current = session.get(ItemVersion, item.current_version_id) if item and item.current_version_id else None
     if expected_version is not None and current is not None and current.version != expected_version:
-        from onewindow.core.errors import Conflict
-
         raise Conflict(f"事项已被他人修改（当前版本 {current.version}），请刷新后重试", code="stale_version",
                        field="version")
     if item is not None and current is not None and current.content_hash == digest:
@@ -188,12 +192,16 @@ def set_item_status(session: Session, *, clock: Clock, actor: Actor, code: str, 
     return item
 
 
+def _by_code(session: Session, model: type[M], code: str, what: str, field_name: str) -> M:
+    row: M | None = session.scalars(select(model).where(model.code == code)).first()  # type: ignore[attr-defined]
+    if row is None:
+        raise NotFound(what, code, field_name)
+    return row
+
+
 def get_item_row(session: Session, code: str) -> Item:
     """The item with this code, or 404."""
-    item = session.scalar(select(Item).where(Item.code == code))
-    if item is None:
-        raise NotFound("事项", code, "code")
-    return item
+    return _by_code(session, Item, code, "事项", "code")
 
 
 def get_item_version(session: Session, code: str, version: int | None = None) -> tuple[Item, ItemVersion]:
@@ -258,8 +266,6 @@ def _filtered(filters: ItemFilters) -> Select[Item, ItemVersion]:
         like = f"%{filters.text.strip()}%"
         # keywords are a JSON list; matching its text form is enough for a plain filter
         # (the 智能导办 search is the real question-answering path).
-        from sqlalchemy import String, cast
-
         stmt = stmt.where(or_(ItemVersion.name.like(like), Item.code.like(like),
                               cast(ItemVersion.keywords, String).like(like)))
     return stmt
@@ -431,18 +437,12 @@ def set_negative_entry(session: Session, *, clock: Clock, actor: Actor, data: Ne
 
 def department_by_code(session: Session, code: str) -> Department:
     """A department, or 404."""
-    dept = session.scalar(select(Department).where(Department.code == code))
-    if dept is None:
-        raise NotFound("部门", code, "department")
-    return dept
+    return _by_code(session, Department, code, "部门", "department")
 
 
 def bundle_by_code(session: Session, code: str) -> Bundle:
     """A bundle, or 404."""
-    bundle = session.scalar(select(Bundle).where(Bundle.code == code))
-    if bundle is None:
-        raise NotFound("一件事", code, "code")
-    return bundle
+    return _by_code(session, Bundle, code, "一件事", "code")
 
 
 def current_versions(session: Session, item_ids: list[int]) -> dict[int, ItemVersion]:
@@ -472,10 +472,7 @@ def list_halls(session: Session) -> list[Hall]:
 
 def hall_by_code(session: Session, code: str) -> Hall:
     """A hall, or 404."""
-    hall = session.scalar(select(Hall).where(Hall.code == code))
-    if hall is None:
-        raise NotFound("大厅", code, "code")
-    return hall
+    return _by_code(session, Hall, code, "大厅", "code")
 
 
 def list_regions(session: Session) -> list[Region]:
@@ -527,3 +524,55 @@ def items_by_codes(session: Session, codes: list[str]) -> list[tuple[Item, ItemV
                            .where(Item.code.in_(codes), Item.status == "active")).all()
     by_code = {i.code: (i, v) for i, v in rows}
     return [by_code[c] for c in codes if c in by_code]
+
+
+# ----- read models shared by the API and the pages -----------------------------------------------
+
+
+def item_summary(item: Item, v: ItemVersion) -> ItemSummary:
+    """The list view of an item version."""
+    return ItemSummary(
+        code=item.code, name=v.name, type=v.type, department=v.department.code, department_name=v.department.name,
+        hall_category=v.hall_category.code, audience=v.audience, levels=v.levels, instant=v.instant,
+        online_depth=v.online_depth, max_visits=v.max_visits, legal_limit_days=v.legal_limit_days,
+        promised_limit_days=v.promised_limit_days, limit_unit=v.limit_unit, status=item.status, version=v.version,
+    )
+
+
+def item_details(session: Session, pairs: list[tuple[Item, ItemVersion]], *,
+                 bundles_by_item: dict[int, list[Bundle]] | None = None) -> list[ItemDetail]:
+    """Full views of several item versions, with two queries in all (negative list, bundles)."""
+    ids = [item.id for item, _ in pairs]
+    reasons = negative_reasons(session, ids)
+    bundles = bundles_by_item if bundles_by_item is not None else bundles_of_items(session, ids)
+    out = []
+    for item, v in pairs:
+        materials = [
+            MaterialOut(name=m.name, required=m.required, form=m.form, copies=m.copies, deferrable=m.deferrable,
+                        certificate_type=m.certificate_type.code if m.certificate_type else None,
+                        certificate_type_name=m.certificate_type.name if m.certificate_type else None,
+                        note=m.note, kind=m.kind, source=m.source)
+            for m in v.materials
+        ]
+        out.append(ItemDetail(
+            **item_summary(item, v).model_dump(), scope=v.scope, fee=v.fee, basis=v.basis, conditions=v.conditions,
+            steps=list(v.steps), materials=materials, keywords=list(v.keywords), location=v.location, phone=v.phone,
+            negative_list_reason=reasons.get(item.id), bundles=[b.code for b in bundles.get(item.id, [])],
+            updated_at=v.created_at))
+    return out
+
+
+def item_detail(session: Session, item: Item, v: ItemVersion) -> ItemDetail:
+    """The full view of one item version."""
+    return item_details(session, [(item, v)])[0]
+
+
+def bundle_view(session: Session, bundle: Bundle, versions: dict[int, ItemVersion] | None = None) -> BundleOut:
+    """A bundle with its member items (one query for the versions unless they are given)."""
+    if versions is None:
+        versions = current_versions(session, [m.item_id for m in bundle.members])
+    return BundleOut(code=bundle.code, name=bundle.name, lead_department=bundle.lead_department.code,
+                     lead_department_name=bundle.lead_department.name, promised_limit_days=bundle.promised_limit_days,
+                     description=bundle.description, default_consent=bundle.default_consent, status=bundle.status,
+                     items=[item_summary(m.item, versions[m.item_id]) for m in bundle.members
+                            if m.item_id in versions])

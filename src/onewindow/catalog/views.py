@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from onewindow.catalog import api, documents, service
+from onewindow.catalog import documents, service
 from onewindow.catalog.documents import BundleMaterial, Limits, MaterialRow
 from onewindow.catalog.models import Bundle, Department, Item, ItemVersion
 from onewindow.catalog.schemas import BundleOut, ItemDetail
@@ -51,7 +51,7 @@ class ItemCard:
 
 
 def _card(item: Item, v: ItemVersion) -> ItemCard:
-    s = api.summary(item, v)
+    s = service.item_summary(item, v)
     return ItemCard(code=s.code, name=s.name, department_name=s.department_name, limits=documents.limits_of(s),
                     visits=documents.visits_badge(s.max_visits), online_depth=s.online_depth,
                     audience=documents.audience_text(s.audience))
@@ -190,8 +190,9 @@ def item_page(session: Session, code: str) -> tuple[ItemPage, ItemVersion]:
     item, v = service.get_item_version(session, code)
     if item.status != "active":
         raise NotFound("事项", code, "code")
-    detail = api.detail(session, item, v)
-    bundles = [(b.code, b.name) for b in service.bundles_of_items(session, [item.id])[item.id]]
+    bundles_by_item = service.bundles_of_items(session, [item.id])
+    detail = service.item_details(session, [(item, v)], bundles_by_item=bundles_by_item)[0]
+    bundles = [(b.code, b.name) for b in bundles_by_item[item.id]]
     page = ItemPage(item=detail, limits=documents.limits_of(detail), visits=documents.visits_text(detail.max_visits),
                     depth=documents.depth_text(detail.online_depth), audience=documents.audience_text(detail.audience),
                     levels=documents.levels_text(detail.levels),
@@ -235,9 +236,10 @@ def bundle_page(session: Session, code: str) -> BundlePage:
     bundle: Bundle = service.bundle_by_code(session, code)
     if bundle.status != "active":
         raise NotFound("一件事", code, "code")
-    out = api.bundle_out(session, bundle)
     versions = service.current_versions(session, [m.item_id for m in bundle.members])
-    details = [api.detail(session, m.item, versions[m.item_id]) for m in bundle.members if m.item_id in versions]
+    out = service.bundle_view(session, bundle, versions)
+    details = service.item_details(session, [(m.item, versions[m.item_id]) for m in bundle.members
+                                             if m.item_id in versions])
     members = [BundleMember(d.code, d.name, d.department_name, documents.limits_of(d)) for d in details]
     return BundlePage(bundle=out, members=members, materials=documents.merge_materials(details),
                       raw_material_count=sum(len(d.materials) for d in details))
