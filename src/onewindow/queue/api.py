@@ -1,0 +1,327 @@
+"""Queue API (/api/v1/queue): take a ticket, ticket status, hall state, window actions, metrics, settings.
+
+Public: taking a ticket, a ticket's status (by its token, or by hall, day and number) and the hall's
+live state; none of them shows personal data. Window actions need the clerk signed into that window
+(403 otherwise); metrics need admin, supervisor or department head; settings need admin.
+Live events go out after the commit (``events.publish_on_commit`` in the service).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from onewindow.core.audit import Actor
+from onewindow.core.clock import CHINA_TZ, today
+from onewindow.core.permissions import Action
+from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
+from onewindow.queue import service
+from onewindow.queue.models import Ticket, Window
+
+router = APIRouter(prefix="/queue", tags=["queue"])
+
+KIOSK_ACTOR = Actor(None, "kiosk")
+
+
+class TicketIn(BaseModel):
+    """Taking a ticket."""
+
+    category: str = Field(min_length=1, max_length=4, description="大厅业务类别字母，如 A")
+    ticket_class: str = Field("normal", description="票种：normal / appointment / vip / green 或中文名")
+    channel: str = Field("kiosk", description="取号渠道：kiosk / api / window / appointment")
+    id_number: str | None = Field(None, max_length=30, description="公民身份号码（可选）")
+    phone: str | None = Field(None, max_length=20, description="手机号码（可选，用于短信提醒）")
+    item_code: str | None = Field(None, max_length=60, description="办理事项编码（可选）")
+
+
+class ReasonIn(BaseModel):
+    """A reason for an exception or a cancellation."""
+
+    reason: str = Field("", max_length=200)
+
+
+class CallSpecificIn(BaseModel):
+    """特呼: a chosen ticket with the reason."""
+
+    ticket_id: int
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class TransferIn(BaseModel):
+    """Transfer target."""
+
+    to_category: str = Field(min_length=1, max_length=4)
+
+
+class CaseLinkIn(BaseModel):
+    """Case number to link to a ticket."""
+
+    case_number: str = Field(min_length=1, max_length=40)
+
+
+class SettingsIn(BaseModel):
+    """Hall queue settings (only the given fields change)."""
+
+    routing_policy: str | None = Field(None, description="dedicated / pooled / smart / tidal")
+    policy_params: dict[str, Any] | None = None
+    max_calls: int | None = None
+    transfer_keep_time: bool | None = None
+    overtime_wait_min: int | None = None
+    default_service_min: dict[str, float] | None = None
+
+
+class WindowIn(BaseModel):
+    """A hall window's set-up."""
+
+    kind: str = Field("department", description="comprehensive / department / elderly / bundle / complaint / assisted")
+    skills: list[str] = Field(description="可办业务类别，优先的在前")
+    home: list[str] = Field(default_factory=list, description="本部门类别（专业速度；分类专窗只办这些）")
+    flexible: bool = Field(False, description="潮汐窗口")
+    note: str = Field("", max_length=100)
+
+
+class QualificationsIn(BaseModel):
+    """The hall categories a staff member may serve."""
+
+    categories: list[str]
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.astimezone(CHINA_TZ).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _issued(session: DbSession, clock: ClockDep, ticket: Ticket) -> dict[str, Any]:
+    status: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
+    return {"token": ticket.token, "status_url": f"/api/v1/queue/tickets/{ticket.token}"} | status
+
+
+def _line(ticket: Ticket | None) -> dict[str, Any]:
+    return {"ticket": _plain(service.ticket_line(ticket)) if ticket is not None else None}
+
+
+def _window(session: DbSession, window: Window) -> dict[str, Any]:
+    data: dict[str, Any] = _plain(service.window_state(session, window))
+    return data
+
+
+@router.post("/halls/{hall_code}/tickets", status_code=201, summary="取号（公开）")
+def take_ticket(hall_code: str, body: TicketIn, session: DbSession, clock: ClockDep,
+                auth: OptionalAuth) -> dict[str, Any]:
+    """Take a ticket: number, token for the status page, position and estimated wait."""
+    actor = auth.actor if auth is not None else KIOSK_ACTOR
+    ticket = service.issue_ticket(session, clock=clock, actor=actor, hall_code=hall_code, category=body.category,
+                                  ticket_class=body.ticket_class, channel=body.channel, id_number=body.id_number,
+                                  phone=body.phone, item_code=body.item_code)
+    return _issued(session, clock, ticket)
+
+
+@router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）")
+def ticket_by_token(token: str, session: DbSession, clock: ClockDep) -> dict[str, Any]:
+    """State, people ahead and estimated wait of a ticket."""
+    ticket = service.ticket_by_token(session, token)
+    data: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
+    return data
+
+
+@router.post("/tickets/{token}/cancel", summary="申请人取消号票（公开，凭令牌）")
+def cancel_own_ticket(token: str, session: DbSession, clock: ClockDep) -> dict[str, Any]:
+    """The applicant withdraws their ticket."""
+    ticket = service.cancel_by_token(session, clock=clock, token=token)
+    data: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
+    return data
+
+
+@router.get("/halls/{hall_code}/tickets/{number}", summary="号票状态（公开，凭大厅、号码和日期）")
+def ticket_by_number(hall_code: str, number: str, session: DbSession, clock: ClockDep,
+                     day: Annotated[dt.date | None, Query(description="取号日期，默认今天")] = None) -> dict[str, Any]:
+    """State, people ahead and estimated wait of a ticket by its number."""
+    ticket = service.ticket_by_number(session, hall_code=hall_code, number=number, day=day or today(clock))
+    data: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
+    return data
+
+
+@router.get("/halls/{hall_code}/state", summary="大厅排队实况（公开）")
+def hall_state(hall_code: str, session: DbSession, clock: ClockDep) -> dict[str, Any]:
+    """Waiting per category, windows and the latest calls (no personal data)."""
+    state = service.hall_queue_state(session, clock=clock, hall_code=hall_code)
+    data: dict[str, Any] = _plain(state)
+    for window in data["windows"]:
+        if window["current"] is not None:
+            window["current"] = {"number": window["current"]["number"], "state": window["current"]["state"]}
+    return data
+
+
+@router.get("/halls/{hall_code}/waiting", summary="等候号票列表（窗口人员）")
+def waiting(hall_code: str, session: DbSession, clock: ClockDep, auth: CurrentAuth) -> list[dict[str, Any]]:
+    """Today's queued tickets in line order, personal data masked."""
+    auth.require(Action.QUEUE_OPERATE)
+    return [_plain(t) for t in service.waiting_tickets(session, clock=clock, hall_code=hall_code)]
+
+
+@router.get("/halls/{hall_code}/windows", summary="大厅窗口列表（工作人员）")
+def windows(hall_code: str, session: DbSession, auth: CurrentAuth) -> list[dict[str, Any]]:
+    """The hall's windows with status, clerk and current ticket."""
+    auth.require(Action.QUEUE_OPERATE)
+    return [_window(session, w) for w in service.list_windows(session, hall_code)]
+
+
+@router.post("/windows/{window_id}/sign-in", summary="窗口签到")
+def sign_in(window_id: int, session: DbSession, clock: ClockDep, auth: CurrentAuth) -> dict[str, Any]:
+    """Take the window (qualifications checked)."""
+    auth.require(Action.QUEUE_OPERATE)
+    return _window(session, service.sign_in_window(session, clock=clock, actor=auth.actor, window_id=window_id))
+
+
+@router.post("/windows/{window_id}/sign-out", summary="窗口签退")
+def sign_out(window_id: int, session: DbSession, clock: ClockDep, auth: CurrentAuth) -> dict[str, Any]:
+    """Leave the window."""
+    auth.require(Action.QUEUE_OPERATE)
+    return _window(session, service.sign_out_window(session, clock=clock, actor=auth.actor, window_id=window_id))
+
+
+@router.post("/windows/{window_id}/pause", summary="暂停服务")
+def pause(window_id: int, session: DbSession, clock: ClockDep, auth: CurrentAuth) -> dict[str, Any]:
+    """Pause the window."""
+    auth.require(Action.QUEUE_OPERATE)
+    return _window(session, service.pause_window(session, clock=clock, actor=auth.actor, window_id=window_id))
+
+
+@router.post("/windows/{window_id}/resume", summary="恢复服务")
+def resume(window_id: int, session: DbSession, clock: ClockDep, auth: CurrentAuth) -> dict[str, Any]:
+    """Resume a paused window."""
+    auth.require(Action.QUEUE_OPERATE)
+    return _window(session, service.pause_window(session, clock=clock, actor=auth.actor, window_id=window_id,
+                                                 paused=False))
+
+
+@router.post("/windows/{window_id}/call-next", summary="叫号（按大厅分派策略）")
+def call_next(window_id: int, session: DbSession, clock: ClockDep, auth: CurrentAuth) -> dict[str, Any]:
+    """Call the ticket the hall's policy picks; ``ticket`` is null when no one waits for this window."""
+    auth.require(Action.QUEUE_OPERATE)
+    ticket = service.call_next(session, clock=clock, actor=auth.actor, window_id=window_id)
+    data = _line(ticket)
+    if ticket is not None and ticket.window is not None:
+        data["announcement"] = service.announcement(ticket.number, ticket.window.number)
+    return data
+
+
+@router.post("/windows/{window_id}/call-specific", summary="指定呼叫（特呼，须填原因）")
+def call_specific(window_id: int, body: CallSpecificIn, session: DbSession, clock: ClockDep,
+                  auth: CurrentAuth) -> dict[str, Any]:
+    """Call a chosen ticket out of order; the reason is logged."""
+    auth.require(Action.QUEUE_OPERATE)
+    ticket = service.call_specific(session, clock=clock, actor=auth.actor, window_id=window_id,
+                                   ticket_id=body.ticket_id, reason=body.reason)
+    return _line(ticket) | {"announcement": service.announcement(ticket.number, ticket.window.number)
+                            if ticket.window else None}
+
+
+def _ticket_action(name: str, summary: str) -> None:
+    verb = getattr(service, name)
+
+    def handler(window_id: int, ticket_id: int, session: DbSession, clock: ClockDep,
+                auth: CurrentAuth) -> dict[str, Any]:
+        auth.require(Action.QUEUE_OPERATE)
+        return _line(verb(session, clock=clock, actor=auth.actor, window_id=window_id, ticket_id=ticket_id))
+
+    handler.__doc__ = summary
+    handler.__name__ = f"ticket_{name}"
+    path = name.replace("_", "-")
+    router.add_api_route(f"/windows/{{window_id}}/tickets/{{ticket_id}}/{path}", handler, methods=["POST"],
+                         summary=summary)
+
+
+_ticket_action("recall", "重呼（超过次数即过号）")
+_ticket_action("start_serving", "开始办理")
+_ticket_action("finish", "办结")
+_ticket_action("mark_missed", "过号")
+_ticket_action("requeue", "过号重排（仅一次）")
+
+
+@router.post("/windows/{window_id}/tickets/{ticket_id}/transfer", summary="转移到其他业务类别")
+def transfer(window_id: int, ticket_id: int, body: TransferIn, session: DbSession, clock: ClockDep,
+             auth: CurrentAuth) -> dict[str, Any]:
+    """Send the ticket to another category's queue (place per hall setting)."""
+    auth.require(Action.QUEUE_OPERATE)
+    return _line(service.transfer(session, clock=clock, actor=auth.actor, window_id=window_id, ticket_id=ticket_id,
+                                  to_category=body.to_category))
+
+
+@router.post("/windows/{window_id}/tickets/{ticket_id}/cancel", summary="窗口取消号票")
+def cancel(window_id: int, ticket_id: int, body: ReasonIn, session: DbSession, clock: ClockDep,
+           auth: CurrentAuth) -> dict[str, Any]:
+    """Withdraw a ticket at the window."""
+    auth.require(Action.QUEUE_OPERATE)
+    return _line(service.cancel(session, clock=clock, actor=auth.actor, window_id=window_id, ticket_id=ticket_id,
+                                reason=body.reason))
+
+
+@router.post("/windows/{window_id}/tickets/{ticket_id}/cases", status_code=201, summary="号票关联办件")
+def link_case(window_id: int, ticket_id: int, body: CaseLinkIn, session: DbSession, clock: ClockDep,
+              auth: CurrentAuth) -> dict[str, Any]:
+    """Record the case handled under this ticket."""
+    auth.require(Action.QUEUE_OPERATE)
+    service.link_case(session, clock=clock, actor=auth.actor, window_id=window_id, ticket_id=ticket_id,
+                      case_number=body.case_number)
+    return {"ticket_id": ticket_id, "cases": service.cases_of_ticket(session, ticket_id)}
+
+
+@router.get("/halls/{hall_code}/metrics", summary="排队指标（管理员、监察、首席代表）")
+def hall_metrics(hall_code: str, session: DbSession, clock: ClockDep, auth: CurrentAuth,
+                 start_date: Annotated[dt.date | None, Query(description="开始日期，默认今天")] = None,
+                 end_date: Annotated[dt.date | None, Query(description="结束日期，默认同开始日期")] = None,
+                 ) -> dict[str, Any]:
+    """Waiting now, average and p90 wait, service time, 过号, calls, over-time waits; per category, window, clerk."""
+    auth.require(Action.QUEUE_METRICS)
+    return service.queue_metrics(session, clock=clock, hall_code=hall_code, start_date=start_date,
+                                 end_date=end_date).as_dict()
+
+
+@router.get("/halls/{hall_code}/settings", summary="大厅排队设置（管理员）")
+def get_settings(hall_code: str, session: DbSession, auth: CurrentAuth) -> dict[str, Any]:
+    """The hall's routing policy and queue rules."""
+    auth.require(Action.QUEUE_SETTINGS)
+    return service.settings_snapshot(service.settings_for_hall(session, hall_code))
+
+
+@router.put("/halls/{hall_code}/settings", summary="修改大厅排队设置（管理员）")
+def put_settings(hall_code: str, body: SettingsIn, session: DbSession, clock: ClockDep,
+                 auth: CurrentAuth) -> dict[str, Any]:
+    """Change the routing policy and queue rules (only given fields)."""
+    auth.require(Action.QUEUE_SETTINGS)
+    row = service.update_settings(session, clock=clock, actor=auth.actor, hall_code=hall_code,
+                                  **body.model_dump(exclude_unset=True))
+    return service.settings_snapshot(row)
+
+
+@router.put("/halls/{hall_code}/windows/{number}", summary="新建或修改窗口（管理员）")
+def put_window(hall_code: str, number: int, body: WindowIn, session: DbSession, clock: ClockDep,
+               auth: CurrentAuth) -> dict[str, Any]:
+    """Create or change a window: type, skills, home categories, tidal flag."""
+    auth.require(Action.QUEUE_SETTINGS)
+    window = service.save_window(session, clock=clock, actor=auth.actor, hall_code=hall_code, number=number,
+                                 kind=body.kind, skills=body.skills, home=body.home, flexible=body.flexible,
+                                 note=body.note)
+    return _window(session, window)
+
+
+@router.put("/qualifications/{username}", summary="设置工作人员业务资质（管理员）")
+def put_qualifications(username: str, body: QualificationsIn, session: DbSession, clock: ClockDep,
+                       auth: CurrentAuth) -> dict[str, Any]:
+    """Replace the hall categories a staff member may serve (一岗多能)."""
+    auth.require(Action.QUEUE_SETTINGS)
+    cats = service.set_qualifications(session, clock=clock, actor=auth.actor, username=username,
+                                      categories=body.categories)
+    return {"username": username, "categories": cats}

@@ -1,0 +1,1034 @@
+"""Live queue service: issue tickets, staff windows, call, serve, finish, 过号, transfer, cancel; read models.
+
+Every state change goes through the pure verbs of :mod:`onewindow.queue.states` (one transition
+table, 409 on an illegal move), writes a :class:`TicketEvent` and an audit entry, and holds a live
+event that is published after the unit of work commits (:func:`events.publish_on_commit`). The next
+ticket of a window is always chosen by the hall's routing policy (:mod:`onewindow.queue.routing`).
+Functions flush, never commit: the edge owns the transaction (ADR 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from onewindow.catalog import service as catalog_service
+from onewindow.catalog.models import Hall, HallCategory
+from onewindow.core import audit
+from onewindow.core.audit import Actor
+from onewindow.core.clock import CHINA_TZ, Clock, today
+from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
+from onewindow.queue import events, metrics, routing, states
+from onewindow.queue.models import (
+    Channel,
+    HallQueueSettings,
+    StaffQualification,
+    Ticket,
+    TicketCase,
+    TicketCounter,
+    TicketEvent,
+    Window,
+    WindowStatus,
+)
+from onewindow.queue.states import QUEUED_STATES, TicketClass, TicketState
+from onewindow.staff.models import User
+
+DEFAULT_SERVICE_MIN = 10.0  # expected service time when a category has no history and no hall default
+HISTORY_DAYS = 30
+AT_WINDOW_STATES = (TicketState.CALLED.value, TicketState.SERVING.value)
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+
+
+def announcement(number: str, window_number: int) -> str:
+    """The call text for the display and speech: ``请A001号到3号窗口办理``."""
+    return f"请{number}号到{window_number}号窗口办理"
+
+
+# ----- lookups ---------------------------------------------------------------------------------------
+
+
+def _categories(session: Session) -> dict[int, HallCategory]:
+    return {c.id: c for c in session.scalars(select(HallCategory))}
+
+
+def category_by_code(session: Session, code: str) -> HallCategory:
+    """A hall category by letter, or 422 naming the known ones."""
+    row = session.scalars(select(HallCategory).where(HallCategory.code == code.strip().upper())).first()
+    if row is None:
+        known = "、".join(c.code for c in catalog_service.list_hall_categories(session))
+        raise ValidationFailed([Problem("category", "unknown_category", f"未知的业务类别：{code}，可选：{known}")])
+    return row
+
+
+def get_window(session: Session, window_id: int) -> Window:
+    """A window, or 404."""
+    window = session.get(Window, window_id)
+    if window is None:
+        raise NotFound("窗口", str(window_id), "window_id")
+    return window
+
+
+def list_windows(session: Session, hall_code: str) -> list[Window]:
+    """The hall's windows by number."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    return list(session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number)))
+
+
+def get_ticket(session: Session, ticket_id: int) -> Ticket:
+    """A ticket, or 404."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound("号票", str(ticket_id), "ticket_id")
+    return ticket
+
+
+def ticket_by_token(session: Session, token: str) -> Ticket:
+    """A ticket by its opaque token, or 404."""
+    ticket = session.scalars(select(Ticket).where(Ticket.token == token)).first()
+    if ticket is None:
+        raise NotFound("号票", "（令牌无效）", "token")
+    return ticket
+
+
+def ticket_by_number(session: Session, *, hall_code: str, number: str, day: dt.date) -> Ticket:
+    """A ticket by hall, number and day, or 404."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    ticket = session.scalars(select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day,
+                                                  Ticket.number == number.strip().upper())).first()
+    if ticket is None:
+        raise NotFound("号票", f"{day.isoformat()} {number}", "number")
+    return ticket
+
+
+def qualified_categories(session: Session, user_id: int) -> list[str]:
+    """The hall category codes a staff member may serve (一岗多能)."""
+    rows = session.scalars(select(HallCategory.code).join(StaffQualification,
+                                                          StaffQualification.category_id == HallCategory.id)
+                           .where(StaffQualification.user_id == user_id).order_by(HallCategory.code))
+    return list(rows)
+
+
+def hall_settings(session: Session, hall_id: int, *, for_update: bool = False) -> HallQueueSettings:
+    """The hall's queue settings (created with defaults on first use); ``for_update`` locks the row."""
+    stmt = select(HallQueueSettings).where(HallQueueSettings.hall_id == hall_id)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    row = session.scalars(stmt).first()
+    if row is None:
+        ins = _insert(session, HallQueueSettings).values(
+            hall_id=hall_id, routing_policy="pooled", policy_params={}, max_calls=states.DEFAULT_MAX_CALLS,
+            transfer_keep_time=True, overtime_wait_min=15, default_service_min={})
+        session.execute(ins.on_conflict_do_nothing(index_elements=[HallQueueSettings.hall_id]))
+        row = session.scalars(stmt.execution_options(populate_existing=True)).one()
+    return row
+
+
+def settings_for_hall(session: Session, hall_code: str) -> HallQueueSettings:
+    """The queue settings of a hall by code."""
+    return hall_settings(session, catalog_service.hall_by_code(session, hall_code).id)
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+
+
+# ----- settings, windows, qualifications (admin) ---------------------------------------------------
+
+
+def update_settings(session: Session, *, clock: Clock, actor: Actor, hall_code: str,
+                    routing_policy: str | None = None, policy_params: dict[str, Any] | None = None,
+                    max_calls: int | None = None, transfer_keep_time: bool | None = None,
+                    overtime_wait_min: int | None = None,
+                    default_service_min: dict[str, float] | None = None) -> HallQueueSettings:
+    """Change a hall's queue settings (the policy and its parameters are validated by building it)."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    row = hall_settings(session, hall.id, for_update=True)
+    before = settings_snapshot(row)
+    name = routing_policy if routing_policy is not None else row.routing_policy
+    params = policy_params if policy_params is not None else (row.policy_params if routing_policy is None else {})
+    routing.make_policy(name, params)  # 422 on an unknown policy or parameter
+    problems = []
+    if max_calls is not None and not 1 <= max_calls <= 10:
+        problems.append(Problem("max_calls", "out_of_range", "过号前呼叫次数应在 1 到 10 之间"))
+    if overtime_wait_min is not None and not 1 <= overtime_wait_min <= 600:
+        problems.append(Problem("overtime_wait_min", "out_of_range", "等待超时阈值应在 1 到 600 分钟之间"))
+    if default_service_min is not None:
+        codes = {c.code for c in _categories(session).values()}
+        for code, minutes in default_service_min.items():
+            if code not in codes or not 0 < minutes <= 480:
+                problems.append(Problem(f"default_service_min.{code}", "out_of_range",
+                                        f"类别 {code} 的默认办理时长无效（应为已有类别，0 到 480 分钟）"))
+    if problems:
+        raise ValidationFailed(problems)
+    row.routing_policy, row.policy_params = name, dict(params)
+    if max_calls is not None:
+        row.max_calls = max_calls
+    if transfer_keep_time is not None:
+        row.transfer_keep_time = transfer_keep_time
+    if overtime_wait_min is not None:
+        row.overtime_wait_min = overtime_wait_min
+    if default_service_min is not None:
+        row.default_service_min = {k: float(v) for k, v in default_service_min.items()}
+    row.updated_at = clock.now()
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action="queue.settings.update", entity_type="hall_queue_settings",
+                 entity_id=hall.code, before=before, after=settings_snapshot(row))
+    events.publish_on_commit(session, hall.code, {"type": "settings.changed", "hall": hall.code,
+                                                  "at": clock.now().isoformat(), "routing_policy": name})
+    return row
+
+
+def settings_snapshot(row: HallQueueSettings) -> dict[str, Any]:
+    """The settings as a plain dict (API and audit)."""
+    return {"routing_policy": row.routing_policy, "routing_policy_label": routing.POLICY_LABELS.get(row.routing_policy,
+                                                                                                     row.routing_policy),
+            "policy_params": dict(row.policy_params or {}), "max_calls": row.max_calls,
+            "transfer_keep_time": row.transfer_keep_time, "overtime_wait_min": row.overtime_wait_min,
+            "default_service_min": dict(row.default_service_min or {})}
+
+
+def save_window(session: Session, *, clock: Clock, actor: Actor, hall_code: str, number: int, kind: str,
+                skills: Sequence[str], home: Sequence[str] = (), flexible: bool = False, note: str = "") -> Window:
+    """Create or update a hall window by number (type, skills preferred first, home categories, 潮汐)."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    try:
+        window_kind = routing.WindowKind(kind)
+    except ValueError:
+        allowed = "、".join(f"{k.value}（{k.label}）" for k in routing.WindowKind)
+        problem = Problem("kind", "unknown_window_kind", f"未知的窗口类型：{kind}，可选：{allowed}")
+        raise ValidationFailed([problem]) from None
+    codes = {c.code for c in _categories(session).values()}
+    skill_list = [s.strip().upper() for s in skills]
+    home_list = [s.strip().upper() for s in home]
+    problems = [Problem("skills", "unknown_category", f"未知的业务类别：{s}") for s in skill_list + home_list
+                if s not in codes]
+    if not skill_list:
+        problems.append(Problem("skills", "required", "窗口至少要能办理一个业务类别"))
+    if len(set(skill_list)) != len(skill_list):
+        problems.append(Problem("skills", "duplicate", "业务类别不能重复"))
+    if any(h not in skill_list for h in home_list):
+        problems.append(Problem("home", "not_in_skills", "本部门类别必须在窗口可办类别之中"))
+    if number < 1:
+        problems.append(Problem("number", "out_of_range", "窗口号应为正整数"))
+    if problems:
+        raise ValidationFailed(problems)
+    window = session.scalars(select(Window).where(Window.hall_id == hall.id, Window.number == number)).first()
+    before = window_snapshot(window) if window else None
+    if window is None:
+        window = Window(hall_id=hall.id, number=number, status=WindowStatus.OFFLINE.value)
+        session.add(window)
+    window.kind, window.skills, window.home, window.flexible, window.note = (
+        window_kind.value, skill_list, home_list, flexible, note)
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action="queue.window.save", entity_type="queue_window",
+                 entity_id=window.id, before=before, after=window_snapshot(window))
+    return window
+
+
+def window_snapshot(window: Window) -> dict[str, Any]:
+    """A window as a plain dict (audit)."""
+    return {"hall_id": window.hall_id, "number": window.number, "kind": window.kind, "skills": list(window.skills),
+            "home": list(window.home), "flexible": window.flexible, "status": window.status,
+            "clerk_id": window.clerk_id}
+
+
+def set_qualifications(session: Session, *, clock: Clock, actor: Actor, username: str,
+                       categories: Sequence[str]) -> list[str]:
+    """Replace the hall categories a staff member may serve; returns the new list."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound("工作人员", username, "username")
+    wanted = {category_by_code(session, c).id: c.strip().upper() for c in categories}
+    before = qualified_categories(session, user.id)
+    existing = {q.category_id: q for q in session.scalars(select(StaffQualification)
+                                                          .where(StaffQualification.user_id == user.id))}
+    for category_id, row in existing.items():
+        if category_id not in wanted:
+            session.delete(row)
+    for category_id in wanted:
+        if category_id not in existing:
+            session.add(StaffQualification(user_id=user.id, category_id=category_id, granted_at=clock.now()))
+    session.flush()
+    after = qualified_categories(session, user.id)
+    if after != before:
+        audit.record(session, clock=clock, actor=actor, action="queue.qualifications.set", entity_type="staff_user",
+                     entity_id=user.id, before={"categories": before}, after={"categories": after})
+    return after
+
+
+# ----- tickets ---------------------------------------------------------------------------------------
+
+
+def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date) -> int:
+    """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING)."""
+    stmt = _insert(session, TicketCounter).values(hall_id=hall_id, category_id=category_id, day=day, last=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
+        set_={"last": TicketCounter.last + 1},
+    ).returning(TicketCounter.last)
+    value: int = session.execute(stmt).scalar_one()
+    return value
+
+
+def validate_phone(value: str, field: str = "phone") -> str:
+    """A mainland mobile number in canonical 11-digit form, or 422."""
+    # core.ids masks phones but has no validator: a ticket takes mainland mobile numbers only (SMS).
+    compact = re.sub(r"[\s\-]+", "", unicodedata.normalize("NFKC", value))
+    match = _MOBILE.match(compact)
+    if match is None:
+        raise ValidationFailed([Problem(field, "phone_invalid", "手机号码应为 11 位中国大陆手机号，如 13803731234")])
+    return match[1]
+
+
+def _parse_channel(value: str) -> Channel:
+    for channel in Channel:
+        if value in (channel.value, channel.label):
+            return channel
+    allowed = "、".join(f"{c.value}（{c.label}）" for c in Channel)
+    raise ValidationFailed([Problem("channel", "unknown_channel", f"未知的取号渠道：{value}，可选：{allowed}")])
+
+
+def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
+                 ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
+                 id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
+                 appointment_at: dt.datetime | None = None) -> Ticket:
+    """Take a ticket (取号): the next number of the category today, waiting from now."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    cat = category_by_code(session, category)
+    cls = states.parse_ticket_class(ticket_class)
+    chan = _parse_channel(channel)
+    day = today(clock)
+    problems: list[Problem] = []
+    id_clean: str | None = None
+    phone_clean: str | None = None
+    if id_number:
+        try:
+            id_clean = validate_id_number(id_number, today=day)
+        except ValidationFailed as exc:
+            problems += exc.problems
+    if phone:
+        try:
+            phone_clean = validate_phone(phone)
+        except ValidationFailed as exc:
+            problems += exc.problems
+    if item_code is not None and item_code.strip():
+        item_code = item_code.strip()
+        catalog_service.get_item_row(session, item_code)
+    else:
+        item_code = None
+    if problems:
+        raise ValidationFailed(problems)
+    now = clock.now()
+    seq = next_number(session, hall_id=hall.id, category_id=cat.id, day=day)
+    number = f"{cat.code}{seq:03d}"
+    pure = states.issue_ticket(number=number, category=cat.code, ticket_class=cls, at=now)
+    ticket = Ticket(hall_id=hall.id, category_id=cat.id, day=day, seq=seq, number=number,
+                    token=secrets.token_urlsafe(18), ticket_class=cls.value, state=pure.state.value,
+                    channel=chan.value, issued_at=now, queued_at=pure.queued_at, calls=0, requeued=False,
+                    transfers=0, id_number=id_clean, phone=phone_clean, item_code=item_code,
+                    appointment_at=appointment_at)
+    session.add(ticket)
+    session.flush()
+    _record(session, clock=clock, actor=actor, ticket=ticket, before=None, window=None, action="issue",
+            note=chan.label, event_type="ticket.issued")
+    return ticket
+
+
+def _pure(ticket: Ticket, categories: dict[int, HallCategory] | None = None) -> states.Ticket:
+    code = categories[ticket.category_id].code if categories else ticket.category.code
+    return states.Ticket(number=ticket.number, category=code, ticket_class=TicketClass(ticket.ticket_class),
+                         state=TicketState(ticket.state), issued_at=ticket.issued_at, queued_at=ticket.queued_at,
+                         calls=ticket.calls, requeues=1 if ticket.requeued else 0, transfers=ticket.transfers)
+
+
+def ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
+    """What the audit log keeps of a ticket (personal data masked)."""
+    return {"number": ticket.number, "day": ticket.day.isoformat(), "state": ticket.state,
+            "category_id": ticket.category_id, "ticket_class": ticket.ticket_class, "calls": ticket.calls,
+            "window_id": ticket.window_id, "clerk_id": ticket.clerk_id,
+            "id_number": mask_id_number(ticket.id_number) or None, "phone": mask_phone(ticket.phone) or None}
+
+
+def _record(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, before: dict[str, Any] | None,
+            window: Window | None, action: str, note: str, event_type: str,
+            extra: dict[str, Any] | None = None) -> None:
+    now = clock.now()
+    session.add(TicketEvent(ticket_id=ticket.id, hall_id=ticket.hall_id,
+                            from_state=before["state"] if before else None, to_state=ticket.state, at=now,
+                            window_id=window.id if window else None, user_id=actor.id, note=note))
+    after = ticket_snapshot(ticket) | (extra or {})
+    audit.record(session, clock=clock, actor=actor, action=f"queue.ticket.{action}", entity_type="queue_ticket",
+                 entity_id=ticket.id, before=before, after=after)
+    payload: dict[str, Any] = {
+        "type": event_type, "hall": ticket.hall.code if ticket.hall else "", "at": now.isoformat(),
+        "ticket": {"id": ticket.id, "number": ticket.number, "category": ticket.category.code,
+                   "ticket_class": ticket.ticket_class, "state": ticket.state,
+                   "window": window.number if window else None},
+    }
+    if window is not None:
+        payload["window"] = {"id": window.id, "number": window.number, "status": window.status}
+    if event_type in ("ticket.called", "ticket.recalled") and window is not None:
+        payload["announcement"] = announcement(ticket.number, window.number)
+    if note:
+        payload["note"] = note
+    session.flush()
+    events.publish_on_commit(session, payload["hall"], payload)
+
+
+def _apply(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, window: Window | None,
+           verb: Callable[[states.Ticket], states.Ticket], action: str, event_type: str, note: str = "",
+           extra: dict[str, Any] | None = None) -> Ticket:
+    """Run a pure verb on the ticket, copy the result back and record it."""
+    before = ticket_snapshot(ticket)
+    new = verb(_pure(ticket))
+    if new.category != ticket.category.code:
+        target = category_by_code(session, new.category)
+        ticket.category, ticket.category_id = target, target.id
+    ticket.state = new.state.value
+    ticket.queued_at = new.queued_at
+    ticket.calls = new.calls
+    ticket.requeued = new.requeues > 0
+    ticket.transfers = new.transfers
+    _record(session, clock=clock, actor=actor, ticket=ticket, before=before, window=window, action=action,
+            note=note or (new.history[-1].note if new.history else ""), event_type=event_type, extra=extra)
+    return ticket
+
+
+# ----- windows ---------------------------------------------------------------------------------------
+
+
+def _window_event(session: Session, *, clock: Clock, window: Window) -> None:
+    events.publish_on_commit(session, window.hall.code, {
+        "type": "window.changed", "hall": window.hall.code, "at": clock.now().isoformat(),
+        "window": {"id": window.id, "number": window.number, "status": window.status,
+                   "clerk": window.clerk.display_name if window.clerk else None}})
+
+
+def _window_audit(session: Session, *, clock: Clock, actor: Actor, window: Window, action: str,
+                  before: dict[str, Any]) -> None:
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action=f"queue.window.{action}", entity_type="queue_window",
+                 entity_id=window.id, before=before, after=window_snapshot(window))
+    _window_event(session, clock=clock, window=window)
+
+
+def current_ticket(session: Session, window_id: int) -> Ticket | None:
+    """The ticket called to or being served at the window, if any."""
+    return session.scalars(select(Ticket).where(Ticket.window_id == window_id, Ticket.state.in_(AT_WINDOW_STATES))
+                           .order_by(Ticket.id.desc())).first()
+
+
+def may_sign_in(window: Window, qualified: Sequence[str]) -> bool:
+    """A clerk may staff a window when qualified for all its home categories (all skills if no home)."""
+    needed = window.home or window.skills
+    return all(c in qualified for c in needed)
+
+
+def sign_in_window(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Window:
+    """The clerk takes the window (签到); 403 when not qualified, 409 when it is taken or they sit elsewhere."""
+    window = session.scalars(select(Window).where(Window.id == window_id).with_for_update(of=Window)  # one clerk wins
+                             .execution_options(populate_existing=True)).first()
+    if window is None:
+        raise NotFound("窗口", str(window_id), "window_id")
+    if actor.id is None:
+        raise PermissionDenied("只有工作人员可以签到窗口")
+    user = session.get(User, actor.id)
+    if user is None or not user.is_active:
+        raise PermissionDenied("只有工作人员可以签到窗口")
+    if user.hall_id is not None and user.hall_id != window.hall_id:
+        raise PermissionDenied("只能在本人所在大厅的窗口签到", code="other_hall")
+    qualified = qualified_categories(session, user.id)
+    if not may_sign_in(window, qualified):
+        needed = "、".join(window.home or window.skills)
+        raise PermissionDenied(f"您不具备{window.label}的业务资质（需要：{needed}）", code="not_qualified")
+    if window.clerk_id == user.id and window.status != WindowStatus.OFFLINE.value:
+        return window
+    if window.clerk_id is not None and window.status != WindowStatus.OFFLINE.value:
+        raise Conflict(f"{window.label}已由其他工作人员签到", code="window_taken", field="window_id")
+    elsewhere = session.scalars(select(Window).where(Window.clerk_id == user.id, Window.id != window.id,
+                                                    Window.status != WindowStatus.OFFLINE.value)).first()
+    if elsewhere is not None:
+        raise Conflict(f"您已在{elsewhere.label}签到，请先签退", code="signed_in_elsewhere", field="window_id")
+    before = window_snapshot(window)
+    window.clerk = user
+    window.clerk_id = user.id
+    window.signed_in_at = clock.now()
+    window.status = WindowStatus.SERVING.value if current_ticket(session, window.id) else WindowStatus.IDLE.value
+    _window_audit(session, clock=clock, actor=actor, window=window, action="sign_in", before=before)
+    return window
+
+
+def _my_window(session: Session, actor: Actor, window_id: int) -> Window:
+    window = get_window(session, window_id)
+    if actor.id is None or window.clerk_id != actor.id or window.status == WindowStatus.OFFLINE.value:
+        raise PermissionDenied(f"您未在{window.label}签到，不能操作该窗口", code="not_signed_in")
+    return window
+
+
+def sign_out_window(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Window:
+    """The clerk leaves the window (签退); refused while a ticket is at the window."""
+    window = _my_window(session, actor, window_id)
+    if current_ticket(session, window.id) is not None:
+        raise Conflict("当前号票尚未办结，请先办结、过号或转移后再签退", code="ticket_at_window", field="window_id")
+    before = window_snapshot(window)
+    window.status = WindowStatus.OFFLINE.value
+    window.clerk = None
+    window.clerk_id = None
+    window.signed_in_at = None
+    _window_audit(session, clock=clock, actor=actor, window=window, action="sign_out", before=before)
+    return window
+
+
+def pause_window(session: Session, *, clock: Clock, actor: Actor, window_id: int, paused: bool = True) -> Window:
+    """Pause (暂停服务) or resume the window; a paused window calls no one."""
+    window = _my_window(session, actor, window_id)
+    before = window_snapshot(window)
+    if paused:
+        window.status = WindowStatus.PAUSED.value
+    else:
+        window.status = WindowStatus.SERVING.value if current_ticket(session, window.id) else WindowStatus.IDLE.value
+    _window_audit(session, clock=clock, actor=actor, window=window, action="pause" if paused else "resume",
+                  before=before)
+    return window
+
+
+def window_view(session: Session, window: Window) -> routing.WindowView:
+    """The routing view of a window: its skills narrowed to what the signed-in clerk is qualified for."""
+    skills: tuple[str, ...] = tuple(window.skills)
+    home: tuple[str, ...] = tuple(window.home)
+    if window.clerk_id is not None:
+        qualified = set(qualified_categories(session, window.clerk_id))
+        skills = tuple(c for c in skills if c in qualified)
+        home = tuple(c for c in home if c in qualified)
+    return routing.WindowView(key=str(window.id), skills=skills, home=home, kind=routing.WindowKind(window.kind),
+                              flexible=window.flexible)
+
+
+def _duration_minutes(session: Session) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", Ticket.done_at - Ticket.serving_at) / 60.0
+    return (func.julianday(Ticket.done_at) - func.julianday(Ticket.serving_at)) * 1440.0
+
+
+def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int) -> dict[str, float]:
+    """Mean service time per category over the last 30 days; the hall default or 10 minutes without history."""
+    settings = hall_settings(session, hall_id)
+    categories = _categories(session)
+    since = clock.now() - dt.timedelta(days=HISTORY_DAYS)
+    rows = session.execute(
+        select(Ticket.category_id, func.avg(_duration_minutes(session)))
+        .where(Ticket.hall_id == hall_id, Ticket.state == TicketState.DONE.value, Ticket.done_at >= since,
+               Ticket.serving_at.is_not(None))
+        .group_by(Ticket.category_id)).all()
+    history = {categories[cid].code: float(avg) for cid, avg in rows if avg is not None}
+    defaults = settings.default_service_min or {}
+    return {c.code: history.get(c.code) or float(defaults.get(c.code, DEFAULT_SERVICE_MIN))
+            for c in categories.values()}
+
+
+def _queued(session: Session, *, hall_id: int, day: dt.date) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.hall_id == hall_id, Ticket.day == day,
+                                                     Ticket.state.in_([s.value for s in QUEUED_STATES]))
+                                .order_by(Ticket.queued_at, Ticket.id)))
+
+
+def _ready_window(session: Session, actor: Actor, window_id: int) -> Window:
+    window = _my_window(session, actor, window_id)
+    if window.status == WindowStatus.PAUSED.value:
+        raise Conflict(f"{window.label}已暂停服务，请先恢复", code="window_paused", field="window_id")
+    if current_ticket(session, window.id) is not None:
+        raise Conflict("当前号票尚未办结，请先办结、过号或转移", code="ticket_at_window", field="window_id")
+    return window
+
+
+def _call(session: Session, *, clock: Clock, actor: Actor, window: Window, ticket: Ticket, action: str,
+          extra: dict[str, Any] | None = None) -> Ticket:
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.call_ticket(t, at=now, window=window.label), action=action,
+           event_type="ticket.called", extra=extra)
+    ticket.window = window
+    ticket.window_id = window.id
+    ticket.clerk_id = actor.id
+    ticket.called_at = ticket.called_at or now
+    ticket.last_called_at = now
+    window.status = WindowStatus.SERVING.value
+    session.flush()
+    return ticket
+
+
+def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Ticket | None:
+    """Call the ticket the hall's routing policy picks for this window; None when nothing it may serve waits."""
+    window = _ready_window(session, actor, window_id)
+    settings = hall_settings(session, window.hall_id, for_update=True)  # one caller per hall at a time
+    policy = routing.make_policy(settings.routing_policy, settings.policy_params)
+    view = window_view(session, window)
+    queued = _queued(session, hall_id=window.hall_id, day=today(clock))
+    if not queued:
+        return None
+    categories = _categories(session)
+    expected = expected_service_minutes(session, clock=clock, hall_id=window.hall_id)
+    by_key = {str(t.id): t for t in queued}
+    waiting = [routing.WaitingTicket(
+        key=str(t.id), category=categories[t.category_id].code, queued_at=routing.to_minutes(t.queued_at),
+        expected_service_min=expected.get(categories[t.category_id].code, DEFAULT_SERVICE_MIN),
+        ticket_class=TicketClass(t.ticket_class),
+        appointment_at=routing.to_minutes(t.appointment_at) if t.appointment_at else None,
+        item_code=t.item_code or "") for t in queued]
+    picked = policy.pick(view, waiting, routing.to_minutes(clock.now()))
+    if picked is None:
+        return None
+    return _call(session, clock=clock, actor=actor, window=window, ticket=by_key[picked.key], action="call_next",
+                 extra={"policy": policy.name})
+
+
+def call_specific(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int,
+                  reason: str) -> Ticket:
+    """Call a chosen ticket out of policy order (特呼); an exception, so a reason is required and logged."""
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise ValidationFailed([Problem("reason", "reason_required", "指定呼叫须填写原因")])
+    window = _ready_window(session, actor, window_id)
+    hall_settings(session, window.hall_id, for_update=True)
+    ticket = get_ticket(session, ticket_id)
+    if ticket.hall_id != window.hall_id:
+        raise NotFound("号票", str(ticket_id), "ticket_id")
+    if ticket.category.code not in window_view(session, window).skills:
+        raise PermissionDenied(f"{window.label}不能办理{ticket.category.name}业务", code="not_qualified")
+    return _call(session, clock=clock, actor=actor, window=window, ticket=ticket, action="call_specific",
+                 extra={"reason": reason[:200]})
+
+
+def _ticket_at(session: Session, actor: Actor, window_id: int, ticket_id: int) -> tuple[Window, Ticket]:
+    window = _my_window(session, actor, window_id)
+    ticket = get_ticket(session, ticket_id)
+    if ticket.hall_id != window.hall_id:
+        raise NotFound("号票", str(ticket_id), "ticket_id")
+    if ticket.window_id != window.id and ticket.state in AT_WINDOW_STATES:
+        raise Conflict(f"号票{ticket.number}不在{window.label}", code="ticket_elsewhere", field="ticket_id")
+    return window, ticket
+
+
+def _free(session: Session, window: Window) -> None:
+    if window.status == WindowStatus.SERVING.value and current_ticket(session, window.id) is None:
+        window.status = WindowStatus.IDLE.value
+    session.flush()
+
+
+def recall(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int) -> Ticket:
+    """Call the ticket again (重呼); past the hall's calls limit it becomes 过号."""
+    window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    max_calls = hall_settings(session, window.hall_id).max_calls
+    now = clock.now()
+    new_state = _pure(ticket)
+    missed = new_state.state is TicketState.CALLED and new_state.calls >= max_calls
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.recall_ticket(t, at=now, max_calls=max_calls), action="missed" if missed else "recall",
+           event_type="ticket.missed" if missed else "ticket.recalled")
+    if not missed:
+        ticket.last_called_at = now
+    _free(session, window)
+    return ticket
+
+
+def start_serving(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int) -> Ticket:
+    """The applicant is at the window: service begins."""
+    window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.start_serving(t, at=now), action="serve", event_type="ticket.serving")
+    ticket.serving_at = now
+    ticket.clerk_id = actor.id
+    session.flush()
+    return ticket
+
+
+def finish(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int) -> Ticket:
+    """Service is finished (办结)."""
+    window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.finish_ticket(t, at=now), action="finish", event_type="ticket.done")
+    ticket.done_at = now
+    _free(session, window)
+    return ticket
+
+
+def mark_missed(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int) -> Ticket:
+    """The called applicant did not come (过号); the ticket may be re-queued once with :func:`requeue`."""
+    window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.mark_missed(t, at=now), action="missed", event_type="ticket.missed")
+    _free(session, window)
+    return ticket
+
+
+def requeue(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int) -> Ticket:
+    """A missed applicant came back: the ticket goes to the back of the line, once (过号重排)."""
+    window = _my_window(session, actor, window_id)
+    ticket = get_ticket(session, ticket_id)
+    if ticket.hall_id != window.hall_id:
+        raise NotFound("号票", str(ticket_id), "ticket_id")
+    if ticket.day != today(clock):
+        raise Conflict("只能重排当天的号票", code="ticket_not_today", field="ticket_id")
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.requeue_missed(t, at=now), action="requeue", event_type="ticket.requeued")
+    ticket.window_id = None
+    session.flush()
+    return ticket
+
+
+def transfer(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int,
+             to_category: str) -> Ticket:
+    """Send the ticket to another category's queue; its place follows the hall's transfer setting."""
+    window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    target = category_by_code(session, to_category) if to_category else None
+    keep_time = hall_settings(session, window.hall_id).transfer_keep_time
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.transfer_ticket(t, at=now, to_category=target.code if target else "",
+                                                 keep_time=keep_time),
+           action="transfer", event_type="ticket.transferred", extra={"keep_time": keep_time})
+    ticket.window_id = None
+    _free(session, window)
+    return ticket
+
+
+def cancel(session: Session, *, clock: Clock, actor: Actor, ticket_id: int, window_id: int | None = None,
+           reason: str = "") -> Ticket:
+    """Withdraw a ticket before service (取消); at a window the clerk must be signed in there."""
+    window: Window | None = None
+    if window_id is not None:
+        window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    else:
+        ticket = get_ticket(session, ticket_id)
+    now = clock.now()
+    _apply(session, clock=clock, actor=actor, ticket=ticket, window=window,
+           verb=lambda t: states.cancel_ticket(t, at=now, reason=reason[:200]), action="cancel",
+           event_type="ticket.cancelled")
+    if window is not None:
+        _free(session, window)
+    return ticket
+
+
+def cancel_by_token(session: Session, *, clock: Clock, token: str) -> Ticket:
+    """The applicant withdraws their own ticket with its token."""
+    ticket = ticket_by_token(session, token)
+    return cancel(session, clock=clock, actor=audit.Actor(None, "applicant"), ticket_id=ticket.id, reason="申请人取消")
+
+
+def link_case(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int,
+              case_number: str) -> TicketCase:
+    """Record that a case was handled under this ticket (one visit, 跑动次数); idempotent."""
+    case_number = (case_number or "").strip()
+    if not case_number or len(case_number) > 40:
+        raise ValidationFailed([Problem("case_number", "case_number_invalid", "请填写办件编号（不超过 40 个字符）")])
+    window, ticket = _ticket_at(session, actor, window_id, ticket_id)
+    if ticket.window_id != window.id or ticket.state not in (TicketState.SERVING.value, TicketState.DONE.value):
+        raise Conflict("只能为本窗口正在办理或已办结的号票关联办件", code="ticket_not_served", field="ticket_id")
+    existing = session.scalars(select(TicketCase).where(TicketCase.ticket_id == ticket.id,
+                                                        TicketCase.case_number == case_number)).first()
+    if existing is not None:
+        return existing
+    link = TicketCase(ticket_id=ticket.id, case_number=case_number, linked_at=clock.now(), linked_by=actor.id)
+    session.add(link)
+    session.flush()
+    audit.record(session, clock=clock, actor=actor, action="queue.ticket.link_case", entity_type="queue_ticket",
+                 entity_id=ticket.id, before=None, after={"case_number": case_number, "number": ticket.number})
+    return link
+
+
+def cases_of_ticket(session: Session, ticket_id: int) -> list[str]:
+    """Case numbers handled under a ticket."""
+    return list(session.scalars(select(TicketCase.case_number).where(TicketCase.ticket_id == ticket_id)
+                                .order_by(TicketCase.id)))
+
+
+# ----- read models -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    """What an applicant may see of a ticket (no personal data)."""
+
+    hall: str
+    hall_name: str
+    day: dt.date
+    number: str
+    category: str
+    category_name: str
+    ticket_class: str
+    ticket_class_label: str
+    state: str
+    state_label: str
+    issued_at: dt.datetime
+    ahead: int | None
+    estimated_wait_min: float | None
+    window_number: int | None
+    announcement: str | None
+
+
+def _serving_windows(session: Session, hall_id: int) -> list[Window]:
+    return list(session.scalars(select(Window).where(
+        Window.hall_id == hall_id, Window.status.in_([WindowStatus.IDLE.value, WindowStatus.SERVING.value]))))
+
+
+def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketStatus:
+    """Position and a rough wait estimate: tickets ahead × mean service time ÷ windows that serve the category."""
+    ahead: int | None = None
+    estimate: float | None = None
+    code = ticket.category.code
+    if ticket.state in {s.value for s in QUEUED_STATES}:
+        ahead = session.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.hall_id == ticket.hall_id, Ticket.day == ticket.day, Ticket.category_id == ticket.category_id,
+            Ticket.state.in_([s.value for s in QUEUED_STATES]),
+            (Ticket.queued_at < ticket.queued_at) | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id))
+        )) or 0
+        servers = sum(1 for w in _serving_windows(session, ticket.hall_id) if code in w.skills) or 1
+        mean = expected_service_minutes(session, clock=clock, hall_id=ticket.hall_id).get(code, DEFAULT_SERVICE_MIN)
+        estimate = round(ahead * mean / servers, 1)
+    window_number = ticket.window.number if ticket.window and ticket.state in AT_WINDOW_STATES else None
+    cls = TicketClass(ticket.ticket_class)
+    state = TicketState(ticket.state)
+    return TicketStatus(hall=ticket.hall.code, hall_name=ticket.hall.name, day=ticket.day, number=ticket.number,
+                        category=code, category_name=ticket.category.name, ticket_class=cls.value,
+                        ticket_class_label=cls.label, state=state.value, state_label=state.label,
+                        issued_at=ticket.issued_at, ahead=ahead, estimated_wait_min=estimate,
+                        window_number=window_number,
+                        announcement=announcement(ticket.number, window_number) if window_number else None)
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    """A ticket as lists show it (personal data masked)."""
+
+    id: int
+    number: str
+    category: str
+    ticket_class: str
+    state: str
+    state_label: str
+    issued_at: dt.datetime
+    queued_at: dt.datetime
+    calls: int
+    requeued: bool
+    window_number: int | None
+    id_number: str
+    phone: str
+    item_code: str | None
+
+
+def ticket_line(ticket: Ticket) -> TicketLine:
+    """The masked list view of a ticket."""
+    return TicketLine(id=ticket.id, number=ticket.number, category=ticket.category.code,
+                      ticket_class=ticket.ticket_class, state=ticket.state,
+                      state_label=TicketState(ticket.state).label, issued_at=ticket.issued_at,
+                      queued_at=ticket.queued_at, calls=ticket.calls, requeued=ticket.requeued,
+                      window_number=ticket.window.number if ticket.window else None,
+                      id_number=mask_id_number(ticket.id_number), phone=mask_phone(ticket.phone),
+                      item_code=ticket.item_code)
+
+
+@dataclass(frozen=True)
+class WindowState:
+    """A window on the hall display and the workbench."""
+
+    id: int
+    number: int
+    label: str
+    kind: str
+    kind_label: str
+    skills: list[str]
+    home: list[str]
+    flexible: bool
+    status: str
+    status_label: str
+    clerk: str | None
+    current: TicketLine | None
+
+
+def window_state(session: Session, window: Window) -> WindowState:
+    """The display view of one window with its current ticket."""
+    current = current_ticket(session, window.id)
+    kind = routing.WindowKind(window.kind)
+    status = WindowStatus(window.status)
+    return WindowState(id=window.id, number=window.number, label=window.label, kind=kind.value, kind_label=kind.label,
+                       skills=list(window.skills), home=list(window.home), flexible=window.flexible,
+                       status=status.value, status_label=status.label,
+                       clerk=window.clerk.display_name if window.clerk else None,
+                       current=ticket_line(current) if current else None)
+
+
+@dataclass(frozen=True)
+class CategoryQueue:
+    """Waiting line of one category."""
+
+    code: str
+    name: str
+    waiting: int
+    oldest_wait_min: float | None
+
+
+@dataclass(frozen=True)
+class RecentCall:
+    """A recent call, for the display's list."""
+
+    number: str
+    window_number: int
+    at: dt.datetime
+    announcement: str
+
+
+@dataclass(frozen=True)
+class HallQueueState:
+    """The live state of a hall's queue (display, workbench, API)."""
+
+    hall: str
+    hall_name: str
+    day: dt.date
+    now: dt.datetime
+    routing_policy: str
+    routing_policy_label: str
+    categories: list[CategoryQueue]
+    windows: list[WindowState]
+    recent_calls: list[RecentCall]
+    waiting_total: int
+
+
+def hall_queue_state(session: Session, *, clock: Clock, hall_code: str, recent: int = 8) -> HallQueueState:
+    """Waiting per category, windows with their current tickets and the latest calls of today."""
+    hall: Hall = catalog_service.hall_by_code(session, hall_code)
+    day = today(clock)
+    now = clock.now()
+    settings = hall_settings(session, hall.id)
+    categories = _categories(session)
+    queued = _queued(session, hall_id=hall.id, day=day)
+    lines: list[CategoryQueue] = []
+    for cat in sorted(categories.values(), key=lambda c: c.code):
+        mine = [t for t in queued if t.category_id == cat.id]
+        oldest = min((t.issued_at for t in mine), default=None)
+        lines.append(CategoryQueue(cat.code, cat.name, len(mine),
+                                   round((now - oldest).total_seconds() / 60, 1) if oldest else None))
+    windows = [window_state(session, w) for w in
+               session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))]
+    day_start = dt.datetime.combine(day, dt.time(0), tzinfo=CHINA_TZ)
+    rows = session.execute(
+        select(Ticket.number, Window.number, TicketEvent.at).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .join(Window, Window.id == TicketEvent.window_id)
+        .where(TicketEvent.hall_id == hall.id, TicketEvent.to_state == TicketState.CALLED.value,
+               TicketEvent.at >= day_start, TicketEvent.at < day_start + dt.timedelta(days=1))
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(recent)).all()
+    calls = [RecentCall(number, wnum, at, announcement(number, wnum)) for number, wnum, at in rows]
+    return HallQueueState(hall=hall.code, hall_name=hall.name, day=day, now=now,
+                          routing_policy=settings.routing_policy,
+                          routing_policy_label=routing.POLICY_LABELS.get(settings.routing_policy,
+                                                                         settings.routing_policy),
+                          categories=lines, windows=windows, recent_calls=calls, waiting_total=len(queued))
+
+
+def waiting_tickets(session: Session, *, clock: Clock, hall_code: str) -> list[TicketLine]:
+    """Today's queued tickets of a hall in line order (masked; for the workbench's 特呼 list)."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    return [ticket_line(t) for t in _queued(session, hall_id=hall.id, day=today(clock))]
+
+
+def windows_for_clerk(session: Session, *, user_id: int, hall_id: int) -> list[Window]:
+    """The hall's windows a staff member is qualified to sign into."""
+    qualified = qualified_categories(session, user_id)
+    return [w for w in session.scalars(select(Window).where(Window.hall_id == hall_id).order_by(Window.number))
+            if may_sign_in(w, qualified)]
+
+
+def window_of_clerk(session: Session, user_id: int) -> Window | None:
+    """The window a staff member is signed into, if any."""
+    return session.scalars(select(Window).where(Window.clerk_id == user_id,
+                                                Window.status != WindowStatus.OFFLINE.value)).first()
+
+
+# ----- metrics ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HallMetrics:
+    """Queue metrics of a hall for a day range, with labels for windows and clerks."""
+
+    hall: str
+    start_date: dt.date
+    end_date: dt.date
+    overtime_wait_min: int
+    figures: metrics.QueueMetrics
+    window_labels: dict[int, str]
+    clerk_labels: dict[int, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape for the API."""
+        f = self.figures
+        return {
+            "hall": self.hall, "start_date": self.start_date.isoformat(), "end_date": self.end_date.isoformat(),
+            "overtime_wait_min": self.overtime_wait_min, "hall_figures": f.hall.as_dict(),
+            "by_category": {k: v.as_dict() for k, v in f.by_category.items()},
+            "by_window": [{"window_id": k, "window": self.window_labels.get(k, str(k))} | v.as_dict()
+                          for k, v in f.by_window.items()],
+            "by_clerk": [{"user_id": k, "clerk": self.clerk_labels.get(k, str(k))} | v.as_dict()
+                         for k, v in f.by_clerk.items()],
+        }
+
+
+def queue_metrics(session: Session, *, clock: Clock, hall_code: str, start_date: dt.date | None = None,
+                  end_date: dt.date | None = None) -> HallMetrics:
+    """Metrics of the hall over ``[start_date, end_date]`` (local days; today by default)."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    start_date = start_date or today(clock)
+    end_date = end_date or start_date
+    if end_date < start_date:
+        raise ValidationFailed([Problem("end_date", "bad_range", "结束日期不能早于开始日期")])
+    if (end_date - start_date).days > 366:
+        raise ValidationFailed([Problem("end_date", "range_too_long", "统计区间不能超过一年")])
+    start = dt.datetime.combine(start_date, dt.time(0), tzinfo=CHINA_TZ)
+    end = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time(0), tzinfo=CHINA_TZ)
+    settings = hall_settings(session, hall.id)
+    categories = _categories(session)
+    tickets = list(session.scalars(select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day >= start_date,
+                                                        Ticket.day <= end_date)))
+    ev_rows = session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.to_state, TicketEvent.from_state, TicketEvent.at,
+               TicketEvent.window_id, TicketEvent.user_id, Ticket.category_id)
+        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+        .where(TicketEvent.hall_id == hall.id, TicketEvent.at >= start, TicketEvent.at < end,
+               TicketEvent.to_state.in_([TicketState.CALLED.value, TicketState.MISSED.value]))
+        .order_by(TicketEvent.at, TicketEvent.id)).all()
+    first_call: dict[int, tuple[int | None, int | None]] = {}
+    ev_records: list[metrics.EventRecord] = []
+    for ticket_id, to_state, from_state, at, window_id, user_id, category_id in ev_rows:
+        if to_state == TicketState.CALLED.value and ticket_id not in first_call:
+            first_call[ticket_id] = (window_id, user_id)
+        ev_records.append(metrics.EventRecord(TicketState(to_state), categories[category_id].code, at, window_id,
+                                              user_id, recall=from_state == TicketState.CALLED.value))
+    records = [metrics.TicketRecord(
+        category=categories[t.category_id].code, state=TicketState(t.state), issued_at=t.issued_at,
+        called_at=t.called_at, serving_at=t.serving_at, done_at=t.done_at,
+        first_window=first_call.get(t.id, (t.window_id, t.clerk_id))[0],
+        first_clerk=first_call.get(t.id, (t.window_id, t.clerk_id))[1],
+        window=t.window_id, clerk=t.clerk_id) for t in tickets]
+    figures = metrics.compute(records, ev_records, now=clock.now(), overtime_min=settings.overtime_wait_min,
+                              start=start, end=end)
+    windows = {w.id: w.label for w in session.scalars(select(Window).where(Window.hall_id == hall.id))}
+    clerk_ids = list(figures.by_clerk)
+    clerks = {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(clerk_ids)))} \
+        if clerk_ids else {}
+    return HallMetrics(hall=hall.code, start_date=start_date, end_date=end_date,
+                       overtime_wait_min=settings.overtime_wait_min, figures=figures, window_labels=windows,
+                       clerk_labels=clerks)
