@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     api_token_days: int = 90
     cookie_secure: bool = False
     jobs_enabled: bool = True
+    # 预约 rules (local practice varies): see appointments.service.BookingRules.
+    appointment_horizon_days: int = 14
+    appointment_max_active_per_person: int = 3
+    appointment_no_show_limit: int = 3
+    appointment_no_show_window_days: int = 30
+    appointment_no_show_block_days: int = 7
+    appointment_check_in_early_min: int = 30
     # Where the 一次性告知书 and other PDFs find a CJK font; the first existing path wins.
     cjk_font_paths: list[str] = [
         "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

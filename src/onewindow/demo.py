@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from onewindow.catalog.importer import ImportReport, import_catalog
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
+from onewindow.policies.demo_register import load_demo_register
+from onewindow.queue.demo import load_queue_demo
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
 
@@ -56,6 +58,8 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
                                   department_code=row.get("department"), hall_code=row.get("hall"),
                                   phone=row.get("phone"))
         report.users_created.append((row["username"], row["role"], row["display_name"]))
+    load_demo_register(session, clock=clock, actor=DEMO_ACTOR)
+    load_queue_demo(session, clock, DEMO_ACTOR)
     return report
 
 

@@ -58,18 +58,24 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
 
 def _include_routers(app: FastAPI) -> None:
+    from onewindow.appointments import api as appointments_api
     from onewindow.calendar import admin_views as calendar_admin_views
     from onewindow.catalog import admin_views as catalog_admin_views
     from onewindow.catalog import api as catalog_api
     from onewindow.catalog import views as catalog_views
     from onewindow.guide import api as guide_api
+    from onewindow.policies import api as policies_api
+    from onewindow.policies import views as policies_views
+    from onewindow.queue import api as queue_api
+    from onewindow.queue import views as queue_views
     from onewindow.staff import api as staff_api
     from onewindow.staff import views as staff_views
 
-    for module in (staff_api, catalog_api, guide_api):
+    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views):
+    for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views):
         app.include_router(module_v.router)
+    app.include_router(queue_views.router)
 
 
 def app_factory() -> Any:

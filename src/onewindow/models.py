@@ -1,5 +1,6 @@
 """Imports every domain's models so that metadata and Alembic see all tables."""
 
+from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar.models import CalendarNotice, HolidayOverride
 from onewindow.catalog.models import (
     Bundle,
@@ -16,11 +17,22 @@ from onewindow.catalog.models import (
 )
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideQuery, GuideSynonyms
-from onewindow.policies.models import EntityField, Policy
+from onewindow.policies.models import Entity, EntityField, Grant, Policy
+from onewindow.queue.models import (
+    HallQueueSettings,
+    StaffQualification,
+    Ticket,
+    TicketCase,
+    TicketCounter,
+    TicketEvent,
+    Window,
+)
 from onewindow.staff.models import ApiToken, User, WebSession
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuditHead", "Bundle", "BundleItem", "CalendarNotice", "CertificateType",
-    "Department", "EntityField", "GuideQuery", "GuideSynonyms", "Hall", "HallCategory", "HolidayOverride", "Item",
-    "ItemVersion", "Material", "NegativeListEntry", "Policy", "Region", "User", "WebSession",
+    "ApiToken", "AuditEntry", "AuditHead", "Booking", "Bundle", "BundleItem", "CalendarNotice", "CertificateType",
+    "Department", "Entity", "EntityField", "Grant", "GuideQuery", "GuideSynonyms", "Hall", "HallCategory",
+    "HallQueueSettings", "HolidayOverride", "Item", "ItemVersion", "Material", "NegativeListEntry", "Policy",
+    "Region", "SlotTemplate", "SlotUsage", "StaffQualification", "Ticket", "TicketCase", "TicketCounter",
+    "TicketEvent", "User", "WebSession", "Window",
 ]

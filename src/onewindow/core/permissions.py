@@ -46,6 +46,17 @@ class Action(StrEnum):
     STAFF_MANAGE = "staff.manage"
     GUIDE_EDIT = "guide.edit"
     GUIDE_ANALYTICS = "guide.analytics"
+    QUEUE_OPERATE = "queue.operate"
+    QUEUE_METRICS = "queue.metrics"
+    QUEUE_SETTINGS = "queue.settings"
+    POLICY_VIEW = "policies.view"
+    POLICY_EDIT = "policies.edit"
+    ENTITY_VIEW = "policies.entity_view"
+    ENTITY_WRITE = "policies.entity_write"
+    GRANT_OFFER = "policies.grant_offer"
+    GRANT_CONFIRM_AT_WINDOW = "policies.grant_confirm"
+    GRANT_VIEW = "policies.grant_view"
+    GRANT_APPROVE = "policies.grant_approve"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -59,6 +70,19 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.STAFF_MANAGE: frozenset({Role.ADMIN}),
     Action.GUIDE_EDIT: frozenset({Role.ADMIN}),
     Action.GUIDE_ANALYTICS: frozenset({Role.ADMIN, Role.SUPERVISOR}),
+    # window work (签到, 叫号, 办结): staff who sit at windows; the window itself checks qualifications
+    Action.QUEUE_OPERATE: frozenset({Role.CLERK, Role.AGENT, Role.DEPT_HEAD, Role.ADMIN}),
+    Action.QUEUE_METRICS: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DEPT_HEAD}),
+    Action.QUEUE_SETTINGS: frozenset({Role.ADMIN}),
+    Action.POLICY_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DEPT_HEAD, Role.APPROVER}),
+    Action.POLICY_EDIT: frozenset({Role.ADMIN}),
+    # the clerk opens an applicant's "policies for me" page at the window; the center's roles read it
+    Action.ENTITY_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK, Role.APPROVER, Role.DEPT_HEAD}),
+    Action.ENTITY_WRITE: frozenset({Role.ADMIN}),
+    Action.GRANT_OFFER: frozenset({Role.ADMIN}),
+    Action.GRANT_CONFIRM_AT_WINDOW: frozenset({Role.CLERK, Role.ADMIN}),
+    Action.GRANT_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DEPT_HEAD, Role.APPROVER}),
+    Action.GRANT_APPROVE: frozenset({Role.APPROVER, Role.DEPT_HEAD}),
 }
 
 # Roles whose reach is limited to their own department's records.
