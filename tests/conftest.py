@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import secrets
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import db
@@ -265,3 +269,55 @@ def artifacts() -> Path:
     """Where browser tests save screenshots (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+# ----- signed-in page clients ----------------------------------------------------------------------
+
+HTML = {"Accept": "text/html"}
+
+
+@dataclass
+class Browser:
+    """A client with cookies and the CSRF token its forms carry, posting forms as a browser does."""
+
+    client: TestClient
+    csrf: str
+
+    def post(self, url: str, data: list[tuple[str, str]] | dict[str, str] | None = None, *, csrf: bool = True,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        """Post a form (repeated keys kept in order) with the CSRF token unless ``csrf`` is False."""
+        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
+        pairs = [(k, v) for k, v in pairs if k != "csrf_token"]
+        if csrf:
+            pairs.append(("csrf_token", self.csrf))
+        response: httpx.Response = self.client.post(
+            url, content=urlencode(pairs).encode(), follow_redirects=False,
+            headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+        return response
+
+
+@pytest.fixture
+def login(app: FastAPI, session: Session) -> Iterator[Callable[[str], Browser]]:
+    """Sign a demo user in through the /login form (pre-login CSRF cookie and token taken from it)."""
+    from onewindow.staff.models import User, WebSession
+
+    clients: list[TestClient] = []
+
+    def _login(username: str) -> Browser:
+        c = TestClient(app, headers=HTML)
+        clients.append(c)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text)
+        assert token
+        r = c.post("/login", data={"csrf_token": token[1], "username": username, "password": DEMO_PASSWORD},
+                   follow_redirects=False)
+        assert r.status_code == 303, r.text
+        # The session's own token, read where the server keeps it: roles that may open no page
+        # still need it to prove that a refused POST was refused for the role, not the token.
+        web_session = session.scalars(select(WebSession).join(User).where(User.username == username)
+                                      .order_by(WebSession.id.desc())).first()
+        assert web_session is not None
+        return Browser(c, web_session.csrf_token)
+
+    yield _login
+    for c in clients:
+        c.close()

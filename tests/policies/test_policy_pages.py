@@ -7,7 +7,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.policies.conftest import Browser
+from tests.conftest import Browser
 
 from onewindow.policies.models import Entity, Grant, Policy
 

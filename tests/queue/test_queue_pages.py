@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -20,12 +18,12 @@ from onewindow.queue import events
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
 from onewindow.queue.views import event_stream, minutes_text, sse_message
-from onewindow.staff.models import User, WebSession
+from onewindow.staff.models import User
+from tests.conftest import HTML, Browser
 
 from .conftest import run_coroutine
 
 HALL = "HJ-ZWZX"
-HTML = {"Accept": "text/html"}
 HX = {"HX-Request": "true"}
 DEMO_PASSWORD = "Demo@2026"
 ID_NUMBER = "11010519491231002X"
@@ -39,25 +37,6 @@ def _csrf_field(html: str) -> str:
     return match[1]
 
 
-@dataclass
-class Browser:
-    """A client with cookies and the CSRF token its forms carry."""
-
-    client: TestClient
-    csrf: str
-
-    def post(self, url: str, data: dict[str, str] | None = None, *, csrf: bool = True,
-             headers: dict[str, str] | None = None) -> httpx.Response:
-        """Post a form as a browser does."""
-        pairs = dict(data or {})
-        if csrf:
-            pairs["csrf_token"] = self.csrf
-        response: httpx.Response = self.client.post(
-            url, content=urlencode(pairs).encode(), follow_redirects=False,
-            headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
-        return response
-
-
 @pytest.fixture
 def visitor(app: FastAPI) -> Iterator[Browser]:
     """An anonymous kiosk browser holding the pre-login CSRF cookie."""
@@ -66,26 +45,6 @@ def visitor(app: FastAPI) -> Iterator[Browser]:
         yield Browser(c, _csrf_field(page.text))
 
 
-@pytest.fixture
-def login(app: FastAPI, session: Session) -> Iterator[Callable[[str], Browser]]:
-    """Sign a demo user in through the /login form."""
-    clients: list[TestClient] = []
-
-    def _login(username: str) -> Browser:
-        c = TestClient(app, headers=HTML)
-        clients.append(c)
-        token = _csrf_field(c.get("/login").text)
-        r = c.post("/login", data={"csrf_token": token, "username": username, "password": DEMO_PASSWORD,
-                                   "next": "/workbench"}, follow_redirects=False)
-        assert r.status_code == 303, r.text
-        web_session = session.scalars(select(WebSession).join(User).where(User.username == username)
-                                      .order_by(WebSession.id.desc())).first()
-        assert web_session is not None
-        return Browser(c, web_session.csrf_token)
-
-    yield _login
-    for c in clients:
-        c.close()
 
 
 def _take(visitor: Browser, **fields: str) -> tuple[str, httpx.Response]:

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from html.parser import HTMLParser
-from urllib.parse import urlencode
 
-import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.conftest import HTML, Browser
 
 from onewindow.calendar import service as calendar_service
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.admin_views import ItemForm, percent
 from onewindow.core.audit import AuditEntry
-from onewindow.staff.models import User, WebSession
 
 SCJG_ITEM = "410724-SCJG-XK-001"  # 个体工商户设立登记: legal 3, promised 1, five materials
 GAJ_ITEM = "410724-GAJ-XK-001"  # 普通护照签发
-HTML = {"Accept": "text/html"}
 DEMO_PASSWORD = "Demo@2026"
 
 
@@ -100,50 +95,6 @@ def csrf_of(html: str) -> str:
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
     assert match, "page without a CSRF token"
     return match[1]
-
-
-@dataclass
-class Browser:
-    """A signed-in client with its session's CSRF token."""
-
-    client: TestClient
-    csrf: str
-
-    def post(self, url: str, data: list[tuple[str, str]] | dict[str, str] | None = None,
-             headers: dict[str, str] | None = None, csrf: bool = True) -> httpx.Response:
-        """Post a form as a browser does (repeated keys kept in order), with the session's token."""
-        pairs = list(data.items()) if isinstance(data, dict) else list(data or [])
-        pairs = [(k, v) for k, v in pairs if k != "csrf_token"]
-        if csrf:
-            pairs.append(("csrf_token", self.csrf))
-        return self.client.post(url, content=urlencode(pairs).encode(), follow_redirects=False,
-                                headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
-
-
-@pytest.fixture
-def login(app: FastAPI, session: Session) -> Iterator[Callable[[str], Browser]]:
-    """Sign a demo user in through the /login form (pre-login CSRF cookie and token taken from it)."""
-    clients: list[TestClient] = []
-
-    def _login(username: str) -> Browser:
-        c = TestClient(app, headers=HTML)
-        clients.append(c)
-        page = c.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-        assert token
-        r = c.post("/login", data={"csrf_token": token[1], "username": username, "password": DEMO_PASSWORD,
-                                   "next": "/admin"}, follow_redirects=False)
-        assert r.status_code == 303, r.text
-        # The session's own token, as every page of the signed-in user carries it (error pages too
-        # for roles that may open no admin page: read it where the server keeps it).
-        web_session = session.scalars(select(WebSession).join(User).where(User.username == username)
-                                      .order_by(WebSession.id.desc())).first()
-        assert web_session is not None
-        return Browser(c, web_session.csrf_token)
-
-    yield _login
-    for c in clients:
-        c.close()
 
 
 def audit_count(session: Session) -> int:
