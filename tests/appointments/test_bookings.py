@@ -140,3 +140,18 @@ def test_booking_api_masks_personal_data_and_checks_the_id_on_cancel(client: Tes
     slots = client.get(f"/api/v1/appointments/halls/{HALL}/slots", params={"category": "B", "day": "2026-11-24"})
     afternoon = {s["start"]: s for s in slots.json()}["13:00"]
     assert (afternoon["booked"], afternoon["left"]) == (1, 1)
+
+
+def test_booking_a_holiday_or_a_full_slot_answers_clearly(client: TestClient) -> None:
+    body = {"category": "A", "day": "2027-01-01", "start": "09:00", "id_number": person(20), "phone": "13803731234"}
+    r = client.post(f"/api/v1/appointments/halls/{HALL}/bookings", json=body)
+    assert r.status_code == 422
+    err = r.json()["errors"][0]
+    assert err["field"] == "day" and "节假日" in err["message"] and "元旦" in err["message"]
+    day = {"day": TUESDAY.isoformat(), "start": "09:00"}
+    for n in (21, 22):
+        assert client.post(f"/api/v1/appointments/halls/{HALL}/bookings", json={**body, **day, "id_number": person(n)}
+                           ).status_code == 201
+    full = client.post(f"/api/v1/appointments/halls/{HALL}/bookings", json={**body, **day, "id_number": person(23)})
+    assert full.status_code == 409
+    assert full.json()["errors"][0]["message"] == "该时段已约满，请选择其他时段"

@@ -222,6 +222,11 @@ def book(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     if problems:
         raise ValidationFailed(problems)
     start_time = _parse_time(start, "start")
+    info = calendar_service.build_calendar(session).day_info(day)
+    if not info.workday:
+        reason = f"（{info.name}）" if info.name else ""
+        raise ValidationFailed([Problem("day", "not_a_working_day",
+                                        f"{day.isoformat()} 是非工作日{reason}：休息日和法定节假日大厅不办理预约业务")])
     slot = next((s for s in available_slots(session, clock=clock, hall_code=hall_code, category=category, day=day,
                                             rules=rules) if s.start == start_time), None)
     if slot is None:
