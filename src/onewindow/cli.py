@@ -15,6 +15,7 @@ from onewindow import site_cli as _site_cli  # noqa: F401
 # (or on one of the shared sub-apps in ``cli_support``).
 from onewindow.calendar import cli as _calendar_cli  # noqa: F401
 from onewindow.catalog import cli as _catalog_cli  # noqa: F401
+from onewindow.certificates import cli as _certificates_cli  # noqa: F401
 from onewindow.cli_support import app
 from onewindow.core import cli as _core_cli  # noqa: F401
 from onewindow.guide import cli as _guide_cli  # noqa: F401

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.importer import ImportReport, import_catalog
+from onewindow.certificates.demo import load_demo_certificates
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.policies.demo_register import load_demo_register
@@ -60,6 +61,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
         report.users_created.append((row["username"], row["role"], row["display_name"]))
     load_demo_register(session, clock=clock, actor=DEMO_ACTOR)
     load_queue_demo(session, clock, DEMO_ACTOR)
+    load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)
     return report
 
 

@@ -63,6 +63,8 @@ def _include_routers(app: FastAPI) -> None:
     from onewindow.catalog import admin_views as catalog_admin_views
     from onewindow.catalog import api as catalog_api
     from onewindow.catalog import views as catalog_views
+    from onewindow.certificates import api as certificates_api
+    from onewindow.certificates import views as certificates_views
     from onewindow.guide import api as guide_api
     from onewindow.policies import api as policies_api
     from onewindow.policies import views as policies_views
@@ -71,9 +73,10 @@ def _include_routers(app: FastAPI) -> None:
     from onewindow.staff import api as staff_api
     from onewindow.staff import views as staff_views
 
-    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api):
+    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api):
         app.include_router(module.router, prefix="/api/v1")
-    for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views):
+    for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
+                     certificates_views):
         app.include_router(module_v.router)
     app.include_router(queue_views.router)
 

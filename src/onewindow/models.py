@@ -15,6 +15,7 @@ from onewindow.catalog.models import (
     NegativeListEntry,
     Region,
 )
+from onewindow.certificates.models import Certificate
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideQuery, GuideSynonyms
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
@@ -30,9 +31,9 @@ from onewindow.queue.models import (
 from onewindow.staff.models import ApiToken, User, WebSession
 
 __all__ = [
-    "ApiToken", "AuditEntry", "AuditHead", "Booking", "Bundle", "BundleItem", "CalendarNotice", "CertificateType",
-    "Department", "Entity", "EntityField", "Grant", "GuideQuery", "GuideSynonyms", "Hall", "HallCategory",
-    "HallQueueSettings", "HolidayOverride", "Item", "ItemVersion", "Material", "NegativeListEntry", "Policy",
-    "Region", "SlotTemplate", "SlotUsage", "StaffQualification", "Ticket", "TicketCase", "TicketCounter",
+    "ApiToken", "AuditEntry", "AuditHead", "Booking", "Bundle", "BundleItem", "CalendarNotice", "Certificate",
+    "CertificateType", "Department", "Entity", "EntityField", "Grant", "GuideQuery", "GuideSynonyms", "Hall",
+    "HallCategory", "HallQueueSettings", "HolidayOverride", "Item", "ItemVersion", "Material", "NegativeListEntry",
+    "Policy", "Region", "SlotTemplate", "SlotUsage", "StaffQualification", "Ticket", "TicketCase", "TicketCounter",
     "TicketEvent", "User", "WebSession", "Window",
 ]

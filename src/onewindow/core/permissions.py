@@ -57,6 +57,8 @@ class Action(StrEnum):
     GRANT_CONFIRM_AT_WINDOW = "policies.grant_confirm"
     GRANT_VIEW = "policies.grant_view"
     GRANT_APPROVE = "policies.grant_approve"
+    CERTIFICATE_LOOKUP = "certificates.lookup"
+    CERTIFICATE_REVOKE = "certificates.revoke"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -83,6 +85,9 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     Action.GRANT_CONFIRM_AT_WINDOW: frozenset({Role.CLERK, Role.ADMIN}),
     Action.GRANT_VIEW: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DEPT_HEAD, Role.APPROVER}),
     Action.GRANT_APPROVE: frozenset({Role.APPROVER, Role.DEPT_HEAD}),
+    # 电子证照: staff at intake and in approval look a holder's certificates up; only the center revokes
+    Action.CERTIFICATE_LOOKUP: frozenset({Role.CLERK, Role.APPROVER, Role.ADMIN}),
+    Action.CERTIFICATE_REVOKE: frozenset({Role.ADMIN}),
 }
 
 # Roles whose reach is limited to their own department's records.

@@ -1,0 +1,55 @@
+"""电子证照 API (/api/v1): lookup by holder (staff), public verification, revocation (admin).
+
+Thin edges: parse, authorise, call ``certificates.service``; the request's unit of work commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from onewindow.certificates import service
+from onewindow.certificates.schemas import CertificateOut, RevokeIn, VerificationOut
+from onewindow.core.clock import today
+from onewindow.core.errors import DomainError
+from onewindow.core.permissions import Action
+from onewindow.deps import ClockDep, CurrentAuth, DbSession
+
+router = APIRouter(tags=["certificates"])
+
+
+@router.get("/certificates", response_model=list[CertificateOut], summary="按持证主体查询电子证照")
+def lookup(auth: CurrentAuth, session: DbSession, clock: ClockDep,
+           holder_id: Annotated[str, Query(min_length=1, max_length=30, description="公民身份号码或统一社会信用代码")],
+           usable_only: Annotated[bool, Query(description="只返回当日有效（未过期、未注销）的证照")] = False,
+           on: Annotated[dt.date | None, Query(description="查询日，默认今天")] = None) -> list[CertificateOut]:
+    """The holder's certificates with their state on the day (all, or only the usable ones)."""
+    auth.require(Action.CERTIFICATE_LOOKUP)
+    day = on or today(clock)
+    rows = (service.usable_certificates(session, holder_id=holder_id, on=day) if usable_only
+            else service.certificates_of(session, holder_id=holder_id))
+    return [CertificateOut.of(c, day) for c in rows]
+
+
+@router.get("/certificates/verify", response_model=VerificationOut, summary="电子证照核验（公开）",
+            responses={404: {"description": "编号或校验码不符（不说明是哪一项）"}})
+def verify(session: DbSession, clock: ClockDep,
+           number: Annotated[str, Query(max_length=60, description="证照编号")],
+           check_code: Annotated[str, Query(max_length=12, description="校验码")]) -> VerificationOut:
+    """Public: the masked certificate for a number and its check code, or one 404 for any mismatch."""
+    view = service.verify(session, number=number, check_code=check_code, on=today(clock))
+    if view is None:
+        raise DomainError(code="certificate_not_verified", message=service.NOT_FOUND_MESSAGE, status=404)
+    return VerificationOut.of(view)
+
+
+@router.post("/certificates/{certificate_id}/revoke", response_model=CertificateOut, summary="注销电子证照")
+def revoke(certificate_id: int, body: RevokeIn, auth: CurrentAuth, session: DbSession,
+           clock: ClockDep) -> CertificateOut:
+    """Revoke a certificate (center admin)."""
+    auth.require(Action.CERTIFICATE_REVOKE)
+    cert = service.revoke_certificate(session, clock=clock, actor=auth.actor, certificate_id=certificate_id,
+                                      reason=body.reason)
+    return CertificateOut.of(cert, today(clock))

@@ -1,0 +1,69 @@
+"""API shapes of the certificates domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from onewindow.certificates.models import Certificate
+from onewindow.certificates.service import STATUS_LABELS, PublicView, state_on
+
+
+class CertificateOut(BaseModel):
+    """A certificate as staff see it (they look holders up by the whole ID, so it is shown whole)."""
+
+    id: int
+    type: str
+    type_name: str
+    number: str
+    holder_id: str
+    holder_name: str
+    issuer: str
+    issued_date: dt.date
+    expires_date: dt.date | None = Field(description="有效期截止日期；null 表示长期有效")
+    status: str = Field(description="valid / revoked（登记状态）")
+    state: str = Field(description="valid / expired / revoked（查询日的状态）")
+    state_label: str
+    revoked_at: dt.datetime | None
+    revoked_reason: str
+    source: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, c: Certificate, on: dt.date) -> CertificateOut:
+        """From a row, with its state on a day."""
+        state = state_on(c, on)
+        return cls(id=c.id, type=c.type.code, type_name=c.type.name, number=c.number, holder_id=c.holder_id,
+                   holder_name=c.holder_name, issuer=c.issuer, issued_date=c.issued_date, expires_date=c.expires_date,
+                   status=c.status, state=state, state_label=STATUS_LABELS[state], revoked_at=c.revoked_at,
+                   revoked_reason=c.revoked_reason, source=c.source, data=c.data)
+
+
+class VerificationOut(BaseModel):
+    """The public answer of a verification (person holders masked)."""
+
+    type: str
+    type_name: str
+    number: str
+    holder_name: str
+    holder_id: str
+    issuer: str
+    issued_date: dt.date
+    expires_date: dt.date | None
+    state: str
+    status_label: str = Field(description="有效 / 已过期 / 已注销")
+
+    @classmethod
+    def of(cls, v: PublicView) -> VerificationOut:
+        """From the service's public view."""
+        return cls(type=v.type_code, type_name=v.type_name, number=v.number, holder_name=v.holder_name,
+                   holder_id=v.holder_id, issuer=v.issuer, issued_date=v.issued_date, expires_date=v.expires_date,
+                   state=v.state, status_label=v.status_label)
+
+
+class RevokeIn(BaseModel):
+    """Why a certificate is revoked."""
+
+    reason: str = Field(min_length=1, max_length=500)
