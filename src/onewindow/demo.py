@@ -57,7 +57,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
         staff_service.create_user(session, clock=clock, actor=DEMO_ACTOR, username=row["username"], password=password,
                                   display_name=row["display_name"], role=row["role"],
                                   department_code=row.get("department"), hall_code=row.get("hall"),
-                                  phone=row.get("phone"))
+                                  phone=row.get("phone"), id_number=row.get("id_number"))
         report.users_created.append((row["username"], row["role"], row["display_name"]))
     load_demo_register(session, clock=clock, actor=DEMO_ACTOR)
     load_queue_demo(session, clock, DEMO_ACTOR)

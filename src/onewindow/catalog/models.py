@@ -130,10 +130,13 @@ class ItemVersion(Base):
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     created_by: Mapped[str] = mapped_column(String(100))
     change_note: Mapped[str] = mapped_column(String(200), default="")
+    # the licence an approval issues (审批结果为证照), None when the result is not a certificate
+    result_certificate_type_id: Mapped[int | None] = mapped_column(ForeignKey("certificate_type.id"))
 
     item: Mapped[Item] = relationship(foreign_keys=[item_id], lazy="joined")
     department: Mapped[Department] = relationship(lazy="joined")
     hall_category: Mapped[HallCategory] = relationship(lazy="joined")
+    result_certificate_type: Mapped[CertificateType | None] = relationship(lazy="joined")
     materials: Mapped[list[Material]] = relationship(
         order_by="Material.position", lazy="selectin", cascade="all, delete-orphan",
     )

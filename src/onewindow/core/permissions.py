@@ -59,6 +59,13 @@ class Action(StrEnum):
     GRANT_APPROVE = "policies.grant_approve"
     CERTIFICATE_LOOKUP = "certificates.lookup"
     CERTIFICATE_REVOKE = "certificates.revoke"
+    CASE_INTAKE = "cases.intake"
+    CASE_APPLY = "cases.apply"
+    CASE_REVIEW = "cases.review"
+    CASE_EXTENSION_DECIDE = "cases.extension_decide"
+    CASE_DELIVER = "cases.deliver"
+    CASE_SUPERVISE = "cases.supervise"
+    AGENT_AUTHORIZE = "cases.agent_authorize"
 
 
 ALLOWED: dict[Action, frozenset[Role]] = {
@@ -88,6 +95,16 @@ ALLOWED: dict[Action, frozenset[Role]] = {
     # 电子证照: staff at intake and in approval look a holder's certificates up; only the center revokes
     Action.CERTIFICATE_LOOKUP: frozenset({Role.CLERK, Role.APPROVER, Role.ADMIN}),
     Action.CERTIFICATE_REVOKE: frozenset({Role.ADMIN}),
+    # 无差别受理: a window clerk accepts for any department (the item's hall category qualification is
+    # checked by the service); agents apply for the applicants who authorised them
+    Action.CASE_INTAKE: frozenset({Role.CLERK, Role.ADMIN}),
+    Action.CASE_APPLY: frozenset({Role.APPLICANT, Role.AGENT}),
+    # review and decision: the handling department (scoped)
+    Action.CASE_REVIEW: frozenset({Role.APPROVER, Role.DEPT_HEAD}),
+    Action.CASE_EXTENSION_DECIDE: frozenset({Role.DEPT_HEAD}),
+    Action.CASE_DELIVER: frozenset({Role.CLERK, Role.APPROVER, Role.DEPT_HEAD, Role.ADMIN}),
+    Action.CASE_SUPERVISE: frozenset({Role.ADMIN, Role.SUPERVISOR, Role.DEPT_HEAD}),
+    Action.AGENT_AUTHORIZE: frozenset({Role.CLERK, Role.ADMIN, Role.APPLICANT}),
 }
 
 # Roles whose reach is limited to their own department's records.

@@ -14,7 +14,7 @@ from onewindow.core import audit, security
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import NotAuthenticated, Problem, ValidationFailed
-from onewindow.core.ids import mask_phone
+from onewindow.core.ids import mask_phone, validate_id_number
 from onewindow.core.permissions import Principal, Role
 from onewindow.staff.models import ApiToken, User, WebSession
 
@@ -40,9 +40,16 @@ def user_snapshot(user: User) -> dict[str, object]:
 
 def create_user(session: Session, *, clock: Clock, actor: Actor, username: str, password: str,
                 display_name: str, role: str, department_code: str | None = None,
-                hall_code: str | None = None, phone: str | None = None) -> User:
-    """Create a staff account after validating every field."""
+                hall_code: str | None = None, phone: str | None = None, id_number: str | None = None) -> User:
+    """Create an account (staff, or an applicant with their 公民身份号码) after validating every field."""
     problems: list[Problem] = []
+    if id_number:
+        try:
+            id_number = validate_id_number(id_number, field="id_number")
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    elif role == Role.APPLICANT:
+        problems.append(Problem("id_number", "id_number_required", "申请人账号须填写公民身份号码"))
     if not USERNAME_RE.match(username):
         problems.append(Problem("username", "invalid_username", "用户名须为3-64位字母、数字、下划线、点或横线"))
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -68,7 +75,8 @@ def create_user(session: Session, *, clock: Clock, actor: Actor, username: str, 
     if problems:
         raise ValidationFailed(problems)
     user = User(username=username, display_name=display_name.strip(), password_hash=security.hash_password(password),
-                role=role, department_id=department_id, hall_id=hall_id, phone=phone, is_active=True,
+                role=role, department_id=department_id, hall_id=hall_id, phone=phone, id_number=id_number or None,
+                is_active=True,
                 created_at=clock.now())
     session.add(user)
     session.flush()

@@ -1,0 +1,161 @@
+"""Pure rules of intake and access: material statuses, the intake outcome, 秒批, who may see a case.
+
+No database and no web framework here: the service feeds plain values in and acts on the answer, so
+every rule can be tested on its own and is stated once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from onewindow.core.permissions import Role
+
+
+class MaterialStatus(StrEnum):
+    """How one material of the checklist was supplied."""
+
+    PAPER = "paper"
+    ELECTRONIC = "electronic"
+    LIBRARY = "library"  # 免提交: taken from the e-certificate library
+    UPLOADED = "uploaded"  # 网上申报 attachment
+    DEFERRED = "deferred"  # 容缺: to be supplied later
+    PROMISED = "promised"  # 告知承诺: a written promise replaces the proof
+    MISSING = "missing"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to people."""
+        return MATERIAL_STATUS_LABELS[self]
+
+
+MATERIAL_STATUS_LABELS: dict[MaterialStatus, str] = {
+    MaterialStatus.PAPER: "纸质已收",
+    MaterialStatus.ELECTRONIC: "电子已收",
+    MaterialStatus.LIBRARY: "证照库调取（免提交）",
+    MaterialStatus.UPLOADED: "网上已上传",
+    MaterialStatus.DEFERRED: "容缺后补",
+    MaterialStatus.PROMISED: "告知承诺",
+    MaterialStatus.MISSING: "未提交",
+}
+
+SUPPLIED = frozenset({MaterialStatus.PAPER, MaterialStatus.ELECTRONIC, MaterialStatus.LIBRARY,
+                      MaterialStatus.UPLOADED})
+
+
+class Outcome(StrEnum):
+    """What intake decides."""
+
+    ACCEPT = "accept"
+    CORRECTION = "correction"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    """One material as intake sees it."""
+
+    key: str
+    name: str
+    required: bool
+    deferrable: bool
+    status: MaterialStatus
+
+
+@dataclass(frozen=True)
+class IntakeVerdict:
+    """The outcome and the materials behind it."""
+
+    outcome: Outcome
+    missing: tuple[ChecklistLine, ...]  # required and not supplied: the one complete 补正 list
+    deferred: tuple[ChecklistLine, ...]  # 容缺
+    promised: tuple[ChecklistLine, ...]  # 告知承诺
+
+
+def material_key(name: str, certificate_type_code: str | None) -> str:
+    """The dedup key of a material across a bundle: its certificate type, else its normalised name."""
+    if certificate_type_code:
+        return f"cert:{certificate_type_code}"
+    return "name:" + re.sub(r"[\s\u3000《》〈〉()（）“”\"']", "", name)
+
+
+def verdict(lines: Sequence[ChecklistLine], *, refuse: bool = False) -> IntakeVerdict:
+    """Accept when every required material is supplied, deferred (容缺) or promised (告知承诺)."""
+    missing = tuple(ln for ln in lines if ln.required and ln.status is MaterialStatus.MISSING)
+    deferred = tuple(ln for ln in lines if ln.status is MaterialStatus.DEFERRED)
+    promised = tuple(ln for ln in lines if ln.status is MaterialStatus.PROMISED)
+    if refuse:
+        outcome = Outcome.REFUSE
+    elif missing:
+        outcome = Outcome.CORRECTION
+    else:
+        outcome = Outcome.ACCEPT
+    return IntakeVerdict(outcome, missing, deferred, promised)
+
+
+def status_problem(line: ChecklistLine, *, commitment: bool, has_certificate: bool) -> str | None:
+    """Why a claimed status is not allowed for this material (Chinese), or None when it is."""
+    if line.status is MaterialStatus.DEFERRED and not line.deferrable:
+        return f"“{line.name}”不属于可容缺材料"
+    if line.status is MaterialStatus.PROMISED and not commitment:
+        return f"“{line.name}”以告知承诺替代须申请人签署承诺书（勾选告知承诺）"
+    if line.status is MaterialStatus.LIBRARY and not has_certificate:
+        return f"证照库中没有申请人有效的“{line.name}”，不能免提交"
+    return None
+
+
+def deferral_allowed(lines: Iterable[ChecklistLine]) -> bool:
+    """容缺 only when the main materials are complete: at least one required material is supplied."""
+    return any(ln.required and ln.status in SUPPLIED for ln in lines)
+
+
+def auto_approvable(*, instant: bool, lines: Sequence[ChecklistLine]) -> bool:
+    """秒批: an instant item whose every required material came from the certificate library.
+
+    Then each condition was checked against authoritative data, nothing is left for a person to
+    judge, and the approval can be recorded as made by the rule.
+    """
+    required = [ln for ln in lines if ln.required]
+    return instant and bool(required) and all(ln.status is MaterialStatus.LIBRARY for ln in required)
+
+
+# ----- who may see a case ---------------------------------------------------------------------------
+
+ALL_CASES_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK})  # 无差别受理: any window serves anyone
+DEPARTMENT_ROLES = frozenset({Role.APPROVER, Role.DEPT_HEAD})
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking, with what the rule needs."""
+
+    user_id: int
+    role: Role
+    department_id: int | None
+    id_number: str | None
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """What of a case the rule needs: its departments (its own, plus sub-cases' for a bundle) and people."""
+
+    departments: frozenset[int]
+    applicant_id: str
+    applicant_user_id: int | None
+    agent_user_id: int | None
+
+
+def can_view(viewer: Viewer, case: CaseScope) -> bool:
+    """Center staff see every case; approvers their department's; applicants and agents their own."""
+    if viewer.role in ALL_CASES_ROLES:
+        return True
+    if viewer.role in DEPARTMENT_ROLES:
+        return viewer.department_id is not None and viewer.department_id in case.departments
+    if viewer.role is Role.APPLICANT:
+        return case.applicant_user_id == viewer.user_id or (
+            bool(viewer.id_number) and viewer.id_number == case.applicant_id)
+    if viewer.role is Role.AGENT:
+        return case.agent_user_id == viewer.user_id
+    return False

@@ -1,0 +1,118 @@
+"""Deadline sweep (电子监察): warnings, supervision alerts, 容缺 terminations and 缺席默认.
+
+Runs inside the app every few minutes and as ``onewindow jobs run-once``; idempotent, so running it
+twice in a day changes nothing the second time. Also listens to calendar changes and recomputes the
+due dates of open cases, with an audit entry per changed case.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from onewindow.calendar import service as calendar_service
+from onewindow.calendar.service import CalendarChange
+from onewindow.cases import deadlines as dl
+from onewindow.cases import service
+from onewindow.cases.models import Case, CaseAlert
+from onewindow.cases.states import CLOCK_RUNNING, CaseState
+from onewindow.core import audit
+from onewindow.core.audit import Actor
+from onewindow.core.clock import Clock, today
+
+S = CaseState
+SWEEP = Actor(None, "电子监察")
+_OPEN = (S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)
+_WARN_TEXT = {"yellow": "距承诺办结期限仅剩 1 个工作日", "red": "已超过承诺办结期限"}
+
+
+def _alert(session: Session, case: Case, kind: str, due: object, message: str, clock: Clock) -> bool:
+    exists = session.scalars(select(CaseAlert.id).where(CaseAlert.case_id == case.id, CaseAlert.kind == kind,
+                                                        CaseAlert.due == due)).first()
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(CaseAlert(case_id=case.id, department_id=case.department_id, kind=kind, due=due,
+                                  message=message, created_at=clock.now()))
+            session.flush()
+    except IntegrityError:  # a concurrent sweep wrote it first
+        return False
+    return True
+
+
+def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
+    """Mark yellow/red on open cases, write alerts, terminate overdue 容缺 cases, apply 缺席默认."""
+    on = today(clock)
+    calendar = calendar_service.build_calendar(session)
+    counts = {"checked": 0, "yellow": 0, "red": 0, "alerts": 0, "terminated": 0, "default_consent": 0,
+              "resolved": 0}
+    # 容缺 deadlines passed with materials still outstanding: terminate (bundle parents take their sub-cases)
+    overdue = session.scalars(select(Case).where(Case.deferred.is_(True), Case.deferral_due < on,
+                                                 Case.kind != "sub",
+                                                 Case.state.in_((*_OPEN, S.APPROVED.value))).order_by(Case.id))
+    for case in list(overdue):
+        if case.deferral_due is None:
+            continue
+        _alert(session, case, "deferral_overdue", case.deferral_due,
+               f"容缺材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，办件终止", clock)
+        service.terminate(session, clock=clock, actor=SWEEP, case=case,
+                          reason=f"容缺受理的材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，依容缺受理承诺终止办理",
+                          basis="容缺受理承诺书")
+        counts["terminated"] += 1
+    # 缺席默认: sub-cases of bundles that allow it, past their promised date, deemed to agree
+    consent = session.scalars(select(Case).where(Case.kind == "sub", Case.promised_due < on,
+                                                 Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value))))
+    for case in list(consent):
+        if case.bundle is not None and case.bundle.default_consent:
+            service.default_consent(session, clock=clock, case=case)
+            counts["default_consent"] += 1
+    for case in session.scalars(select(Case).where(Case.state.in_(_OPEN), Case.kind != "bundle")
+                                .order_by(Case.id)):
+        counts["checked"] += 1
+        if case.state == S.SUSPENDED.value:
+            service.recompute_deadlines(session, case, calendar=calendar, on=on)  # the pause grows by a day
+            case.warning = dl.DeadlineWarning.NONE.value
+            continue
+        if case.promised_due is None:
+            continue
+        level = dl.warning(calendar, today=on, due=case.promised_due)
+        if level.value != case.warning and S(case.state) in CLOCK_RUNNING:
+            case.warning = level.value
+        if level is not dl.DeadlineWarning.NONE:
+            counts[level.value] += 1
+            if _alert(session, case, level.value, case.promised_due,
+                      f"{case.number}（{case.title}）{_WARN_TEXT[level.value]}（{case.promised_due:%Y-%m-%d}）", clock):
+                counts["alerts"] += 1
+    # alerts of cases decided since are resolved
+    for alert in session.scalars(select(CaseAlert).join(Case, Case.id == CaseAlert.case_id)
+                                 .where(CaseAlert.resolved_at.is_(None), Case.state.not_in(_OPEN))):
+        alert.resolved_at = clock.now()
+        counts["resolved"] += 1
+    session.flush()
+    return counts
+
+
+def recompute_on_calendar_change(session: Session, change: CalendarChange) -> None:
+    """A holiday override or an official notice changed the calendar: move the affected due dates."""
+    on = today(change.clock)
+    calendar = calendar_service.build_calendar(session)
+    for case in session.scalars(select(Case).where(Case.state.in_(_OPEN), Case.accepted_on.is_not(None))):
+        touched = any(case.accepted_on is not None and case.accepted_on <= d and (
+            case.legal_due is None or d <= max(case.legal_due, case.promised_due or case.legal_due)
+        ) for d in change.dates) or (case.due_provisional and case.legal_due is not None and any(
+            y <= case.legal_due.year for y in change.years))
+        if not touched:
+            continue
+        before = {"legal_due": case.legal_due, "promised_due": case.promised_due,
+                  "provisional": case.due_provisional}
+        if service.recompute_deadlines(session, case, calendar=calendar, on=on):
+            after = {"legal_due": case.legal_due, "promised_due": case.promised_due,
+                     "provisional": case.due_provisional}
+            service._event(session, case, clock=change.clock, actor=change.actor, kind="deadlines_recomputed",
+                           note="工作日历变更，期限重新计算", data={"before": before, "after": after})
+            audit.record(session, clock=change.clock, actor=change.actor, action="cases.deadlines_recomputed",
+                         entity_type="case", entity_id=case.number, before=before, after=after)
+    session.flush()
+
