@@ -9,11 +9,13 @@ import sys
 
 import typer
 
+from onewindow import jobs_cli as _jobs_cli  # noqa: F401
 from onewindow import site_cli as _site_cli  # noqa: F401
 
 # Each domain contributes its commands by importing its cli module, which registers on ``app``
 # (or on one of the shared sub-apps in ``cli_support``).
 from onewindow.calendar import cli as _calendar_cli  # noqa: F401
+from onewindow.cases import cli as _cases_cli  # noqa: F401
 from onewindow.catalog import cli as _catalog_cli  # noqa: F401
 from onewindow.certificates import cli as _certificates_cli  # noqa: F401
 from onewindow.cli_support import app
@@ -22,6 +24,11 @@ from onewindow.guide import cli as _guide_cli  # noqa: F401
 from onewindow.policies import cli as _policies_cli  # noqa: F401
 from onewindow.simulation import cli as _simulation_cli  # noqa: F401
 from onewindow.staff import cli as _staff_cli  # noqa: F401
+from onewindow.wiring import install as _install_listeners
+
+# The CLI is a composition root like the app: cross-domain listeners (case due dates follow calendar
+# changes) are installed before any command runs.
+_install_listeners()
 
 
 def main() -> None:

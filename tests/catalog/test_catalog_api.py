@@ -104,6 +104,8 @@ def _as_input(detail: dict[str, object]) -> dict[str, object]:
             "promised_limit_days", "limit_unit", "instant", "max_visits", "online_depth", "scope", "fee", "basis",
             "conditions", "steps", "keywords", "location", "phone"]
     out = {k: detail[k] for k in keys}
+    if detail.get("result_certificate_type"):
+        out["result_certificate_type"] = detail["result_certificate_type"]
     out["materials"] = [
         {k: m[k] for k in ["name", "required", "form", "copies", "deferrable", "certificate_type", "note",
                            *(["kind"] if m.get("kind") else []), *(["source"] if m.get("source") else [])]}

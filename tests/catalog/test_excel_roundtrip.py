@@ -23,7 +23,7 @@ from onewindow.demo import reference_catalog
 ACTOR = Actor(None, "test")
 ITEM_HEADERS = ["实施编码", "事项名称", "事项类型", "实施部门(编码)", "大厅分类", "服务对象", "办理层级", "法定时限",
                 "承诺时限", "时限单位", "即办件", "到现场次数", "网办深度", "通办范围", "收费", "设定依据", "申请条件",
-                "办理流程", "关键词", "办理地点", "咨询电话"]
+                "办理流程", "关键词", "办理地点", "咨询电话", "办理结果(证照类型)"]
 MATERIAL_HEADERS = ["实施编码", "序号", "材料名称", "必要", "形式", "份数", "可容缺", "证照类型", "备注", "类型",
                     "来源"]
 
@@ -126,7 +126,7 @@ def test_bad_cells_write_nothing_and_name_sheet_row_and_column(session: Session,
 
 def test_unknown_missing_and_repeated_columns_are_rejected(session: Session, workbook: bytes) -> None:
     def edit(wb: Any) -> None:
-        wb["事项"]["V1"] = "备注说明"
+        wb["事项"]["W1"] = "备注说明"
         wb["事项"]["U1"] = "电话"
         wb["材料"]["K1"] = "类型"
 

@@ -7,7 +7,7 @@ due dates of open cases, with an audit entry per changed case.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,8 @@ from onewindow.calendar.service import CalendarChange
 from onewindow.cases import deadlines as dl
 from onewindow.cases import service
 from onewindow.cases.models import Case, CaseAlert
-from onewindow.cases.states import CLOCK_RUNNING, CaseState
+from onewindow.cases.states import CaseState
+from onewindow.catalog.models import ItemVersion
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
@@ -24,6 +25,7 @@ from onewindow.core.clock import Clock, today
 S = CaseState
 SWEEP = Actor(None, "电子监察")
 _OPEN = (S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)
+_CHUNK = 500  # ids per IN (…) list
 _WARN_TEXT = {"yellow": "距承诺办结期限仅剩 1 个工作日", "red": "已超过承诺办结期限"}
 
 
@@ -40,6 +42,36 @@ def _alert(session: Session, case: Case, kind: str, due: object, message: str, c
     except IntegrityError:  # a concurrent sweep wrote it first
         return False
     return True
+
+
+def _write_alerts(session: Session, wanted: list[dict[str, object]], clock: Clock) -> int:
+    """Insert the alerts not written yet (one per case, kind and due date); returns how many were new."""
+    if not wanted:
+        return 0
+    ids = sorted({int(str(w["case_id"])) for w in wanted})
+    existing: set[tuple[int, str, object]] = set()
+    for start in range(0, len(ids), _CHUNK):
+        existing |= {(a, k, d) for a, k, d in session.execute(
+            select(CaseAlert.case_id, CaseAlert.kind, CaseAlert.due)
+            .where(CaseAlert.case_id.in_(ids[start:start + _CHUNK]))).all()}
+    fresh = [{**w, "created_at": clock.now()} for w in wanted
+             if (w["case_id"], w["kind"], w["due"]) not in existing]
+    if not fresh:
+        return 0
+    try:
+        with session.begin_nested():
+            session.execute(insert(CaseAlert), fresh)
+    except IntegrityError:  # a concurrent sweep wrote some of them first: one by one
+        written = 0
+        for row in fresh:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(CaseAlert), [row])
+                written += 1
+            except IntegrityError:
+                continue
+        return written
+    return len(fresh)
 
 
 def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
@@ -68,23 +100,35 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
         if case.bundle is not None and case.bundle.default_consent:
             service.default_consent(session, clock=clock, case=case)
             counts["default_consent"] += 1
-    for case in session.scalars(select(Case).where(Case.state.in_(_OPEN), Case.kind != "bundle")
-                                .order_by(Case.id)):
+    # suspended cases: the pause grows by a day, due dates move; no warning while the clock stands
+    for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != "bundle")):
         counts["checked"] += 1
-        if case.state == S.SUSPENDED.value:
-            service.recompute_deadlines(session, case, calendar=calendar, on=on)  # the pause grows by a day
-            case.warning = dl.DeadlineWarning.NONE.value
+        service.recompute_deadlines(session, case, calendar=calendar, on=on)
+        case.warning = dl.DeadlineWarning.NONE.value
+    # running clocks: read plain rows (no ORM objects, no materials), update warnings in bulk
+    rows = session.execute(
+        select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.warning, ItemVersion.name)
+        .join(ItemVersion, ItemVersion.id == Case.item_version_id, isouter=True)
+        .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != "bundle",
+               Case.promised_due.is_not(None))).all()
+    changed: dict[str, list[int]] = {}
+    wanted: list[dict[str, object]] = []
+    for case_id, number, department_id, due, current, title in rows:
+        counts["checked"] += 1
+        if due is None:
             continue
-        if case.promised_due is None:
-            continue
-        level = dl.warning(calendar, today=on, due=case.promised_due)
-        if level.value != case.warning and S(case.state) in CLOCK_RUNNING:
-            case.warning = level.value
+        level = dl.warning(calendar, today=on, due=due)
+        if level.value != current:
+            changed.setdefault(level.value, []).append(case_id)
         if level is not dl.DeadlineWarning.NONE:
             counts[level.value] += 1
-            if _alert(session, case, level.value, case.promised_due,
-                      f"{case.number}（{case.title}）{_WARN_TEXT[level.value]}（{case.promised_due:%Y-%m-%d}）", clock):
-                counts["alerts"] += 1
+            wanted.append({"case_id": case_id, "department_id": department_id, "kind": level.value, "due": due,
+                           "message": f"{number}（{title or '一件事'}）{_WARN_TEXT[level.value]}（{due:%Y-%m-%d}）"})
+    for level_value, ids in changed.items():
+        for start in range(0, len(ids), _CHUNK):
+            session.execute(update(Case).where(Case.id.in_(ids[start:start + _CHUNK])).values(warning=level_value)
+                            .execution_options(synchronize_session="fetch"))
+    counts["alerts"] += _write_alerts(session, wanted, clock)
     # alerts of cases decided since are resolved
     for alert in session.scalars(select(CaseAlert).join(Case, Case.id == CaseAlert.case_id)
                                  .where(CaseAlert.resolved_at.is_(None), Case.state.not_in(_OPEN))):

@@ -104,6 +104,7 @@ FIELD_LABELS: dict[str, str] = {
     "promised_limit_days": "承诺办结时限", "limit_unit": "时限单位", "instant": "即办件", "max_visits": "到现场次数",
     "online_depth": "网办深度", "scope": "通办范围", "fee": "收费", "basis": "设定依据", "conditions": "申请条件",
     "steps": "办理流程", "materials": "申请材料", "keywords": "关键词", "location": "办理地点", "phone": "咨询电话",
+    "result_certificate_type": "办理结果（电子证照）",
     "version": "版本", "short_name": "简称", "level": "层级", "region": "行政区划", "address": "地址",
     "opening_hours": "办公时间", "lead_department": "牵头部门", "items": "包含事项",
     "promised_limit_days_bundle": "承诺时限", "description": "说明", "default_consent": "缺席默认",
@@ -198,7 +199,7 @@ def items_page(request: Request, auth: CurrentAuth, session: DbSession,
 
 ITEM_TEXT_FIELDS = ("code", "name", "type", "department", "hall_category", "audience", "legal_limit_days",
                     "promised_limit_days", "limit_unit", "max_visits", "online_depth", "scope", "fee", "basis",
-                    "conditions", "location", "phone")
+                    "conditions", "location", "phone", "result_certificate_type")
 ITEM_INT_FIELDS = ("legal_limit_days", "promised_limit_days", "max_visits", "online_depth")
 MATERIAL_TEXT_FIELDS = ("name", "form", "copies", "certificate_type", "note", "kind", "source")
 MATERIAL_FLAGS = ("required", "deferrable")

@@ -2,8 +2,9 @@
 
 Two sheets: ``事项`` (one row per item) and ``材料`` (one row per material, linked by 实施编码 and
 ordered by 序号), with Chinese headers and human values (是/否, 个人/企业, 县级、乡镇、村 …).
-Departments, hall categories and certificate types are written and read as their codes and must
-already exist: the workbook carries items and materials only.
+Departments, hall categories and certificate types (of materials, and the 办理结果 an item issues)
+are written and read as their codes and must already exist: the workbook carries items and
+materials only.
 
 Import reads the whole workbook, reports every problem with its sheet, row and column
 (``事项!第5行 法定时限: 必须是整数``), writes nothing if there is any, and then saves each item
@@ -187,6 +188,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column("关键词", "keywords", LIST_SEPARATOR.join, _split(LIST_SEPARATOR), 24, wrap=True),
     Column("办理地点", "location", _as_is, _text, 30, wrap=True),
     Column("咨询电话", "phone", _as_is, _text, 14),
+    Column("办理结果(证照类型)", "result_certificate_type", _as_is, _optional_text, 18),
 )
 
 MATERIAL_COLUMNS: tuple[Column, ...] = (
@@ -216,7 +218,7 @@ def build_workbook(session: Session) -> Workbook:
     wb.remove(wb.worksheets[0])
     item_ws = wb.create_sheet(ITEM_SHEET)
     material_ws = wb.create_sheet(MATERIAL_SHEET)
-    item_rows = ([c.write(item[c.field]) for c in ITEM_COLUMNS] for item in items)
+    item_rows = ([c.write(item.get(c.field)) for c in ITEM_COLUMNS] for item in items)  # optional keys may be absent
     material_rows = (
         [c.write({**m, "item": item["code"], "position": i}.get(c.field)) for c in MATERIAL_COLUMNS]
         for item in items for i, m in enumerate(item["materials"], start=1)

@@ -1,10 +1,11 @@
 """Catalog export: the database as a file in the shape of catalog-reference.json (``CatalogIn``).
 
 Rows come out in the order they were first stored (by id), so a catalog imported into an empty
-database exports in its file's order. Optional keys appear only when set (a material's ``note``,
-``kind`` and ``source``; a bundle's ``default_consent``; a policy's ``amount_yuan``, ``valid_from``,
-``valid_to`` and ``basis``; ``halls`` and ``retired_items`` when there are any), so exporting an
-imported file gives that file back.
+database exports in its file's order. Optional keys appear only when set (an item's
+``result_certificate_type``; a material's ``note``, ``kind`` and ``source``; a bundle's
+``default_consent``; a policy's ``amount_yuan``, ``valid_from``, ``valid_to`` and ``basis``;
+``halls`` and ``retired_items`` when there are any), so exporting an imported file gives that
+file back.
 
 Retired items: ``items`` holds every item's current version, retired ones included, so bundles and
 the negative list keep pointing at items the file defines; their codes are listed in
@@ -70,8 +71,9 @@ def export_catalog(session: Session) -> dict[str, Any]:
 
 
 def item_dict(version: ItemVersion, code: str) -> dict[str, Any]:
-    """One item in the exchange shape, material keys ``note``/``kind``/``source`` only when set."""
-    data = catalog_service.version_to_input(version, code).model_dump(mode="json")
+    """One item in the exchange shape; ``result_certificate_type``, material ``note``/``kind``/``source`` when set."""
+    data = {k: v for k, v in catalog_service.version_to_input(version, code).model_dump(mode="json").items()
+            if k not in catalog_service.OPTIONAL_ITEM_KEYS or v is not None}
     data["materials"] = [{k: v for k, v in m.items() if k not in MATERIAL_OPTIONAL_KEYS or v is not None}
                          for m in data["materials"]]
     return data

@@ -83,6 +83,14 @@ class ItemIn(Strict):
     keywords: list[str] = Field(default_factory=list)
     location: str = Field(default="", max_length=200)
     phone: str = Field(default="", max_length=40)
+    # 办理结果: the e-certificate type an approval issues (营业执照, 食品经营许可证 …); None when the
+    # result is not a certificate. Hashed and exported only when set, so older items keep their hash.
+    result_certificate_type: str | None = None
+
+    @field_validator("result_certificate_type", mode="before")
+    @classmethod
+    def _blank_result_certificate_type_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("levels")
     @classmethod
@@ -258,6 +266,8 @@ class ItemDetail(ItemSummary):
     negative_list_reason: str | None
     bundles: list[str]
     updated_at: dt.datetime
+    result_certificate_type: str | None = None
+    result_certificate_type_name: str | None = None
 
 
 class Page(BaseModel, Generic[T]):

@@ -52,9 +52,15 @@ M = TypeVar("M")
 # ----- items ------------------------------------------------------------------------------------
 
 
+# Elements added after items were first stored: part of the content only when set, so an item
+# without them keeps the hash (and version) it had before the element existed.
+OPTIONAL_ITEM_KEYS = frozenset({"result_certificate_type"})
+
+
 def item_payload(data: ItemIn) -> dict[str, Any]:
     """The canonical content of an item (what is versioned and hashed), in the exchange shape."""
-    return data.model_dump(mode="json")
+    payload = data.model_dump(mode="json")
+    return {k: v for k, v in payload.items() if k not in OPTIONAL_ITEM_KEYS or v is not None}
 
 
 def content_hash(payload: dict[str, Any]) -> str:
@@ -80,6 +86,7 @@ def version_to_input(version: ItemVersion, code: str) -> ItemIn:
         max_visits=version.max_visits, online_depth=version.online_depth, scope=version.scope,  # type: ignore[arg-type]
         fee=version.fee, basis=version.basis, conditions=version.conditions, steps=list(version.steps),
         materials=materials, keywords=list(version.keywords), location=version.location, phone=version.phone,
+        result_certificate_type=version.result_certificate_type.code if version.result_certificate_type else None,
     )
 
 
@@ -102,7 +109,7 @@ class Lookups:
 
 
 def item_reference_problems(data: ItemIn, lookups: Lookups, prefix: str = "") -> list[Problem]:
-    """Unknown department, hall category or certificate type codes."""
+    """Unknown department, hall category or certificate type codes (of materials and of the result)."""
     problems: list[Problem] = []
     if data.department not in lookups.departments:
         problems.append(Problem(f"{prefix}department", "unknown_department", f"未知部门编码：{data.department}"))
@@ -113,6 +120,9 @@ def item_reference_problems(data: ItemIn, lookups: Lookups, prefix: str = "") ->
         if m.certificate_type and m.certificate_type not in lookups.certificate_types:
             problems.append(Problem(f"{prefix}materials[{i}].certificate_type", "unknown_certificate_type",
                                     f"未知证照类型：{m.certificate_type}"))
+    if data.result_certificate_type and data.result_certificate_type not in lookups.certificate_types:
+        problems.append(Problem(f"{prefix}result_certificate_type", "unknown_certificate_type",
+                                f"未知证照类型（办理结果）：{data.result_certificate_type}"))
     return problems
 
 
@@ -157,6 +167,8 @@ def save_item(session: Session, *, clock: Clock, actor: Actor, data: ItemIn, cha
         max_visits=data.max_visits, online_depth=data.online_depth, scope=data.scope, fee=data.fee, basis=data.basis,
         conditions=data.conditions, steps=list(data.steps), keywords=list(data.keywords), location=data.location,
         phone=data.phone, content_hash=digest, created_at=now, created_by=actor.label, change_note=change_note[:200],
+        result_certificate_type_id=(lookups.certificate_types[data.result_certificate_type]
+                                    if data.result_certificate_type else None),
     )
     version.materials = [
         Material(position=i, name=m.name, required=m.required, form=m.form, copies=m.copies, deferrable=m.deferrable,
@@ -558,7 +570,9 @@ def item_details(session: Session, pairs: list[tuple[Item, ItemVersion]], *,
             **item_summary(item, v).model_dump(), scope=v.scope, fee=v.fee, basis=v.basis, conditions=v.conditions,
             steps=list(v.steps), materials=materials, keywords=list(v.keywords), location=v.location, phone=v.phone,
             negative_list_reason=reasons.get(item.id), bundles=[b.code for b in bundles.get(item.id, [])],
-            updated_at=v.created_at))
+            updated_at=v.created_at,
+            result_certificate_type=v.result_certificate_type.code if v.result_certificate_type else None,
+            result_certificate_type_name=v.result_certificate_type.name if v.result_certificate_type else None))
     return out
 
 
