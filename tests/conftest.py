@@ -149,16 +149,17 @@ def empty_session(databases: DatabaseFactory) -> Iterator[Session]:
         yield s
 
 
-def _settings(url: str = "sqlite:///unused.db") -> Settings:
-    return Settings(database_url=url, secret_key=secrets.token_urlsafe(16), jobs_enabled=False)
+def _settings(upload_dir: Path, url: str = "sqlite:///unused.db") -> Settings:
+    return Settings(database_url=url, secret_key=secrets.token_urlsafe(16), jobs_enabled=False,
+                    upload_dir=upload_dir)
 
 
 @pytest.fixture
-def app(engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock) -> FastAPI:
+def app(engine: Engine, session_factory: sessionmaker[Session], clock: FixedClock, tmp_path: Path) -> FastAPI:
     """The app on the demo database, with every request inside the test's rolled-back transaction."""
     from onewindow.main import create_app
 
-    application = create_app(_settings(), clock=clock, engine=engine, migrate=False)
+    application = create_app(_settings(tmp_path / "uploads"), clock=clock, engine=engine, migrate=False)
     application.state.session_factory = session_factory
     return application
 
@@ -204,7 +205,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
+def live_server(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app served over HTTP on a committed demo database (for Playwright tests)."""
     import uvicorn
 
@@ -216,7 +217,7 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
         load_demo(s, clock=FixedClock(START), password=DEMO_PASSWORD)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    settings = _settings()
+    settings = _settings(tmp_path_factory.mktemp("uploads"))
     settings.base_url = base
     application = create_app(settings, engine=eng, migrate=False)
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))

@@ -12,6 +12,7 @@ _PYDANTIC_MESSAGES: dict[str, str] = {
     "string_type": "必须是文本",
     "string_too_short": "长度至少为 {min_length}",
     "string_too_long": "长度不能超过 {max_length}",
+    "string_unicode": "文本包含无效字符（须为有效的 UTF-8）",
     "string_pattern_mismatch": "格式不正确",
     "int_type": "必须是整数",
     "int_parsing": "必须是整数",

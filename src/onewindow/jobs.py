@@ -1,0 +1,166 @@
+"""Background jobs (定时任务): a registry, one-shot runs for the CLI, and the in-app runner.
+
+A job's target is named by a dotted path ``"module:function"`` and imported only when the job runs,
+so the registry can name a domain's function without importing that domain (or failing when it is
+not written yet). A target has the shape ``fn(session, *, clock) -> dict[str, int]``: it does its
+work in the session it is given and returns what it counted; ``run_job`` owns the transaction.
+
+Every process started with ``ONEWINDOW_JOBS_ENABLED=true`` (the default) runs the jobs in a daemon
+thread; with several server processes, set it to false in all but one, or turn it off everywhere and
+call ``onewindow jobs run-once`` from cron / a systemd timer. Targets must be safe to run twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from onewindow import db
+from onewindow.config import Settings
+from onewindow.core.clock import Clock
+from onewindow.core.errors import Problem, ValidationFailed
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+
+JobTarget = Callable[..., Mapping[str, int]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A named periodic task: what to call (``"module:function"``), how often, and what it is for."""
+
+    name: str
+    target: str
+    every_seconds: int
+    description: str
+
+
+JOBS: tuple[Job, ...] = (
+    Job(name="case-deadlines", target="onewindow.cases.sweep:sweep_deadlines", every_seconds=300,
+        description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
+)
+
+
+def find_job(name: str, jobs: Sequence[Job] = JOBS) -> Job:
+    """The registered job of that name, or ``ValidationFailed`` naming the ones there are."""
+    for job in jobs:
+        if job.name == name:
+            return job
+    known = "、".join(j.name for j in jobs)
+    raise ValidationFailed([Problem("--job", "unknown_job", f"没有名为“{name}”的定时任务，可选：{known}")])
+
+
+def resolve_target(target: str) -> JobTarget:
+    """Import the function a dotted ``"module:function"`` path names."""
+    module_name, sep, attribute = target.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"job target must look like 'module:function', got {target!r}")
+    function = getattr(importlib.import_module(module_name), attribute)
+    if not callable(function):
+        raise TypeError(f"job target {target!r} is not callable")
+    return cast(JobTarget, function)
+
+
+def run_job(session_factory: sessionmaker[Session], clock: Clock, job: Job) -> dict[str, int]:
+    """Run one job in one write transaction (committed when it returns) and give back its counts."""
+    function = resolve_target(job.target)
+    with db.transaction(session_factory, write=True) as session:
+        counts = function(session, clock=clock)
+    return {str(key): int(value) for key, value in counts.items()}
+
+
+def run_all_once(session_factory: sessionmaker[Session], clock: Clock,
+                 jobs: Sequence[Job] = JOBS) -> dict[str, dict[str, int]]:
+    """Run every job once, in registry order; the first failure propagates."""
+    return {job.name: run_job(session_factory, clock, job) for job in jobs}
+
+
+class JobRunner:
+    """Runs due jobs in a daemon thread every ``tick_seconds``; a failing job is logged, never fatal.
+
+    The first check comes one tick after ``start()`` (not at once), so a server that starts and stops
+    quickly, as tests do, never runs a job; thereafter each job runs when ``every_seconds`` have
+    passed since its last start.
+    """
+
+    def __init__(self, session_factory: sessionmaker[Session], clock: Clock, *, jobs: Sequence[Job] = JOBS,
+                 tick_seconds: float = 30.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.session_factory = session_factory
+        self.clock = clock
+        self.jobs = tuple(jobs)
+        self.tick_seconds = tick_seconds
+        self._monotonic = monotonic
+        self._last_started: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the background thread (once)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="onewindow-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the thread to stop and wait for the job in progress, if any, to finish."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("定时任务线程在 %.0f 秒内未结束", timeout)
+            self._thread = None
+
+    def run_due(self) -> dict[str, dict[str, int]]:
+        """Run each job whose interval has passed; returns the counts of those that succeeded."""
+        results: dict[str, dict[str, int]] = {}
+        for job in self.jobs:
+            if self._stop.is_set():
+                break
+            now = self._monotonic()
+            last = self._last_started.get(job.name)
+            if last is not None and now - last < job.every_seconds:
+                continue
+            # Counted as started even when it fails, so a broken job retries on its interval, not every tick.
+            self._last_started[job.name] = now
+            try:
+                results[job.name] = run_job(self.session_factory, self.clock, job)
+            except Exception:
+                log.exception("定时任务 %s 运行失败", job.name)
+                continue
+            log.info("定时任务 %s 完成：%s", job.name, results[job.name])
+        return results
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.tick_seconds):
+            try:
+                self.run_due()
+            except Exception:  # the loop itself must outlive any bug below it
+                log.exception("定时任务调度出错")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """FastAPI lifespan: run the jobs in the background while the app serves, if the settings allow."""
+    settings: Settings = app.state.settings
+    runner: JobRunner | None = None
+    if settings.jobs_enabled:
+        runner = JobRunner(app.state.session_factory, app.state.clock)
+        runner.start()
+    try:
+        yield
+    finally:
+        if runner is not None:
+            await asyncio.to_thread(runner.stop)  # a job in progress may hold it a moment
