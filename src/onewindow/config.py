@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     appointment_no_show_window_days: int = 30
     appointment_no_show_block_days: int = 7
     appointment_check_in_early_min: int = 30
+    # 办件 rules (local practice varies)
+    case_deferral_working_days: int = 10  # 容缺: deferred materials due within N working days
+    case_auto_approve: bool = True
+    # public lookups (办件进度查询, 证照核验): failed attempts per client in 10 minutes before a 429
+    public_lookup_failures: int = 20  # 秒批: instant items whose required materials all come from the library
+    # 网上申报 attachments: content-addressed files under this directory (see cases.uploads).
+    upload_dir: Path = Path("./var/uploads")
+    upload_max_bytes: int = 10 * 1024 * 1024
     # Where the 一次性告知书 and other PDFs find a CJK font; the first existing path wins.
     cjk_font_paths: list[str] = [
         "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

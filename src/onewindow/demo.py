@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.cases.demo import load_demo_cases
 from onewindow.catalog.importer import ImportReport, import_catalog
 from onewindow.certificates.demo import load_demo_certificates
 from onewindow.core.audit import Actor
@@ -62,6 +63,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_register(session, clock=clock, actor=DEMO_ACTOR)
     load_queue_demo(session, clock, DEMO_ACTOR)
     load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)
+    load_demo_cases(session, clock, DEMO_ACTOR)
     return report
 
 

@@ -16,6 +16,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import DomainError, NotAuthenticated, PermissionDenied
 from onewindow.core.permissions import Action, Principal, Role, require
+from onewindow.core.ratelimit import FailureLimiter
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User, WebSession
 
@@ -132,3 +133,27 @@ def require_roles(*roles: Role) -> object:
         return auth
 
     return Depends(_dep)
+
+
+def _lookup_limiter(request: Request) -> LookupGuard:
+    limiter: FailureLimiter = request.app.state.lookup_limiter
+    return LookupGuard(limiter, request.client.host if request.client else "unknown")
+
+
+class LookupGuard:
+    """Public lookups by a guessable secret (case number + ID tail, certificate number + check code): a client
+    that keeps failing gets 429 for a while (``core.ratelimit``)."""
+
+    def __init__(self, limiter: FailureLimiter, key: str) -> None:
+        self.limiter, self.key = limiter, key
+
+    def check(self) -> None:
+        """Raise 429 when this client has failed too often."""
+        self.limiter.check(self.key)
+
+    def failed(self) -> None:
+        """Count a failed lookup."""
+        self.limiter.failed(self.key)
+
+
+LookupGuardDep = Annotated[LookupGuard, Depends(_lookup_limiter)]

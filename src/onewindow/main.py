@@ -9,10 +9,11 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
-from onewindow import db
+from onewindow import db, jobs, wiring
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import install_error_handlers
+from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide.service import IndexCache
 from onewindow.web import STATIC_DIR, make_templates
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=jobs.lifespan,  # background jobs when settings.jobs_enabled
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -38,6 +40,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.clock = clock or SystemClock()
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache()
+    app.state.lookup_limiter = FailureLimiter(limit=settings.public_lookup_failures, window=600)
+    wiring.install()
     install_error_handlers(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
@@ -60,6 +64,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 def _include_routers(app: FastAPI) -> None:
     from onewindow.appointments import api as appointments_api
     from onewindow.calendar import admin_views as calendar_admin_views
+    from onewindow.cases import api as cases_api
+    from onewindow.cases import public_views as cases_public_views
+    from onewindow.cases import views as cases_views
     from onewindow.catalog import admin_views as catalog_admin_views
     from onewindow.catalog import api as catalog_api
     from onewindow.catalog import views as catalog_views
@@ -73,12 +80,15 @@ def _include_routers(app: FastAPI) -> None:
     from onewindow.staff import api as staff_api
     from onewindow.staff import views as staff_views
 
-    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api):
+    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
+                   cases_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views):
         app.include_router(module_v.router)
     app.include_router(queue_views.router)
+    app.include_router(cases_views.router)
+    app.include_router(cases_public_views.router)
 
 
 def app_factory() -> Any:

@@ -1,18 +1,20 @@
-"""Shared helpers of the case tests: users by name, fresh applicants with certificates."""
+"""Shared helpers of the case tests: users by name, fresh applicants with certificates, day clocks and the
+materials a clerk marks at the window."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.cases import service
 from onewindow.cases.service import ApplicantIn, CaseRules
 from onewindow.certificates import service as certificates
 from onewindow.core.audit import Actor
-from onewindow.core.clock import Clock
+from onewindow.core.clock import CHINA_TZ, Clock, FixedClock
 from onewindow.core.ids import id_check_char
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
@@ -58,3 +60,27 @@ def parents(session: Session, clock: Clock) -> Callable[..., tuple[User, Applica
                                            id_number=MOTHER)
         return mother, ApplicantIn(kind="person", name="陈静", id_number=MOTHER, phone="13812345678")
     return _make
+
+
+def at(year: int, month: int, day: int, hour: int = 10) -> FixedClock:
+    """A clock frozen on a day, China time."""
+    return FixedClock(dt.datetime(year, month, day, hour, 0, tzinfo=CHINA_TZ))
+
+
+def material_keys(session: Session, item_code: str) -> dict[str, str]:
+    """Material name → checklist key of an item's current version."""
+    target = service.resolve_target(session, item_code=item_code, bundle_code=None)
+    return {e.name: e.key for e in service.checklist(target)}
+
+
+def handed_in(session: Session, item_code: str, overrides: Mapping[str, str] | None = None, *,
+              status: str = "paper", library: bool = True) -> dict[str, str]:
+    """The materials a clerk marks at the window: every required material ``status``; ``library`` leaves
+    certificate materials to the library lookup; ``overrides`` maps a material name to its status."""
+    target = service.resolve_target(session, item_code=item_code, bundle_code=None)
+    marks = {e.key: status for e in service.checklist(target)
+             if e.required and not (library and e.certificate_type_id is not None)}
+    keys = {e.name: e.key for e in service.checklist(target)}
+    for name, value in (overrides or {}).items():
+        marks[keys[name]] = value
+    return marks

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload, lazyload
 
 from onewindow.calendar.service import build_calendar
 from onewindow.calendar.workdays import DueDate, Suspension, TimeUnit, WorkCalendar
@@ -39,7 +39,14 @@ from onewindow.cases.models import (
 )
 from onewindow.cases.numbers import MAX_SEQUENCE, format_case_number, parse_case_number
 from onewindow.cases.rules import ChecklistLine, MaterialStatus, Outcome
-from onewindow.cases.states import CLOCK_RUNNING, DECIDED, CaseState, check_transition, is_withdrawable
+from onewindow.cases.states import (
+    CLOCK_RUNNING,
+    DECIDED,
+    CaseState,
+    allowed_targets,
+    check_transition,
+    is_withdrawable,
+)
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Bundle, Hall, Item, ItemVersion, Material
 from onewindow.certificates import service as certificates
@@ -129,7 +136,8 @@ def _snapshot(case: Case) -> dict[str, Any]:
 def _event(session: Session, case: Case, *, clock: Clock, actor: Actor, kind: str, from_state: str | None = None,
            to_state: str | None = None, note: str = "", data: Mapping[str, Any] | None = None) -> CaseEvent:
     ev = CaseEvent(case_id=case.id, at=clock.now(), kind=kind, from_state=from_state, to_state=to_state,
-                   actor_id=actor.id, actor_name=actor.label[:64], note=note[:TEXT_MAX], data=audit.canonical(dict(data or {})))
+                   actor_id=actor.id, actor_name=actor.label[:64], note=note[:TEXT_MAX],
+                   data=audit.canonical(dict(data or {})))
     session.add(ev)
     return ev
 
@@ -186,7 +194,8 @@ def case_by_number(session: Session, number: str, *, field: str = "case_number")
 
 
 def _lock(session: Session, case_id: int, expected_version: int | None) -> Case:
-    case = session.scalars(select(Case).where(Case.id == case_id).with_for_update()
+    # OF case_record: PostgreSQL refuses FOR UPDATE on the nullable side of the eager outer joins
+    case = session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
                            .execution_options(populate_existing=True)).first()
     if case is None:
         raise NotFound("办件", str(case_id))
@@ -658,6 +667,9 @@ def recompute_deadlines(session: Session, case: Case, *, calendar: WorkCalendar,
                            suspensions=_suspensions(session, case, on), extension_days=case.extension_days)
     before = (case.legal_due, case.promised_due, case.due_provisional)
     case.legal_due, case.promised_due = deadlines.legal.date, deadlines.promised.date
+    parent = session.get(Case, case.parent_id) if case.parent_id else None
+    if parent is not None and parent.promised_due is not None and case.promised_due > parent.promised_due:
+        case.promised_due = parent.promised_due  # a sub-case never runs past its bundle's promise
     case.due_provisional = deadlines.provisional
     if S(case.state) in CLOCK_RUNNING:
         case.warning = dl.warning(calendar, today=on, due=case.promised_due).value
@@ -684,6 +696,8 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
           note="容缺受理" if case.deferred else ("告知承诺受理" if case.commitment else "受理"),
           data={"promised_due": case.promised_due, "legal_due": case.legal_due, "deferral_due": case.deferral_due,
                 "deferred": [ln.name for ln in verdict.deferred], "promised": [ln.name for ln in verdict.promised]})
+    if case.promised_due is not None:  # the clock runs from now: warn at once, not at the next sweep
+        case.warning = dl.warning(calendar, today=on, due=case.promised_due).value
     if case.kind == "bundle":
         _open_sub_cases(session, clock=clock, user=user, parent=case, rules_=rules_, calendar=calendar)
         return
@@ -731,13 +745,12 @@ def _open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case,
         sub.accepted_at, sub.accepted_on = now, on
         sub.deferred = any(m.status == MaterialStatus.DEFERRED.value for m in sub.materials)
         recompute_deadlines(session, sub, calendar=calendar, on=on)
-        # a sub-case never runs past its bundle's promise
-        if parent.promised_due and sub.promised_due and sub.promised_due > parent.promised_due:
-            sub.promised_due = parent.promised_due
         sub.deferral_due = parent.deferral_due if sub.deferred else None
         _steps_for(sub, version, now, actor)
         _move(session, sub, S.ACCEPTED, clock=clock, actor=actor, kind="accepted", note="一件事分办受理",
               data={"promised_due": sub.promised_due, "parent": parent.number})
+        if sub.promised_due is not None:
+            sub.warning = dl.warning(calendar, today=on, due=sub.promised_due).value
         if rules_.auto_approve and rules.auto_approvable(instant=version.instant, lines=_lines_of(sub)):
             _decide(session, clock=clock, actor=Actor(None, "秒批规则"), case=sub, approve=True,
                     reason="申请材料均由电子证照库核验，符合秒批规则，系统自动准予", basis="即办件秒批规则",
@@ -843,6 +856,8 @@ def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, 
     text = _clean(opinion)
     if not text:
         raise ValidationFailed([Problem("opinion", "opinion_required", "请填写审查意见")])
+    if case.state == S.SUSPENDED.value:
+        raise Conflict("办件处于特别程序（暂停计时）中，请先恢复计时再审查", code="case_suspended", field="state")
     if case.state not in (S.ACCEPTED.value, S.IN_REVIEW.value):
         check_transition(case.state, S.IN_REVIEW)
     pending = _pending_steps(case)
@@ -921,20 +936,25 @@ def _issue_result(session: Session, *, clock: Clock, actor: Actor, case: Case) -
     case.result_certificate_id = cert.id
     _event(session, case, clock=clock, actor=actor, kind="certificate_issued", note=f"签发电子证照 {cert.number}",
            data={"certificate": cert.number})
+    session.flush()  # no audit entry follows to flush it, and sessions do not autoflush: the timeline must see it
 
 
 def _complete_parent(session: Session, *, clock: Clock, actor: Actor, parent_id: int) -> None:
+    """The bundle completes when every sub-case has ended: approved only if at least one sub-case was."""
     parent = _lock(session, parent_id, None)
     subs = sub_cases(session, parent.id)
-    if not subs or any(S(s.state) not in DECIDED for s in subs) or parent.state not in (
-            S.ACCEPTED.value, S.IN_REVIEW.value):
-        if parent.state == S.ACCEPTED.value and subs and any(S(s.state) in DECIDED for s in subs):
+    ended = frozenset({S.WITHDRAWN, S.TERMINATED})
+    if not subs or parent.state not in (S.ACCEPTED.value, S.IN_REVIEW.value):
+        return
+    if any(S(s.state) not in DECIDED | ended for s in subs):
+        if parent.state == S.ACCEPTED.value and any(S(s.state) in DECIDED | ended for s in subs):
             _move(session, parent, S.IN_REVIEW, clock=clock, actor=actor, kind="bundle_progress",
                   note="分件陆续办结")
         return
-    denied = [s for s in subs if s.decision == "denied"]
-    approve = len(denied) < len(subs)
-    note = "各分件均已办结" + (f"；其中不予许可：{'、'.join(s.title for s in denied)}" if denied else "")
+    approved = [s for s in subs if s.decision == "approved" and S(s.state) not in ended]
+    not_granted = [s for s in subs if s not in approved]
+    note = "各分件均已办结" + (f"；其中未获准予：{'、'.join(s.title for s in not_granted)}" if not_granted else "")
+    approve = bool(approved)
     parent.decision = "approved" if approve else "denied"
     parent.decision_reason = note
     parent.decided_at, parent.decided_on = clock.now(), today(clock)
@@ -980,6 +1000,9 @@ def resume(session: Session, *, clock: Clock, user: User, case_id: int, expected
     """End the special procedure; the due dates move by the suspended days."""
     case = _lock(session, case_id, expected_version)
     _require_department(user, case)
+    if case.state != S.SUSPENDED.value:  # accepted → in_review is legal, but not as a "resume"
+        raise Conflict(f"办件当前状态为“{S(case.state).label}”，不在特别程序中，不能恢复计时",
+                       code="illegal_case_transition", field="state")
     check_transition(case.state, S.IN_REVIEW)
     open_ = session.scalars(select(CaseSuspension).where(CaseSuspension.case_id == case.id,
                                                          CaseSuspension.end.is_(None))).first()
@@ -991,9 +1014,9 @@ def resume(session: Session, *, clock: Clock, user: User, case_id: int, expected
 
 
 def request_extension(session: Session, *, clock: Clock, user: User, case_id: int, days: int,
-                      reason: str) -> CaseExtension:
+                      reason: str, expected_version: int | None = None) -> CaseExtension:
     """Ask the department head to extend the legal limit (延期)."""
-    case = _lock(session, case_id, None)
+    case = _lock(session, case_id, expected_version)
     _require_department(user, case)
     text = _clean(reason)
     problems = []
@@ -1014,12 +1037,13 @@ def request_extension(session: Session, *, clock: Clock, user: User, case_id: in
     return ext
 
 
-def decide_extension(session: Session, *, clock: Clock, user: User, extension_id: int, approve: bool) -> Case:
+def decide_extension(session: Session, *, clock: Clock, user: User, extension_id: int, approve: bool,
+                     expected_version: int | None = None) -> Case:
     """The department head approves or rejects an extension; an approval moves the legal due date."""
     ext = session.get(CaseExtension, extension_id)
     if ext is None:
         raise NotFound("延期申请", str(extension_id))
-    case = _lock(session, ext.case_id, None)
+    case = _lock(session, ext.case_id, expected_version)
     require(principal_of(user), Action.CASE_EXTENSION_DECIDE, department_id=case.department_id)
     if ext.status != "requested":
         raise Conflict("该延期申请已处理", code="extension_decided")
@@ -1062,11 +1086,11 @@ def terminate(session: Session, *, clock: Clock, actor: Actor, case: Case, reaso
             sub.closed_reason = reason
             _move(session, sub, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason)
     _move(session, case, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason, data={"basis": basis})
+    if case.parent_id is not None:  # one sub-case ended on its own (e.g. a false 告知承诺): the bundle may be done
+        _complete_parent(session, clock=clock, actor=actor, parent_id=case.parent_id)
 
 
 def _targets(case: Case) -> frozenset[CaseState]:
-    from onewindow.cases.states import allowed_targets
-
     return allowed_targets(S(case.state))
 
 
@@ -1150,7 +1174,7 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
         raise Conflict("一件事的结果由主件统一送达", code="sub_case")
     check_transition(case.state, S.DELIVERED)
     family = [case, *sub_cases(session, case.id)]
-    if any(c.deferred for c in family):
+    if case.decision != "denied" and any(c.deferred for c in family):  # a denial is served: nothing to hold back
         raise Conflict("容缺材料尚未补齐，办理结果暂不送达", code="deferred_outstanding")
     problems: list[Problem] = []
     if data.method not in DELIVERY_METHODS:
@@ -1182,9 +1206,10 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     return case
 
 
-def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_id: int, on: dt.date) -> Case:
+def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_id: int, on: dt.date,
+                           expected_version: int | None = None) -> Case:
     """Record the day the courier delivered a mailed result."""
-    case = _lock(session, case_id, None)
+    case = _lock(session, case_id, expected_version)
     require(principal_of(user), Action.CASE_DELIVER,
             department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
     delivery = session.scalars(select(CaseDelivery).where(CaseDelivery.case_id == case.id)).first()
@@ -1343,19 +1368,25 @@ OPEN_STATES = (S.SUBMITTED.value, S.CORRECTION_REQUESTED.value, S.ACCEPTED.value
                S.SUSPENDED.value, S.APPROVED.value, S.DENIED.value)
 
 
+# Lists show columns of the case and the names of its item and department: the checklist, the steps and the
+# item version's materials are not loaded for them (one query per list, plus the joined lookups).
+LIST_OPTIONS = (lazyload(Case.materials), lazyload(Case.steps),
+                defaultload(Case.item_version).lazyload(ItemVersion.materials))
+
+
 def inbox(session: Session, *, user: User, limit: int = 200) -> list[Case]:
     """An approver's work: open cases and sub-cases of the department, soonest promised date first."""
     require(principal_of(user), Action.CASE_REVIEW)
     q = (select(Case).where(Case.department_id == user.department_id, Case.kind != "bundle",
                             Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)))
-         .order_by(Case.promised_due.asc(), Case.id).limit(limit))
+         .order_by(Case.promised_due.asc(), Case.id).limit(limit).options(*LIST_OPTIONS))
     return list(session.scalars(q))
 
 
 def precheck_queue(session: Session, *, limit: int = 200) -> list[Case]:
     """Online applications waiting for a clerk's pre-check, oldest first."""
     return list(session.scalars(select(Case).where(Case.state == S.SUBMITTED.value, Case.kind != "sub")
-                                .order_by(Case.submitted_at, Case.id).limit(limit)))
+                                .order_by(Case.submitted_at, Case.id).limit(limit).options(*LIST_OPTIONS)))
 
 
 def cases_of_applicant(session: Session, *, applicant_id: str | None, user_id: int | None = None,
@@ -1371,7 +1402,8 @@ def cases_of_applicant(session: Session, *, applicant_id: str | None, user_id: i
     if not conds:
         return []
     return list(session.scalars(select(Case).where(or_(*conds), Case.kind != "sub")
-                                .order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)))
+                                .order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
+                                .options(*LIST_OPTIONS)))
 
 
 def search_cases(session: Session, *, user: User, state: str | None = None, department_id: int | None = None,
@@ -1389,7 +1421,8 @@ def search_cases(session: Session, *, user: User, state: str | None = None, depa
         q = q.where(Case.department_id == department_id)
     if warning:
         q = q.where(Case.warning == warning)
-    return list(session.scalars(q.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit).offset(offset)))
+    return list(session.scalars(q.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit).offset(offset)
+                                .options(*LIST_OPTIONS)))
 
 
 @dataclass(frozen=True)

@@ -93,11 +93,13 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
                           reason=f"容缺受理的材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，依容缺受理承诺终止办理",
                           basis="容缺受理承诺书")
         counts["terminated"] += 1
-    # 缺席默认: sub-cases of bundles that allow it, past their promised date, deemed to agree
+    # 缺席默认: co-departments' sub-cases of bundles that allow it, past their promised date, deemed to agree
+    # (the lead department coordinates the bundle and always decides its own sub-case)
     consent = session.scalars(select(Case).where(Case.kind == "sub", Case.promised_due < on,
                                                  Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value))))
     for case in list(consent):
-        if case.bundle is not None and case.bundle.default_consent:
+        if (case.bundle is not None and case.bundle.default_consent
+                and case.department_id != case.bundle.lead_department_id):
             service.default_consent(session, clock=clock, case=case)
             counts["default_consent"] += 1
     # suspended cases: the pause grows by a day, due dates move; no warning while the clock stands

@@ -15,7 +15,7 @@ from onewindow.certificates.schemas import CertificateOut, RevokeIn, Verificatio
 from onewindow.core.clock import today
 from onewindow.core.errors import DomainError
 from onewindow.core.permissions import Action
-from onewindow.deps import ClockDep, CurrentAuth, DbSession
+from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep
 
 router = APIRouter(tags=["certificates"])
 
@@ -35,12 +35,14 @@ def lookup(auth: CurrentAuth, session: DbSession, clock: ClockDep,
 
 @router.get("/certificates/verify", response_model=VerificationOut, summary="电子证照核验（公开）",
             responses={404: {"description": "编号或校验码不符（不说明是哪一项）"}})
-def verify(session: DbSession, clock: ClockDep,
+def verify(session: DbSession, clock: ClockDep, guard: LookupGuardDep,
            number: Annotated[str, Query(max_length=60, description="证照编号")],
            check_code: Annotated[str, Query(max_length=12, description="校验码")]) -> VerificationOut:
     """Public: the masked certificate for a number and its check code, or one 404 for any mismatch."""
+    guard.check()
     view = service.verify(session, number=number, check_code=check_code, on=today(clock))
     if view is None:
+        guard.failed()
         raise DomainError(code="certificate_not_verified", message=service.NOT_FOUND_MESSAGE, status=404)
     return VerificationOut.of(view)
 

@@ -15,25 +15,36 @@ from onewindow.web import render
 router = APIRouter(include_in_schema=False)
 
 
+# Where each role lands after signing in when no page asked for the sign-in.
+HOME_BY_ROLE: dict[str, str] = {
+    "admin": "/admin", "supervisor": "/admin", "dept_head": "/cases/inbox", "approver": "/cases/inbox",
+    "clerk": "/cases/intake", "agent": "/my/cases", "applicant": "/my/cases", "experiencer": "/",
+}
+
+
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow our login page.
     if not target or not target.startswith("/") or target.startswith("//"):
-        return "/admin"
+        return ""
     return target
+
+
+def _landing(target: str | None, role: str) -> str:
+    return _safe_next(target) or HOME_BY_ROLE.get(role, "/")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, auth: OptionalAuth, next: str | None = None) -> Response:
     """The sign-in form."""
     if auth is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
+        return RedirectResponse(_landing(next, auth.user.role), status_code=303)
     return render(request, "staff/login.html", {"next": _safe_next(next), "error": None})
 
 
 @router.post("/login", response_class=HTMLResponse)
 async def login(request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep,
                 username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-                next: Annotated[str, Form()] = "/admin") -> Response:
+                next: Annotated[str, Form()] = "") -> Response:
     """Check the credentials, open a session and set its cookie."""
     await check_csrf(request, request.cookies.get(CSRF_COOKIE))
     try:
@@ -42,7 +53,7 @@ async def login(request: Request, session: DbSession, clock: ClockDep, settings:
         return render(request, "staff/login.html", {"next": _safe_next(next), "error": exc.message,
                                                     "username": username}, status_code=401)
     token, _row = service.start_session(session, clock=clock, user=user, hours=settings.session_hours)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_landing(next, user.role), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600)
     response.delete_cookie(CSRF_COOKIE)

@@ -1,0 +1,719 @@
+"""The applicant's side of cases (办件): public tracking, 我的办件, online application, uploads, notices.
+
+Thin edges: parse, authorise, call :mod:`onewindow.cases.service`, render. Who sees what:
+
+- ``/track`` is public: case number + the last 4 characters of the applicant's ID; an unknown number
+  and a wrong tail get the same answer, and the page shows nothing personal beyond a masked name.
+- ``/my/...`` and ``/apply...`` are for applicants and agents (帮办代办员); other roles get 403 and
+  anonymous visitors are sent to /login. An applicant applies as themself (ID from the account);
+  an agent types the applicant and must hold their authorisation (the service checks it).
+- ``/cases/{id}/notices/{kind}.pdf`` serves anyone :func:`service.require_view` lets see the case.
+
+Attachments are checked before anything is written: one bad file re-renders the form (422) with the
+reason at that material, and neither a case nor a file is created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from onewindow.cases import notices, service, uploads
+from onewindow.cases.models import AgentAuthorization, Case, CaseEvent, CaseUpload
+from onewindow.cases.rules import MaterialStatus
+from onewindow.cases.service import ApplicantIn, ApplicationIn, AuthorizationIn, CaseRules, Target
+from onewindow.cases.states import CaseState, is_withdrawable
+from onewindow.catalog import service as catalog_service
+from onewindow.config import Settings
+from onewindow.core.clock import CHINA_TZ, Clock, today
+from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number
+from onewindow.core.permissions import Role
+from onewindow.core.ratelimit import TooManyAttempts
+from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, LookupGuardDep, OptionalAuth, SettingsDep
+from onewindow.staff.models import User
+from onewindow.web import FormDep, form_text, render
+
+router = APIRouter(include_in_schema=False)
+
+TRACK_NOT_FOUND = "未找到与该办件编号和证件号码后 4 位相符的办件，请核对后重新输入"
+ONLINE_MIN_DEPTH = 3  # 三级（网上受理）and above
+EXTRA_HOLDER_FIELDS = 2
+AUTH_DEFAULT_DAYS = 90
+NOTICES = {
+    "submitted": "申报成功，请等待窗口预审；预审结果会显示在本页。",
+    "uploaded": "材料已上传。",
+    "resubmitted": "已重新提交，请等待窗口审核。",
+    "withdrawn": "申请已撤回。",
+    "authorized": "授权委托已登记。",
+    "revoked": "授权委托已撤销。",
+}
+EVENT_LABELS = {
+    "submitted": "提交申请", "resubmitted": "补正后重新提交", "uploaded": "上传材料",
+    "accepted": "受理", "correction_requested": "一次性告知补正材料", "refused": "不予受理",
+    "reviewed": "审查", "suspended": "进入特别程序（暂停计时）", "resumed": "恢复计时",
+    "extension_requested": "申请延期", "extension_approved": "延期获批准", "extension_rejected": "延期未获批准",
+    "approved": "准予许可", "denied": "不予许可", "certificate_issued": "签发电子证照",
+    "bundle_progress": "分件陆续办结", "deferred_supplied": "补交容缺材料", "commitment_verified": "告知承诺核查属实",
+    "delivered": "结果送达", "mail_delivered": "邮件已签收", "archived": "归档", "withdrawn": "撤回申请",
+    "terminated": "终止办理", "deadlines_recomputed": "办结期限随节假日调整重新计算",
+}
+STATE_BADGES = {
+    CaseState.SUBMITTED: "badge-blue-soft", CaseState.CORRECTION_REQUESTED: "badge-amber",
+    CaseState.REFUSED: "badge-red", CaseState.ACCEPTED: "badge-blue", CaseState.IN_REVIEW: "badge-blue",
+    CaseState.SUSPENDED: "badge-amber", CaseState.APPROVED: "badge-green", CaseState.DENIED: "badge-red",
+    CaseState.DELIVERED: "badge-green", CaseState.ARCHIVED: "badge-quiet", CaseState.WITHDRAWN: "badge-quiet",
+    CaseState.TERMINATED: "badge-quiet",
+}
+UPLOAD_STATES = (CaseState.SUBMITTED.value, CaseState.CORRECTION_REQUESTED.value)
+
+
+# ----- who may use the applicant pages ---------------------------------------------------------
+
+
+async def _applicant_auth(auth: CurrentAuth) -> Auth:
+    if auth.user.role not in (Role.APPLICANT, Role.AGENT):
+        raise PermissionDenied("“我的办件”和网上申报仅供申请人和帮办代办员使用", code="applicants_only")
+    return auth
+
+
+ApplicantAuth = Annotated[Auth, Depends(_applicant_auth)]
+
+
+def _is_agent(auth: Auth) -> bool:
+    return auth.user.role == Role.AGENT
+
+
+def _rules(settings: Settings) -> CaseRules:
+    return CaseRules(deferral_working_days=settings.case_deferral_working_days,
+                     auto_approve=settings.case_auto_approve)
+
+
+def _max_mb(request: Request) -> str:
+    size: int = request.app.state.settings.upload_max_bytes
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def _fmt_day(day: dt.date | None) -> str:
+    return day.isoformat() if day is not None else "—"
+
+
+def _fmt_time(at: dt.datetime | None) -> str:
+    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if at is not None else "—"
+
+
+def _state(case: Case) -> CaseState:
+    return CaseState(case.state)
+
+
+@dataclass
+class Errors:
+    """Problems of a form: by material key, by other field, and all of them for the summary."""
+
+    problems: list[Problem] = field(default_factory=list)
+    materials: dict[str, list[str]] = field(default_factory=dict)
+    fields: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problems: Iterable[Problem]) -> Errors:
+        """Group ``materials.<key>`` problems by key and the rest by their field's first part."""
+        out = cls()
+        for p in problems:
+            out.problems.append(p)
+            if p.field.startswith("materials."):
+                out.materials.setdefault(p.field.removeprefix("materials."), []).append(p.message)
+            else:
+                out.fields.setdefault(p.field.split(".", 1)[-1] if p.field.startswith("applicant.") else p.field,
+                                      []).append(p.message)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)
+
+
+# ----- public tracking -------------------------------------------------------------------------
+
+
+@router.get("/track", response_class=HTMLResponse)
+def track_page(request: Request, session: DbSession, auth: OptionalAuth, guard: LookupGuardDep,
+               number: Annotated[str, Query(max_length=40)] = "",
+               id_last4: Annotated[str, Query(max_length=10)] = "") -> Response:
+    """办件查询: the form, and the public status when both fields are filled in."""
+    number, id_last4 = number.strip(), id_last4.strip()
+    asked = bool(number and id_last4)
+    status: service.PublicStatus | None = None
+    message = ""
+    if asked:
+        try:
+            guard.check()
+            status = service.track(session, number=number, id_last4=id_last4)
+        except NotFound:
+            guard.failed()
+            message = TRACK_NOT_FOUND
+        except ValidationFailed as exc:
+            guard.failed()
+            message = "；".join(p.message for p in exc.problems)
+        except TooManyAttempts as exc:
+            message = exc.message
+    done_steps = sum(1 for _n, s in status.steps if s == "已完成") if status else 0
+    return render(request, "cases/public/track.html",
+                  {"number": number, "id_last4": id_last4, "asked": asked, "status": status, "message": message,
+                   "done_steps": done_steps, "badge": STATE_BADGES.get(status.state, "") if status else "",
+                   "fmt_day": _fmt_day},
+                  auth=auth, fragment="cases/public/_track_result.html")
+
+
+# ----- notices ---------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/notices/{kind}.pdf")
+def notice_download(case_id: int, kind: str, session: DbSession, auth: CurrentAuth,
+                    settings: SettingsDep) -> Response:
+    """受理通知书 / 补正材料一次性告知书 / 不予受理通知书 of a case, for staff and the applicant."""
+    case = service.get_case(session, case_id)
+    service.require_view(session, auth.user, case)
+    parsed = notices.parse_kind(kind)
+    pdf = notices.notice_pdf(session, case, parsed, settings.base_url, font_paths=settings.cjk_font_paths)
+    ascii_name = f"{parsed.value}-{case.number}.pdf"
+    utf8_name = quote(f"{parsed.label}-{case.number}.pdf")
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f"inline; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}",
+        "Cache-Control": "private, no-cache",
+    })
+
+
+# ----- 我的办件 -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case in the applicant's list."""
+
+    id: int
+    number: str
+    title: str
+    state: CaseState
+    badge: str
+    applicant: str
+    submitted: str
+    promised_due: str
+    needs_action: bool
+
+
+def _case_row(case: Case) -> CaseRow:
+    state = _state(case)
+    return CaseRow(case.id, case.number, case.title, state, STATE_BADGES.get(state, ""),
+                   f"{case.applicant_name}（{mask_id_number(case.applicant_id)}）", _fmt_time(case.submitted_at),
+                   _fmt_day(case.promised_due), state is CaseState.CORRECTION_REQUESTED)
+
+
+@dataclass(frozen=True)
+class AuthorizationRow:
+    """An agent authorisation as the applicant (or the agent) sees it."""
+
+    id: int
+    agent: str
+    applicant: str
+    scope: str
+    valid_from: dt.date
+    valid_until: dt.date
+    status: str
+    active: bool
+
+
+def _scope_text(session: Session, codes: Sequence[str]) -> str:
+    if not codes:
+        return "全部事项"
+    names = {i.code: v.name for i, v in catalog_service.items_by_codes(session, list(codes))}
+    bundles = {b.code: b.name for b in catalog_service.list_bundles(session) if b.code in codes}
+    return "、".join(names.get(c) or bundles.get(c) or c for c in codes)
+
+
+def _authorization_rows(session: Session, grants: Sequence[AgentAuthorization], on: dt.date) -> list[AuthorizationRow]:
+    rows = []
+    for g in grants:
+        agent = session.get(User, g.agent_user_id)
+        if g.revoked_at is not None:
+            status, active = "已撤销", False
+        elif g.valid_until < on:
+            status, active = "已过期", False
+        elif g.valid_from > on:
+            status, active = "未生效", True
+        else:
+            status, active = "有效", True
+        rows.append(AuthorizationRow(
+            g.id, f"{agent.display_name}（{agent.username}）" if agent else "—",
+            f"{g.applicant_name}（{mask_id_number(g.applicant_id)}）", _scope_text(session, g.scope), g.valid_from,
+            g.valid_until, status, active))
+    return rows
+
+
+@router.get("/my/cases", response_class=HTMLResponse)
+def my_cases(request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
+             notice: Annotated[str, Query(max_length=20)] = "") -> Response:
+    """我的办件 and 我的授权委托 (given by an applicant, or held by an agent)."""
+    user = auth.user
+    if _is_agent(auth):
+        cases = service.cases_of_applicant(session, applicant_id=None, agent_user_id=user.id)
+        grants = service.authorizations_of(session, agent_user_id=user.id)
+    else:
+        cases = service.cases_of_applicant(session, applicant_id=user.id_number, user_id=user.id)
+        grants = service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
+    return render(request, "cases/public/my_cases.html",
+                  {"rows": [_case_row(c) for c in cases], "grants": _authorization_rows(session, grants, today(clock)),
+                   "is_agent": _is_agent(auth), "notice": NOTICES.get(notice, "")}, auth=auth)
+
+
+# ----- one case ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MaterialRow:
+    """A material of the case as the applicant sees it."""
+
+    key: str
+    name: str
+    required: bool
+    status: MaterialStatus
+    supplied: bool
+    upload_name: str
+    note: str
+
+    @property
+    def missing(self) -> bool:
+        """Not supplied yet (and not deferred or promised)."""
+        return self.status is MaterialStatus.MISSING
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A timeline line: what and when (staff notes stay on the staff side)."""
+
+    at: str
+    label: str
+    state: str
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """Everything the applicant's case page shows."""
+
+    case: Case
+    state: CaseState
+    badge: str
+    applicant: str
+    materials: list[MaterialRow]
+    events: list[EventRow]
+    notices: list[notices.NoticeKind]
+    subs: list[CaseRow]
+    can_upload: bool
+    can_resubmit: bool
+    can_withdraw: bool
+    hall: str
+
+    @property
+    def missing(self) -> list[MaterialRow]:
+        """Required materials still to be supplied (the 补正 list while correction is requested)."""
+        return [m for m in self.materials if m.required and m.missing]
+
+    @property
+    def uploadable(self) -> list[MaterialRow]:
+        """Materials the applicant may upload now."""
+        return [m for m in self.materials if m.missing] if self.can_upload else []
+
+
+def _event_row(ev: CaseEvent) -> EventRow:
+    to = CaseState(ev.to_state).label if ev.to_state else ""
+    return EventRow(_fmt_time(ev.at), EVENT_LABELS.get(ev.kind, ev.kind), to)
+
+
+def case_page(session: Session, case: Case) -> CasePage:
+    """The applicant's view of one case."""
+    state = _state(case)
+    upload_ids = [m.upload_id for m in case.materials if m.upload_id is not None]
+    names = {u.id: u.filename for u in (session.get(CaseUpload, i) for i in upload_ids) if u is not None}
+    materials = [MaterialRow(m.key, m.name, m.required, MaterialStatus(m.status),
+                             MaterialStatus(m.status) is not MaterialStatus.MISSING,
+                             names.get(m.upload_id, "") if m.upload_id else "", m.note)
+                 for m in case.materials]
+    subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == "bundle" else []
+    hall = f"{case.receiving_hall.name}窗口" if case.receiving_hall else "网上申报"
+    return CasePage(case=case, state=state, badge=STATE_BADGES.get(state, ""),
+                    applicant=f"{case.applicant_name}（{mask_id_number(case.applicant_id)}）",
+                    materials=materials, events=[_event_row(e) for e in service.timeline(session, case)],
+                    notices=notices.available(session, case), subs=subs,
+                    can_upload=case.kind != "sub" and case.state in UPLOAD_STATES,
+                    can_resubmit=case.kind != "sub" and state is CaseState.CORRECTION_REQUESTED,
+                    can_withdraw=case.kind != "sub" and is_withdrawable(state), hall=hall)
+
+
+def _viewable(session: Session, auth: Auth, case_id: int) -> Case:
+    case = service.get_case(session, case_id)
+    service.require_view(session, auth.user, case)
+    return case
+
+
+def _render_case(request: Request, session: Session, auth: Auth, case: Case, *, notice: str = "",
+                 errors: Errors | None = None, status_code: int = 200) -> Response:
+    return render(request, "cases/public/case.html",
+                  {"page": case_page(session, case), "notice": notice, "errors": errors or Errors(),
+                   "fmt_day": _fmt_day, "fmt_time": _fmt_time, "max_mb": _max_mb(request)},
+                  auth=auth, status_code=status_code)
+
+
+@router.get("/my/cases/{case_id}", response_class=HTMLResponse)
+def my_case(case_id: int, request: Request, session: DbSession, auth: ApplicantAuth,
+            notice: Annotated[str, Query(max_length=20)] = "") -> Response:
+    """One of my cases: state, materials, what is missing, timeline, notices, actions."""
+    case = _viewable(session, auth, case_id)
+    return _render_case(request, session, auth, case, notice=NOTICES.get(notice, ""))
+
+
+def _file(form: FormData, name: str) -> UploadFile | None:
+    value = form.get(name)
+    if isinstance(value, UploadFile) and value.filename:
+        return value
+    return None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    key: str
+    checked: uploads.CheckedUpload
+    data: bytes
+
+
+def _check_file(upload: UploadFile, key: str, max_bytes: int) -> _Checked:
+    # Read one byte past the limit at most: enough to refuse, without holding a huge file in memory.
+    data = upload.file.read(max_bytes + 1)
+    checked = uploads.check_upload(upload.filename or "", upload.content_type, data, max_bytes=max_bytes,
+                                   field=f"materials.{key}")
+    return _Checked(key, checked, data)
+
+
+def _store_and_attach(session: Session, *, clock: Clock, settings: Settings, user: User, case: Case,
+                      files: Sequence[_Checked]) -> None:
+    for f in files:
+        uploads.store_upload(settings.upload_dir, f.checked, f.data)
+        service.attach_upload(session, clock=clock, user=user, case=case, material_key=f.key,
+                              filename=f.checked.filename, content_type=f.checked.content_type,
+                              size=f.checked.size, sha256=f.checked.sha256)
+
+
+@router.post("/my/cases/{case_id}/upload", response_class=HTMLResponse)
+def upload_material(case_id: int, request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep,
+                    auth: ApplicantAuth, form: FormDep) -> Response:
+    """Upload one missing material of a submitted or correction-requested case."""
+    case = _viewable(session, auth, case_id)
+    key = form_text(form, "material_key")
+    upload = _file(form, "file")
+    if case.state not in UPLOAD_STATES or case.kind == "sub":
+        raise Conflict("办件已受理或已结束，不能再上传材料", code="case_closed_for_uploads")
+    if key not in {m.key for m in case.materials}:
+        raise ValidationFailed([Problem("material_key", "unknown_material", "材料不在本件的材料清单中")])
+    try:
+        if upload is None:
+            raise ValidationFailed([Problem(f"materials.{key}", "file_required", "请选择要上传的文件")])
+        checked = _check_file(upload, key, settings.upload_max_bytes)
+    except ValidationFailed as exc:
+        return _render_case(request, session, auth, case, errors=Errors.of(exc.problems), status_code=422)
+    _store_and_attach(session, clock=clock, settings=settings, user=auth.user, case=case, files=[checked])
+    return RedirectResponse(f"/my/cases/{case.id}?notice=uploaded", status_code=303)
+
+
+def _version(form: FormData) -> int | None:
+    raw = form_text(form, "version")
+    return int(raw) if raw.isdigit() else None
+
+
+@router.post("/my/cases/{case_id}/resubmit")
+def resubmit_case(case_id: int, session: DbSession, clock: ClockDep, settings: SettingsDep, auth: ApplicantAuth,
+                  form: FormDep) -> Response:
+    """补正后重新提交."""
+    case = _viewable(session, auth, case_id)
+    service.resubmit(session, clock=clock, user=auth.user, case_id=case.id, expected_version=_version(form),
+                     materials={}, rules_=_rules(settings))
+    return RedirectResponse(f"/my/cases/{case.id}?notice=resubmitted", status_code=303)
+
+
+@router.post("/my/cases/{case_id}/withdraw")
+def withdraw_case(case_id: int, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
+                  form: FormDep) -> Response:
+    """撤回申请 (before a decision)."""
+    case = _viewable(session, auth, case_id)
+    service.withdraw(session, clock=clock, user=auth.user, case_id=case.id, expected_version=_version(form),
+                     reason=form_text(form, "reason"))
+    return RedirectResponse(f"/my/cases/{case.id}?notice=withdrawn", status_code=303)
+
+
+# ----- agent authorisations -----------------------------------------------------------------------
+
+
+def _applicant_of(user: User) -> ApplicantIn:
+    if not user.id_number:
+        raise PermissionDenied("账号未登记身份证号码，请到窗口完善实名信息", code="no_id_number")
+    return ApplicantIn(kind="person", name=user.display_name, id_number=user.id_number, phone=user.phone or "")
+
+
+def _applicant_only(auth: Auth) -> User:
+    if _is_agent(auth):
+        raise PermissionDenied("授权委托须由申请人本人办理", code="applicant_only")
+    return auth.user
+
+
+def _parse_day(raw: str, name: str, label: str, problems: list[Problem]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        problems.append(Problem(name, "invalid_date", f"请填写有效的{label}（年-月-日）"))
+        return None
+
+
+def _codes(raw: str) -> list[str]:
+    return [c for c in re.split(r"[\s,，、;；]+", raw) if c]
+
+
+@router.get("/my/authorizations/new", response_class=HTMLResponse)
+def authorization_form(request: Request, clock: ClockDep, auth: ApplicantAuth) -> Response:
+    """The form by which an applicant authorises an agent (帮办代办授权委托)."""
+    user = _applicant_only(auth)
+    on = today(clock)
+    values = {"agent_username": "", "scope": "", "valid_from": on.isoformat(),
+              "valid_until": (on + dt.timedelta(days=AUTH_DEFAULT_DAYS)).isoformat(), "document": ""}
+    return render(request, "cases/public/authorization_form.html",
+                  {"values": values, "errors": Errors(), "applicant": _applicant_of(user)}, auth=auth)
+
+
+@router.post("/my/authorizations/new", response_class=HTMLResponse)
+def authorization_create(request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
+                         form: FormDep) -> Response:
+    """Record the authorisation, or re-render the form with the reasons (422)."""
+    user = _applicant_only(auth)
+    applicant = _applicant_of(user)
+    values = {k: form_text(form, k) for k in ("agent_username", "scope", "valid_from", "valid_until", "document")}
+    problems: list[Problem] = []
+    if not values["agent_username"]:
+        problems.append(Problem("agent_username", "required", "请填写帮办代办员的用户名"))
+    start = _parse_day(values["valid_from"], "valid_from", "授权开始日期", problems)
+    end = _parse_day(values["valid_until"], "valid_until", "授权截止日期", problems)
+    try:
+        if problems or start is None or end is None:
+            raise ValidationFailed(problems)
+        service.authorize_agent(session, clock=clock, user=user, data=AuthorizationIn(
+            agent_username=values["agent_username"], applicant=applicant, scope=_codes(values["scope"]),
+            valid_from=start, valid_until=end, document=values["document"]))
+    except ValidationFailed as exc:
+        return render(request, "cases/public/authorization_form.html",
+                      {"values": values, "errors": Errors.of(exc.problems), "applicant": applicant},
+                      auth=auth, status_code=422)
+    return RedirectResponse("/my/cases?notice=authorized", status_code=303)
+
+
+@router.post("/my/authorizations/{authorization_id}/revoke")
+def authorization_revoke(authorization_id: int, session: DbSession, clock: ClockDep, auth: ApplicantAuth) -> Response:
+    """撤销授权委托 (the applicant who gave it)."""
+    service.revoke_authorization(session, clock=clock, user=_applicant_only(auth), authorization_id=authorization_id)
+    return RedirectResponse("/my/cases?notice=revoked", status_code=303)
+
+
+# ----- online application (网上申报) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplyChoice:
+    """An item or bundle that can be applied for online."""
+
+    url: str
+    name: str
+    department: str
+    depth: int | None
+
+
+@router.get("/apply", response_class=HTMLResponse)
+def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth) -> Response:
+    """Choose what to apply for: items open to online application (三级 and up), and 一件事."""
+    rows, _total = catalog_service.list_items(
+        session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH), limit=1000)
+    # an applicant's account is a person: enterprise-only items are for agents (who type the enterprise)
+    items = [ApplyChoice(f"/apply/{i.code}", v.name, v.department.name, v.online_depth) for i, v in rows
+             if _is_agent(auth) or v.audience in ("person", "both")]
+    bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None)
+               for b in catalog_service.list_bundles(session) if b.status == "active"]
+    return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles}, auth=auth)
+
+
+@dataclass(frozen=True)
+class FormMaterial:
+    """A material of the online form: supplied from the library (免提交) or with a file input."""
+
+    index: int
+    key: str
+    name: str
+    required: bool
+    note: str
+    items: tuple[str, ...]
+    library: str  # the certificate that supplies it, '' when the applicant must upload
+
+
+@dataclass
+class ApplyForm:
+    """The online form's state: what is applied for, what was typed, the checklist, the problems."""
+
+    target: Target
+    action: str
+    values: dict[str, str]
+    extra_holders: list[str]
+    materials: list[FormMaterial]
+    errors: Errors
+    is_bundle: bool
+    library_known: bool  # False for an agent before the applicant's ID is known
+
+
+def _target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
+    try:
+        target = service.resolve_target(session, item_code=item_code, bundle_code=bundle_code)
+    except ValidationFailed as exc:
+        raise NotFound("事项或一件事", item_code or bundle_code or "") from exc
+    if target.bundle is None and target.version is not None and target.version.online_depth < ONLINE_MIN_DEPTH:
+        raise Conflict("该事项暂不支持网上申报，请到政务服务大厅窗口办理", code="not_online")
+    return target
+
+
+def _holders(values: dict[str, str], extra: Sequence[str]) -> list[str]:
+    ids = [values["applicant_id"].strip().upper(), *[h.strip().upper() for h in extra if h.strip()]]
+    return [i for i in ids if is_valid_id_number(i) or is_valid_credit_code(i)]
+
+
+def _build_form(session: Session, *, clock: Clock, target: Target, action: str, values: dict[str, str],
+                extra: list[str], errors: Errors) -> ApplyForm:
+    holders = _holders(values, extra) if values.get("applicant_id") else []
+    library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
+    materials = [FormMaterial(i, e.key, e.name, e.required, e.note, e.items,
+                              library[e.key].type.name if e.key in library else "")
+                 for i, e in enumerate(service.checklist(target))]
+    return ApplyForm(target=target, action=action, values=values, extra_holders=extra, materials=materials,
+                     errors=errors, is_bundle=target.bundle is not None, library_known=bool(holders))
+
+
+def _initial_values(auth: Auth) -> dict[str, str]:
+    user = auth.user
+    if _is_agent(auth):
+        return {"applicant_kind": "person", "applicant_name": "", "applicant_id": "", "phone": "",
+                "idempotency_key": secrets.token_urlsafe(18)}
+    return {"applicant_kind": "person", "applicant_name": user.display_name, "applicant_id": user.id_number or "",
+            "phone": user.phone or "", "idempotency_key": secrets.token_urlsafe(18)}
+
+
+def _render_form(request: Request, auth: Auth, form: ApplyForm, status_code: int = 200) -> Response:
+    applicant_masked = mask_id_number(form.values.get("applicant_id", ""))
+    return render(request, "cases/public/apply_form.html",
+                  {"form": form, "is_agent": _is_agent(auth), "applicant_masked": applicant_masked,
+                   "max_mb": _max_mb(request)},
+                  auth=auth, status_code=status_code)
+
+
+def _apply_get(request: Request, session: Session, clock: Clock, auth: Auth, *, item_code: str | None,
+               bundle_code: str | None, action: str) -> Response:
+    if not _is_agent(auth):
+        _applicant_of(auth.user)  # 403 early when the account has no ID number
+    target = _target(session, item_code=item_code, bundle_code=bundle_code)
+    form = _build_form(session, clock=clock, target=target, action=action, values=_initial_values(auth),
+                       extra=[""] * EXTRA_HOLDER_FIELDS, errors=Errors())
+    return _render_form(request, auth, form)
+
+
+def _apply_post(request: Request, session: Session, clock: Clock, settings: Settings, auth: Auth, posted: FormData,
+                *, item_code: str | None, bundle_code: str | None, action: str) -> Response:
+    user = auth.user
+    target = _target(session, item_code=item_code, bundle_code=bundle_code)
+    values = _initial_values(auth)
+    values["idempotency_key"] = form_text(posted, "idempotency_key")[:80] or values["idempotency_key"]
+    if _is_agent(auth):
+        for name in ("applicant_kind", "applicant_name", "applicant_id", "phone"):
+            values[name] = form_text(posted, name)
+        values["applicant_id"] = values["applicant_id"].upper()
+    extra = [form_text(posted, f"extra_holder_{i}").upper() for i in range(EXTRA_HOLDER_FIELDS)]
+    problems: list[Problem] = []
+    for i, h in enumerate(extra):
+        if h and not is_valid_id_number(h):
+            problems.append(Problem(f"extra_holder_{i}", "invalid_id_number", "家庭成员身份证号码无效，请核对"))
+    # every attachment is checked before anything is written
+    keys = {e.key for e in service.checklist(target)}
+    checked: list[_Checked] = []
+    for name in posted:
+        index = re.fullmatch(r"material_(\d{1,3})", name)
+        upload = _file(posted, f"file_{index[1]}") if index else None
+        if index is None or upload is None:
+            continue
+        key = form_text(posted, name)
+        if key not in keys:
+            problems.append(Problem(f"materials.{key}", "unknown_material", "材料清单已更新，请刷新页面后重新填写"))
+            continue
+        try:
+            checked.append(_check_file(upload, key, settings.upload_max_bytes))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+
+    def again(found: list[Problem]) -> Response:
+        form = _build_form(session, clock=clock, target=target, action=action, values=values, extra=extra,
+                           errors=Errors.of(found))
+        return _render_form(request, auth, form, status_code=422)
+
+    if problems:
+        return again(problems)
+    data = ApplicationIn(
+        applicant=ApplicantIn(kind=values["applicant_kind"], name=values["applicant_name"],
+                              id_number=values["applicant_id"], phone=values["phone"]),
+        item_code=target.item.code if target.bundle is None and target.item is not None else None,
+        bundle_code=target.bundle.code if target.bundle is not None else None,
+        extra_holders=[h for h in extra if h], idempotency_key=values["idempotency_key"])
+    try:
+        with session.begin_nested():  # a refusal leaves nothing behind
+            created = service.apply(session, clock=clock, user=user, data=data, rules_=_rules(settings), online=True)
+    except ValidationFailed as exc:
+        return again(exc.problems)
+    if created.created:  # a replayed submission (double click) already has its files
+        _store_and_attach(session, clock=clock, settings=settings, user=user, case=created.case, files=checked)
+    return RedirectResponse(f"/my/cases/{created.case.id}?notice=submitted", status_code=303)
+
+
+@router.get("/apply/bundle/{code}", response_class=HTMLResponse)
+def apply_bundle_form(code: str, request: Request, session: DbSession, clock: ClockDep,
+                      auth: ApplicantAuth) -> Response:
+    """The online form of a 一件事: one form, one deduplicated material list."""
+    return _apply_get(request, session, clock, auth, item_code=None, bundle_code=code,
+                      action=f"/apply/bundle/{quote(code)}")
+
+
+@router.post("/apply/bundle/{code}", response_class=HTMLResponse)
+def apply_bundle_submit(code: str, request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep,
+                        auth: ApplicantAuth, form: FormDep) -> Response:
+    """Submit a 一件事 online."""
+    return _apply_post(request, session, clock, settings, auth, form, item_code=None, bundle_code=code,
+                       action=f"/apply/bundle/{quote(code)}")
+
+
+@router.get("/apply/{item_code}", response_class=HTMLResponse)
+def apply_item_form(item_code: str, request: Request, session: DbSession, clock: ClockDep,
+                    auth: ApplicantAuth) -> Response:
+    """The online form of one item."""
+    return _apply_get(request, session, clock, auth, item_code=item_code, bundle_code=None,
+                      action=f"/apply/{quote(item_code)}")
+
+
+@router.post("/apply/{item_code}", response_class=HTMLResponse)
+def apply_item_submit(item_code: str, request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep,
+                      auth: ApplicantAuth, form: FormDep) -> Response:
+    """Submit an application for one item online."""
+    return _apply_post(request, session, clock, settings, auth, form, item_code=item_code, bundle_code=None,
+                       action=f"/apply/{quote(item_code)}")

@@ -1,0 +1,115 @@
+"""Case notices built from the case's history: the right content, and 409 for a notice the case never had."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from onewindow.cases import notices, service
+from onewindow.cases.models import Case
+from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules
+from onewindow.certificates.demo import ZHANG_WEI
+from onewindow.core.clock import FixedClock
+from onewindow.core.errors import Conflict
+from onewindow.staff.models import User
+
+if TYPE_CHECKING:
+    from tests.conftest import Browser
+
+RULES = CaseRules(deferral_working_days=10, auto_approve=True)
+
+BASE = "https://zwfw.example.gov.cn"
+ITEM = "410724-SCJG-XK-001"  # 个体工商户设立登记: the ID card from the library, the rest to hand in
+ZHANG = ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI, phone="13903735678")
+
+
+def _text(pdf: bytes) -> str:
+    return "".join("".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def _online(session: Session, clock: FixedClock, applicant: User, key: str = "n-1") -> Case:
+    return service.apply(session, clock=clock, user=applicant, rules_=RULES, online=True, data=ApplicationIn(
+        applicant=ZHANG, item_code=ITEM, idempotency_key=key)).case
+
+
+def _correction_case(session: Session, clock: FixedClock, user: Callable[[str], User]) -> Case:
+    case = _online(session, clock, user("zhangwei"))
+    service.precheck(session, clock=clock, user=user("clerk"), case_id=case.id, expected_version=case.version,
+                     materials={}, rules_=RULES)
+    assert case.state == "correction_requested"
+    return case
+
+
+def test_correction_notice_lists_every_missing_material_and_the_tracking_link(
+        session: Session, clock: FixedClock, user: Callable[[str], User]) -> None:
+    case = _correction_case(session, clock, user)
+    missing = [m.name for m in case.materials if m.required and m.status == "missing"]
+    assert len(missing) >= 2
+    text = _text(notices.notice_pdf(session, case, "correction", BASE))
+    assert case.number in text
+    for name in missing:
+        assert "".join(name.split()) in text, name
+    assert "补正材料一次性告知书" in text
+    assert f"{BASE}/track?number={case.number}" in text
+    assert "410724********001X" in text and ZHANG_WEI not in text
+    assert "获嘉县政务服务中心" in text  # online: the county center stands for the receiving hall
+
+
+def test_acceptance_notice_of_an_accepted_case_has_its_due_date(session: Session, clock: FixedClock,
+                                                                user: Callable[[str], User]) -> None:
+    case = _online(session, clock, user("zhangwei"))
+    marks = {m.key: "paper" for m in case.materials if m.required and m.status == "missing"}
+    service.precheck(session, clock=clock, user=user("clerk"), case_id=case.id, expected_version=case.version,
+                     materials=marks, rules_=RULES)
+    assert case.state == "accepted" and case.promised_due is not None
+    text = _text(notices.notice_pdf(session, case, notices.NoticeKind.ACCEPTANCE, BASE))
+    due = case.promised_due
+    assert case.number in text and "受理通知书" in text
+    assert f"{due.year}年{due.month}月{due.day}日" in text
+    assert notices.available(session, case) == [notices.NoticeKind.ACCEPTANCE]
+
+
+@pytest.mark.parametrize("kind", ["acceptance", "refusal"])
+def test_a_notice_the_history_does_not_hold_is_a_conflict(kind: str, session: Session, clock: FixedClock,
+                                                          user: Callable[[str], User]) -> None:
+    case = _correction_case(session, clock, user)  # neither accepted nor refused
+    with pytest.raises(Conflict) as caught:
+        notices.notice_pdf(session, case, kind, BASE)
+    assert caught.value.status == 409 and "不能出具" in caught.value.message
+
+
+def test_refusal_notice_carries_the_reason_and_basis(session: Session, clock: FixedClock,
+                                                     user: Callable[[str], User]) -> None:
+    case = _online(session, clock, user("zhangwei"))
+    service.precheck(session, clock=clock, user=user("clerk"), case_id=case.id, expected_version=case.version,
+                     materials={}, rules_=RULES, refuse=True, reason="申请事项不属于本机关职权范围",
+                     basis="《中华人民共和国行政许可法》第三十二条第一款第（二）项")
+    text = _text(notices.notice_pdf(session, case, "refusal", BASE))
+    assert "不予受理通知书" in text and "申请事项不属于本机关职权范围" in text and "第三十二条第一款" in text
+    with pytest.raises(Conflict):
+        notices.notice_pdf(session, case, "acceptance", BASE)
+
+
+def test_the_applicant_downloads_a_notice_and_others_may_not(
+        session: Session, clock: FixedClock, user: Callable[[str], User], login: Callable[[str], Browser],
+        client: TestClient) -> None:
+    case = _correction_case(session, clock, user)
+    session.flush()
+    url = f"/cases/{case.id}/notices/correction.pdf"
+    r = login("zhangwei").client.get(url)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert r.headers["content-disposition"].startswith("inline;") and case.number in r.headers["content-disposition"]
+    assert case.number in _text(r.content)
+    assert login("clerk").client.get(url).status_code == 200  # staff see every case
+    assert login("wangfang").client.get(url).status_code == 403
+    refused = login("zhangwei").client.get(f"/cases/{case.id}/notices/refusal.pdf")
+    assert refused.status_code == 409 and "不能出具不予受理通知书" in refused.text
+    assert login("zhangwei").client.get(f"/cases/{case.id}/notices/permit.pdf").status_code == 404
+    assert client.get(url, follow_redirects=False).status_code == 303  # anonymous: to the login page
