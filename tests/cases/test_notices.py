@@ -113,3 +113,42 @@ def test_the_applicant_downloads_a_notice_and_others_may_not(
     assert refused.status_code == 409 and "不能出具不予受理通知书" in refused.text
     assert login("zhangwei").client.get(f"/cases/{case.id}/notices/permit.pdf").status_code == 404
     assert client.get(url, follow_redirects=False).status_code == 303  # anonymous: to the login page
+
+
+def test_decision_notice_names_the_issued_certificate_and_a_denial_names_the_remedy(
+        session: Session, clock: FixedClock, user: Callable[[str], User]) -> None:
+    from onewindow.certificates.demo import FENGYUAN
+
+    clerk, approver = user("clerk"), user("approver_scjg")
+    company = ApplicantIn(kind="enterprise", name="获嘉县丰源商贸有限公司", id_number=FENGYUAN)
+    target = service.resolve_target(session, item_code="410724-SCJG-XK-004", bundle_code=None)
+    if target.version is None or target.version.result_certificate_type is None:
+        pytest.skip("the item issues no certificate in this catalog")
+    marks = {e.key: "paper" for e in service.checklist(target) if e.required}
+    case = service.apply(session, clock=clock, user=clerk, rules_=RULES, online=False, data=ApplicationIn(
+        applicant=company, item_code="410724-SCJG-XK-004", materials=marks)).case
+    with pytest.raises(Conflict):
+        notices.notice_pdf(session, case, "decision", BASE)
+    while len([s for s in case.steps if s.status == "pending"]) > 1:
+        service.record_opinion(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
+                               opinion="符合条件")
+    service.decide(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
+                   approve=True, reason="经审查符合许可条件")
+    assert notices.NoticeKind.DECISION in notices.available(session, case)
+    text = _text(notices.notice_pdf(session, case, "decision", BASE))
+    assert "准予许可（办理）决定书" in text and case.number in text
+    assert case.result_certificate_id is not None
+    from onewindow.certificates.models import Certificate
+
+    cert = session.get(Certificate, case.result_certificate_id)
+    assert cert is not None and cert.number in text and cert.check_code in text
+
+    denied = service.apply(session, clock=clock, user=clerk, rules_=RULES, online=False, data=ApplicationIn(
+        applicant=company, item_code="410724-SCJG-XK-004", materials=marks)).case
+    while len([s for s in denied.steps if s.status == "pending"]) > 1:
+        service.record_opinion(session, clock=clock, user=approver, case_id=denied.id,
+                               expected_version=denied.version, opinion="名称近似", agree=False)
+    service.decide(session, clock=clock, user=approver, case_id=denied.id, expected_version=denied.version,
+                   approve=False, reason="拟登记名称与已登记企业名称近似", basis="《企业名称登记管理规定》第十七条")
+    text = _text(notices.notice_pdf(session, denied, "decision", BASE))
+    assert "不予许可（办理）决定书" in text and "行政复议" in text and "拟登记名称与已登记企业名称近似" in text

@@ -22,12 +22,14 @@ from fpdf.enums import Align, XPos, YPos
 from onewindow.core.clock import CHINA_TZ
 from onewindow.core.pdf import BODY_SIZE, FONT_FAMILY, LINE, NoticePdf
 
-__all__ = ["CaseNotice", "NoticeLine", "acceptance_notice", "correction_notice", "refusal_notice"]
+__all__ = ["CaseNotice", "NoticeLine", "acceptance_notice", "correction_notice", "decision_notice", "refusal_notice"]
 
 ACCEPTANCE_TITLE = "受理通知书"
 DEFERRED_ACCEPTANCE_TITLE = "容缺受理通知书"
 CORRECTION_TITLE = "补正材料一次性告知书"
 REFUSAL_TITLE = "不予受理通知书"
+APPROVAL_TITLE = "准予许可（办理）决定书"
+DENIAL_TITLE = "不予许可（办理）决定书"
 TRACKING_CAPTION = "扫码查询办理进度"
 GAP = 4.0  # mm above the closing band
 QR_SIZE = 25.0  # mm, still read at arm's length by phone cameras
@@ -70,6 +72,8 @@ class CaseNotice:
     submitted_on: dt.date | None = None  # when the application came in; ``issued_on`` when None
     review_body: str = ""  # 行政复议机关, when the notice should name it
     court: str = ""  # the court of first instance, when the notice should name it
+    approved: bool | None = None  # decision notices: 准予 or 不予
+    certificate: tuple[tuple[str, str], ...] = ()  # the e-certificate issued: (label, value) pairs
 
     @property
     def deferred(self) -> bool:
@@ -227,4 +231,26 @@ def refusal_notice(n: CaseNotice, *, font_paths: Sequence[str] | None = None) ->
         names = "、".join(line.name for line in n.materials_received)
         remedies.insert(0, f"你（单位）提交的申请材料（{names}）予以退回。")
     doc.paragraph("\n".join(remedies))
+    return _finish(doc, n)
+
+
+def decision_notice(n: CaseNotice, *, font_paths: Sequence[str] | None = None) -> bytes:
+    """准予 / 不予许可（办理）决定书: the decision, its reason and basis, the licence issued, the remedy."""
+    approved = bool(n.approved)
+    doc = _document(n, APPROVAL_TITLE if approved else DENIAL_TITLE, font_paths)
+    verdict = "准予许可（办理）" if approved else "不予许可（办理）"
+    doc.paragraph(f"你（单位）于 {_submitted(n)} 申请办理的“{n.title}”，经审查，决定{verdict}。")
+    _facts(doc, n, [("决定日期", date_text(n.issued_on))])
+    doc.heading("一、决定理由")
+    doc.paragraph(n.reason or "—")
+    if n.basis:
+        doc.heading("二、依据")
+        doc.paragraph(n.basis)
+    if approved and n.certificate:
+        doc.heading("办理结果（电子证照）")
+        doc.key_values(list(n.certificate))
+        doc.paragraph("电子证照与纸质证照具有同等效力，可在本中心网站“证照核验”页面以证照编号和校验码核验。")
+    if not approved:
+        doc.heading("权利告知")
+        doc.paragraph(appeal_text(n.review_body, n.court))
     return _finish(doc, n)

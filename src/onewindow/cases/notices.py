@@ -26,6 +26,7 @@ from onewindow.cases.rules import SUPPLIED, MaterialStatus
 from onewindow.cases.states import CaseState
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Hall
+from onewindow.certificates.models import Certificate
 from onewindow.core.clock import CHINA_TZ
 from onewindow.core.errors import Conflict, NotFound
 from onewindow.core.ids import mask_id_number
@@ -39,6 +40,7 @@ class NoticeKind(StrEnum):
     ACCEPTANCE = "acceptance"
     CORRECTION = "correction"
     REFUSAL = "refusal"
+    DECISION = "decision"
 
     @property
     def label(self) -> str:
@@ -50,6 +52,7 @@ NOTICE_LABELS: dict[NoticeKind, str] = {
     NoticeKind.ACCEPTANCE: "受理通知书",
     NoticeKind.CORRECTION: "补正材料一次性告知书",
     NoticeKind.REFUSAL: "不予受理通知书",
+    NoticeKind.DECISION: "许可（办理）决定书",
 }
 
 # The timeline event a notice records; its date is the notice's date.
@@ -57,11 +60,13 @@ _EVENT_OF: dict[NoticeKind, str] = {
     NoticeKind.ACCEPTANCE: "accepted",
     NoticeKind.CORRECTION: "correction_requested",
     NoticeKind.REFUSAL: "refused",
+    NoticeKind.DECISION: "approved",  # or "denied": see _decision_event
 }
 _NOT_IN_HISTORY: dict[NoticeKind, str] = {
     NoticeKind.ACCEPTANCE: "该办件尚未受理，不能出具受理通知书",
     NoticeKind.CORRECTION: "该办件没有要求补正材料，不能出具补正材料一次性告知书",
     NoticeKind.REFUSAL: "该办件未作出不予受理决定，不能出具不予受理通知书",
+    NoticeKind.DECISION: "该办件尚未作出许可决定，不能出具决定书",
 }
 
 
@@ -78,15 +83,20 @@ def tracking_url(base_url: str, number: str) -> str:
     return f"{base_url.rstrip('/')}/track?{urlencode({'number': number})}"
 
 
-def _last_event(session: Session, case: Case, kind: str) -> CaseEvent | None:
-    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == kind)
+def _events(kind: NoticeKind) -> tuple[str, ...]:
+    return ("approved", "denied") if kind is NoticeKind.DECISION else (_EVENT_OF[kind],)
+
+
+def _last_event(session: Session, case: Case, kind: NoticeKind) -> CaseEvent | None:
+    return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                   CaseEvent.kind.in_(_events(kind)))
                            .order_by(CaseEvent.id.desc())).first()
 
 
 def available(session: Session, case: Case) -> list[NoticeKind]:
     """The notices the case's history supports, in the order they were issued."""
     kinds = set(session.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case.id)))
-    return [k for k in NoticeKind if _EVENT_OF[k] in kinds]
+    return [k for k in NoticeKind if kinds.intersection(_events(k))]
 
 
 @dataclass(frozen=True)
@@ -130,7 +140,7 @@ def _to_correct(case: Case, event: CaseEvent) -> tuple[NoticeLine, ...]:
 def case_notice(session: Session, case: Case, kind: NoticeKind | str, *, base_url: str) -> CaseNotice:
     """What the notice of ``kind`` says about the case (409 when its history has no such notice)."""
     kind = parse_kind(str(kind))
-    event = _last_event(session, case, _EVENT_OF[kind])
+    event = _last_event(session, case, kind)
     if event is None:
         raise Conflict(_NOT_IN_HISTORY[kind], code="notice_not_applicable", field="kind")
     center = _center(session, case)
@@ -153,12 +163,26 @@ def case_notice(session: Session, case: Case, kind: NoticeKind | str, *, base_ur
             deferral_due=case.deferral_due if deferred else None)
     if kind is NoticeKind.CORRECTION:
         return dataclasses.replace(notice, missing=_to_correct(case, event), materials_received=_received(case))
+    if kind is NoticeKind.DECISION:
+        return dataclasses.replace(
+            notice, approved=case.decision == "approved", issued_on=case.decided_on or issued,
+            reason=case.decision_reason or event.note, basis=case.decision_basis,
+            certificate=_certificate_lines(session, case))
     # a refusal returns what was handed in on paper; library and uploaded materials stay where they are
     return dataclasses.replace(
         notice, reason=case.closed_reason or event.note,
         basis=case.closed_basis or str((event.data or {}).get("basis", "")),
         materials_received=tuple(NoticeLine(m.name) for m in case.materials
                                  if m.status == MaterialStatus.PAPER.value))
+
+
+def _certificate_lines(session: Session, case: Case) -> tuple[tuple[str, str], ...]:
+    cert = session.get(Certificate, case.result_certificate_id) if case.result_certificate_id else None
+    if cert is None:
+        return ()
+    valid = f"{cert.expires_date:%Y年%m月%d日}" if cert.expires_date else "长期"
+    return (("证照名称", cert.type.name), ("证照编号", cert.number), ("校验码", cert.check_code),
+            ("发证机关", cert.issuer), ("有效期至", valid))
 
 
 def notice_pdf(session: Session, case: Case, kind: NoticeKind | str, base_url: str, *,
@@ -170,4 +194,6 @@ def notice_pdf(session: Session, case: Case, kind: NoticeKind | str, base_url: s
         return documents.acceptance_notice(notice, font_paths=font_paths)
     if parsed is NoticeKind.CORRECTION:
         return documents.correction_notice(notice, font_paths=font_paths)
+    if parsed is NoticeKind.DECISION:
+        return documents.decision_notice(notice, font_paths=font_paths)
     return documents.refusal_notice(notice, font_paths=font_paths)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from onewindow.calendar.service import build_calendar
-from onewindow.cases import service
+from onewindow.cases import notices, service
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
@@ -62,7 +62,7 @@ NOTICES = {
     "archived": "已归档。", "verified": "事后核查已记录。", "precheck": "预审已完成。",
     "resubmitted": "补正材料已登记。",
 }
-DOCUMENTS = {"acceptance": "受理通知书", "correction": "一次性告知书", "refusal": "不予受理通知书"}
+DOCUMENTS = {kind.value: kind.label for kind in notices.NoticeKind}
 WARNING_LABELS = {"red": "已超期", "yellow": "临近到期"}
 CASE_KIND_LABELS = {"single": "单件", "bundle": "一件事", "sub": "一件事分件"}
 CHANNEL_LABELS = {"window": "窗口受理", "online": "网上申报"}
@@ -585,17 +585,9 @@ def _materials(session: Session, case: Case) -> list[MaterialRow]:
     return rows
 
 
-def _documents(case: Case) -> list[tuple[str, str]]:
-    """The notices of the case (PDFs served by the documents pages)."""
-    docs = []
-    if case.accepted_on is not None:
-        docs.append(("acceptance", DOCUMENTS["acceptance"]))
-    if case.state == S.CORRECTION_REQUESTED.value:
-        docs.append(("correction", DOCUMENTS["correction"]))
-    if case.state == S.REFUSED.value or (case.state == S.ARCHIVED.value and case.accepted_on is None
-                                         and case.closed_basis):
-        docs.append(("refusal", DOCUMENTS["refusal"]))
-    return docs
+def _documents(session: Session, case: Case) -> list[tuple[str, str]]:
+    """The notices the case's history supports (PDFs served by the notices route)."""
+    return [(kind.value, kind.label) for kind in notices.available(session, case)]
 
 
 def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dict[str, Any]:
@@ -618,7 +610,7 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "visits": service.visit_count(session, case), "one_visit": service.one_visit(session, case),
         "days_left": days_left, "due_text": _due_text(case, days_left) if case.promised_due else "",
         "delivery": delivery, "suspensions": suspensions, "extensions": extensions, "result_cert": result_cert,
-        "actions": actions, "documents": _documents(case), "pending_steps": _pending_steps(case),
+        "actions": actions, "documents": _documents(session, case), "pending_steps": _pending_steps(case),
         "next_step": next((s.name for s in case.steps if s.status == "pending"), ""),
         "deferred_materials": [m for m in case.materials if m.status == MaterialStatus.DEFERRED.value],
         "statuses": PRECHECK_STATUSES, "action_labels": {k: a.label for k, a in ACTIONS.items()},
