@@ -57,7 +57,7 @@ def window(session: Session, clerk: User, applicant: ApplicantIn, code: str, mar
 
 def review_to_decision(session: Session, approver: User, case: Case, clock: FixedClock = ACCEPT) -> None:
     """Record an opinion on every step but the last (the decision)."""
-    while len([s for s in case.steps if s.status == "pending"]) > 1:
+    while service.opinion_steps(case):
         service.record_opinion(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
                                opinion="材料齐全，符合条件")
 
@@ -262,7 +262,8 @@ def test_review_runs_step_by_step_and_a_denial_needs_reason_and_basis(session: S
                                opinion="  ")
     review_to_decision(session, scjg, case)
     assert case.state == "in_review"
-    assert [s.status for s in case.steps] == ["done", "done", "done", "done", "pending"]
+    assert [s.status for s in case.steps] == ["done", "done", "done", "pending", "pending"]  # 决定, 发证 left
+    assert service.ready_for_decision(case) and not service.opinion_steps(case)
     with pytest.raises(Conflict) as exc:
         service.record_opinion(session, clock=ACCEPT, user=scjg, case_id=case.id, expected_version=case.version,
                                opinion="同意发证")
@@ -279,7 +280,9 @@ def test_review_runs_step_by_step_and_a_denial_needs_reason_and_basis(session: S
     service.decide(session, clock=at(2026, 9, 30), user=scjg, case_id=case.id, expected_version=case.version,
                    approve=False, reason="经营场所与食品安全要求不符", basis="《食品经营许可和备案管理办法》第十二条")
     assert case.state == "denied" and case.decision == "denied" and case.decided_on == dt.date(2026, 9, 30)
-    assert case.steps[-1].outcome == "disagree" and case.result_certificate_id is None
+    decision, issue = case.steps[3], case.steps[4]
+    assert (decision.name, decision.outcome) == ("决定", "disagree") and decision.opinion == "经营场所与食品安全要求不符"
+    assert (issue.name, issue.outcome) == ("发证", "skipped") and case.result_certificate_id is None
     assert case.warning == "none"
 
 
@@ -537,3 +540,18 @@ def test_a_denial_is_served_even_while_deferred_materials_are_outstanding(sessio
     service.deliver(session, clock=ACCEPT, user=clerk, case_id=case.id, expected_version=case.version,
                     data=DeliveryIn(method="pickup", picked_up_by="张伟"))
     assert case.state == "delivered"
+
+
+def test_an_optional_step_may_be_skipped_and_steps_after_the_decision_follow_it(session: Session,
+                                                                                user: Users) -> None:
+    scjg = user("approver_scjg")
+    case = window(session, user("clerk"), FENG, FOOD, handed_in(session, FOOD, library=False))
+    service.record_opinion(session, clock=ACCEPT, user=scjg, case_id=case.id, expected_version=case.version,
+                           opinion="材料齐全")
+    assert [s.name for s in service.opinion_steps(case)] == ["现场核查（必要时）"]  # optional: may still be recorded
+    assert service.ready_for_decision(case)
+    service.decide(session, clock=ACCEPT, user=scjg, case_id=case.id, expected_version=case.version,
+                   approve=True, reason="符合条件，准予许可")
+    outcomes = [(s.name, s.status, s.outcome) for s in case.steps]
+    assert outcomes == [("受理", "done", "agree"), ("审查", "done", "agree"), ("现场核查（必要时）", "done", "skipped"),
+                        ("决定", "done", "agree"), ("发证", "done", "agree")]

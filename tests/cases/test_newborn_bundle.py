@@ -44,10 +44,12 @@ def test_newborn_bundle_from_online_application_to_delivery(
     # one deduplicated list: the ID card needed by all five items appears once, from the library
     assert sum(1 for m in parent.materials if m.key == "cert:ID_CARD") == 1
     assert status["cert:ID_CARD"] == "library"
-    assert status["cert:HUKOU_BOOK"] == "library"  # the father's, named as a further holder
     assert status["cert:MARRIAGE_CERT"] == "library"
+    # the father's hukou is in the library too, but online only the applicant's own certificates are used
+    # (anyone could otherwise probe a stranger's library by naming them); at a window the clerk may use it
+    assert status["cert:HUKOU_BOOK"] == "missing"
     assert status["cert:BIRTH_MED_CERT"] == "missing"
-    for key in ("cert:BIRTH_MED_CERT", "name:出生医学证明首次签发登记表"):
+    for key in ("cert:BIRTH_MED_CERT", "cert:HUKOU_BOOK", "name:出生医学证明首次签发登记表"):
         service.attach_upload(session, clock=clock, user=mother, case=parent, material_key=key,
                               filename="scan.pdf", content_type="application/pdf", size=1234, sha256="a" * 64)
 
@@ -102,7 +104,7 @@ def test_newborn_bundle_from_online_application_to_delivery(
     assert service.visit_count(session, parent) == 0
     assert service.one_visit(session, parent) is True
     kinds = [e.kind for e in service.timeline(session, parent)]
-    assert kinds[:3] == ["submitted", "uploaded", "uploaded"]
+    assert kinds[:4] == ["submitted", "uploaded", "uploaded", "uploaded"]
     assert kinds[-1] == "delivered"
 
 
@@ -127,3 +129,15 @@ def test_same_idempotency_key_gives_one_case(session: Session,
     assert first.case.id == second.case.id
     count = session.scalar(select(Case.id).where(Case.idempotency_key == "k-42").limit(2))
     assert count == first.case.id
+
+
+def test_at_a_window_a_further_holders_certificates_are_used(
+        session: Session, user: Callable[[str], User], parents: Callable[..., tuple[User, ApplicantIn]]) -> None:
+    clock = FixedClock(ACCEPTED)
+    _mother, applicant = parents()
+    case = service.apply(session, clock=clock, user=user("clerk"), rules_=RULES, online=False, data=ApplicationIn(
+        applicant=applicant, bundle_code="YJS-NEWBORN", extra_holders=[FATHER],
+        materials={"cert:BIRTH_MED_CERT": "paper", "name:出生医学证明首次签发登记表": "paper"})).case
+    status = {m.key: m.status for m in case.materials}
+    assert status["cert:HUKOU_BOOK"] == "library"  # the father's, named by the clerk who sees him consent
+    assert case.state in ("accepted", "in_review")

@@ -129,7 +129,7 @@ def test_decision_notice_names_the_issued_certificate_and_a_denial_names_the_rem
         applicant=company, item_code="410724-SCJG-XK-004", materials=marks)).case
     with pytest.raises(Conflict):
         notices.notice_pdf(session, case, "decision", BASE)
-    while len([s for s in case.steps if s.status == "pending"]) > 1:
+    while service.opinion_steps(case):
         service.record_opinion(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
                                opinion="符合条件")
     service.decide(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
@@ -145,7 +145,7 @@ def test_decision_notice_names_the_issued_certificate_and_a_denial_names_the_rem
 
     denied = service.apply(session, clock=clock, user=clerk, rules_=RULES, online=False, data=ApplicationIn(
         applicant=company, item_code="410724-SCJG-XK-004", materials=marks)).case
-    while len([s for s in denied.steps if s.status == "pending"]) > 1:
+    while service.opinion_steps(denied):
         service.record_opinion(session, clock=clock, user=approver, case_id=denied.id,
                                expected_version=denied.version, opinion="名称近似", agree=False)
     service.decide(session, clock=clock, user=approver, case_id=denied.id, expected_version=denied.version,

@@ -265,7 +265,7 @@ def test_after_a_correction_request_the_applicant_uploads_and_resubmits(
     assert "补正后重新提交" in zhang.client.get(f"/my/cases/{case.id}").text
 
 
-def test_a_bundle_is_one_form_and_family_certificates_are_taken_from_the_library(
+def test_a_bundle_is_one_form_and_family_members_are_recorded_not_looked_up(
         session: Session, login: Callable[[str], Browser]) -> None:
     wang = login("wangfang")
     url = "/apply/bundle/YJS-NEWBORN"
@@ -278,6 +278,19 @@ def test_a_bundle_is_one_form_and_family_certificates_are_taken_from_the_library
     case = _case_at(session, r.headers["location"])
     assert case.kind == "bundle" and case.state == "submitted"
     status = {m.key: m.status for m in case.materials}
-    assert status["cert:HUKOU_BOOK"] == "library"  # the spouse's certificate, 免提交
+    # online, only the applicant's own certificates are used: a spouse's would let anyone probe a stranger's
+    # library; the family member is recorded for the clerk, who may use their certificates at the window
+    assert status["cert:HUKOU_BOOK"] == "missing"
+    assert ZHANG_WEI in case.form_data["extra_holders"]
     assert status["cert:MARRIAGE_CERT"] == "missing"  # 王芳's was revoked: not usable
     assert sum(1 for m in case.materials if m.key == "cert:ID_CARD") == 1  # one merged list
+
+
+def test_an_agent_without_authorisation_learns_nothing_from_the_library(login: Callable[[str], Browser]) -> None:
+    agent = login("agent")
+    url = "/apply/410724-SCJG-XK-001"
+    for extra in ({}, {"extra_holder_0": "410724199209080046"}):  # the second fails validation: a 422 re-render
+        _fields, r = _post_application(agent, url, {}, {"applicant_id": ZHANG_WEI, "applicant_name": "张伟",
+                                                        "applicant_kind": "person", **extra})
+        assert r.status_code in (403, 422), r.text
+        assert "电子证照库调取：" not in r.text and "免提交</span>" not in r.text

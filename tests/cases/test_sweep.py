@@ -69,7 +69,7 @@ def test_yellow_the_working_day_before_red_after_one_alert_each_resolved_by_the_
     assert case.number in red.message and red.department_id == case.department_id
 
     scjg = user("approver_scjg")
-    while len([s for s in case.steps if s.status == "pending"]) > 1:
+    while service.opinion_steps(case):
         service.record_opinion(session, clock=at(2026, 11, 27), user=scjg, case_id=case.id,
                                expected_version=case.version, opinion="同意")
     service.decide(session, clock=at(2026, 11, 27), user=scjg, case_id=case.id, expected_version=case.version,
@@ -109,7 +109,7 @@ def test_approved_case_still_waiting_for_deferred_material_is_terminated_too(ses
     marks = handed_in(session, SOLE_TRADER, {PREMISES: "deferred"})
     case = service.apply(session, clock=MONDAY, user=user("clerk"), rules_=RULES, online=False,
                          data=ApplicationIn(applicant=ZHANG, item_code=SOLE_TRADER, materials=marks)).case
-    while len([s for s in case.steps if s.status == "pending"]) > 1:
+    while service.opinion_steps(case):
         service.record_opinion(session, clock=MONDAY, user=scjg, case_id=case.id, expected_version=case.version,
                                opinion="同意")
     service.decide(session, clock=MONDAY, user=scjg, case_id=case.id, expected_version=case.version, approve=True,
@@ -196,7 +196,7 @@ def test_a_denied_sub_case_is_named_when_the_bundle_completes(
                    expected_version=lead.version, approve=True, reason="出生医学证明已签发")
     benefit = subs["410724-YBJ-JF-002"]
     ybj = user("approver_ybj")
-    while len([s for s in benefit.steps if s.status == "pending"]) > 1:
+    while service.opinion_steps(benefit):
         service.record_opinion(session, clock=at(2026, 11, 25), user=ybj, case_id=benefit.id,
                                expected_version=benefit.version, opinion="未参保满一年", agree=False)
     service.decide(session, clock=at(2026, 11, 25), user=ybj, case_id=benefit.id, expected_version=benefit.version,

@@ -86,11 +86,21 @@ def test_wrong_password_on_login_page_shows_message(client: TestClient) -> None:
     assert "用户名或密码错误" in r.text
 
 
-def test_open_redirect_after_login_is_refused(client: TestClient) -> None:
+@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example/", "https://evil.example/", "/\tx"])
+def test_open_redirect_after_login_is_refused(client: TestClient, target: str) -> None:
     token = _login_form_token(client)
     r = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": token,
-                                    "next": "//evil.example/"}, follow_redirects=False)
+                                    "next": target}, follow_redirects=False)
     assert r.headers["location"] == "/admin"
+
+
+@pytest.mark.parametrize(("username", "landing"), [("approver_wjw", "/cases/inbox"), ("clerk", "/cases/intake"),
+                                                   ("zhangwei", "/my/cases"), ("experiencer", "/")])
+def test_each_role_lands_on_its_own_page(client: TestClient, username: str, landing: str) -> None:
+    token = _login_form_token(client)
+    r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == landing
 
 
 def test_logout_ends_the_session(client: TestClient) -> None:

@@ -110,7 +110,7 @@ class _Demo:
     def review(self, case: Case, approver: str, *, clock: Clock, opinions: int | None = None) -> None:
         """Opinions on the next steps (all but the decision step when ``opinions`` is None)."""
         done = 0
-        while len([s for s in case.steps if s.status == "pending"]) > 1 and (opinions is None or done < opinions):
+        while service.opinion_steps(case) and (opinions is None or done < opinions):
             service.record_opinion(self.session, clock=clock, user=self.users[approver], case_id=case.id,
                                    expected_version=case.version, opinion="材料齐全，符合法定条件")
             done += 1

@@ -594,9 +594,13 @@ def _holders(values: dict[str, str], extra: Sequence[str]) -> list[str]:
     return [i for i in ids if is_valid_id_number(i) or is_valid_credit_code(i)]
 
 
-def _build_form(session: Session, *, clock: Clock, target: Target, action: str, values: dict[str, str],
+def _build_form(session: Session, *, clock: Clock, user: User, target: Target, action: str, values: dict[str, str],
                 extra: list[str], errors: Errors) -> ApplyForm:
-    holders = _holders(values, extra) if values.get("applicant_id") else []
+    # the library is looked up only for the applicant themself, or an applicant who authorised this agent;
+    # a further holder's certificates are used at a window only (the service applies the same rule)
+    own = [h for h in _holders(values, []) if values.get("applicant_id")]
+    codes = [c for c in (target.bundle.code if target.bundle else "", *(i.code for i, _v in target.members)) if c]
+    holders = [h for h in own if service.may_use_library_of(session, user, h, codes, today(clock))]
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
     materials = [FormMaterial(i, e.key, e.name, e.required, e.note, e.items,
                               library[e.key].type.name if e.key in library else "")
@@ -627,7 +631,7 @@ def _apply_get(request: Request, session: Session, clock: Clock, auth: Auth, *, 
     if not _is_agent(auth):
         _applicant_of(auth.user)  # 403 early when the account has no ID number
     target = _target(session, item_code=item_code, bundle_code=bundle_code)
-    form = _build_form(session, clock=clock, target=target, action=action, values=_initial_values(auth),
+    form = _build_form(session, clock=clock, user=auth.user, target=target, action=action, values=_initial_values(auth),
                        extra=[""] * EXTRA_HOLDER_FIELDS, errors=Errors())
     return _render_form(request, auth, form)
 
@@ -665,8 +669,8 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
             problems.extend(exc.problems)
 
     def again(found: list[Problem]) -> Response:
-        form = _build_form(session, clock=clock, target=target, action=action, values=values, extra=extra,
-                           errors=Errors.of(found))
+        form = _build_form(session, clock=clock, user=auth.user, target=target, action=action, values=values,
+                           extra=extra, errors=Errors.of(found))
         return _render_form(request, auth, form, status_code=422)
 
     if problems:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from onewindow.cases.models import AgentAuthorization, Case, CaseDelivery, CaseEvent, CaseExtension, CaseUpload
 from onewindow.cases.rules import MaterialStatus
-from onewindow.cases.service import ChecklistEntry, PublicStatus
+from onewindow.cases.service import ChecklistEntry, PublicStatus, opinion_steps, ready_for_decision
 from onewindow.cases.states import CaseState
 from onewindow.cases.uploads import SHA256_RE
 from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number, mask_phone
@@ -422,6 +422,8 @@ class CaseDetailOut(CaseSummaryOut):
     materials: list[MaterialOut] = Field(description="材料清单")
     missing_materials: list[str] = Field(description="尚缺的必需材料（补正时的一次性告知清单）")
     steps: list[StepOut] = Field(description="审查环节")
+    next_opinion_step: str | None = Field(description="下一个待填写审查意见的环节（无则为空）")
+    ready_for_decision: bool = Field(description="审查环节已完成，可以作出决定")
     deadlines: DeadlinesOut = Field(description="办理时限")
     decision: DecisionOut | None = Field(description="办理决定")
     closed_reason: str = Field(description="不予受理、撤回或终止的原因")
@@ -456,6 +458,8 @@ class CaseDetailOut(CaseSummaryOut):
                                if m.required and m.status == MaterialStatus.MISSING.value],
             steps=[StepOut(position=s.position, name=s.name, status=s.status, outcome=s.outcome, opinion=s.opinion,
                            done_by_name=s.done_by_name, done_at=s.done_at) for s in c.steps],
+            next_opinion_step=next((s.name for s in opinion_steps(c)), None),
+            ready_for_decision=ready_for_decision(c),
             deadlines=DeadlinesOut(limit_unit=c.limit_unit, legal_days=c.legal_days, promised_days=c.promised_days,
                                    extension_days=c.extension_days, legal_due=c.legal_due,
                                    promised_due=c.promised_due, provisional=c.due_provisional, warning=c.warning,

@@ -193,12 +193,26 @@ def case_by_number(session: Session, number: str, *, field: str = "case_number")
     return case
 
 
-def _lock(session: Session, case_id: int, expected_version: int | None) -> Case:
+def _lock_row(session: Session, case_id: int) -> Case | None:
     # OF case_record: PostgreSQL refuses FOR UPDATE on the nullable side of the eager outer joins
-    case = session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
+    return session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
                            .execution_options(populate_existing=True)).first()
+
+
+def _lock(session: Session, case_id: int, expected_version: int | None) -> Case:
+    """Lock a case for a write, always in one order (the bundle, then its sub-cases by id), check the version.
+
+    A sub-case's write locks its bundle first, so two sub-cases completing at once and a withdrawal of the
+    bundle queue up instead of deadlocking; a bundle's write locks all its sub-cases, which it may change.
+    """
+    parent_id = session.scalar(select(Case.parent_id).where(Case.id == case_id))
+    if parent_id is not None:
+        _lock_row(session, parent_id)
+    case = _lock_row(session, case_id)
     if case is None:
         raise NotFound("办件", str(case_id))
+    if case.kind == "bundle":
+        session.execute(select(Case.id).where(Case.parent_id == case.id).order_by(Case.id).with_for_update())
     if expected_version is not None and expected_version != case.version:
         raise Conflict("办件已被他人更新，请刷新后重试", code="stale_version", field="version")
     return case
@@ -504,6 +518,21 @@ def _check_agent(session: Session, user: User, applicant: ApplicantIn, codes: Se
     raise PermissionDenied("没有该申请人有效的代办授权（授权范围或有效期不符）", code="no_authorization")
 
 
+def may_use_library_of(session: Session, user: User, holder_id: str, codes: Sequence[str], on: dt.date) -> bool:
+    """Online, whose certificates may be looked up for this user: their own, or an authorising applicant's."""
+    holder = (holder_id or "").strip().upper()
+    if user.role == Role.APPLICANT:
+        return bool(user.id_number) and user.id_number == holder
+    if user.role == Role.AGENT:
+        applicant = ApplicantIn("person", "", holder)
+        try:
+            _check_agent(session, user, applicant, codes, on)
+        except PermissionDenied:
+            return False
+        return True
+    return user.role in (Role.CLERK, Role.ADMIN)
+
+
 def _check_qualification(session: Session, user: User, target: Target) -> None:
     if user.role == Role.ADMIN:
         return
@@ -543,7 +572,10 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
         _check_qualification(session, user, target)
     hall = _receiving_hall(session, user, data.hall_code) if not online else None
     entries = checklist(target)
-    library = library_lookup(session, target=target, holder_ids=_holders(applicant, data.extra_holders), on=on)
+    # online, only the applicant's own certificates: a further holder's (the other parent's) are taken at a
+    # window, where the clerk sees that person's consent; otherwise anyone could probe a stranger's library
+    holders = _holders(applicant, () if online else data.extra_holders)
+    library = library_lookup(session, target=target, holder_ids=holders, on=on)
     claimed = dict(data.materials)
     if online:  # an applicant can only upload (done separately) or use the library
         for k, v in claimed.items():
@@ -668,7 +700,9 @@ def recompute_deadlines(session: Session, case: Case, *, calendar: WorkCalendar,
     before = (case.legal_due, case.promised_due, case.due_provisional)
     case.legal_due, case.promised_due = deadlines.legal.date, deadlines.promised.date
     parent = session.get(Case, case.parent_id) if case.parent_id else None
-    if parent is not None and parent.promised_due is not None and case.promised_due > parent.promised_due:
+    own_pause = bool(case.extension_days) or bool(_suspensions(session, case, on))
+    if (parent is not None and parent.promised_due is not None and not own_pause
+            and case.promised_due > parent.promised_due):
         case.promised_due = parent.promised_due  # a sub-case never runs past its bundle's promise
     case.due_provisional = deadlines.provisional
     if S(case.state) in CLOCK_RUNNING:
@@ -823,19 +857,33 @@ def resubmit(session: Session, *, clock: Clock, user: User, case_id: int, expect
 
 def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, material_key: str, filename: str,
                   content_type: str, size: int, sha256: str) -> CaseUpload:
-    """Record an uploaded file against a material of an online application (the file is stored already)."""
+    """Record an uploaded file against a material of an online application (the file is stored already).
+
+    The applicant, their agent or a clerk uploads while the application is submitted or waiting for
+    correction; once accepted, only a deferred (容缺) material may still come in this way.
+    """
+    if user.role not in (Role.APPLICANT, Role.AGENT, Role.CLERK, Role.ADMIN):
+        raise PermissionDenied("只有申请人、代办员或窗口人员可以上传申请材料", code="case_forbidden")
+    case = _lock(session, case.id, None)
     require_view(session, user, case)
-    if case.state not in (S.SUBMITTED.value, S.CORRECTION_REQUESTED.value) and not case.deferred:
+    if case.kind == "sub":
+        raise Conflict("一件事的材料请在主件上提交", code="sub_case")
+    open_for_uploads = case.state in (S.SUBMITTED.value, S.CORRECTION_REQUESTED.value)
+    if not open_for_uploads and not case.deferred:
         raise Conflict("办件已受理，不能再上传材料", code="case_closed_for_uploads")
     m = next((m for m in case.materials if m.key == material_key), None)
     if m is None:
         raise ValidationFailed([Problem("material_key", "unknown_material", "材料不在本件的材料清单中")])
+    if not open_for_uploads and m.status != MaterialStatus.DEFERRED.value:
+        raise Conflict("办件已受理，只能补交容缺材料", code="case_closed_for_uploads", field="material_key")
     upload = CaseUpload(case_id=case.id, material_key=material_key, filename=filename[:200],
                         content_type=content_type[:60], size=size, sha256=sha256, uploaded_by=user.id,
                         uploaded_at=clock.now())
     session.add(upload)
     session.flush()
     m.status, m.upload_id, m.supplied_at = MaterialStatus.UPLOADED.value, upload.id, clock.now()
+    if not open_for_uploads:  # a deferred material came in: the whole bundle shares it
+        _settle_deferred(session, case, {m.key}, MaterialStatus.UPLOADED.value, clock, upload_id=upload.id)
     _touch(session, case, clock=clock, actor=actor_of(user), kind="uploaded", note=f"上传“{m.name}”",
            data={"material": m.name, "sha256": sha256, "size": size})
     return upload
@@ -844,8 +892,43 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
 # ----- review and decision -----------------------------------------------------------------------------
 
 
+def _not_bundle(case: Case) -> None:
+    if case.kind == "bundle":
+        raise Conflict("一件事主件没有自己的审查流程，请在分件上操作", code="bundle_parent")
+
+
 def _pending_steps(case: Case) -> list[CaseStep]:
     return [s for s in case.steps if s.status == "pending"]
+
+
+def _decision_index(case: Case) -> int:
+    """The step that records the decision: the one named 决定, else the last; later steps (发证 …) follow it."""
+    for i, step in enumerate(case.steps):
+        if "决定" in step.name:
+            return i
+    return len(case.steps) - 1
+
+
+def _review_steps_left(case: Case) -> list[CaseStep]:
+    """Steps before the decision still to do; a step marked （必要时） may be skipped."""
+    return [s for s in case.steps[1:_decision_index(case)] if s.status == "pending" and "必要时" not in s.name]
+
+
+def _opinion_steps(case: Case) -> list[CaseStep]:
+    """Steps before the decision that may take an opinion (optional ones included)."""
+    return [s for s in case.steps[1:_decision_index(case)] if s.status == "pending"]
+
+
+def opinion_steps(case: Case) -> list[CaseStep]:
+    """The review steps still open before the decision, in order (the next opinion completes the first)."""
+    return _opinion_steps(case)
+
+
+def ready_for_decision(case: Case) -> bool:
+    """True when every required review step before the decision is done (or the item is instant)."""
+    if case.kind == "bundle" or S(case.state) not in (S.ACCEPTED, S.IN_REVIEW):
+        return False
+    return not _review_steps_left(case) or (case.item_version is not None and case.item_version.instant)
 
 
 def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
@@ -860,9 +943,9 @@ def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, 
         raise Conflict("办件处于特别程序（暂停计时）中，请先恢复计时再审查", code="case_suspended", field="state")
     if case.state not in (S.ACCEPTED.value, S.IN_REVIEW.value):
         check_transition(case.state, S.IN_REVIEW)
-    pending = _pending_steps(case)
-    if len(pending) <= 1:
-        raise Conflict("只剩决定环节，请作出准予或不予许可的决定", code="decision_step", field="opinion")
+    pending = _opinion_steps(case)
+    if not pending:
+        raise Conflict("审查环节已完成，请作出准予或不予许可的决定", code="decision_step", field="opinion")
     step = pending[0]
     step.status, step.outcome, step.opinion = "done", "agree" if agree else "disagree", text
     step.done_by, step.done_by_name, step.done_at = user.id, user.display_name[:64], clock.now()
@@ -882,6 +965,11 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
     instant = case.item_version is not None and case.item_version.instant
     if instant and user.role in (Role.CLERK, Role.ADMIN):
         require(principal_of(user), Action.CASE_INTAKE)
+        if user.role == Role.CLERK and case.item_version is not None and not session.scalars(
+                select(StaffQualification.id).where(StaffQualification.user_id == user.id,
+                                                     StaffQualification.category_id
+                                                     == case.item_version.hall_category_id)).first():
+            raise PermissionDenied("您没有办理该类事项的窗口资格（一岗多能授权）", code="not_qualified")
     else:
         _require_department(user, case)
     if case.kind == "bundle":
@@ -894,8 +982,8 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
         if not why:
             problems.append(Problem("basis", "basis_required", "不予许可须写明法律依据"))
         raise ValidationFailed(problems)
-    pending = _pending_steps(case)
-    if len(pending) > 1 and not instant:
+    pending = _review_steps_left(case)
+    if pending and not instant:
         raise Conflict(f"请先完成“{pending[0].name}”环节", code="steps_pending")
     _decide(session, clock=clock, actor=actor_of(user), case=case, approve=approve,
             reason=text or ("符合条件，准予办理" if approve else ""), basis=why, by_rule=None, user=user)
@@ -905,10 +993,18 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
 def _decide(session: Session, *, clock: Clock, actor: Actor, case: Case, approve: bool, reason: str, basis: str,
             by_rule: str | None, user: User | None) -> None:
     now = clock.now()
-    for step in _pending_steps(case):
+    decision_at = _decision_index(case)
+    for i, step in enumerate(case.steps):
+        if step.status != "pending":
+            continue
         step.status = "done"
-        step.outcome = ("default" if by_rule == "缺席默认" else "agree") if approve else "disagree"
-        step.opinion = reason
+        if i < decision_at and not (by_rule or (case.item_version is not None and case.item_version.instant)):
+            step.outcome, step.opinion = "skipped", "本件无需此环节"  # an optional （必要时） step
+        elif i > decision_at:  # 发证, 送达 …: follow the decision
+            step.outcome, step.opinion = ("agree", "随决定办理") if approve else ("skipped", "不予许可，无需办理")
+        else:
+            step.outcome = ("default" if by_rule == "缺席默认" else "agree") if approve else "disagree"
+            step.opinion = reason
         step.done_by, step.done_by_name, step.done_at = actor.id, actor.label[:64], now
     case.decision = "approved" if approve else "denied"
     case.decision_reason, case.decision_basis, case.decided_by_rule = reason, basis, by_rule
@@ -980,6 +1076,7 @@ def suspend(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     """特别程序: stop the clock (hearing, expert review, on-site inspection) with a reason."""
     case = _lock(session, case_id, expected_version)
     _require_department(user, case)
+    _not_bundle(case)
     text = _clean(reason)
     problems = []
     if kind not in SUSPENSION_KINDS:
@@ -1018,6 +1115,7 @@ def request_extension(session: Session, *, clock: Clock, user: User, case_id: in
     """Ask the department head to extend the legal limit (延期)."""
     case = _lock(session, case_id, expected_version)
     _require_department(user, case)
+    _not_bundle(case)
     text = _clean(reason)
     problems = []
     if not 1 <= days <= 30:
@@ -1068,6 +1166,9 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
     if not is_withdrawable(S(case.state)):
         check_transition(case.state, S.WITHDRAWN)
     text = _clean(reason) or "申请人主动撤回"
+    decided = [sub.title for sub in sub_cases(session, case.id) if S(sub.state) in DECIDED]
+    if decided:
+        raise Conflict(f"已有分件办结（{'、'.join(decided)}），不能撤回整件", code="sub_cases_decided")
     case.closed_reason = text
     actor = actor_of(user)
     for sub in sub_cases(session, case.id):
@@ -1078,12 +1179,22 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
     return case
 
 
+def _revoke_result(session: Session, *, clock: Clock, actor: Actor, case: Case, reason: str) -> None:
+    cert = session.get(Certificate, case.result_certificate_id) if case.result_certificate_id else None
+    if cert is not None and cert.status == "valid":
+        certificates.revoke_certificate(session, clock=clock, actor=actor, certificate_id=cert.id,
+                                        reason=f"办件 {case.number} 终止：{reason}"[:TEXT_MAX])
+
+
 def terminate(session: Session, *, clock: Clock, actor: Actor, case: Case, reason: str, basis: str = "") -> None:
-    """终止: a 容缺 deadline passed or a false 告知承诺 was found; sub-cases go with their bundle."""
+    """终止: a 容缺 deadline passed or a false 告知承诺 was found; sub-cases go with their bundle, and a
+    licence already issued on the case is revoked."""
     case.closed_reason, case.closed_basis = reason, basis
+    _revoke_result(session, clock=clock, actor=actor, case=case, reason=reason)
     for sub in sub_cases(session, case.id):
         if S.TERMINATED in _targets(sub):
             sub.closed_reason = reason
+            _revoke_result(session, clock=clock, actor=actor, case=sub, reason=reason)
             _move(session, sub, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason)
     _move(session, case, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason, data={"basis": basis})
     if case.parent_id is not None:  # one sub-case ended on its own (e.g. a false 告知承诺): the bundle may be done
@@ -1099,6 +1210,7 @@ def verify_commitment(session: Session, *, clock: Clock, user: User, case_id: in
     """事后核查 of a 告知承诺 case: recorded as verified, or the case is terminated for a false promise."""
     case = _lock(session, case_id, expected_version)
     _require_department(user, case)
+    _not_bundle(case)
     if not case.commitment:
         raise Conflict("该办件不是告知承诺件", code="not_commitment")
     if case.verified_at is not None:
@@ -1116,34 +1228,47 @@ def verify_commitment(session: Session, *, clock: Clock, user: User, case_id: in
     return case
 
 
-def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
-                    keys: Sequence[str], status: str = "paper") -> Case:
-    """容缺 materials handed in: when none is left the result may be delivered."""
-    case = _lock(session, case_id, expected_version)
-    require(principal_of(user), Action.CASE_INTAKE)
-    if not case.deferred:
-        raise Conflict("该办件没有待补交的容缺材料", code="nothing_deferred")
-    if S(case.state) not in (S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED, S.APPROVED, S.DENIED):
-        raise Conflict("办件已结束，不能补交材料", code="case_closed")
-    if status not in (MaterialStatus.PAPER.value, MaterialStatus.ELECTRONIC.value):
-        raise ValidationFailed([Problem("status", "invalid_material_status", "补交方式应为纸质或电子")])
-    wanted = set(keys)
-    family = [case, *sub_cases(session, case.id)]
+def _settle_deferred(session: Session, root: Case, keys: set[str], status: str, clock: Clock, *,
+                     upload_id: int | None = None) -> bool:
+    """Mark deferred materials of a case and its sub-cases as supplied; True when one was found."""
+    family = [root, *sub_cases(session, root.id)]
     found = False
     for c in family:
         for m in c.materials:
-            if m.key in wanted and m.status == MaterialStatus.DEFERRED.value:
+            if m.key in keys and m.status == MaterialStatus.DEFERRED.value:
                 m.status, m.supplied_at, found = status, clock.now(), True
-    if not found:
-        raise ValidationFailed([Problem("keys", "not_deferred", "所选材料不是待补交的容缺材料")])
+                if upload_id is not None:
+                    m.upload_id = upload_id
     for c in family:
         c.deferred = any(m.status == MaterialStatus.DEFERRED.value for m in c.materials)
         if not c.deferred:
             c.deferral_due = None
-    record_visit(session, clock=clock, user=user, case=case, kind="supplement")
-    _touch(session, case, clock=clock, actor=actor_of(user), kind="deferred_supplied",
-           note="容缺材料已补齐" if not case.deferred else "补交部分容缺材料", data={"keys": sorted(wanted)})
-    return case
+    session.flush()
+    return found
+
+
+def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
+                    keys: Sequence[str], status: str = "paper") -> Case:
+    """容缺 materials handed in (on the case or, for a bundle, any of its cases): when none is left the result
+    may be delivered."""
+    require(principal_of(user), Action.CASE_INTAKE)
+    case = _lock(session, case_id, expected_version)
+    root = session.get(Case, case.parent_id) if case.parent_id else case
+    if root is None:
+        raise NotFound("办件", str(case.parent_id))
+    if not root.deferred:
+        raise Conflict("该办件没有待补交的容缺材料", code="nothing_deferred")
+    if S(root.state) not in (S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED, S.APPROVED, S.DENIED):
+        raise Conflict("办件已结束，不能补交材料", code="case_closed")
+    if status not in (MaterialStatus.PAPER.value, MaterialStatus.ELECTRONIC.value):
+        raise ValidationFailed([Problem("status", "invalid_material_status", "补交方式应为纸质或电子")])
+    wanted = set(keys)
+    if not _settle_deferred(session, root, wanted, status, clock):
+        raise ValidationFailed([Problem("keys", "not_deferred", "所选材料不是待补交的容缺材料")])
+    record_visit(session, clock=clock, user=user, case=root, kind="supplement")
+    _touch(session, root, clock=clock, actor=actor_of(user), kind="deferred_supplied",
+           note="容缺材料已补齐" if not root.deferred else "补交部分容缺材料", data={"keys": sorted(wanted)})
+    return root
 
 
 # ----- delivery, visits, archive ------------------------------------------------------------------------

@@ -7,6 +7,10 @@ due dates of open cases, with an audit entry per changed case.
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Callable
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,9 +25,11 @@ from onewindow.catalog.models import ItemVersion
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
+from onewindow.core.errors import DomainError
 
 S = CaseState
 SWEEP = Actor(None, "电子监察")
+log = logging.getLogger(__name__)
 _OPEN = (S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)
 _CHUNK = 500  # ids per IN (…) list
 _WARN_TEXT = {"yellow": "距承诺办结期限仅剩 1 个工作日", "red": "已超过承诺办结期限"}
@@ -74,33 +80,62 @@ def _write_alerts(session: Session, wanted: list[dict[str, object]], clock: Cloc
     return len(fresh)
 
 
+def _each(session: Session, case_id: int, counts: dict[str, int], act: Callable[[Case], bool]) -> bool:
+    """Lock one case and act on it in a savepoint; a failure is logged and counted, the sweep goes on."""
+    try:
+        with session.begin_nested():
+            case = service._lock(session, case_id, None)
+            return act(case)
+    except DomainError as exc:
+        log.warning("case sweep skipped case %s: %s", case_id, exc.message)
+        counts["skipped"] += 1
+        return False
+
+
+def _terminate_overdue(session: Session, case: Case, on: dt.date, clock: Clock) -> bool:
+    if not (case.deferred and case.deferral_due is not None and case.deferral_due < on
+            and case.state in (*_OPEN, S.APPROVED.value)):
+        return False
+    _alert(session, case, "deferral_overdue", case.deferral_due,
+           f"容缺材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，办件终止", clock)
+    service.terminate(session, clock=clock, actor=SWEEP, case=case,
+                      reason=f"容缺受理的材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，依容缺受理承诺终止办理",
+                      basis="容缺受理承诺书")
+    return True
+
+
+def _consent_by_default(session: Session, case: Case, on: dt.date, clock: Clock) -> bool:
+    if not (case.promised_due is not None and case.promised_due < on
+            and case.state in (S.ACCEPTED.value, S.IN_REVIEW.value)
+            and case.bundle is not None and case.bundle.default_consent
+            and case.department_id != case.bundle.lead_department_id):
+        return False
+    service.default_consent(session, clock=clock, case=case)
+    return True
+
+
 def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     """Mark yellow/red on open cases, write alerts, terminate overdue 容缺 cases, apply 缺席默认."""
     on = today(clock)
     calendar = calendar_service.build_calendar(session)
     counts = {"checked": 0, "yellow": 0, "red": 0, "alerts": 0, "terminated": 0, "default_consent": 0,
-              "resolved": 0}
-    # 容缺 deadlines passed with materials still outstanding: terminate (bundle parents take their sub-cases)
-    overdue = session.scalars(select(Case).where(Case.deferred.is_(True), Case.deferral_due < on,
-                                                 Case.kind != "sub",
-                                                 Case.state.in_((*_OPEN, S.APPROVED.value))).order_by(Case.id))
-    for case in list(overdue):
-        if case.deferral_due is None:
-            continue
-        _alert(session, case, "deferral_overdue", case.deferral_due,
-               f"容缺材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，办件终止", clock)
-        service.terminate(session, clock=clock, actor=SWEEP, case=case,
-                          reason=f"容缺受理的材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，依容缺受理承诺终止办理",
-                          basis="容缺受理承诺书")
-        counts["terminated"] += 1
+              "resolved": 0, "skipped": 0}
+    # 容缺 deadlines passed with materials still outstanding: terminate (bundle parents take their sub-cases).
+    # Candidates are read without locks; each is then locked and checked again, so a clerk who just took the
+    # materials, or an approver who just decided, wins over the sweep.
+    overdue = list(session.scalars(select(Case.id).where(
+        Case.deferred.is_(True), Case.deferral_due < on, Case.kind != "sub",
+        Case.state.in_((*_OPEN, S.APPROVED.value))).order_by(Case.id)))
+    for case_id in overdue:
+        if _each(session, case_id, counts, lambda case: _terminate_overdue(session, case, on, clock)):
+            counts["terminated"] += 1
     # 缺席默认: co-departments' sub-cases of bundles that allow it, past their promised date, deemed to agree
     # (the lead department coordinates the bundle and always decides its own sub-case)
-    consent = session.scalars(select(Case).where(Case.kind == "sub", Case.promised_due < on,
-                                                 Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value))))
-    for case in list(consent):
-        if (case.bundle is not None and case.bundle.default_consent
-                and case.department_id != case.bundle.lead_department_id):
-            service.default_consent(session, clock=clock, case=case)
+    consent = list(session.scalars(select(Case.id).where(
+        Case.kind == "sub", Case.promised_due < on,
+        Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value))).order_by(Case.id)))
+    for case_id in consent:
+        if _each(session, case_id, counts, lambda case: _consent_by_default(session, case, on, clock)):
             counts["default_consent"] += 1
     # suspended cases: the pause grows by a day, due dates move; no warning while the clock stands
     for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != "bundle")):
@@ -128,8 +163,10 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
                            "message": f"{number}（{title or '一件事'}）{_WARN_TEXT[level.value]}（{due:%Y-%m-%d}）"})
     for level_value, ids in changed.items():
         for start in range(0, len(ids), _CHUNK):
-            session.execute(update(Case).where(Case.id.in_(ids[start:start + _CHUNK])).values(warning=level_value)
-                            .execution_options(synchronize_session="fetch"))
+            # only cases whose clock still runs: one decided since the read above keeps its cleared warning
+            session.execute(update(Case).where(Case.id.in_(ids[start:start + _CHUNK]),
+                                               Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)))
+                            .values(warning=level_value).execution_options(synchronize_session="fetch"))
     counts["alerts"] += _write_alerts(session, wanted, clock)
     # alerts of cases decided since are resolved
     for alert in session.scalars(select(CaseAlert).join(Case, Case.id == CaseAlert.case_id)

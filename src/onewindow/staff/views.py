@@ -24,7 +24,9 @@ HOME_BY_ROLE: dict[str, str] = {
 
 def _safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow our login page.
-    if not target or not target.startswith("/") or target.startswith("//"):
+    # ``/\evil.example`` is read by browsers as ``//evil.example``: no backslashes or control characters at all
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(ch) < 32 for ch in target)):
         return ""
     return target
 
