@@ -265,21 +265,40 @@ def test_denial_needs_reason_and_basis(client: TestClient, token_for: Headers) -
 
 
 def test_checklist_for_the_intake_workbench(client: TestClient, token_for: Headers) -> None:
-    r = client.get("/api/v1/cases/checklist", headers=token_for("clerk"),
-                   params={"item_code": CANCEL, "holder_id": ZHANG["id_number"]})
+    r = client.post("/api/v1/cases/checklist", headers=token_for("clerk"),
+                    json={"item_code": CANCEL, "holder_id": ZHANG["id_number"]})
     assert r.status_code == 200, r.text
     lines = {m["key"]: m for m in r.json()["materials"]}
     assert lines["cert:ID_CARD"]["library"] is True and lines["cert:ID_CARD"]["certificate_number"]
     assert lines["cert:BIZ_LICENSE"]["library"] is False
     assert ZHANG["id_number"] not in r.text
-    bundle = client.get("/api/v1/cases/checklist", headers=token_for("clerk"),
-                        params={"bundle_code": "YJS-NEWBORN"}).json()
+    bundle = client.post("/api/v1/cases/checklist", headers=token_for("clerk"),
+                         json={"bundle_code": "YJS-NEWBORN"}).json()
     keys = [m["key"] for m in bundle["materials"]]
     assert keys.count("cert:ID_CARD") == 1 and not any(m["library"] for m in bundle["materials"])
-    assert client.get("/api/v1/cases/checklist", headers=token_for("zhangwei"),
-                      params={"item_code": CANCEL}).status_code == 403
-    r = client.get("/api/v1/cases/checklist", headers=token_for("clerk"), params={"item_code": "NOPE"})
+    extra = client.post("/api/v1/cases/checklist", headers=token_for("clerk"),
+                        json={"bundle_code": "YJS-NEWBORN", "extra_holders": [f" {ZHANG['id_number']},"]}).json()
+    assert any(m["library"] for m in extra["materials"])  # a further holder's certificates count too
+    assert client.post("/api/v1/cases/checklist", headers=token_for("zhangwei"),
+                       json={"item_code": CANCEL}).status_code == 403
+    r = client.post("/api/v1/cases/checklist", headers=token_for("clerk"), json={"item_code": "NOPE"})
     assert r.status_code == 422 and errors(r) == [("item_code", "unknown_item")]
+
+
+def test_checklist_keeps_id_numbers_out_of_the_url(client: TestClient, token_for: Headers) -> None:
+    """The checklist is a POST with the holders in the body: the old GET with ?holder_id= is gone."""
+    clerk = token_for("clerk")
+    r = client.get("/api/v1/cases/checklist", headers=clerk,
+                   params={"item_code": CANCEL, "holder_id": ZHANG["id_number"]})
+    assert r.status_code in {404, 405, 422}, r.text
+    spec = client.get("/openapi.json").json()["paths"]["/api/v1/cases/checklist"]
+    assert set(spec) == {"post"} and "请求体" in spec["post"]["summary"]
+    assert not any(p["name"] in {"holder_id", "extra_holders"} for p in spec["post"].get("parameters", []))
+    for body in ({"item_code": "A\x00"}, {"item_code": CANCEL, "holder_id": "4\x00"},
+                 {"item_code": CANCEL, "extra_holders": ["x"] * 11}, {"item_code": CANCEL, "holder_id": "1" * 31},
+                 {"item_code": CANCEL, "extra_holders": "not a list"}, [], None):
+        r = client.post("/api/v1/cases/checklist", headers=clerk, json=body)
+        assert r.status_code == 422, (body, r.text)
 
 
 def test_garbage_is_422_never_a_server_error(client: TestClient, token_for: Headers) -> None:
@@ -302,7 +321,7 @@ def test_garbage_is_422_never_a_server_error(client: TestClient, token_for: Head
     r = client.post("/api/v1/cases", headers=clerk | {"Content-Type": "application/json"},
                     content=b'{"item_code": "\\ud800", "applicant": {}}')
     assert r.status_code == 422
-    for url in ("/api/v1/cases/99999999999", "/api/v1/cases/checklist?item_code=A%00",
+    for url in ("/api/v1/cases/99999999999",
                 "/api/v1/track?number=20261123-00001-0%00&id_last4=001X", "/api/v1/cases?department_id=99999999999",
                 "/api/v1/cases/1/uploads/99999999999", "/api/v1/cases?warning=purple"):
         r = client.get(url, headers=clerk)

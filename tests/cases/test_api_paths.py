@@ -14,7 +14,7 @@ SETUP = "410724-SCJG-XK-001"  # 个体工商户设立登记: 受理 → 审查 �
 
 def keys_by_name(client: TestClient, headers: dict[str, str], **target: str) -> dict[str, str]:
     """Material name → key, from the intake checklist."""
-    r = client.get("/api/v1/cases/checklist", headers=headers, params=target)
+    r = client.post("/api/v1/cases/checklist", headers=headers, json=target)
     assert r.status_code == 200, r.text
     return {m["name"]: m["key"] for m in r.json()["materials"]}
 

@@ -1,5 +1,6 @@
 """A window case in headless Chromium: the clerk accepts at the intake workbench (the ID card comes from the
-certificate library), the market-regulation approver finds it in the inbox, reviews it and approves it."""
+certificate library), the market-regulation approver finds it in the inbox, reviews it and approves it. No
+request of the clerk's browser carries the applicant's ID number in its URL."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def test_clerk_accepts_at_the_window_and_the_approver_approves(live_server: Any,
     try:
         clerk = clerk_context.new_page()
         clerk_errors = _errors_of(clerk)
+        clerk_requests: list[tuple[str, str]] = []  # (method, URL) of every request the clerk's page makes
+        clerk.on("request", lambda request: clerk_requests.append((request.method, request.url)))
         _login(clerk, base, "clerk", "/cases/intake")
         expect(clerk.locator("nav.site-nav a[href='/cases/intake']")).to_have_text("受理工作台")
 
@@ -53,14 +56,32 @@ def test_clerk_accepts_at_the_window_and_the_approver_approves(live_server: Any,
         expect(clerk.locator("[data-applicant-id]")).to_have_text(f"{ZHANG_WEI[:6]}********{ZHANG_WEI[-4:]}")
         expect(clerk.locator("#certificates")).to_contain_text("居民身份证")
 
-        # 2. the item, found by the HTMX search box
+        # 2. the item, found by the HTMX search box; "重新选择" goes back to the search
         clerk.fill("#target-q", "个体工商户设立")
-        target = clerk.locator(f"#target-results a[data-target-code='{SHOP}']")
+        target = clerk.locator(f"#target-results button[data-target-code='{SHOP}']")
         expect(target).to_be_visible()
         target.click()
         expect(clerk.locator("[data-target-name]")).to_have_text("个体工商户设立登记")
+        clerk.click("#reselect-button")
+        expect(clerk.locator("#target-q")).to_be_visible()
+        expect(clerk.locator("[data-applicant-id]")).to_have_text(f"{ZHANG_WEI[:6]}********{ZHANG_WEI[-4:]}")
+        clerk.fill("#target-q", "个体工商户设立")
+        clerk.locator(f"#target-results button[data-target-code='{SHOP}']").click()
+        expect(clerk.locator("[data-target-name]")).to_have_text("个体工商户设立登记")
 
-        # 3. the checklist: the ID card comes from the library (免提交); the rest is handed in on paper
+        # 3. the checklist: the ID card comes from the library (免提交); the rest is handed in on paper. A further
+        # holder refreshes the rows over HTMX (a POST with the CSRF header); a bad number is reported in place.
+        expect(clerk.locator("select[name='material:cert:ID_CARD']")).to_have_value("library")
+        with clerk.expect_response(lambda r: r.url.endswith("/cases/intake/checklist")) as refreshed:
+            clerk.fill("input[name=extra_holders]", "123")
+            clerk.locator("input[name=extra_holders]").dispatch_event("change")
+        assert refreshed.value.status == 200
+        expect(clerk.locator("#checklist")).to_contain_text("第 1 个其他持证人证件号码无效")
+        with clerk.expect_response(lambda r: r.url.endswith("/cases/intake/checklist")) as refreshed:
+            clerk.fill("input[name=extra_holders]", "")
+            clerk.locator("input[name=extra_holders]").dispatch_event("change")
+        assert refreshed.value.status == 200
+        expect(clerk.locator("#checklist")).not_to_contain_text("其他持证人证件号码无效")
         expect(clerk.locator("select[name='material:cert:ID_CARD']")).to_have_value("library")
         expect(clerk.locator(f"select[name='material:{FORM_KEY}']")).to_have_value("missing")
         clerk.select_option(f"select[name='material:{FORM_KEY}']", "paper")
@@ -75,6 +96,16 @@ def test_clerk_accepts_at_the_window_and_the_approver_approves(live_server: Any,
         expect(clerk.locator("#materials tr[data-material='cert:ID_CARD']")).to_contain_text("证照库调取（免提交）")
         expect(clerk.locator("body")).not_to_contain_text(ZHANG_WEI)
         clerk.screenshot(path=str(artifacts / "cases-accepted.png"), full_page=True)
+
+        # the whole intake flow kept the ID number out of every URL (history, proxies, the access log)
+        posts = {url.removeprefix(base) for method, url in clerk_requests if method == "POST"}
+        assert {"/cases/intake/applicant", "/cases/intake/targets", "/cases/intake/target",
+                "/cases/intake/checklist", "/cases/intake"} <= posts, posts
+        leaked = [url for _method, url in clerk_requests
+                  if ZHANG_WEI in url or ZHANG_WEI.lower() in url or ZHANG_WEI[:-4] in url]
+        assert not leaked, leaked
+        history = clerk.evaluate("() => location.href")
+        assert ZHANG_WEI not in history and ZHANG_WEI[:-4] not in history
 
         # 4. the approver of the handling department: inbox → case → opinions → approval
         approver = approver_context.new_page()

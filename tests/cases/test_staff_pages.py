@@ -33,9 +33,27 @@ def _case_count(session: Session) -> int:
 
 
 def _intake_fields(b: Browser, item: str = SHOP) -> list[tuple[str, str]]:
-    r = b.client.get("/cases/intake", params={"id": ZHANG_WEI, "item": item})
+    r = b.post("/cases/intake/target", {"id": ZHANG_WEI, "item": item})
     assert r.status_code == 200, r.text
     return form_fields(r.text, "/cases/intake")
+
+
+# Attributes that make the browser request a URL: none of them may carry an ID number.
+URL_ATTRIBUTE = re.compile(r'\s(href|src|action|formaction|hx-(?:get|post|put|patch|delete|push-url|replace-url))'
+                           r'\s*=\s*"([^"]*)"')
+
+
+def _urls_in(html: str) -> list[str]:
+    return [value for _name, value in URL_ATTRIBUTE.findall(html)]
+
+
+def _assert_no_id_in_urls(html: str, *numbers: str) -> None:
+    urls = _urls_in(html)
+    assert urls  # the page was read
+    for number in numbers:
+        leaked = [u for u in urls if number in u or number.lower() in u or number[:-4] in u]
+        assert not leaked, leaked
+    assert " hx-get=" not in html.split('<main', 1)[-1]  # no HTMX GET on the workbench at all
 
 
 def _case_id(location: str) -> int:
@@ -61,18 +79,17 @@ def _accepted(session: Session, clock: Clock, clerk: User, item: str) -> Case:
 def test_intake_workbench_finds_the_applicant_and_preselects_library_materials(login: Callable[[str], Browser]
                                                                                ) -> None:
     clerk = login("clerk")
-    r = clerk.client.get("/cases/intake", params={"id": ZHANG_WEI, "q": "个体工商户"})
+    r = clerk.post("/cases/intake/applicant", {"id": ZHANG_WEI, "q": "个体工商户"})
     assert r.status_code == 200
     assert mask_id_number(ZHANG_WEI) in r.text and "居民身份证" in r.text  # the usable certificates, masked
     assert f'data-target-code="{SHOP}"' in r.text
-    fragment = clerk.client.get("/cases/intake/targets", params={"id": ZHANG_WEI, "q": "个体工商户"},
-                                headers={"HX-Request": "true"})
+    fragment = clerk.post("/cases/intake/targets", {"id": ZHANG_WEI, "q": "个体工商户"}, headers={"HX-Request": "true"})
     assert fragment.status_code == 200 and "<html" not in fragment.text and SHOP in fragment.text
     fields = dict(_intake_fields(clerk))
     assert fields["material:cert:ID_CARD"] == "library"
     assert fields[f"material:{FORM_KEY}"] == "missing"
     assert fields["applicant_name"] == "张伟"
-    bad = clerk.client.get("/cases/intake", params={"id": "410724199003150012"})
+    bad = clerk.post("/cases/intake/applicant", {"id": "410724199003150012"})
     assert bad.status_code == 200 and 'id="lookup-error"' in bad.text and "校验" in bad.text
 
 
@@ -301,17 +318,17 @@ def test_online_application_is_prechecked_from_the_list(session: Session, clock:
 def test_further_holders_refresh_the_checklist_fragment(login: Callable[[str], Browser]) -> None:
     clerk = login("clerk")
     params = {"applicant_id": ZHANG_WEI, "item_code": SHOP, "extra_holders": "123"}
-    r = clerk.client.get("/cases/intake/checklist", params=params, headers={"HX-Request": "true"})
+    r = clerk.post("/cases/intake/checklist", params, headers={"HX-Request": "true"})
     assert r.status_code == 200 and "<html" not in r.text and 'id="checklist"' in r.text
     assert "第 1 个其他持证人证件号码无效" in r.text
-    ok = clerk.client.get("/cases/intake/checklist", params={**params, "extra_holders": ZHANG_WEI})
+    ok = clerk.post("/cases/intake/checklist", {**params, "extra_holders": ZHANG_WEI})
     assert 'value="library" selected' in ok.text
 
 
 def test_bundle_intake_opens_sub_cases_shown_on_the_case_page(session: Session, login: Callable[[str], Browser]
                                                               ) -> None:
     clerk = login("clerk")
-    r = clerk.client.get("/cases/intake", params={"id": ZHANG_WEI, "bundle": "YJS-NEWBORN"})
+    r = clerk.post("/cases/intake/target", {"id": ZHANG_WEI, "bundle": "YJS-NEWBORN"})
     assert r.status_code == 200 and "新生儿出生一件事" in r.text and "共用" in r.text  # one merged checklist
     fields = [(k, "paper" if k.startswith("material:") and v == "missing" else v)
               for k, v in form_fields(r.text, "/cases/intake")]
@@ -323,3 +340,49 @@ def test_bundle_intake_opens_sub_cases_shown_on_the_case_page(session: Session, 
     sub = service.sub_cases(session, case_id)[0]
     sub_page = clerk.client.get(f"/cases/{sub.id}").text
     assert f'href="/cases/{case_id}"' in sub_page  # the way back to the bundle
+
+
+# ----- no ID number in a URL ------------------------------------------------------------------------------------
+
+
+def test_intake_steps_are_posts_and_no_page_puts_the_id_in_a_url(session: Session, login: Callable[[str], Browser]
+                                                                 ) -> None:
+    """The applicant's 公民身份号码 travels in form bodies only: the workbench walked form by form, as a
+    browser would, never renders it into a link, a form action or an HTMX URL (history, proxies, access log)."""
+    clerk = login("clerk")
+    empty = clerk.client.get("/cases/intake", params={"id": ZHANG_WEI})  # an old bookmarked URL: no lookup
+    assert empty.status_code == 200 and "data-applicant-id" not in empty.text and ZHANG_WEI not in empty.text
+    assert 'action="/cases/intake/applicant"' in empty.text and 'method="post"' in empty.text
+    for step in ("/cases/intake/applicant", "/cases/intake/target"):  # a step page opened by address
+        back = clerk.client.get(step, follow_redirects=False)
+        assert back.status_code == 303 and back.headers["location"] == "/cases/intake"
+    assert clerk.post("/cases/intake/applicant", {"id": ZHANG_WEI}, csrf=False).status_code == 403
+    assert clerk.post("/cases/intake/targets", {"id": ZHANG_WEI, "q": "个体"}, csrf=False).status_code == 403
+
+    # 1. the applicant, from the search form's own fields
+    search = replace(form_fields(empty.text, "/cases/intake/applicant"), id=ZHANG_WEI)
+    found = clerk.post("/cases/intake/applicant", search)
+    assert found.status_code == 200 and "data-applicant-id" in found.text
+    # 2. the target search (the plain form and the HTMX fragment), then the item picked with its button
+    query = replace(form_fields(found.text, "/cases/intake/applicant"), q="个体工商户")
+    assert dict(query)["id"] == ZHANG_WEI  # a hidden field carries the number
+    listed = clerk.post("/cases/intake/applicant", query)
+    fragment = clerk.post("/cases/intake/targets", query, headers={"HX-Request": "true"})
+    assert f'data-target-code="{SHOP}"' in listed.text and f'data-target-code="{SHOP}"' in fragment.text
+    assert f'name="item" value="{SHOP}"' in fragment.text
+    picked = clerk.post("/cases/intake/target", [*form_fields(fragment.text, "/cases/intake/target"), ("item", SHOP)])
+    assert picked.status_code == 200 and 'data-target-name' in picked.text
+    reselect = clerk.post("/cases/intake/applicant", form_fields(picked.text, "/cases/intake/applicant"))
+    assert reselect.status_code == 200 and 'id="target-q"' in reselect.text  # "重新选择"
+    # 3. the checklist refresh, a refused submission re-rendered, and a bundle
+    fields = form_fields(picked.text, "/cases/intake")
+    checklist = clerk.post("/cases/intake/checklist", replace(fields, extra_holders=ZHANG_WEI),
+                           headers={"HX-Request": "true"})
+    refused = clerk.post("/cases/intake", [*fields, ("decision", "refuse")])
+    bundle = clerk.post("/cases/intake/target", {"id": ZHANG_WEI, "bundle": "YJS-NEWBORN"})
+    assert checklist.status_code == 200 and refused.status_code == 422 and bundle.status_code == 200
+    for page in (empty, found, listed, picked, reselect, refused, bundle):
+        _assert_no_id_in_urls(page.text, ZHANG_WEI)
+    for part in (fragment, checklist):
+        assert ZHANG_WEI not in "".join(_urls_in(part.text))
+    assert 'hx-post="/cases/intake/targets"' in found.text and 'hx-post="/cases/intake/checklist"' in picked.text

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Response, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from onewindow.cases.schemas import (
     ID_MAX,
     AuthorizationCreateIn,
     AuthorizationOut,
+    Body,
     CaseCreateIn,
     CaseDetailOut,
     CaseSummaryOut,
@@ -132,23 +134,28 @@ def create_case(body: CaseCreateIn, response: Response, auth: CurrentAuth, sessi
     return _detail(session, created.case)
 
 
-@router.get("/cases/checklist", response_model=ChecklistOut, summary="材料清单与证照库免提交情况（受理工作台）")
-def get_checklist(
-        auth: CurrentAuth, session: DbSession, clock: ClockDep,
-        item_code: Annotated[str | None, Query(max_length=60, pattern=NO_NUL, description="事项编码")] = None,
-        bundle_code: Annotated[str | None, Query(max_length=60, pattern=NO_NUL, description="一件事编码")] = None,
-        holder_id: Annotated[str | None, Query(max_length=30, pattern=NO_NUL, description="申请人证件号码")] = None,
-        extra_holders: Annotated[list[str] | None,
-                                 Query(max_length=10, description="其他持证人证件号码（可重复或用逗号分隔）")] = None,
-) -> ChecklistOut:
+class ChecklistIn(Body):
+    """材料清单的查询条件：一个事项或一件事（二选一），以及持证人证件号码。证件号码放在请求体中，
+    不进入 URL（浏览器历史、代理和访问日志）。"""
+
+    item_code: str | None = Field(None, max_length=60, description="事项编码")
+    bundle_code: str | None = Field(None, max_length=60, description="一件事编码")
+    holder_id: str | None = Field(None, max_length=30, description="申请人证件号码")
+    extra_holders: list[Annotated[str, Field(max_length=400)]] = Field(
+        default_factory=list, max_length=10, description="其他持证人证件号码（每项可用逗号分隔多个）")
+
+
+@router.post("/cases/checklist", response_model=ChecklistOut,
+             summary="材料清单与证照库免提交情况（受理工作台；证件号码放在请求体中）")
+def post_checklist(body: ChecklistIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> ChecklistOut:
     """The merged material list of an item or bundle, with the materials the certificate library would
-    supply today for the holder (免提交)."""
+    supply today for the holders (免提交). A POST so that no ID number travels in the URL; it writes nothing."""
     principal = auth.principal
     if not (allowed(principal, Action.CERTIFICATE_LOOKUP) or allowed(principal, Action.CASE_INTAKE)):
         raise PermissionDenied("只有窗口和审批人员可以查看受理材料清单")
-    target = service.resolve_target(session, item_code=item_code or None, bundle_code=bundle_code or None)
-    holders = [h.strip().upper() for raw in [holder_id or "", *(extra_holders or [])] for h in raw.split(",")
-               if h.strip() and len(h.strip()) <= 30 and "\x00" not in h]
+    target = service.resolve_target(session, item_code=body.item_code or None, bundle_code=body.bundle_code or None)
+    holders = [h.strip().upper() for raw in [body.holder_id or "", *body.extra_holders] for h in raw.split(",")
+               if h.strip() and len(h.strip()) <= 30]
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
     department = (target.bundle.lead_department.name if target.bundle is not None
                   else target.version.department.name if target.version is not None else "")

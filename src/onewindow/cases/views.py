@@ -309,37 +309,81 @@ def _intake_guard(auth: Auth) -> None:
     auth.require(Action.CASE_INTAKE)
 
 
-@router.get("/cases/intake", response_class=HTMLResponse)
-def intake_page(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep,
-                id: Annotated[str, Query(max_length=40)] = "", item: Annotated[str, Query(max_length=60)] = "",
-                bundle: Annotated[str, Query(max_length=40)] = "",
-                q: Annotated[str, Query(max_length=60)] = "") -> Response:
-    """The clerk's intake workbench: find the applicant, pick the item, check the materials, accept."""
-    _intake_guard(auth)
-    ctx = _intake_context(session, clock, id_text=id, item=item, bundle=bundle, q=q)
+# Every step of the workbench after the empty page is a POST: the applicant's full ID number travels in form
+# bodies only, never in a URL (browser history, proxies, the access log). Field name → most characters.
+INTAKE_FIELD_LIMITS = {"id": 40, "q": 60, "item": 60, "bundle": 40, "applicant_id": 40, "item_code": 60,
+                       "bundle_code": 40, "extra_holders": 400}
+
+
+def _intake_field(posted: FormData, name: str) -> str:
+    """A posted field of an intake step; longer than its limit is a 422, as the old query limits were."""
+    value = form_text(posted, name)
+    limit = INTAKE_FIELD_LIMITS[name]
+    if len(value) > limit:
+        raise ValidationFailed([Problem(name, "too_long", f"不能超过 {limit} 个字符")])
+    return value
+
+
+def _intake_page(request: Request, auth: Auth, session: Session, clock: Clock, *, id_text: str = "",
+                 item: str = "", bundle: str = "", q: str = "") -> Response:
+    ctx = _intake_context(session, clock, id_text=id_text, item=item, bundle=bundle, q=q)
     return _page(request, "cases/intake.html", {**ctx, "section": "intake"}, auth)
 
 
-@router.get("/cases/intake/targets", response_class=HTMLResponse)
-def intake_targets(request: Request, auth: CurrentAuth, session: DbSession,
-                   id: Annotated[str, Query(max_length=40)] = "",
-                   q: Annotated[str, Query(max_length=60)] = "") -> Response:
+@router.get("/cases/intake", response_class=HTMLResponse)
+def intake_page(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> Response:
+    """The clerk's intake workbench, empty: find the applicant, pick the item, check the materials, accept.
+    Query parameters are ignored: an ID number is never looked up from a URL."""
+    _intake_guard(auth)
+    return _intake_page(request, auth, session, clock)
+
+
+@router.get("/cases/intake/applicant")
+@router.get("/cases/intake/target")
+def intake_step_reloaded(auth: CurrentAuth) -> Response:
+    """A step page opened by address (a bookmark, a typed URL): back to the empty workbench."""
+    _intake_guard(auth)
+    return RedirectResponse("/cases/intake", status_code=303)
+
+
+@router.post("/cases/intake/applicant", response_class=HTMLResponse)
+def intake_applicant(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep,
+                     posted: FormDep) -> Response:
+    """Step 1: the applicant by ID (``id``); with ``q`` also the matching items and bundles (the search form
+    without JavaScript, and "重新选择")."""
+    _intake_guard(auth)
+    return _intake_page(request, auth, session, clock, id_text=_intake_field(posted, "id"),
+                        q=_intake_field(posted, "q"))
+
+
+@router.post("/cases/intake/target", response_class=HTMLResponse)
+def intake_target(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep,
+                  posted: FormDep) -> Response:
+    """Step 2: the item (``item``) or bundle (``bundle``) picked for the applicant (``id``); the materials."""
+    _intake_guard(auth)
+    return _intake_page(request, auth, session, clock, id_text=_intake_field(posted, "id"),
+                        item=_intake_field(posted, "item"), bundle=_intake_field(posted, "bundle"))
+
+
+@router.post("/cases/intake/targets", response_class=HTMLResponse)
+def intake_targets(request: Request, auth: CurrentAuth, session: DbSession, posted: FormDep) -> Response:
     """Items and bundles matching the search box (an HTMX fragment)."""
     _intake_guard(auth)
+    q = _intake_field(posted, "q")
     bundles, items = _targets(session, q)
-    return _page(request, "cases/_targets.html", {"bundles": bundles, "items": items, "q": q, "id_text": id}, auth)
+    return _page(request, "cases/_targets.html",
+                 {"bundles": bundles, "items": items, "q": q, "id_text": _intake_field(posted, "id")}, auth)
 
 
-@router.get("/cases/intake/checklist", response_class=HTMLResponse)
+@router.post("/cases/intake/checklist", response_class=HTMLResponse)
 def intake_checklist(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep,
-                     applicant_id: Annotated[str, Query(max_length=40)] = "",
-                     item_code: Annotated[str, Query(max_length=60)] = "",
-                     bundle_code: Annotated[str, Query(max_length=40)] = "",
-                     extra_holders: Annotated[str, Query(max_length=400)] = "") -> Response:
+                     posted: FormDep) -> Response:
     """The material rows again after the further holders changed (an HTMX fragment)."""
     _intake_guard(auth)
     on = today(clock)
-    _kind, number = parse_applicant_id(applicant_id, on)
+    item_code, bundle_code = _intake_field(posted, "item_code"), _intake_field(posted, "bundle_code")
+    extra_holders = _intake_field(posted, "extra_holders")
+    _kind, number = parse_applicant_id(_intake_field(posted, "applicant_id"), on)
     target = service.resolve_target(session, item_code=item_code or None, bundle_code=bundle_code or None)
     form = IntakeForm(applicant_id=number, item_code=item_code, bundle_code=bundle_code, extra_holders=extra_holders)
     problems = _extra_holder_problems(_split_holders(extra_holders), on)
