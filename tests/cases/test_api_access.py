@@ -105,6 +105,47 @@ def test_an_agent_applies_only_with_an_authorisation(client: TestClient, token_f
     assert r.status_code == 403
 
 
+def test_authorisations_are_listed_without_an_id_number_in_the_url(client: TestClient, token_for: Headers) -> None:
+    """Applicants and agents list their own with no parameter; center staff search by a POST body. The old
+    ``GET ?applicant_id=`` looks nobody up."""
+    zhang, agent, clerk = token_for("zhangwei"), token_for("agent"), token_for("clerk")
+    r = client.post("/api/v1/agent-authorizations", headers=zhang, json={
+        "agent_username": "agent", "applicant": ZHANG, "scope": [HUKOU_PROOF], "valid_from": "2026-11-23",
+        "valid_until": "2027-02-28", "document": "授权委托书 2026-119"})
+    assert r.status_code == 201, r.text
+    grant = r.json()
+    # the old form: staff passing the ID number in the query are refused, and nothing is looked up
+    old = client.get("/api/v1/agent-authorizations", params={"applicant_id": ZHANG["id_number"]}, headers=clerk)
+    assert old.status_code == 403 and errors(old) == [("", "applicant_id_required")]
+    # an applicant's query parameter is ignored: still only their own
+    mine = client.get("/api/v1/agent-authorizations", params={"applicant_id": WANG["id_number"]}, headers=zhang)
+    assert grant["id"] in [g["id"] for g in mine.json()] and {g["applicant_id"] for g in mine.json()} == {
+        grant["applicant_id"]}
+    assert grant["id"] in [g["id"] for g in client.get("/api/v1/agent-authorizations", headers=agent).json()]
+    spec = client.get("/openapi.json").json()["paths"]
+    assert not spec["/api/v1/agent-authorizations"]["get"].get("parameters")
+    assert set(spec["/api/v1/agent-authorizations/search"]) == {"post"}
+    # the new form: staff search with the ID number in the body
+    for user in ("clerk", "supervisor", "admin"):
+        r = client.post("/api/v1/agent-authorizations/search", headers=token_for(user),
+                        json={"applicant_id": f" {ZHANG['id_number'].lower()} "})
+        assert r.status_code == 200, (user, r.text)
+        assert grant["id"] in [g["id"] for g in r.json()]
+    r = client.post("/api/v1/agent-authorizations/search", headers=clerk, json={"applicant_id": WANG["id_number"]})
+    assert r.status_code == 200 and grant["id"] not in [g["id"] for g in r.json()]
+    for user in ("zhangwei", "agent", "approver_wjw"):
+        r = client.post("/api/v1/agent-authorizations/search", headers=token_for(user),
+                        json={"applicant_id": ZHANG["id_number"]})
+        assert r.status_code == 403, (user, r.text)
+    assert client.post("/api/v1/agent-authorizations/search", json={"applicant_id": ZHANG["id_number"]}
+                       ).status_code == 401
+    assert client.get("/api/v1/agent-authorizations/search", headers=clerk).status_code in {404, 405, 422}
+    for body in ({}, {"applicant_id": ""}, {"applicant_id": "  "}, {"applicant_id": "1" * 31},
+                 {"applicant_id": "4\x00"}, [], None):
+        r = client.post("/api/v1/agent-authorizations/search", headers=clerk, json=body)
+        assert r.status_code == 422, (body, r.text)
+
+
 def test_authorisation_mistakes_are_422(client: TestClient, token_for: Headers) -> None:
     zhang = token_for("zhangwei")
     r = client.post("/api/v1/agent-authorizations", headers=zhang, json={

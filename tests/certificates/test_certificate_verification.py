@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -65,18 +66,42 @@ def test_verify_page_shows_the_form_the_result_and_one_not_found_message(client:
 
 
 def test_lookup_api_is_for_clerks_approvers_and_admins(client: TestClient, token_for: Headers) -> None:
-    assert client.get("/api/v1/certificates", params={"holder_id": ZHANG_WEI}).status_code == 401
-    assert client.get("/api/v1/certificates", params={"holder_id": ZHANG_WEI},
-                      headers=token_for("supervisor")).status_code == 403
+    lookup = "/api/v1/certificates/lookup"
+    assert client.post(lookup, json={"holder_id": ZHANG_WEI}).status_code == 401
+    assert client.post(lookup, json={"holder_id": ZHANG_WEI}, headers=token_for("supervisor")).status_code == 403
     for user in ("clerk", "approver_scjg", "admin"):
-        r = client.get("/api/v1/certificates", params={"holder_id": ZHANG_WEI}, headers=token_for(user))
+        r = client.post(lookup, json={"holder_id": ZHANG_WEI}, headers=token_for(user))
         assert r.status_code == 200, (user, r.text)
         assert {c["number"] for c in r.json()} == {"ID_CARD-DEMO-000001", "HUKOU_BOOK-DEMO-000001"}
-    every = client.get("/api/v1/certificates", params={"holder_id": LI_NA}, headers=token_for("clerk")).json()
+    every = client.post(lookup, json={"holder_id": LI_NA}, headers=token_for("clerk")).json()
     assert [(c["number"], c["state"]) for c in every] == [("ID_CARD-DEMO-000002", "expired")]
-    usable = client.get("/api/v1/certificates", params={"holder_id": LI_NA, "usable_only": True},
-                        headers=token_for("clerk")).json()
+    usable = client.post(lookup, json={"holder_id": LI_NA, "usable_only": True}, headers=token_for("clerk")).json()
     assert usable == []
+
+
+def test_lookup_keeps_the_holder_id_out_of_the_url(client: TestClient, token_for: Headers,
+                                                   clock: FixedClock) -> None:
+    """The lookup is a POST with the ID number in the body: the old GET with ?holder_id= is gone."""
+    clerk = token_for("clerk")
+    old = client.get("/api/v1/certificates", params={"holder_id": ZHANG_WEI}, headers=clerk)
+    assert old.status_code in {404, 405}, old.text
+    assert ZHANG_WEI not in old.text
+    assert client.get("/api/v1/certificates/lookup", params={"holder_id": ZHANG_WEI},
+                      headers=clerk).status_code == 405
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "/api/v1/certificates" not in paths
+    assert set(paths["/api/v1/certificates/lookup"]) == {"post"}
+    assert not paths["/api/v1/certificates/lookup"]["post"].get("parameters")
+    # the day of the lookup travels in the body too: the expired card was usable on its last valid day
+    last_day = (today(clock) - dt.timedelta(days=120)).isoformat()
+    r = client.post("/api/v1/certificates/lookup", headers=clerk,
+                    json={"holder_id": f" {LI_NA.lower()} ", "usable_only": True, "on": last_day})
+    assert r.status_code == 200, r.text
+    assert [(c["number"], c["state"]) for c in r.json()] == [("ID_CARD-DEMO-000002", "valid")]
+    for body in ({}, {"holder_id": ""}, {"holder_id": "1" * 31}, {"holder_id": "4\x00"},
+                 {"holder_id": ZHANG_WEI, "on": "23.11.2026"}, {"holder_id": ZHANG_WEI, "holderid": "x"}, [], None):
+        r = client.post("/api/v1/certificates/lookup", headers=clerk, json=body)
+        assert r.status_code == 422, (body, r.text)
 
 
 def test_admin_revokes_once_and_the_certificate_stops_being_usable(client: TestClient, token_for: Headers,

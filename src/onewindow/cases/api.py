@@ -51,7 +51,7 @@ from onewindow.cases.service import ApplicantIn, ApplicationIn, AuthorizationIn,
 from onewindow.cases.states import CaseState
 from onewindow.config import Settings
 from onewindow.core.clock import today
-from onewindow.core.errors import NotFound, PermissionDenied, ValidationFailed
+from onewindow.core.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.permissions import Action, Role, allowed
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep, SettingsDep
 from onewindow.staff.models import User
@@ -406,26 +406,42 @@ def authorize_agent(body: AuthorizationCreateIn, auth: CurrentAuth, session: DbS
     return AuthorizationOut.of(grant)
 
 
-@router.get("/agent-authorizations", response_model=list[AuthorizationOut], summary="帮办代办授权列表")
-def list_authorizations(
-        auth: CurrentAuth, session: DbSession,
-        applicant_id: Annotated[str | None, Query(max_length=30, pattern=NO_NUL,
-                                                  description="委托人证件号码（中心人员查询用）")] = None,
-) -> list[AuthorizationOut]:
-    """An applicant sees the authorisations they gave, an agent those they hold, center staff an applicant's."""
+@router.get("/agent-authorizations", response_model=list[AuthorizationOut], summary="帮办代办授权列表（本人）")
+def list_authorizations(auth: CurrentAuth, session: DbSession) -> list[AuthorizationOut]:
+    """An applicant sees the authorisations they gave, an agent those they hold; no parameter, so no ID number
+    in the URL. Center staff look an applicant's up with ``POST /agent-authorizations/search``."""
     user = auth.user
     role = Role(user.role)
     if role is Role.APPLICANT:
         rows = service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
     elif role is Role.AGENT:
         rows = service.authorizations_of(session, agent_user_id=user.id)
-    elif role in ALL_CASES_ROLES and applicant_id:
-        rows = service.authorizations_of(session, applicant_id=applicant_id.strip().upper())
     elif role in ALL_CASES_ROLES:
-        raise PermissionDenied("请按委托人证件号码查询", code="applicant_id_required")
+        raise PermissionDenied("请用 POST /api/v1/agent-authorizations/search 按委托人证件号码查询",
+                               code="applicant_id_required")
     else:
         raise PermissionDenied("无权查看代办授权")
     return [AuthorizationOut.of(a) for a in rows]
+
+
+class AuthorizationSearchIn(Body):
+    """中心人员按委托人查询代办授权。证件号码放在请求体中，不进入 URL（浏览器历史、代理和访问日志）。"""
+
+    applicant_id: str = Field(min_length=1, max_length=30, description="委托人证件号码")
+
+
+@router.post("/agent-authorizations/search", response_model=list[AuthorizationOut],
+             summary="按委托人查询帮办代办授权（中心人员；证件号码放在请求体中）")
+def search_authorizations(body: AuthorizationSearchIn, auth: CurrentAuth,
+                          session: DbSession) -> list[AuthorizationOut]:
+    """Center staff: the authorisations an applicant gave. A POST so that the ID number stays out of the URL;
+    it writes nothing."""
+    if Role(auth.user.role) not in ALL_CASES_ROLES:
+        raise PermissionDenied("只有中心人员可以按委托人查询代办授权；申请人和代办人请查看本人的授权列表")
+    applicant_id = body.applicant_id.strip().upper()
+    if not applicant_id:
+        raise ValidationFailed([Problem("applicant_id", "required", "请填写委托人证件号码")])
+    return [AuthorizationOut.of(a) for a in service.authorizations_of(session, applicant_id=applicant_id)]
 
 
 @router.post("/agent-authorizations/{authorization_id}/revoke", response_model=AuthorizationOut,

@@ -1,17 +1,17 @@
-"""电子证照 API (/api/v1): lookup by holder (staff), public verification, revocation (admin).
+"""电子证照 API (/api/v1): lookup by holder (staff; the ID number in a POST body, never the URL), public
+verification, revocation (admin).
 
 Thin edges: parse, authorise, call ``certificates.service``; the request's unit of work commits.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from onewindow.certificates import service
-from onewindow.certificates.schemas import CertificateOut, RevokeIn, VerificationOut
+from onewindow.certificates.schemas import CertificateOut, LookupIn, RevokeIn, VerificationOut
 from onewindow.core.clock import today
 from onewindow.core.errors import DomainError
 from onewindow.core.permissions import Action
@@ -20,16 +20,15 @@ from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep
 router = APIRouter(tags=["certificates"])
 
 
-@router.get("/certificates", response_model=list[CertificateOut], summary="按持证主体查询电子证照")
-def lookup(auth: CurrentAuth, session: DbSession, clock: ClockDep,
-           holder_id: Annotated[str, Query(min_length=1, max_length=30, description="公民身份号码或统一社会信用代码")],
-           usable_only: Annotated[bool, Query(description="只返回当日有效（未过期、未注销）的证照")] = False,
-           on: Annotated[dt.date | None, Query(description="查询日，默认今天")] = None) -> list[CertificateOut]:
-    """The holder's certificates with their state on the day (all, or only the usable ones)."""
+@router.post("/certificates/lookup", response_model=list[CertificateOut],
+             summary="按持证主体查询电子证照（证件号码放在请求体中）")
+def lookup(body: LookupIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> list[CertificateOut]:
+    """The holder's certificates with their state on the day (all, or only the usable ones). A POST so that
+    no ID number travels in the URL (browser history, proxies, the access log); it writes nothing."""
     auth.require(Action.CERTIFICATE_LOOKUP)
-    day = on or today(clock)
-    rows = (service.usable_certificates(session, holder_id=holder_id, on=day) if usable_only
-            else service.certificates_of(session, holder_id=holder_id))
+    day = body.on or today(clock)
+    rows = (service.usable_certificates(session, holder_id=body.holder_id, on=day) if body.usable_only
+            else service.certificates_of(session, holder_id=body.holder_id))
     return [CertificateOut.of(c, day) for c in rows]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from onewindow.certificates.models import Certificate
 from onewindow.certificates.service import STATUS_LABELS, PublicView, state_on
@@ -67,3 +67,14 @@ class RevokeIn(BaseModel):
     """Why a certificate is revoked."""
 
     reason: str = Field(min_length=1, max_length=500)
+
+
+class LookupIn(BaseModel):
+    """按持证主体查询的条件。证件号码放在请求体中，不进入 URL（浏览器历史、代理和访问日志）。"""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    holder_id: str = Field(min_length=1, max_length=30, pattern=r"^[^\x00]*$",
+                           description="公民身份号码或统一社会信用代码")
+    usable_only: bool = Field(False, description="只返回当日有效（未过期、未注销）的证照")
+    on: dt.date | None = Field(None, description="查询日，默认今天")

@@ -13,7 +13,7 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from onewindow.catalog.admin_views import FieldErrors, fmt_time
 from onewindow.catalog.schemas import PolicyIn
 from onewindow.core.clock import Clock
-from onewindow.core.errors import DomainError, Problem, ValidationFailed
+from onewindow.core.errors import DomainError, NotFound, Problem, ValidationFailed
 from onewindow.core.permissions import DEPARTMENT_SCOPED, Action, allowed
 from onewindow.core.validation import pydantic_problems
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.policies import service
 from onewindow.policies.deps import MatcherCacheDep
 from onewindow.policies.grants_states import STATE_LABELS, GrantState
-from onewindow.policies.models import Grant
+from onewindow.policies.models import Entity, Grant
 from onewindow.policies.schemas import shown_identifier
 from onewindow.policies.service import MatcherCache
 from onewindow.web import FormDep, form_text, render
@@ -258,32 +258,25 @@ def grant_action(request: Request, grant_id: int, verb: str, auth: CurrentAuth, 
 
 
 # ----- an entity's "policies for me" --------------------------------------------------------------
+# The credit code or ID number travels in the lookup form's POST body only, never in a URL (browser history,
+# proxies, the access log): the lookup renders the entity page directly, and every later address names the
+# entity by its numeric id.
 
-@router.get("/entities", response_class=HTMLResponse)
-def entity_lookup(request: Request, auth: CurrentAuth, session: DbSession,
-                  kind: Annotated[str, Query(max_length=12)] = "",
-                  identifier: Annotated[str, Query(max_length=30)] = "") -> Response:
-    """Find an entity by credit code or ID number (the clerk at the window)."""
-    auth.require(Action.ENTITY_VIEW)
-    problems: list[Problem] = []
-    if kind and identifier:
-        try:
-            entity = service.get_entity(session, kind, identifier)
-            return RedirectResponse(f"/entities/{entity.kind}/{entity.identifier}", status_code=303)
-        except DomainError as exc:
-            problems = exc.problems
+ENTITY_FIELD_LIMITS = {"kind": 12, "identifier": 30}
+ENTITY_ID_MAX = 2_147_483_647  # database integer keys: a larger number is a mistake, not a lookup
+EntityId = Annotated[int, Path(ge=1, le=ENTITY_ID_MAX, description="主体 ID")]
+
+
+def _lookup_form(request: Request, auth: Auth, *, kind: str = "", identifier: str = "",
+                 problems: list[Problem] | None = None, status_code: int = 200) -> Response:
     return render(request, "policies/entity_lookup.html", {
-        "kind": kind or "enterprise", "identifier": identifier, "problems": problems, "section": "entities",
-    }, auth=auth, status_code=404 if problems else 200)
+        "kind": kind or "enterprise", "identifier": identifier, "problems": problems or [], "section": "entities",
+    }, auth=auth, status_code=status_code)
 
 
-@router.get("/entities/{kind}/{identifier}", response_class=HTMLResponse)
-def entity_page(request: Request, kind: str, identifier: str, auth: CurrentAuth, session: DbSession,
-                clock: ClockDep, cache: MatcherCacheDep,
-                done: Annotated[str, Query(max_length=20)] = "") -> Response:
-    """The entity's matches and near misses, each condition explained, and its offers."""
-    auth.require(Action.ENTITY_VIEW)
-    ep = service.policies_for(session, cache, clock=clock, kind=kind, identifier=identifier)
+def _entity_page(request: Request, auth: Auth, session: Session, clock: Clock, cache: MatcherCache,
+                 entity: Entity, done: str = "") -> Response:
+    ep = service.policies_for(session, cache, clock=clock, kind=entity.kind, identifier=entity.identifier)
     fields = service.field_definitions(session)[ep.entity.kind]
     return render(request, "policies/entity.html", {
         "ep": ep, "shown_identifier": shown_identifier(ep.entity.kind, ep.entity.identifier, auth.principal.role),
@@ -293,14 +286,58 @@ def entity_page(request: Request, kind: str, identifier: str, auth: CurrentAuth,
     }, auth=auth)
 
 
-@router.post("/entities/{kind}/{identifier}/grants/{grant_id}/{verb}")
-def entity_grant_action(request: Request, kind: str, identifier: str, grant_id: int, verb: str, auth: CurrentAuth,
+def _entity(session: Session, entity_id: int) -> Entity:
+    entity = session.get(Entity, entity_id)
+    if entity is None:
+        raise NotFound("主体", str(entity_id))
+    return entity
+
+
+@router.get("/entities", response_class=HTMLResponse)
+def entity_lookup(request: Request, auth: CurrentAuth) -> Response:
+    """The lookup form, empty. Query parameters are ignored: an identifier is never looked up from a URL."""
+    auth.require(Action.ENTITY_VIEW)
+    return _lookup_form(request, auth)
+
+
+@router.post("/entities", response_class=HTMLResponse)
+def entity_lookup_post(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep,
+                       cache: MatcherCacheDep, posted: FormDep) -> Response:
+    """Find an entity by credit code or ID number (the clerk at the window) and show its page at once; the
+    form again with the problem when the input is wrong (422) or nobody has that number (404)."""
+    auth.require(Action.ENTITY_VIEW)
+    kind, identifier = form_text(posted, "kind"), form_text(posted, "identifier")
+    problems = [Problem(name, "too_long", f"不能超过 {limit} 个字符")
+                for name, limit in ENTITY_FIELD_LIMITS.items() if len(form_text(posted, name)) > limit]
+    if not identifier:
+        problems.append(Problem("identifier", "required", "请填写统一社会信用代码或公民身份号码"))
+    if problems:
+        return _lookup_form(request, auth, kind=kind[:12], identifier=identifier[:30], problems=problems,
+                            status_code=422)
+    try:
+        entity = service.get_entity(session, kind, identifier)
+    except DomainError as exc:
+        return _lookup_form(request, auth, kind=kind, identifier=identifier, problems=exc.problems,
+                            status_code=exc.status)
+    return _entity_page(request, auth, session, clock, cache, entity)
+
+
+@router.get("/entities/{entity_id}", response_class=HTMLResponse)
+def entity_page(request: Request, entity_id: EntityId, auth: CurrentAuth, session: DbSession,
+                clock: ClockDep, cache: MatcherCacheDep,
+                done: Annotated[str, Query(max_length=20)] = "") -> Response:
+    """The entity's matches and near misses, each condition explained, and its offers (by its numeric id)."""
+    auth.require(Action.ENTITY_VIEW)
+    return _entity_page(request, auth, session, clock, cache, _entity(session, entity_id), done)
+
+
+@router.post("/entities/{entity_id}/grants/{grant_id}/{verb}")
+def entity_grant_action(request: Request, entity_id: EntityId, grant_id: int, verb: str, auth: CurrentAuth,
                         session: DbSession, clock: ClockDep, posted: FormDep) -> Response:
     """Confirm (or decline) an offer for the entity in front of the window."""
-    entity = service.get_entity(session, kind, identifier)
+    entity = _entity(session, entity_id)
     grant = service.get_grant(session, grant_id)
     if grant.entity_id != entity.id:
         raise DomainError(code="not_found", message=f"兑付记录不存在：{grant_id}", status=404)
     _apply_verb(session, auth, clock, grant, verb, posted)
-    return RedirectResponse(f"/entities/{entity.kind}/{entity.identifier}?done={GrantState(grant.status).value}",
-                            status_code=303)
+    return RedirectResponse(f"/entities/{entity.id}?done={GrantState(grant.status).value}", status_code=303)
