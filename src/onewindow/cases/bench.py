@@ -25,7 +25,7 @@ from onewindow.calendar.service import build_calendar
 from onewindow.calendar.workdays import TimeUnit
 from onewindow.cases import service
 from onewindow.cases.models import Case
-from onewindow.cases.numbers import format_case_number
+from onewindow.cases.numbers import format_case_number, parse_case_number
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules
 from onewindow.cases.states import CaseState
 from onewindow.cases.sweep import sweep_deadlines
@@ -65,6 +65,9 @@ def generate(session: Session, *, cases: int, on: dt.date, seed: int) -> dict[st
                     .scalars())
     now = dt.datetime.combine(on, dt.time(9), tzinfo=CHINA_TZ)
     per_day: dict[dt.date, int] = {}
+    for number in session.scalars(select(Case.number)):  # the demo's own cases keep their numbers
+        day, seq = parse_case_number(number)
+        per_day[day] = max(per_day.get(day, 0), seq)
     rows: list[dict[str, Any]] = []
     counts = {"open": 0, "closed": 0}
     for _ in range(cases):
