@@ -3,6 +3,7 @@ after an entity update changes its offers, explanations, masking, policy validat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -107,8 +108,8 @@ def test_entity_update_rematches_and_changes_its_offers(
         client: TestClient, token_for: Headers, session: Session) -> None:
     entity = session.scalars(select(Entity).where(Entity.kind == "enterprise").order_by(Entity.id)).first()
     assert entity is not None
-    url = f"/api/v1/entities/enterprise/{entity.identifier}"
-    r = client.put(url, json={"name": entity.name, "data": E1}, headers=token_for("admin"))
+    url, ref = "/api/v1/entities", {"kind": "enterprise", "identifier": entity.identifier}
+    r = client.put(url, json={**ref, "name": entity.name, "data": E1}, headers=token_for("admin"))
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["matched"] == E1_MATCHES and "ZC-QY-09" in body["added"] and "ZC-QY-09" in body["offered"]
@@ -117,7 +118,7 @@ def test_entity_update_rematches_and_changes_its_offers(
                   if g.status in ("pending", "confirmed")}
     assert "ZC-QY-09" in open_codes
     # the data-sharing update says the firm is no longer small: the offers it no longer qualifies for expire
-    r = client.put(url, json={"name": entity.name, "data": {**E1, "is_small_micro": False, "employees": 400}},
+    r = client.put(url, json={**ref, "name": entity.name, "data": {**E1, "is_small_micro": False, "employees": 400}},
                    headers=token_for("admin"))
     body = r.json()
     assert "ZC-QY-01" in body["removed"] and "ZC-QY-01" in body["expired"]
@@ -125,18 +126,20 @@ def test_entity_update_rematches_and_changes_its_offers(
                                                          Policy.code == "ZC-QY-01")).one()
     assert g.status == "expired" and "不再符合" in g.note
     # the same update again changes nothing and offers nothing
-    again = client.put(url, json={"name": entity.name, "data": {**E1, "is_small_micro": False, "employees": 400}},
+    again = client.put(url, json={**ref, "name": entity.name,
+                                  "data": {**E1, "is_small_micro": False, "employees": 400}},
                        headers=token_for("admin")).json()
     assert again["changed"] is False and again["offered"] == [] and again["expired"] == []
 
 
 def test_new_entity_is_created_and_offered_its_matches(client: TestClient, token_for: Headers) -> None:
     code = credit_code(777)
-    r = client.put(f"/api/v1/entities/enterprise/{code}", json={"name": "获嘉县新设机械有限公司", "data": E1},
+    ref = {"kind": "enterprise", "identifier": code}
+    r = client.put("/api/v1/entities", json={**ref, "name": "获嘉县新设机械有限公司", "data": E1},
                    headers=token_for("admin"))
     assert r.status_code == 201, r.text
     assert r.json()["created"] is True and r.json()["offered"] == E1_MATCHES
-    page = client.get(f"/api/v1/entities/enterprise/{code}/policies", headers=token_for("clerk")).json()
+    page = client.post("/api/v1/entities/policies", json=ref, headers=token_for("clerk")).json()
     assert [e["code"] for e in page["matched"]] == E1_MATCHES
     assert len(page["grants"]) == len(E1_MATCHES)
 
@@ -146,15 +149,16 @@ def test_bad_register_rows_are_rejected_with_the_field(client: TestClient, token
     before = int(session.scalar(select(func.count()).select_from(Entity)) or 0)
     code = credit_code(778)
     wrong_check = code[:-1] + ("0" if code[-1] != "0" else "1")
-    r = client.put(f"/api/v1/entities/enterprise/{wrong_check}",
-                   json={"name": "坏", "data": {"employees": "many", "colour": "red"}}, headers=token_for("admin"))
+    r = client.put("/api/v1/entities", json={"kind": "enterprise", "identifier": wrong_check, "name": "坏",
+                                             "data": {"employees": "many", "colour": "red"}},
+                   headers=token_for("admin"))
     assert r.status_code == 422
     problems = {p["field"]: p for p in r.json()["errors"]}
     assert problems["identifier"]["code"] == "credit_code_check_digit"
     assert problems["data.employees"]["code"] == "wrong_type" and "从业人数" in problems["data.employees"]["message"]
     assert problems["data"]["code"] == "unknown_field" and "colour" in problems["data"]["message"]
     assert int(session.scalar(select(func.count()).select_from(Entity)) or 0) == before
-    assert client.put(f"/api/v1/entities/enterprise/{code}", json={"name": "x", "data": {}},
+    assert client.put("/api/v1/entities", json={"kind": "enterprise", "identifier": code, "name": "x", "data": {}},
                       headers=token_for("clerk")).status_code == 403
 
 
@@ -162,9 +166,10 @@ def test_entity_page_explains_matches_and_near_misses(client: TestClient, token_
                                                       session: Session) -> None:
     code = credit_code(779)
     near = {**E1, "newly_hired_graduates": 0}  # 一次性吸纳就业补贴 missed by one condition
-    client.put(f"/api/v1/entities/enterprise/{code}", json={"name": "获嘉县差一点有限公司", "data": near},
+    ref = {"kind": "enterprise", "identifier": code}
+    client.put("/api/v1/entities", json={**ref, "name": "获嘉县差一点有限公司", "data": near},
                headers=token_for("admin"))
-    r = client.get(f"/api/v1/entities/enterprise/{code}/policies", headers=token_for("clerk"))
+    r = client.post("/api/v1/entities/policies", json=ref, headers=token_for("clerk"))
     assert r.status_code == 200
     body = r.json()
     matched = {e["code"]: e for e in body["matched"]}
@@ -176,20 +181,74 @@ def test_entity_page_explains_matches_and_near_misses(client: TestClient, token_
     assert miss["missing"] == 1 and "差一项" in miss["summary"]
     failed = [c for c in miss["checks"] if not c["held"]]
     assert [c["field"] for c in failed] == ["newly_hired_graduates"] and "实际：0" in failed[0]["line"]
-    assert client.get(f"/api/v1/entities/enterprise/{code}/policies",
-                      headers=token_for("experiencer")).status_code == 403
+    assert client.post("/api/v1/entities/policies", json=ref, headers=token_for("experiencer")).status_code == 403
 
 
 def test_id_numbers_are_masked_for_roles_that_do_not_need_them(client: TestClient, token_for: Headers,
                                                                session: Session) -> None:
     person = session.scalars(select(Entity).where(Entity.kind == "person").order_by(Entity.id)).first()
     assert person is not None
-    url = f"/api/v1/entities/person/{person.identifier}"
-    assert client.get(url, headers=token_for("clerk")).json()["identifier"] == person.identifier
-    masked = client.get(url, headers=token_for("supervisor")).json()["identifier"]
+    url, ref = "/api/v1/entities/lookup", {"kind": "person", "identifier": person.identifier}
+    assert client.post(url, json=ref, headers=token_for("clerk")).json()["identifier"] == person.identifier
+    masked = client.post(url, json=ref, headers=token_for("supervisor")).json()["identifier"]
     assert masked == person.identifier[:6] + "********" + person.identifier[-4:]
     grants = client.get("/api/v1/grants?limit=200", headers=token_for("supervisor")).json()["items"]
     assert all("*" in g["entity_identifier"] for g in grants if g["entity_kind"] == "person")
+
+
+def test_entity_identifiers_travel_in_the_body_never_in_the_url(client: TestClient, token_for: Headers,
+                                                                session: Session) -> None:
+    """The credit code or ID number is in the JSON body of every entity call: the old path forms are gone and
+    OpenAPI has no path or query parameter named identifier."""
+    person = session.scalars(select(Entity).where(Entity.kind == "person").order_by(Entity.id)).first()
+    assert person is not None
+    admin, clerk = token_for("admin"), token_for("clerk")
+    old = f"/api/v1/entities/person/{person.identifier}"
+    for method, url in [("GET", old), ("PUT", old), ("GET", f"{old}/policies"),
+                        ("GET", f"/api/v1/entities?kind=person&identifier={person.identifier}"),
+                        ("GET", f"/api/v1/entities/lookup?kind=person&identifier={person.identifier}"),
+                        ("GET", f"/api/v1/entities/policies?kind=person&identifier={person.identifier}")]:
+        r = client.request(method, url, json={"name": person.name, "data": {}}, headers=admin)
+        assert r.status_code in {404, 405}, (method, url, r.text)
+        assert person.identifier not in r.text
+    paths = client.get("/openapi.json").json()["paths"]
+    assert not [p for p in paths if "identifier" in p]
+    assert set(paths["/api/v1/entities"]) == {"put"}
+    assert set(paths["/api/v1/entities/lookup"]) == {"post"}
+    assert set(paths["/api/v1/entities/policies"]) == {"post"}
+    named = [(p, m, q["name"]) for p, ops in paths.items() for m, op in ops.items() if isinstance(op, dict)
+             for q in op.get("parameters", []) if q.get("in") in {"path", "query"} and "identifier" in q["name"]]
+    assert named == []
+    # the new forms: lower case and spaces forgiven; same permissions as before
+    ref = {"kind": "person", "identifier": f" {person.identifier.lower()} "}
+    r = client.post("/api/v1/entities/lookup", json=ref, headers=clerk)
+    assert r.status_code == 200 and r.json()["name"] == person.name, r.text
+    r = client.post("/api/v1/entities/policies", json=ref, headers=token_for("supervisor"))
+    assert r.status_code == 200 and r.json()["entity"]["identifier"] != person.identifier
+    for url in ("/api/v1/entities/lookup", "/api/v1/entities/policies"):
+        assert client.post(url, json=ref, headers=token_for("experiencer")).status_code == 403
+        assert client.post(url, json=ref).status_code == 401
+    r = client.post("/api/v1/entities/lookup", json={"kind": "person", "identifier": "110101190001010000"},
+                    headers=clerk)
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "identifier"
+    # mistakes: 422 with the field and a Chinese message
+    for body, field in [({"identifier": person.identifier}, "kind"), ({"kind": "person"}, "identifier"),
+                        ({"kind": "robot", "identifier": person.identifier}, "kind"),
+                        ({"kind": "person", "identifier": ""}, "identifier"),
+                        ({"kind": "person", "identifier": "1" * 31}, "identifier"),
+                        ({"kind": "person", "identifier": "4\x00"}, "identifier"),
+                        ({"kind": "person", "identifier": person.identifier, "id": 1}, "id")]:
+        for url in ("/api/v1/entities/lookup", "/api/v1/entities/policies"):
+            r = client.post(url, json=body, headers=clerk)
+            assert r.status_code == 422, (url, body, r.text)
+            [problem] = r.json()["errors"]
+            assert problem["field"] == field and re.search(r"[\u4e00-\u9fff]", problem["message"]), problem
+    r = client.put("/api/v1/entities", json={"kind": "person", "identifier": person.identifier, "data": {}},
+                   headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = client.put("/api/v1/entities", json={"kind": "robot", "identifier": "x", "name": "x"}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "kind"
+    assert "取值必须是" in r.json()["errors"][0]["message"]
 
 
 def test_policy_conditions_are_validated_and_previewed(client: TestClient, token_for: Headers) -> None:

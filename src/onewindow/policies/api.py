@@ -1,13 +1,14 @@
 """免申即享 API (/api/v1): policies with a live match count, the entity register, grants.
 
 Thin edges: parse, authorise (``core.permissions``), call ``policies.service``; the request's unit
-of work commits. Grants are department-scoped: an approver or 首席代表 sees and moves only the
-grants of their department's policies (403 otherwise, never an empty list).
+of work commits. An entity's credit code or ID number travels in the JSON body, never in the URL. Grants
+are department-scoped: an approver or 首席代表 sees and moves only the grants of their department's
+policies (403 otherwise, never an empty list).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
@@ -27,6 +28,7 @@ from onewindow.policies.schemas import (
     EntityIn,
     EntityOut,
     EntityPoliciesOut,
+    EntityRef,
     EntityUpdateOut,
     ExplanationOut,
     GrantOut,
@@ -39,7 +41,6 @@ from onewindow.policies.schemas import (
 )
 
 router = APIRouter(tags=["policies"])
-Kind = Literal["enterprise", "person"]
 
 
 def role_of(auth: Auth) -> Role:
@@ -132,14 +133,18 @@ def update_policy(code: str, body: PolicyIn, auth: CurrentAuth, session: DbSessi
 
 # ----- entities -----------------------------------------------------------------------------------
 
-@router.put("/entities/{kind}/{identifier}", response_model=EntityUpdateOut,
-            summary="新增或更新一个主体（数据共享推送），并即时重新匹配")
-def put_entity(kind: Kind, identifier: str, body: EntityIn, auth: CurrentAuth, session: DbSession,
-               clock: ClockDep, cache: MatcherCacheDep, response: Response) -> EntityUpdateOut:
-    """Upsert one entity; its matches are recomputed and its offers adjusted."""
+# The credit code or ID number travels in the JSON body only, never in a URL (access logs, proxies): the
+# upsert is a PUT on the collection, the two reads are POSTs that write nothing.
+
+@router.put("/entities", response_model=EntityUpdateOut,
+            summary="新增或更新一个主体（数据共享推送，证件号码放在请求体中），并即时重新匹配",
+            responses={201: {"model": EntityUpdateOut, "description": "新增的主体"}})
+def put_entity(body: EntityIn, auth: CurrentAuth, session: DbSession, clock: ClockDep, cache: MatcherCacheDep,
+               response: Response) -> EntityUpdateOut:
+    """Upsert one entity (200 updated, 201 created); its matches are recomputed and its offers adjusted."""
     auth.require(Action.ENTITY_WRITE)
-    u = service.upsert_entity(session, clock=clock, actor=auth.actor, cache=cache, kind=kind, identifier=identifier,
-                              name=body.name, data=body.data)
+    u = service.upsert_entity(session, clock=clock, actor=auth.actor, cache=cache, kind=body.kind,
+                              identifier=body.identifier, name=body.name, data=body.data)
     if u.created:
         response.status_code = 201
     return EntityUpdateOut(entity=EntityOut.of(u.entity, role_of(auth)), created=u.created, changed=u.changed,
@@ -147,20 +152,22 @@ def put_entity(kind: Kind, identifier: str, body: EntityIn, auth: CurrentAuth, s
                            expired=u.expired, rematch_ms=round(u.rematch_ms, 3))
 
 
-@router.get("/entities/{kind}/{identifier}", response_model=EntityOut, summary="主体信息")
-def get_entity(kind: Kind, identifier: str, auth: CurrentAuth, session: DbSession) -> EntityOut:
-    """One entity of the register (ID numbers masked unless the role needs them)."""
+@router.post("/entities/lookup", response_model=EntityOut, summary="主体信息（证件号码放在请求体中）")
+def get_entity(body: EntityRef, auth: CurrentAuth, session: DbSession) -> EntityOut:
+    """One entity of the register (ID numbers masked unless the role needs them). A POST so that no ID number
+    travels in the URL; it writes nothing."""
     auth.require(Action.ENTITY_VIEW)
-    return EntityOut.of(service.get_entity(session, kind, identifier), role_of(auth))
+    return EntityOut.of(service.get_entity(session, body.kind, body.identifier), role_of(auth))
 
 
-@router.get("/entities/{kind}/{identifier}/policies", response_model=EntityPoliciesOut,
-            summary="“我的政策”：符合的政策和差一项符合的政策，逐条说明")
-def entity_policies(kind: Kind, identifier: str, auth: CurrentAuth, session: DbSession, clock: ClockDep,
+@router.post("/entities/policies", response_model=EntityPoliciesOut,
+             summary="“我的政策”：符合的政策和差一项符合的政策，逐条说明（证件号码放在请求体中）")
+def entity_policies(body: EntityRef, auth: CurrentAuth, session: DbSession, clock: ClockDep,
                     cache: MatcherCacheDep) -> EntityPoliciesOut:
-    """Matches and near misses with the reason for every condition, and the entity's grants."""
+    """Matches and near misses with the reason for every condition, and the entity's grants. A POST so that no
+    ID number travels in the URL; it writes nothing."""
     auth.require(Action.ENTITY_VIEW)
-    ep = service.policies_for(session, cache, clock=clock, kind=kind, identifier=identifier)
+    ep = service.policies_for(session, cache, clock=clock, kind=body.kind, identifier=body.identifier)
     role = role_of(auth)
     return EntityPoliciesOut(entity=EntityOut.of(ep.entity, role),
                              matched=[explanation_out(e) for e in ep.matched],

@@ -31,8 +31,20 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class EntityIn(Body):
-    """One entity as a data-sharing update sends it."""
+EntityKind = Literal["enterprise", "person"]
+
+
+class EntityRef(Body):
+    """An entity of the register by kind and number. The credit code or ID number travels in the request body,
+    never in the URL (browser history, proxies, the access log); its check digit is validated by the service."""
+
+    kind: EntityKind = Field(description="主体类型：enterprise（企业）或 person（个人）")
+    identifier: str = Field(min_length=1, max_length=30, pattern=r"^[^\x00]*$",
+                            description="统一社会信用代码（企业）或公民身份号码（个人）")
+
+
+class EntityIn(EntityRef):
+    """One entity as a data-sharing update sends it (kind and number included)."""
 
     name: str = Field(min_length=1, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, description="字段值（字段名 → 值），未给出的字段视为无数据")
