@@ -135,8 +135,10 @@ def _snapshot(case: Case) -> dict[str, Any]:
 
 def _event(session: Session, case: Case, *, clock: Clock, actor: Actor, kind: str, from_state: str | None = None,
            to_state: str | None = None, note: str = "", data: Mapping[str, Any] | None = None) -> CaseEvent:
+    person = session.get(User, actor.id) if actor.id is not None else None  # the timeline shows names
     ev = CaseEvent(case_id=case.id, at=clock.now(), kind=kind, from_state=from_state, to_state=to_state,
-                   actor_id=actor.id, actor_name=actor.label[:64], note=note[:TEXT_MAX],
+                   actor_id=actor.id, actor_name=(person.display_name if person else actor.label)[:64],
+                   note=note[:TEXT_MAX],
                    data=audit.canonical(dict(data or {})))
     session.add(ev)
     return ev
@@ -533,6 +535,14 @@ def may_use_library_of(session: Session, user: User, holder_id: str, codes: Sequ
     return user.role in (Role.CLERK, Role.ADMIN)
 
 
+def _require_current_authorization(session: Session, user: User, case: Case, on: dt.date) -> None:
+    """An agent acts on a case only while the applicant's authorisation for it is valid."""
+    if user.role != Role.AGENT:
+        return
+    codes = [c for c in (case.bundle.code if case.bundle else "", case.item.code if case.item else "") if c]
+    _check_agent(session, user, ApplicantIn(case.applicant_kind, case.applicant_name, case.applicant_id), codes, on)
+
+
 def _check_qualification(session: Session, user: User, target: Target) -> None:
     if user.role == Role.ADMIN:
         return
@@ -850,6 +860,7 @@ def resubmit(session: Session, *, clock: Clock, user: User, case_id: int, expect
         return case
     if user.role not in (Role.APPLICANT, Role.AGENT):
         raise PermissionDenied("只有申请人或窗口人员可以补正", code="case_forbidden")
+    _require_current_authorization(session, user, case, today(clock))
     _move(session, case, S.SUBMITTED, clock=clock, actor=actor_of(user), kind="resubmitted",
           note="申请人补正后重新提交")
     return case
@@ -866,6 +877,7 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
         raise PermissionDenied("只有申请人、代办员或窗口人员可以上传申请材料", code="case_forbidden")
     case = _lock(session, case.id, None)
     require_view(session, user, case)
+    _require_current_authorization(session, user, case, today(clock))
     if case.kind == "sub":
         raise Conflict("一件事的材料请在主件上提交", code="sub_case")
     open_for_uploads = case.state in (S.SUBMITTED.value, S.CORRECTION_REQUESTED.value)
@@ -1161,6 +1173,7 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
     require_view(session, user, case)
     if user.role not in (Role.APPLICANT, Role.AGENT, Role.CLERK, Role.ADMIN):
         raise PermissionDenied("只有申请人可以撤回申请", code="case_forbidden")
+    _require_current_authorization(session, user, case, today(clock))
     if case.kind == "sub":
         raise Conflict("一件事的分件不能单独撤回，请撤回整件", code="sub_case")
     if not is_withdrawable(S(case.state)):
