@@ -252,8 +252,9 @@ def _require_department(user: User, case: Case, action: Action = Action.CASE_REV
 
 
 def _next_number(session: Session, day: dt.date) -> str:
-    prefix = f"{day:%Y%m%d}-"
-    last = session.scalar(select(func.max(Case.number)).where(Case.number.startswith(prefix, autoescape=True)))
+    # a range on the unique index, not LIKE 'prefix%' (which PostgreSQL cannot serve from a non-C-collation index)
+    first, last_possible = f"{day:%Y%m%d}-00000-0", f"{day:%Y%m%d}-99999-9"
+    last = session.scalar(select(func.max(Case.number)).where(Case.number.between(first, last_possible)))
     sequence = int(last[9:14]) + 1 if last else 1
     if sequence > MAX_SEQUENCE:
         raise Conflict("当日办件编号已用尽", code="number_exhausted")
