@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow.core.errors import DomainError, Problem
@@ -25,6 +26,19 @@ def _wants_html(request: Request) -> bool:
         "application/json" in accept and "text/html" not in accept)
 
 
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: a writer that waited too long
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+CONCURRENT = Problem("", "concurrent_update", "有其他人同时在处理此记录，本次操作未生效，请刷新后重试")
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """True for a database error that only means "someone else got there first": the client may retry."""
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig).lower()
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that shape every error response."""
 
@@ -35,6 +49,14 @@ def install_error_handlers(app: FastAPI) -> None:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
             return _html_error(request, exc.status, exc.problems)
         return JSONResponse(error_body(exc.problems), status_code=exc.status)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> Response:
+        if not is_retryable(exc):
+            raise exc  # a real fault: the server error page and the log, not a message to the user
+        if _wants_html(request):
+            return _html_error(request, 409, [CONCURRENT])
+        return JSONResponse(error_body([CONCURRENT]), status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
