@@ -56,9 +56,10 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, validate_credit_code, validate_id_number
-from onewindow.core.permissions import Action, Principal, Role, require
+from onewindow.core.permissions import Action, Role, require
 from onewindow.queue.models import StaffQualification, Ticket, TicketCase
 from onewindow.staff.models import User
+from onewindow.staff.service import actor_of, principal_of
 
 S = CaseState
 NUMBER_ATTEMPTS = 5
@@ -115,16 +116,6 @@ class ApplicationIn:
 
 def _clean(value: Any, limit: int = TEXT_MAX) -> str:
     return " ".join(str(value or "").split())[:limit]
-
-
-def actor_of(user: User) -> Actor:
-    """The audit actor of a user."""
-    return Actor(user.id, user.username)
-
-
-def principal_of(user: User) -> Principal:
-    """The permission principal of a user."""
-    return Principal(user.id, Role(user.role), user.department_id)
 
 
 def _snapshot(case: Case) -> dict[str, Any]:
@@ -645,16 +636,21 @@ def _is_proxy(session: Session, hall: Hall, target: Target) -> bool:
     return dept_region is not None and hall.region_id != dept_region and hall.level != "county"
 
 
-def _refusal_text(reason: str, basis: str) -> tuple[str, str]:
+def _reason_and_basis(reason: str, basis: str, *, what: str, prefix: str = "") -> tuple[str, str]:
+    """A negative decision (不予受理, 不予许可) states its reason and its legal basis."""
     r, b = _clean(reason), _clean(basis)
     problems = []
     if not r:
-        problems.append(Problem("refuse_reason", "reason_required", "不予受理须写明理由"))
+        problems.append(Problem(f"{prefix}reason", "reason_required", f"{what}须写明理由"))
     if not b:
-        problems.append(Problem("refuse_basis", "basis_required", "不予受理须写明法律依据"))
+        problems.append(Problem(f"{prefix}basis", "basis_required", f"{what}须写明法律依据"))
     if problems:
         raise ValidationFailed(problems)
     return r, b
+
+
+def _refusal_text(reason: str, basis: str) -> tuple[str, str]:
+    return _reason_and_basis(reason, basis, what="不予受理", prefix="refuse_")
 
 
 def _decide_intake(session: Session, *, clock: Clock, user: User, case: Case, rules_: CaseRules, refuse: bool,
@@ -705,13 +701,14 @@ def recompute_deadlines(session: Session, case: Case, *, calendar: WorkCalendar,
     """Set the legal and promised due dates from acceptance, suspensions and extensions; True if changed."""
     if case.accepted_on is None:
         return False
+    suspensions = _suspensions(session, case, on)
     deadlines = dl.compute(calendar, accepted_on=case.accepted_on,
                            limits=dl.Limits(case.legal_days, case.promised_days, TimeUnit(case.limit_unit)),
-                           suspensions=_suspensions(session, case, on), extension_days=case.extension_days)
+                           suspensions=suspensions, extension_days=case.extension_days)
     before = (case.legal_due, case.promised_due, case.due_provisional)
     case.legal_due, case.promised_due = deadlines.legal.date, deadlines.promised.date
     parent = session.get(Case, case.parent_id) if case.parent_id else None
-    own_pause = bool(case.extension_days) or bool(_suspensions(session, case, on))
+    own_pause = bool(case.extension_days) or bool(suspensions)
     if (parent is not None and parent.promised_due is not None and not own_pause
             and case.promised_due > parent.promised_due):
         case.promised_due = parent.promised_due  # a sub-case never runs past its bundle's promise
@@ -910,10 +907,6 @@ def _not_bundle(case: Case) -> None:
         raise Conflict("一件事主件没有自己的审查流程，请在分件上操作", code="bundle_parent")
 
 
-def _pending_steps(case: Case) -> list[CaseStep]:
-    return [s for s in case.steps if s.status == "pending"]
-
-
 def _decision_index(case: Case) -> int:
     """The step that records the decision: the one named 决定, else the last; later steps (发证 …) follow it."""
     for i, step in enumerate(case.steps):
@@ -987,14 +980,7 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
         _require_department(user, case)
     if case.kind == "bundle":
         raise Conflict("一件事主件在各分件办结后自动办结", code="bundle_parent")
-    text, why = _clean(reason), _clean(basis)
-    if not approve and (not text or not why):
-        problems = []
-        if not text:
-            problems.append(Problem("reason", "reason_required", "不予许可须写明理由"))
-        if not why:
-            problems.append(Problem("basis", "basis_required", "不予许可须写明法律依据"))
-        raise ValidationFailed(problems)
+    text, why = _reason_and_basis(reason, basis, what="不予许可") if not approve else (_clean(reason), _clean(basis))
     pending = _review_steps_left(case)
     if pending and not instant:
         raise Conflict(f"请先完成“{pending[0].name}”环节", code="steps_pending")
@@ -1206,17 +1192,13 @@ def terminate(session: Session, *, clock: Clock, actor: Actor, case: Case, reaso
     case.closed_reason, case.closed_basis = reason, basis
     _revoke_result(session, clock=clock, actor=actor, case=case, reason=reason)
     for sub in sub_cases(session, case.id):
-        if S.TERMINATED in _targets(sub):
+        if S.TERMINATED in allowed_targets(S(sub.state)):
             sub.closed_reason = reason
             _revoke_result(session, clock=clock, actor=actor, case=sub, reason=reason)
             _move(session, sub, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason)
     _move(session, case, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason, data={"basis": basis})
     if case.parent_id is not None:  # one sub-case ended on its own (e.g. a false 告知承诺): the bundle may be done
         _complete_parent(session, clock=clock, actor=actor, parent_id=case.parent_id)
-
-
-def _targets(case: Case) -> frozenset[CaseState]:
-    return allowed_targets(S(case.state))
 
 
 def verify_commitment(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
@@ -1287,6 +1269,12 @@ def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int,
 
 # ----- delivery, visits, archive ------------------------------------------------------------------------
 
+def _require_deliver(user: User, case: Case) -> None:
+    """Center staff deliver and archive any case; a department only its own."""
+    require(principal_of(user), Action.CASE_DELIVER,
+            department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
+
+
 DELIVERY_METHODS = {"pickup": "窗口领取", "mail": "邮寄送达", "electronic": "电子送达"}
 
 
@@ -1307,8 +1295,7 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
             data: DeliveryIn) -> Case:
     """Deliver the decision; a bundle delivers all its sub-cases at once (结果统一送达)."""
     case = _lock(session, case_id, expected_version)
-    require(principal_of(user), Action.CASE_DELIVER,
-            department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
+    _require_deliver(user, case)
     if case.kind == "sub":
         raise Conflict("一件事的结果由主件统一送达", code="sub_case")
     check_transition(case.state, S.DELIVERED)
@@ -1349,8 +1336,7 @@ def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_i
                            expected_version: int | None = None) -> Case:
     """Record the day the courier delivered a mailed result."""
     case = _lock(session, case_id, expected_version)
-    require(principal_of(user), Action.CASE_DELIVER,
-            department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
+    _require_deliver(user, case)
     delivery = session.scalars(select(CaseDelivery).where(CaseDelivery.case_id == case.id)).first()
     if delivery is None or delivery.method != "mail":
         raise Conflict("该办件不是邮寄送达", code="not_mail")
@@ -1364,12 +1350,11 @@ def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_i
 def archive(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None) -> Case:
     """归档 a finished case (and its sub-cases)."""
     case = _lock(session, case_id, expected_version)
-    require(principal_of(user), Action.CASE_DELIVER,
-            department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
+    _require_deliver(user, case)
     check_transition(case.state, S.ARCHIVED)
     actor = actor_of(user)
     for sub in sub_cases(session, case.id):
-        if S.ARCHIVED in _targets(sub):
+        if S.ARCHIVED in allowed_targets(S(sub.state)):
             _move(session, sub, S.ARCHIVED, clock=clock, actor=actor, kind="archived")
     _move(session, case, S.ARCHIVED, clock=clock, actor=actor, kind="archived")
     return case

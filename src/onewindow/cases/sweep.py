@@ -35,21 +35,6 @@ _CHUNK = 500  # ids per IN (…) list
 _WARN_TEXT = {"yellow": "距承诺办结期限仅剩 1 个工作日", "red": "已超过承诺办结期限"}
 
 
-def _alert(session: Session, case: Case, kind: str, due: object, message: str, clock: Clock) -> bool:
-    exists = session.scalars(select(CaseAlert.id).where(CaseAlert.case_id == case.id, CaseAlert.kind == kind,
-                                                        CaseAlert.due == due)).first()
-    if exists is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(CaseAlert(case_id=case.id, department_id=case.department_id, kind=kind, due=due,
-                                  message=message, created_at=clock.now()))
-            session.flush()
-    except IntegrityError:  # a concurrent sweep wrote it first
-        return False
-    return True
-
-
 def _write_alerts(session: Session, wanted: list[dict[str, object]], clock: Clock) -> int:
     """Insert the alerts not written yet (one per case, kind and due date); returns how many were new."""
     if not wanted:
@@ -96,8 +81,9 @@ def _terminate_overdue(session: Session, case: Case, on: dt.date, clock: Clock) 
     if not (case.deferred and case.deferral_due is not None and case.deferral_due < on
             and case.state in (*_OPEN, S.APPROVED.value)):
         return False
-    _alert(session, case, "deferral_overdue", case.deferral_due,
-           f"容缺材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，办件终止", clock)
+    _write_alerts(session, [{"case_id": case.id, "department_id": case.department_id, "kind": "deferral_overdue",
+                             "due": case.deferral_due,
+                             "message": f"容缺材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，办件终止"}], clock)
     service.terminate(session, clock=clock, actor=SWEEP, case=case,
                       reason=f"容缺受理的材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，依容缺受理承诺终止办理",
                       basis="容缺受理承诺书")

@@ -41,6 +41,7 @@ from onewindow.core.ids import mask_id_number, validate_credit_code, validate_id
 from onewindow.core.permissions import Action, Role, allowed
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.staff.models import User
+from onewindow.staff.service import principal_of
 from onewindow.web import FormDep, form_text, render
 
 router = APIRouter(include_in_schema=False)
@@ -527,10 +528,6 @@ def search_page(request: Request, auth: CurrentAuth, session: DbSession, clock: 
 # ----- the case page ----------------------------------------------------------------------------------------
 
 
-def _pending_steps(case: Case) -> int:
-    return sum(1 for s in case.steps if s.status == "pending")
-
-
 def _instant(case: Case) -> bool:
     return case.item_version is not None and case.item_version.instant
 
@@ -588,7 +585,7 @@ ACTIONS: dict[str, CaseAction] = {
 
 def available_actions(session: Session, user: User, case: Case) -> list[str]:
     """The action forms the user may use on the case now (the service checks again on post)."""
-    principal = service.principal_of(user)
+    principal = principal_of(user)
     out = []
     for name, act in ACTIONS.items():
         department = case.department_id if act.scoped and not _window_staff(user) else None
@@ -655,7 +652,7 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "visits": service.visit_count(session, case), "one_visit": service.one_visit(session, case),
         "days_left": days_left, "due_text": _due_text(case, days_left) if case.promised_due else "",
         "delivery": delivery, "suspensions": suspensions, "extensions": extensions, "result_cert": result_cert,
-        "actions": actions, "documents": _documents(session, case), "pending_steps": _pending_steps(case),
+        "actions": actions, "documents": _documents(session, case),
         "next_step": next((s.name for s in service.opinion_steps(case)), ""),
         "deferred_materials": [m for m in case.materials if m.status == MaterialStatus.DEFERRED.value],
         "statuses": PRECHECK_STATUSES, "action_labels": {k: a.label for k, a in ACTIONS.items()},
