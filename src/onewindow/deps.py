@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from onewindow import db
 from onewindow.config import Settings
-from onewindow.core import security
+from onewindow.core import access, security
+from onewindow.core.access import Action, Record, Viewer
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
-from onewindow.core.errors import DomainError, NotAuthenticated, PermissionDenied
-from onewindow.core.permissions import Action, Principal, Role, require
+from onewindow.core.errors import DomainError, NotAuthenticated
 from onewindow.core.ratelimit import FailureLimiter
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User, WebSession
@@ -60,18 +60,29 @@ class Auth:
     web_session: WebSession | None
 
     @property
-    def principal(self) -> Principal:
-        """The permission view."""
-        return staff_service.principal_of(self.user)
+    def viewer(self) -> Viewer:
+        """The access policy's view of the caller."""
+        return staff_service.viewer_of(self.user)
 
     @property
     def actor(self) -> Actor:
         """The audit view."""
         return staff_service.actor_of(self.user)
 
-    def require(self, action: Action, *, department_id: int | None = None) -> None:
-        """403 unless the user may take the action (on that department's record)."""
-        require(self.principal, action, department_id=department_id)
+    @property
+    def principal(self) -> Viewer:
+        """Transitional name of ``viewer`` (removed once the cases domain uses ``viewer``)."""
+        return self.viewer
+
+    def can(self, action: Action, record: Record | None = None) -> bool:
+        """True when the access policy lets the caller take the action (on that record)."""
+        return access.can(self.viewer, action, record)
+
+    def require(self, action: Action, record: Record | None = None, *, department_id: int | None = None) -> None:
+        """403 unless the access policy lets the caller take the action (on that record or department's)."""
+        if record is None and department_id is not None:
+            record = Record(department=department_id)
+        access.require(self.viewer, action, record)
 
 
 def _bearer(request: Request) -> str | None:
@@ -103,14 +114,30 @@ async def optional_auth(request: Request, session: DbSession, clock: ClockDep) -
         user = staff_service.resolve_api_token(session, clock=clock, token=token)
         if user is None:
             raise NotAuthenticated("访问令牌无效或已过期")
-        return Auth(user, None)
+        return _remember(request, Auth(user, None))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         web_session = staff_service.resolve_session(session, clock=clock, token=cookie)
         if web_session is not None:
+            _remember(request, Auth(web_session.user, web_session))
             await check_csrf(request, web_session.csrf_token)
             return Auth(web_session.user, web_session)
     return None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who is signed in, as plain values: error pages show it after the request's transaction is gone."""
+
+    display_name: str
+    role: str
+
+
+def _remember(request: Request, auth: Auth) -> Auth:
+    # an error page rendered after a rollback still knows who is signed in (its menu, its name)
+    request.state.viewer = auth.viewer
+    request.state.signed_in = SignedIn(auth.user.display_name, auth.user.role)
+    return auth
 
 
 async def current_auth(auth: Annotated[Auth | None, Depends(optional_auth)]) -> Auth:
@@ -124,12 +151,11 @@ OptionalAuth = Annotated[Auth | None, Depends(optional_auth)]
 CurrentAuth = Annotated[Auth, Depends(current_auth)]
 
 
-def require_roles(*roles: Role) -> object:
-    """A dependency that lets only the given roles through (403 otherwise)."""
+def require_action(action: Action) -> object:
+    """A dependency that lets through only callers the access policy allows the action (403 otherwise)."""
 
     async def _dep(auth: CurrentAuth) -> Auth:
-        if Role(auth.user.role) not in roles:
-            raise PermissionDenied()
+        auth.require(action)
         return auth
 
     return Depends(_dep)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from onewindow import db, jobs, wiring
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
-from onewindow.core.http import install_error_handlers
+from onewindow.core.http import MaskedJSONResponse, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide.service import IndexCache
 from onewindow.web import STATIC_DIR, make_templates
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         docs_url="/docs",
         redoc_url=None,
         lifespan=jobs.lifespan,  # background jobs when settings.jobs_enabled
+        default_response_class=MaskedJSONResponse,  # personal numbers masked in every API answer
     )
     app.state.settings = settings
     app.state.engine = engine

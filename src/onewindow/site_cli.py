@@ -57,7 +57,7 @@ def _print_accounts(accounts: list[dict[str, str]], password: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from onewindow.core.permissions import ROLE_LABELS, Role
+    from onewindow.core.access import ROLE_LABELS, Role
 
     table = Table(title=f"演示账号（密码均为 {password}）")
     for col in ("用户名", "角色", "姓名", "部门"):

@@ -9,10 +9,14 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
+from onewindow.core import access
+from onewindow.core.access import ROLE_LABELS
 from onewindow.core.ids import mask_id_number, mask_phone
-from onewindow.core.permissions import ROLE_LABELS, Role
+from onewindow.core.personal import Typed, shown
 from onewindow.deps import CSRF_COOKIE, Auth
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -24,16 +28,25 @@ UNIT_LABELS = {"working_day": "个工作日", "natural_day": "个自然日"}
 DEPTH_LABELS = {1: "一级（信息公开）", 2: "二级（在线预审）", 3: "三级（网上受理）", 4: "四级（全程网办）"}
 
 
+@pass_context
+def _finalize(context: Context, value: Any) -> Any:
+    # every {{ … }} of every template passes here: personal numbers leave masked unless the access policy
+    # lets this page's viewer see them (onewindow.core.personal)
+    return shown(value, context.get("viewer"))
+
+
 def make_templates() -> Jinja2Templates:
     """The Jinja2 environment with the project's filters and globals."""
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
+    env.finalize = _finalize
     env.filters["mask_id"] = lambda v: mask_id_number(v) if v else ""
     env.filters["mask_phone"] = lambda v: mask_phone(v) if v else ""
+    env.filters["typed"] = lambda v: Typed(v) if v else ""
     env.globals.update(
         AUDIENCE_LABELS=AUDIENCE_LABELS, LEVEL_LABELS=LEVEL_LABELS, UNIT_LABELS=UNIT_LABELS,
         DEPTH_LABELS=DEPTH_LABELS, ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
-        Role=Role,
+        menu=access.menu, can=access.can, Action=access.Action,
     )
     return templates
 
@@ -57,7 +70,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     """Render a full page, or only ``fragment`` when the request comes from HTMX."""
     templates: Jinja2Templates = request.app.state.templates
     name = fragment if fragment and request.headers.get("hx-request") == "true" else template
-    ctx = {"auth": auth, "user": auth.user if auth else None, "csrf_token": csrf_token_for(request, auth)}
+    ctx = {"auth": auth, "user": auth.user if auth else None, "viewer": auth.viewer if auth else None,
+           "csrf_token": csrf_token_for(request, auth)}
     ctx.update(context or {})
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     new_csrf = getattr(request.state, "new_csrf", None)

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from onewindow.appointments import service
+from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ
-from onewindow.core.permissions import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth, SettingsDep
 
 router = APIRouter(prefix="/appointments", tags=["appointments"])

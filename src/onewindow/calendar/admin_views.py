@@ -19,8 +19,8 @@ from starlette.datastructures import FormData, UploadFile
 
 from onewindow.calendar import service
 from onewindow.calendar.workdays import YearSource
+from onewindow.core.access import Action
 from onewindow.core.errors import Problem, ValidationFailed
-from onewindow.core.permissions import Action, allowed
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.web import FormDep, form_text, render
 
@@ -56,7 +56,7 @@ def _render(request: Request, session: Session, auth: Auth, year: int, *, status
     return render(request, "admin/calendar.html", {
         "year": year, "source": source, "source_label": SOURCE_LABELS[source],
         "provisional": source is YearSource.PROVISIONAL, "notice": notice, "days": days,
-        "can_edit": allowed(auth.principal, Action.CALENDAR_EDIT), "problems": problems or [],
+        "can_edit": auth.can(Action.CALENDAR_EDIT), "problems": problems or [],
         "label": _label, "override": override or {"day_date": "", "kind": "holiday", "name": ""},
         "notice_form": notice_form or {"year": str(year), "title": ""},
         "done": messages.get(done) or _imported_message(done),

@@ -40,9 +40,10 @@ from onewindow.catalog.schemas import (
     MaterialKind,
     MaterialSource,
 )
+from onewindow.core import access
+from onewindow.core.access import Action, Record
 from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
-from onewindow.core.permissions import DEPARTMENT_SCOPED, Action, allowed
 from onewindow.core.validation import pydantic_problems
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.web import FormDep, form_text, render
@@ -53,12 +54,12 @@ PAGE_SIZE = 30
 
 
 def _can(auth: Auth, action: Action, department_id: int | None = None) -> bool:
-    return allowed(auth.principal, action, department_id=department_id)
+    return auth.can(action, Record(department=department_id) if department_id is not None else None)
 
 
 def _own_department(auth: Auth) -> Department | None:
-    """The department a scoped role (首席代表) is limited to; None for center-wide roles."""
-    if auth.principal.role in DEPARTMENT_SCOPED:
+    """The department the access policy limits the admin pages to (首席代表); None for center-wide roles."""
+    if access.department_scoped(auth.viewer, Action.CATALOG_VIEW_ADMIN) is not None:
         return auth.user.department
     return None
 

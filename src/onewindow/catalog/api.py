@@ -20,8 +20,8 @@ from onewindow.catalog.schemas import (
     Page,
     RegionOut,
 )
+from onewindow.core.access import Action
 from onewindow.core.errors import Conflict, Problem, ValidationFailed
-from onewindow.core.permissions import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
 
 router = APIRouter(tags=["catalog"])

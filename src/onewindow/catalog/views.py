@@ -20,7 +20,7 @@ from onewindow.catalog.documents import BundleMaterial, Limits, MaterialRow
 from onewindow.catalog.models import Bundle, Department, Item, ItemVersion
 from onewindow.catalog.schemas import BundleOut, ItemDetail
 from onewindow.core.clock import CHINA_TZ, Clock
-from onewindow.core.errors import NotFound, Problem
+from onewindow.core.errors import NotFound
 from onewindow.deps import Auth, ClockDep, DbSession, OptionalAuth, SettingsDep
 from onewindow.guide import service as guide_service
 from onewindow.web import AUDIENCE_LABELS, LEVEL_LABELS, render
@@ -251,7 +251,7 @@ def bundle_page(session: Session, code: str) -> BundlePage:
 def _not_found(request: Request, auth: Auth | None, exc: NotFound) -> Response:
     # Pages answer in HTML whatever the Accept header says (curl, link checkers, HTMX).
     # The field name (``code``) means nothing to a visitor: show the message alone.
-    problems = [Problem("", p.code, p.message) for p in exc.problems]
+    problems = [("", p.message) for p in exc.problems]
     return render(request, "error.html", {"status": 404, "problems": problems}, auth=auth, status_code=404)
 
 

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Query
 
 from onewindow.certificates import service
 from onewindow.certificates.schemas import CertificateOut, LookupIn, RevokeIn, VerificationOut
+from onewindow.core.access import Action
 from onewindow.core.clock import today
 from onewindow.core.errors import DomainError
-from onewindow.core.permissions import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep
 
 router = APIRouter(tags=["certificates"])

@@ -11,7 +11,16 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow.core.errors import DomainError, Problem
+from onewindow.core.personal import mask_payload
 from onewindow.core.validation import pydantic_problems
+
+
+class MaskedJSONResponse(JSONResponse):
+    """The API's response class: every personal number in the payload leaves masked (``core.personal``)."""
+
+    def render(self, content: Any) -> bytes:
+        """JSON of ``content`` with ID and mobile numbers masked wherever they appear."""
+        return super().render(mask_payload(content))
 
 
 def error_body(problems: list[Problem]) -> dict[str, Any]:
@@ -48,7 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if exc.status == 401:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
             return _html_error(request, exc.status, exc.problems)
-        return JSONResponse(error_body(exc.problems), status_code=exc.status)
+        return MaskedJSONResponse(error_body(exc.problems), status_code=exc.status)
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
@@ -56,14 +65,14 @@ def install_error_handlers(app: FastAPI) -> None:
             raise exc  # a real fault: the server error page and the log, not a message to the user
         if _wants_html(request):
             return _html_error(request, 409, [CONCURRENT])
-        return JSONResponse(error_body([CONCURRENT]), status_code=409)
+        return MaskedJSONResponse(error_body([CONCURRENT]), status_code=409)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = pydantic_problems(exc.errors())
         if _wants_html(request):
             return _html_error(request, 422, problems)
-        return JSONResponse(error_body(problems), status_code=422)
+        return MaskedJSONResponse(error_body(problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -72,7 +81,7 @@ def install_error_handlers(app: FastAPI) -> None:
                           messages.get(exc.status_code, str(exc.detail)))
         if _wants_html(request):
             return _html_error(request, exc.status_code, [problem])
-        return JSONResponse(error_body([problem]), status_code=exc.status_code, headers=exc.headers)
+        return MaskedJSONResponse(error_body([problem]), status_code=exc.status_code, headers=exc.headers)
 
 
 def _html_error(request: Request, status: int, problems: list[Problem]) -> Response:
@@ -80,6 +89,25 @@ def _html_error(request: Request, status: int, problems: list[Problem]) -> Respo
     if templates is None:
         text = "；".join(p.message for p in problems)
         return HTMLResponse(f"<h1>{status}</h1><p>{text}</p>", status_code=status)
-    response: Response = templates.TemplateResponse(request, "error.html", {"status": status, "problems": problems},
-                                                    status_code=status)
+    context = {"status": status, "problems": [(field_label(p.field), p.message) for p in problems],
+               # the signed-in user (resolved before the error) keeps their name and menu on the error page
+               "user": getattr(request.state, "signed_in", None), "viewer": getattr(request.state, "viewer", None)}
+    response: Response = templates.TemplateResponse(request, "error.html", context, status_code=status)
     return response
+
+
+# What a person reads for a field named in an error; internal names (token, code, page …) are never shown.
+FIELD_LABELS: dict[str, str] = {
+    "token": "号票", "code": "编码", "page": "页码", "offset": "页码", "limit": "每页条数", "q": "搜索内容",
+    "number": "编号", "case_number": "办件编号", "id_last4": "证件号码后四位", "id_number": "身份证号码",
+    "phone": "手机号码", "name": "名称", "status": "状态", "state": "状态", "date": "日期", "day": "日期",
+    "hall": "大厅", "department": "部门", "category": "业务类别", "item_code": "事项", "bundle_code": "一件事",
+    "username": "用户名", "password": "密码", "csrf_token": "页面校验", "check_code": "校验码",
+    "certificate_number": "证照编号", "version": "版本", "reason": "理由", "basis": "依据", "days": "天数",
+}
+
+
+def field_label(field: str) -> str:
+    """The Chinese name of a field for an error page ('' for one a person has no name for)."""
+    head = field.split("[", 1)[0].split(".", 1)[0]
+    return FIELD_LABELS.get(head, "编号" if head.endswith("_id") else "")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 
-from onewindow.core.permissions import Action
+from onewindow.core.access import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession
 from onewindow.guide import service
 

@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Response
 
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.schemas import PolicyIn
+from onewindow.core import access
+from onewindow.core.access import Action
 from onewindow.core.errors import PermissionDenied, Problem, ValidationFailed
-from onewindow.core.permissions import DEPARTMENT_SCOPED, Action, Role
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.policies import service
 from onewindow.policies.deps import MatcherCacheDep
@@ -43,16 +44,11 @@ from onewindow.policies.schemas import (
 router = APIRouter(tags=["policies"])
 
 
-def role_of(auth: Auth) -> Role:
-    """The caller's role."""
-    return auth.principal.role
-
-
-def scope_department(auth: Auth, session: DbSession, department: str | None) -> int | None:
-    """The department a list is limited to: the caller's own for scoped roles (403 for another one)."""
+def scope_department(auth: Auth, session: DbSession, department: str | None, action: Action) -> int | None:
+    """The department a list is limited to: the caller's own when the policy scopes them (403 for another one)."""
     wanted = catalog_service.department_by_code(session, department).id if department else None
-    if auth.principal.role in DEPARTMENT_SCOPED:
-        own = auth.principal.department_id
+    own = access.department_scoped(auth.viewer, action)
+    if own is not None:
         if wanted is not None and wanted != own:
             raise PermissionDenied("只能查看本部门的数据", code="other_department")
         return own
@@ -80,7 +76,7 @@ def policy_totals(auth: CurrentAuth, session: DbSession, clock: ClockDep, cache:
                   department: Annotated[str | None, Query(description="部门编码")] = None) -> list[TotalsOut]:
     """Matches now, grants by status and the amount paid, per policy (department-scoped)."""
     auth.require(Action.POLICY_VIEW)
-    dept = scope_department(auth, session, department)
+    dept = scope_department(auth, session, department, Action.POLICY_VIEW)
     counts = service.match_counts(session, cache, clock=clock)
     return [TotalsOut(policy=t.policy.code, name=t.policy.name, department=t.policy.department.code,
                       matches=counts.get(t.policy.code, 0), counts=t.counts, total=t.total, paid_yuan=t.paid_yuan)
@@ -147,17 +143,17 @@ def put_entity(body: EntityIn, auth: CurrentAuth, session: DbSession, clock: Clo
                               identifier=body.identifier, name=body.name, data=body.data)
     if u.created:
         response.status_code = 201
-    return EntityUpdateOut(entity=EntityOut.of(u.entity, role_of(auth)), created=u.created, changed=u.changed,
+    return EntityUpdateOut(entity=EntityOut.of(u.entity), created=u.created, changed=u.changed,
                            matched=u.matched, added=u.added, removed=u.removed, offered=u.offered,
                            expired=u.expired, rematch_ms=round(u.rematch_ms, 3))
 
 
 @router.post("/entities/lookup", response_model=EntityOut, summary="主体信息（证件号码放在请求体中）")
 def get_entity(body: EntityRef, auth: CurrentAuth, session: DbSession) -> EntityOut:
-    """One entity of the register (ID numbers masked unless the role needs them). A POST so that no ID number
+    """One entity of the register (a person's ID number masked). A POST so that no ID number
     travels in the URL; it writes nothing."""
     auth.require(Action.ENTITY_VIEW)
-    return EntityOut.of(service.get_entity(session, body.kind, body.identifier), role_of(auth))
+    return EntityOut.of(service.get_entity(session, body.kind, body.identifier))
 
 
 @router.post("/entities/policies", response_model=EntityPoliciesOut,
@@ -168,11 +164,10 @@ def entity_policies(body: EntityRef, auth: CurrentAuth, session: DbSession, cloc
     ID number travels in the URL; it writes nothing."""
     auth.require(Action.ENTITY_VIEW)
     ep = service.policies_for(session, cache, clock=clock, kind=body.kind, identifier=body.identifier)
-    role = role_of(auth)
-    return EntityPoliciesOut(entity=EntityOut.of(ep.entity, role),
+    return EntityPoliciesOut(entity=EntityOut.of(ep.entity),
                              matched=[explanation_out(e) for e in ep.matched],
                              near_misses=[explanation_out(e) for e in ep.near_misses],
-                             grants=[GrantOut.of(g, role) for g in ep.grants])
+                             grants=[GrantOut.of(g) for g in ep.grants])
 
 
 # ----- grants -------------------------------------------------------------------------------------
@@ -188,10 +183,10 @@ def list_grants(
 ) -> GrantPage:
     """Grants of the caller's department (all departments for center roles), newest first."""
     auth.require(Action.GRANT_VIEW)
-    dept = scope_department(auth, session, department)
+    dept = scope_department(auth, session, department, Action.GRANT_VIEW)
     rows, total = service.list_grants(session, department_id=dept, policy_code=policy,
                                       status=status.value if status else None, limit=limit, offset=offset)
-    return GrantPage(items=[GrantOut.of(g, role_of(auth)) for g in rows], total=total, limit=limit, offset=offset)
+    return GrantPage(items=[GrantOut.of(g) for g in rows], total=total, limit=limit, offset=offset)
 
 
 @router.post("/grants/offer", summary="把当前全部匹配结果生成待确认的兑付邀约（不重复）")
@@ -223,27 +218,23 @@ def _department_grant(auth: Auth, session: DbSession, grant_id: int) -> Grant:
 def confirm(grant_id: int, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> GrantOut:
     """The entity's one-click confirmation, recorded by a clerk at a window."""
     auth.require(Action.GRANT_CONFIRM_AT_WINDOW)
-    return GrantOut.of(service.confirm_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id),
-                       role_of(auth))
+    return GrantOut.of(service.confirm_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id))
 
 
 @router.post("/grants/{grant_id}/decline", response_model=GrantOut, summary="放弃或不予兑付")
 def decline(grant_id: int, body: DeclineIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> GrantOut:
     """Declined by the entity (clerk) or refused by the policy's department; kept on record."""
-    if role_of(auth) in (Role.CLERK, Role.ADMIN):
-        auth.require(Action.GRANT_CONFIRM_AT_WINDOW)
-    else:
+    if not auth.can(Action.GRANT_CONFIRM_AT_WINDOW):  # at a window on the entity's word, else the department
         _department_grant(auth, session, grant_id)
     return GrantOut.of(service.decline_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id,
-                                             reason=body.reason), role_of(auth))
+                                             reason=body.reason))
 
 
 @router.post("/grants/{grant_id}/approve", response_model=GrantOut, summary="部门审核通过")
 def approve(grant_id: int, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> GrantOut:
     """The policy's department approves a confirmed grant."""
     _department_grant(auth, session, grant_id)
-    return GrantOut.of(service.approve_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id),
-                       role_of(auth))
+    return GrantOut.of(service.approve_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id))
 
 
 @router.post("/grants/{grant_id}/pay", response_model=GrantOut, summary="登记兑付（日期、金额）")
@@ -251,12 +242,11 @@ def pay(grant_id: int, body: PayIn, auth: CurrentAuth, session: DbSession, clock
     """Record the payment of an approved grant."""
     _department_grant(auth, session, grant_id)
     return GrantOut.of(service.pay_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id,
-                                         paid_date=body.paid_date, amount_yuan=body.amount_yuan), role_of(auth))
+                                         paid_date=body.paid_date, amount_yuan=body.amount_yuan))
 
 
 @router.post("/grants/{grant_id}/notify", response_model=GrantOut, summary="登记已告知主体")
 def notify(grant_id: int, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> GrantOut:
     """Record that the entity was told of the payment."""
     _department_grant(auth, session, grant_id)
-    return GrantOut.of(service.notify_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id),
-                       role_of(auth))
+    return GrantOut.of(service.notify_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id))

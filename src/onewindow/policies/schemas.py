@@ -9,20 +9,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from onewindow.core.ids import mask_id_number
-from onewindow.core.permissions import Role
 from onewindow.policies.grants_states import GrantState
 from onewindow.policies.models import Entity, Grant, Policy
 
-# Roles that see ID numbers whole (DESIGN rule 8): the clerk checks identity at the window, the
-# department pays against it, the admin maintains the register. Supervisors see them masked.
-ID_WHOLE_ROLES = frozenset({Role.ADMIN, Role.CLERK, Role.APPROVER, Role.DEPT_HEAD})
 
-
-def shown_identifier(kind: str, identifier: str, role: Role | None) -> str:
-    """An entity's identifier as a viewer may see it (credit codes are public; ID numbers masked)."""
-    if kind == "person" and role not in ID_WHOLE_ROLES:
-        return mask_id_number(identifier)
-    return identifier
+def shown_identifier(kind: str, identifier: str) -> str:
+    """An entity's identifier as shown: credit codes are public, a person's ID number is masked (the staff member
+    who looked it up typed it; lists and pages never need it whole)."""
+    return mask_id_number(identifier) if kind == "person" else identifier
 
 
 class Body(BaseModel):
@@ -60,9 +54,9 @@ class EntityOut(BaseModel):
     updated_at: dt.datetime
 
     @classmethod
-    def of(cls, entity: Entity, role: Role | None) -> EntityOut:
-        """From the model, identifier masked for the role."""
-        return cls(kind=entity.kind, identifier=shown_identifier(entity.kind, entity.identifier, role),
+    def of(cls, entity: Entity) -> EntityOut:
+        """From the model, a person's ID number masked."""
+        return cls(kind=entity.kind, identifier=shown_identifier(entity.kind, entity.identifier),
                    name=entity.name, data=entity.data, updated_at=entity.updated_at)
 
 
@@ -132,12 +126,12 @@ class GrantOut(BaseModel):
     closed_by: str | None
 
     @classmethod
-    def of(cls, g: Grant, role: Role | None) -> GrantOut:
-        """From the model, identifier masked for the role."""
+    def of(cls, g: Grant) -> GrantOut:
+        """From the model, a person's ID number masked."""
         state = GrantState(g.status)
         return cls(
             id=g.id, policy=g.policy.code, policy_name=g.policy.name, department=g.policy.department.code,
-            entity_kind=g.entity.kind, entity_identifier=shown_identifier(g.entity.kind, g.entity.identifier, role),
+            entity_kind=g.entity.kind, entity_identifier=shown_identifier(g.entity.kind, g.entity.identifier),
             entity_name=g.entity.name, period=g.period, status=state, status_label=state.label,
             amount_yuan=g.amount_yuan, explanation=g.explanation, note=g.note, offered_at=g.offered_at,
             confirmed_at=g.confirmed_at, confirmed_by=g.confirmed_by, approved_at=g.approved_at,

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from onewindow.catalog.admin_views import FieldErrors, fmt_time
 from onewindow.catalog.schemas import PolicyIn
+from onewindow.core import access
+from onewindow.core.access import Action, Record
 from onewindow.core.clock import Clock
 from onewindow.core.errors import DomainError, NotFound, Problem, ValidationFailed
-from onewindow.core.permissions import DEPARTMENT_SCOPED, Action, allowed
 from onewindow.core.validation import pydantic_problems
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.policies import service
@@ -45,11 +46,11 @@ GRANT_VERBS = ("confirm", "decline", "approve", "pay", "notify")
 
 
 def _can(auth: Auth, action: Action, department_id: int | None = None) -> bool:
-    return allowed(auth.principal, action, department_id=department_id)
+    return auth.can(action, Record(department=department_id) if department_id is not None else None)
 
 
-def _scoped_department(auth: Auth) -> int | None:
-    return auth.principal.department_id if auth.principal.role in DEPARTMENT_SCOPED else None
+def _scoped_department(auth: Auth, action: Action) -> int | None:
+    return access.department_scoped(auth.viewer, action)
 
 
 def problem_label(p: Problem) -> str:
@@ -110,7 +111,7 @@ def policies_page(request: Request, auth: CurrentAuth, session: DbSession, clock
                   cache: MatcherCacheDep) -> Response:
     """Every policy with its current matches, grants by status and the amount paid."""
     auth.require(Action.POLICY_VIEW)
-    totals = service.totals_by_policy(session, department_id=_scoped_department(auth))
+    totals = service.totals_by_policy(session, department_id=_scoped_department(auth, Action.POLICY_VIEW))
     return render(request, "policies/policies.html", {
         "totals": totals, "matches": service.match_counts(session, cache, clock=clock),
         "states": list(GrantState), "STATE_LABELS": STATE_LABELS, "section": "policies",
@@ -231,12 +232,11 @@ def grants_page(request: Request, auth: CurrentAuth, session: DbSession,
     """The offers of the user's department (every department for center roles), with their actions."""
     auth.require(Action.GRANT_VIEW)
     state = status if status in {s.value for s in GrantState} else ""
-    dept = _scoped_department(auth)
+    dept = _scoped_department(auth, Action.GRANT_VIEW)
     rows, total = service.list_grants(session, department_id=dept, policy_code=policy or None,
                                       status=state or None, limit=50, offset=offset)
-    role = auth.principal.role
     return render(request, "policies/grants.html", {
-        "rows": [(g, shown_identifier(g.entity.kind, g.entity.identifier, role), _grant_actions(auth, g))
+        "rows": [(g, shown_identifier(g.entity.kind, g.entity.identifier), _grant_actions(auth, g))
                  for g in rows],
         "total": total, "offset": offset, "status": state, "policy": policy,
         "policies": service.totals_by_policy(session, department_id=dept),
@@ -279,7 +279,7 @@ def _entity_page(request: Request, auth: Auth, session: Session, clock: Clock, c
     ep = service.policies_for(session, cache, clock=clock, kind=entity.kind, identifier=entity.identifier)
     fields = service.field_definitions(session)[ep.entity.kind]
     return render(request, "policies/entity.html", {
-        "ep": ep, "shown_identifier": shown_identifier(ep.entity.kind, ep.entity.identifier, auth.principal.role),
+        "ep": ep, "shown_identifier": shown_identifier(ep.entity.kind, ep.entity.identifier),
         "fields": fields, "kind_label": service.KIND_LABELS[ep.entity.kind],
         "grants": [(g, _grant_actions(auth, g)) for g in ep.grants], "STATE_LABELS": STATE_LABELS,
         "notice": NOTICES.get(done), "fmt_time": fmt_time, "section": "entities",

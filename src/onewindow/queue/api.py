@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, today
-from onewindow.core.permissions import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
 from onewindow.queue import service
 from onewindow.queue.models import Ticket, Window

@@ -28,10 +28,10 @@ from sqlalchemy.orm import Session
 from onewindow.appointments import service as appointments_service
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Hall
+from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import DomainError, PermissionDenied
-from onewindow.core.permissions import Action
 from onewindow.core.qr import qr_svg
 from onewindow.deps import (
     CSRF_COOKIE,

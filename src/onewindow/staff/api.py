@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from onewindow.core.access import Action
 from onewindow.core.ids import mask_phone
-from onewindow.core.permissions import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, SettingsDep
 from onewindow.staff import service
 from onewindow.staff.models import User

@@ -10,20 +10,23 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.models import Department, Hall
-from onewindow.core import audit, security
+from onewindow.core import access, audit, security
+from onewindow.core.access import Role, Viewer
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import NotAuthenticated, Problem, ValidationFailed
 from onewindow.core.ids import mask_phone, validate_id_number
-from onewindow.core.permissions import Principal, Role
 from onewindow.staff.models import ApiToken, User, WebSession
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 
 
-def principal_of(user: User) -> Principal:
-    """The permission view of a user."""
-    return Principal(user_id=user.id, role=Role(user.role), department_id=user.department_id)
+def viewer_of(user: User) -> Viewer:
+    """The access policy's view of a user."""
+    return Viewer(user_id=user.id, role=Role(user.role), department_id=user.department_id, id_number=user.id_number)
+
+
+principal_of = viewer_of  # transitional name, removed once the cases domain uses ``viewer_of``
 
 
 def actor_of(user: User) -> Actor:
@@ -48,7 +51,7 @@ def create_user(session: Session, *, clock: Clock, actor: Actor, username: str, 
             id_number = validate_id_number(id_number, field="id_number")
         except ValidationFailed as exc:
             problems.extend(exc.problems)
-    elif role == Role.APPLICANT:
+    elif (parsed := access.parse_role(role)) is not None and access.is_person_account(parsed):
         problems.append(Problem("id_number", "id_number_required", "申请人账号须填写公民身份号码"))
     if not USERNAME_RE.match(username):
         problems.append(Problem("username", "invalid_username", "用户名须为3-64位字母、数字、下划线、点或横线"))
@@ -57,7 +60,7 @@ def create_user(session: Session, *, clock: Clock, actor: Actor, username: str, 
     if len(password) < security.MIN_PASSWORD_LENGTH:
         problems.append(Problem("password", "password_too_short",
                                 f"密码至少{security.MIN_PASSWORD_LENGTH}位"))
-    if role not in {r.value for r in Role}:
+    if access.parse_role(role) is None:
         problems.append(Problem("role", "unknown_role", f"未知角色：{role}"))
     if not display_name.strip():
         problems.append(Problem("display_name", "required", "姓名不能为空"))
@@ -66,7 +69,7 @@ def create_user(session: Session, *, clock: Clock, actor: Actor, username: str, 
         department_id = session.scalar(select(Department.id).where(Department.code == department_code))
         if department_id is None:
             problems.append(Problem("department", "unknown_department", f"未知部门编码：{department_code}"))
-    elif role in {Role.CLERK, Role.APPROVER, Role.DEPT_HEAD}:
+    elif (parsed := access.parse_role(role)) is not None and access.needs_department(parsed):
         problems.append(Problem("department", "department_required", "该角色必须指定所属部门"))
     if hall_code:
         hall_id = session.scalar(select(Hall.id).where(Hall.code == hall_code))

@@ -7,19 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from onewindow.core import access
 from onewindow.core.errors import NotAuthenticated
 from onewindow.deps import CSRF_COOKIE, SESSION_COOKIE, ClockDep, DbSession, OptionalAuth, SettingsDep, check_csrf
 from onewindow.staff import service
+from onewindow.staff.models import User
 from onewindow.web import render
 
 router = APIRouter(include_in_schema=False)
-
-
-# Where each role lands after signing in when no page asked for the sign-in.
-HOME_BY_ROLE: dict[str, str] = {
-    "admin": "/admin", "supervisor": "/admin", "dept_head": "/cases/inbox", "approver": "/cases/inbox",
-    "clerk": "/cases/intake", "agent": "/my/cases", "applicant": "/my/cases", "experiencer": "/",
-}
 
 
 def _safe_next(target: str | None) -> str:
@@ -31,15 +26,16 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _landing(target: str | None, role: str) -> str:
-    return _safe_next(target) or HOME_BY_ROLE.get(role, "/")
+def _landing(target: str | None, user: User) -> str:
+    # where the user lands when no page asked for the sign-in: the access policy's answer for them
+    return _safe_next(target) or access.landing(service.viewer_of(user))
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, auth: OptionalAuth, next: str | None = None) -> Response:
     """The sign-in form."""
     if auth is not None:
-        return RedirectResponse(_landing(next, auth.user.role), status_code=303)
+        return RedirectResponse(_landing(next, auth.user), status_code=303)
     return render(request, "staff/login.html", {"next": _safe_next(next), "error": None})
 
 
@@ -55,7 +51,7 @@ async def login(request: Request, session: DbSession, clock: ClockDep, settings:
         return render(request, "staff/login.html", {"next": _safe_next(next), "error": exc.message,
                                                     "username": username}, status_code=401)
     token, _row = service.start_session(session, clock=clock, user=user, hours=settings.session_hours)
-    response = RedirectResponse(_landing(next, user.role), status_code=303)
+    response = RedirectResponse(_landing(next, user), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
                         max_age=settings.session_hours * 3600)
     response.delete_cookie(CSRF_COOKIE)

@@ -1,0 +1,445 @@
+"""The access policy: who may see which record, take which action on it, and see which personal number whole.
+
+Pure (no database, no HTTP). It is the only place in the code base that looks at a user's role: services
+enforce it (``require``), API detail responses list its answer (``allowed_actions``), menus and pages render
+from it (``menu``), and the personal-data mask at the edge of every response asks ``sees_whole``. A test
+fails when a role is compared anywhere else, and ``docs/access.md`` is generated from the tables below.
+
+Each action grants each role a reach (``Scope``):
+
+- ``ALL``: every record of the center (无差别受理: any window serves anyone; supervision reads everything);
+- ``DEPARTMENT``: records handled by the viewer's own department;
+- ``INVOLVED``: records the viewer's department handles or takes part in (the sub-cases of a bundle);
+- ``OWN``: the viewer's own records, or those of the applicants who authorised them (帮办代办).
+
+A record is described by the few facts the rules need (``Record``); a question asked without a record
+("may this role ever search cases?") answers for the role, and list queries then narrow by ``list_scope``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from onewindow.core.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    """The roles of DESIGN.md ("Who uses it")."""
+
+    APPLICANT = "applicant"
+    CLERK = "clerk"
+    APPROVER = "approver"
+    AGENT = "agent"
+    DEPT_HEAD = "dept_head"
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    EXPERIENCER = "experiencer"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to people."""
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.APPLICANT: "申请人",
+    Role.CLERK: "窗口人员",
+    Role.APPROVER: "后台审批人员",
+    Role.AGENT: "帮办代办员",
+    Role.DEPT_HEAD: "首席代表",
+    Role.ADMIN: "中心管理员",
+    Role.SUPERVISOR: "电子监察",
+    Role.EXPERIENCER: "体验员",
+}
+
+
+class Scope(StrEnum):
+    """How far a role's grant of an action reaches."""
+
+    ALL = "all"
+    DEPARTMENT = "department"
+    INVOLVED = "involved"
+    OWN = "own"
+
+    @property
+    def label(self) -> str:
+        """Chinese name used in docs/access.md."""
+        return SCOPE_LABELS[self]
+
+
+SCOPE_LABELS: dict[Scope, str] = {Scope.ALL: "全部", Scope.DEPARTMENT: "本部门", Scope.INVOLVED: "本部门参与",
+                                  Scope.OWN: "本人"}
+
+
+class Action(StrEnum):
+    """Everything a user may try to do, by domain."""
+
+    CATALOG_VIEW_ADMIN = "catalog.view_admin"
+    ITEM_EDIT = "catalog.item_edit"
+    ITEM_RETIRE = "catalog.item_retire"
+    BUNDLE_EDIT = "catalog.bundle_edit"
+    ORG_EDIT = "catalog.org_edit"
+    CALENDAR_EDIT = "calendar.edit"
+    AUDIT_READ = "audit.read"
+    STAFF_MANAGE = "staff.manage"
+    GUIDE_EDIT = "guide.edit"
+    GUIDE_ANALYTICS = "guide.analytics"
+    QUEUE_OPERATE = "queue.operate"
+    QUEUE_METRICS = "queue.metrics"
+    QUEUE_SETTINGS = "queue.settings"
+    POLICY_VIEW = "policies.view"
+    POLICY_EDIT = "policies.edit"
+    ENTITY_VIEW = "policies.entity_view"
+    ENTITY_WRITE = "policies.entity_write"
+    GRANT_OFFER = "policies.grant_offer"
+    GRANT_CONFIRM_AT_WINDOW = "policies.grant_confirm"
+    GRANT_VIEW = "policies.grant_view"
+    GRANT_APPROVE = "policies.grant_approve"
+    CERTIFICATE_LOOKUP = "certificates.lookup"
+    CERTIFICATE_REVOKE = "certificates.revoke"
+    CASE_VIEW = "cases.view"
+    CASE_SEARCH = "cases.search"
+    CASE_INTAKE = "cases.intake"
+    CASE_APPLY = "cases.apply"
+    CASE_UPLOAD = "cases.upload"
+    CASE_WITHDRAW = "cases.withdraw"
+    CASE_REVIEW = "cases.review"
+    CASE_DECIDE = "cases.decide"
+    CASE_DECIDE_INSTANT = "cases.decide_instant"
+    CASE_EXTENSION_DECIDE = "cases.extension_decide"
+    CASE_DELIVER = "cases.deliver"
+    CASE_SUPERVISE = "cases.supervise"
+    AGENT_AUTHORIZE = "agents.authorize"
+
+
+ACTION_LABELS: dict[Action, str] = {
+    Action.CATALOG_VIEW_ADMIN: "查看管理后台（事项、一件事、部门、大厅）",
+    Action.ITEM_EDIT: "编辑事项",
+    Action.ITEM_RETIRE: "停用事项",
+    Action.BUNDLE_EDIT: "编辑一件事",
+    Action.ORG_EDIT: "编辑部门与大厅",
+    Action.CALENDAR_EDIT: "维护节假日",
+    Action.AUDIT_READ: "查阅审计日志",
+    Action.STAFF_MANAGE: "管理账号",
+    Action.GUIDE_EDIT: "维护导办同义词",
+    Action.GUIDE_ANALYTICS: "查看导办未解答问题",
+    Action.QUEUE_OPERATE: "窗口叫号",
+    Action.QUEUE_METRICS: "查看排队指标",
+    Action.QUEUE_SETTINGS: "设置大厅与窗口",
+    Action.POLICY_VIEW: "查看免申即享政策",
+    Action.POLICY_EDIT: "编辑免申即享政策",
+    Action.ENTITY_VIEW: "查询企业和个人的可享政策",
+    Action.ENTITY_WRITE: "维护企业和个人数据",
+    Action.GRANT_OFFER: "推送政策兑现",
+    Action.GRANT_CONFIRM_AT_WINDOW: "窗口代确认兑现意向",
+    Action.GRANT_VIEW: "查看政策兑现",
+    Action.GRANT_APPROVE: "审核政策兑现",
+    Action.CERTIFICATE_LOOKUP: "查询电子证照",
+    Action.CERTIFICATE_REVOKE: "注销电子证照",
+    Action.CASE_VIEW: "查看办件",
+    Action.CASE_SEARCH: "办件查询",
+    Action.CASE_INTAKE: "窗口受理（受理、预审、补正、容缺补交、登记到访）",
+    Action.CASE_APPLY: "网上申报",
+    Action.CASE_UPLOAD: "上传申请材料、补正后重新提交",
+    Action.CASE_WITHDRAW: "撤回申请",
+    Action.CASE_REVIEW: "审查（意见、特别程序、申请延期、事后核查）",
+    Action.CASE_DECIDE: "作出许可决定",
+    Action.CASE_DECIDE_INSTANT: "窗口即办决定（即办件，须具备该类别资格）",
+    Action.CASE_EXTENSION_DECIDE: "审批延期",
+    Action.CASE_DELIVER: "送达与归档",
+    Action.CASE_SUPERVISE: "办件督查（预警、超期）",
+    Action.AGENT_AUTHORIZE: "登记或撤销帮办代办授权",
+}
+
+ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
+R = Role
+
+# The policy: for each action, the roles that may take it and how far their grant reaches.
+POLICY: dict[Action, dict[Role, Scope]] = {
+    Action.CATALOG_VIEW_ADMIN: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
+    Action.ITEM_EDIT: {R.ADMIN: ALL, R.DEPT_HEAD: DEP},
+    Action.ITEM_RETIRE: {R.ADMIN: ALL},
+    Action.BUNDLE_EDIT: {R.ADMIN: ALL},
+    Action.ORG_EDIT: {R.ADMIN: ALL},
+    Action.CALENDAR_EDIT: {R.ADMIN: ALL},
+    Action.AUDIT_READ: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    Action.STAFF_MANAGE: {R.ADMIN: ALL},
+    Action.GUIDE_EDIT: {R.ADMIN: ALL},
+    Action.GUIDE_ANALYTICS: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # window work (签到, 叫号, 办结): staff who sit at windows; the window itself checks qualifications
+    Action.QUEUE_OPERATE: {R.CLERK: ALL, R.AGENT: ALL, R.DEPT_HEAD: ALL, R.ADMIN: ALL},
+    Action.QUEUE_METRICS: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: ALL},
+    Action.QUEUE_SETTINGS: {R.ADMIN: ALL},
+    Action.POLICY_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.APPROVER: DEP},
+    Action.POLICY_EDIT: {R.ADMIN: ALL},
+    # the clerk opens an applicant's "policies for me" page at the window; the center's roles read it
+    Action.ENTITY_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.CLERK: ALL, R.APPROVER: ALL, R.DEPT_HEAD: ALL},
+    Action.ENTITY_WRITE: {R.ADMIN: ALL},
+    Action.GRANT_OFFER: {R.ADMIN: ALL},
+    Action.GRANT_CONFIRM_AT_WINDOW: {R.CLERK: ALL, R.ADMIN: ALL},
+    # a grant belongs to the department whose policy it pays out
+    Action.GRANT_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.APPROVER: DEP},
+    Action.GRANT_APPROVE: {R.APPROVER: DEP, R.DEPT_HEAD: DEP},
+    # 电子证照: staff at intake and in approval look a holder's certificates up; only the center revokes
+    Action.CERTIFICATE_LOOKUP: {R.CLERK: ALL, R.APPROVER: ALL, R.ADMIN: ALL},
+    Action.CERTIFICATE_REVOKE: {R.ADMIN: ALL},
+    # a case: any window of the center serves anyone (无差别受理), so window staff see every case; the
+    # departments see what they handle or take part in; applicants and their agents their own
+    Action.CASE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.CLERK: ALL, R.APPROVER: INV, R.DEPT_HEAD: INV,
+                       R.APPLICANT: OWN, R.AGENT: OWN},
+    Action.CASE_SEARCH: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.CLERK: ALL, R.APPROVER: INV, R.DEPT_HEAD: INV},
+    Action.CASE_INTAKE: {R.CLERK: ALL, R.ADMIN: ALL},
+    Action.CASE_APPLY: {R.APPLICANT: OWN, R.AGENT: OWN},
+    Action.CASE_UPLOAD: {R.APPLICANT: OWN, R.AGENT: OWN, R.CLERK: ALL, R.ADMIN: ALL},
+    Action.CASE_WITHDRAW: {R.APPLICANT: OWN, R.AGENT: OWN, R.CLERK: ALL, R.ADMIN: ALL},
+    # review and decision: the handling department only, never another department's case
+    Action.CASE_REVIEW: {R.APPROVER: DEP, R.DEPT_HEAD: DEP},
+    Action.CASE_DECIDE: {R.APPROVER: DEP, R.DEPT_HEAD: DEP},
+    # 即办件: decided at the window in the same visit (the service checks the clerk's category qualification)
+    Action.CASE_DECIDE_INSTANT: {R.CLERK: ALL, R.ADMIN: ALL},
+    Action.CASE_EXTENSION_DECIDE: {R.DEPT_HEAD: DEP},
+    Action.CASE_DELIVER: {R.CLERK: ALL, R.ADMIN: ALL, R.APPROVER: DEP, R.DEPT_HEAD: DEP},
+    Action.CASE_SUPERVISE: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
+    Action.AGENT_AUTHORIZE: {R.CLERK: ALL, R.ADMIN: ALL, R.APPLICANT: OWN},
+}
+
+
+class Field(StrEnum):
+    """Personal numbers that are stored whole and shown masked unless the viewer needs them whole."""
+
+    ID_NUMBER = "id_number"
+    PHONE = "phone"
+
+    @property
+    def label(self) -> str:
+        """Chinese name used in docs/access.md."""
+        return {Field.ID_NUMBER: "身份证号码", Field.PHONE: "手机号码"}[self]
+
+
+# Who sees a personal number whole (everyone else sees 410724********1234 / 138****5678): the person
+# themselves and their agent, and the department that handles the record. Lists, the center's oversight
+# roles and everything public see it masked.
+REVEAL: dict[Field, dict[Role, Scope]] = {
+    Field.ID_NUMBER: {R.APPLICANT: OWN, R.AGENT: OWN, R.APPROVER: DEP, R.DEPT_HEAD: DEP},
+    Field.PHONE: {R.APPLICANT: OWN, R.AGENT: OWN, R.APPROVER: DEP, R.DEPT_HEAD: DEP, R.CLERK: ALL},
+}
+
+del ALL, DEP, INV, OWN, R
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: what the rules need to know of a signed-in user."""
+
+    user_id: int
+    role: Role
+    department_id: int | None = None
+    id_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the rules need to know of a record (a case, a grant, an item, a ticket ...).
+
+    ``department`` handles it; ``departments`` also take part (a bundle's sub-cases); ``owner_user_ids`` and
+    ``owner_ids`` (ID numbers / credit codes) are the people it belongs to, ``agent_user_ids`` those acting
+    for them under a current authorisation.
+    """
+
+    department: int | None = None
+    departments: frozenset[int] = frozenset()
+    owner_user_ids: frozenset[int] = frozenset()
+    owner_ids: frozenset[str] = frozenset()
+    agent_user_ids: frozenset[int] = frozenset()
+
+    @property
+    def involved(self) -> frozenset[int]:
+        """Every department that handles or takes part in the record."""
+        return self.departments | ({self.department} if self.department is not None else frozenset())
+
+
+def _reaches(viewer: Viewer, scope: Scope, record: Record) -> bool:
+    match scope:
+        case Scope.ALL:
+            return True
+        case Scope.DEPARTMENT:
+            return viewer.department_id is not None and viewer.department_id == record.department
+        case Scope.INVOLVED:
+            return viewer.department_id is not None and viewer.department_id in record.involved
+        case Scope.OWN:
+            return (viewer.user_id in record.owner_user_ids or viewer.user_id in record.agent_user_ids
+                    or (viewer.role is Role.APPLICANT and bool(viewer.id_number)
+                        and viewer.id_number in record.owner_ids))
+
+
+def can(viewer: Viewer, action: Action, record: Record | None = None) -> bool:
+    """True when the viewer may take the action (on that record, when one is given)."""
+    scope = POLICY[action].get(viewer.role)
+    if scope is None:
+        return False
+    return record is None or _reaches(viewer, scope, record)
+
+
+def require(viewer: Viewer, action: Action, record: Record | None = None) -> None:
+    """Raise 403 (with the reason in Chinese) unless ``can``."""
+    scope = POLICY[action].get(viewer.role)
+    if scope is None:
+        raise PermissionDenied(f"角色“{viewer.role.label}”无权{ACTION_LABELS[action]}")
+    if record is not None and not _reaches(viewer, scope, record):
+        if scope is Scope.OWN:
+            raise PermissionDenied("只能办理本人（或已授权委托人）的事项", code="not_own")
+        raise PermissionDenied("只能办理本部门的事项", code="other_department")
+
+
+def allowed_actions(viewer: Viewer, record: Record, candidates: Iterable[Action]) -> list[Action]:
+    """The candidate actions (those the record's state allows now) that the viewer may take on it."""
+    return [a for a in candidates if can(viewer, a, record)]
+
+
+def list_scope(viewer: Viewer, action: Action) -> Scope | None:
+    """How a list query must be narrowed for the viewer (None: the viewer may not list at all)."""
+    return POLICY[action].get(viewer.role)
+
+
+def sees_whole(viewer: Viewer | None, what: Field, record: Record | None) -> bool:
+    """True when the viewer may see the personal number of that record unmasked."""
+    if viewer is None or record is None:
+        return False
+    scope = REVEAL[what].get(viewer.role)
+    return scope is not None and _reaches(viewer, scope, record)
+
+
+# ----- facts about roles that other modules need, asked here rather than compared there -----------------------
+
+def needs_department(role: Role) -> bool:
+    """Accounts of these roles must belong to a department (their grants reach it)."""
+    return role in {Role.CLERK, Role.APPROVER, Role.DEPT_HEAD}
+
+
+def is_person_account(role: Role) -> bool:
+    """An applicant's account stands for one citizen and carries their 公民身份号码."""
+    return role is Role.APPLICANT
+
+
+def acts_for_others(role: Role) -> bool:
+    """An agent (帮办代办) acts for the applicants who authorised them, never in their own name."""
+    return role is Role.AGENT
+
+
+def department_scoped(viewer: Viewer, action: Action) -> int | None:
+    """The department a list for this action is narrowed to (None: not narrowed by department)."""
+    scope = POLICY[action].get(viewer.role)
+    return viewer.department_id if scope in (Scope.DEPARTMENT, Scope.INVOLVED) else None
+
+
+def parse_role(value: str) -> Role | None:
+    """The role named by ``value`` (an account's stored role), or None for an unknown name."""
+    try:
+        return Role(value)
+    except ValueError:
+        return None
+
+
+def roles_with(action: Action) -> frozenset[Role]:
+    """The roles granted the action anywhere (to pick demo or benchmark actors, never to authorise)."""
+    return frozenset(POLICY[action])
+
+
+def actions_of(role: Role) -> frozenset[Action]:
+    """Every action the role may take somewhere."""
+    return frozenset(a for a, grants in POLICY.items() if role in grants)
+
+
+# ----- menus -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A link of the staff menu and the action that shows it."""
+
+    label: str
+    href: str
+    action: Action
+    section: str = ""
+    prefix_match: bool = False
+
+
+MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("我的办件", "/my/cases", Action.CASE_APPLY, "my", prefix_match=True),
+    MenuEntry("叫号工作台", "/workbench", Action.QUEUE_OPERATE, "workbench"),
+    MenuEntry("受理工作台", "/cases/intake", Action.CASE_INTAKE, "intake", prefix_match=True),
+    MenuEntry("网上预审", "/cases/precheck", Action.CASE_INTAKE, "precheck"),
+    MenuEntry("待办件", "/cases/inbox", Action.CASE_REVIEW, "inbox"),
+    MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
+    MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
+)
+
+# Where a role lands after signing in (the first of these it may open), when no page asked for the sign-in.
+LANDING_ORDER: tuple[tuple[Action, str], ...] = (
+    (Action.CASE_REVIEW, "/cases/inbox"),
+    (Action.AUDIT_READ, "/admin"),
+    (Action.CASE_INTAKE, "/cases/intake"),
+    (Action.CASE_APPLY, "/my/cases"),
+)
+
+
+def menu(viewer: Viewer | None, entries: Iterable[MenuEntry] = MENU) -> list[MenuEntry]:
+    """The menu entries the viewer may open."""
+    if viewer is None:
+        return []
+    return [e for e in entries if can(viewer, e.action)]
+
+
+def landing(viewer: Viewer) -> str:
+    """The viewer's home page after signing in."""
+    return next((href for action, href in LANDING_ORDER if can(viewer, action)), "/")
+
+
+# ----- docs/access.md ----------------------------------------------------------------------------------------
+
+
+def _cell(grants: Mapping[Role, Scope], role: Role) -> str:
+    scope = grants.get(role)
+    return scope.label if scope is not None else "—"
+
+
+def render_markdown() -> str:
+    """docs/access.md: the policy as tables (a test fails when the committed file differs)."""
+    roles = list(Role)
+    head = "| | " + " | ".join(f"{r.label} `{r.value}`" for r in roles) + " |"
+    rule = "|---|" + "---|" * len(roles)
+    lines = [
+        "# Access policy (generated)",
+        "",
+        "Generated from `src/onewindow/core/access.py` by `python -m onewindow.core.access > docs/access.md`;",
+        "`tests/core/test_access_policy.py` fails when this file is stale. Do not edit by hand.",
+        "",
+        "Reach: 全部 = every record of the center; 本部门 = records the user's department handles; 本部门参与 =",
+        "records it handles or takes part in (a bundle's sub-cases); 本人 = the user's own records, or those of",
+        "the applicants who authorised them (帮办代办). — = not allowed.",
+        "",
+        "## Actions",
+        "",
+        head,
+        rule,
+    ]
+    for action in Action:
+        cells = " | ".join(_cell(POLICY[action], r) for r in roles)
+        lines.append(f"| {ACTION_LABELS[action]} `{action.value}` | {cells} |")
+    lines += ["", "## Personal numbers shown whole", "",
+              "Everyone else sees them masked (`410724********1234`, `138****5678`): the mask is applied at the",
+              "edge of every page and API response (`onewindow.core.personal`), whatever the template or schema does.",
+              "", head, rule]
+    for what in Field:
+        cells = " | ".join(_cell(REVEAL[what], r) for r in roles)
+        lines.append(f"| {what.label} `{what.value}` | {cells} |")
+    lines += ["", "## Menu", "", "| entry | link | shown with |", "|---|---|---|"]
+    for e in MENU:
+        lines.append(f"| {e.label} | `{e.href}` | `{e.action.value}` |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m onewindow.core.access > docs/access.md`
+    print(render_markdown(), end="")
