@@ -3,12 +3,11 @@ after an entity update changes its offers, explanations, masking, policy validat
 
 from __future__ import annotations
 
-import pytest
-
 import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
