@@ -121,10 +121,13 @@ def test_an_override_of_an_item_without_a_leading_acceptance_skips_the_added_ste
 
 @pytest.mark.parametrize(("override", "field"), [
     ({"steps": [{"kind": "accept"}]}, "procedure.steps"),
-    ({"steps": [{"kind": "accept"}, {"kind": "decide"}, {"kind": "decide"}]}, "steps"),
-    ({"steps": [{"kind": "review"}, {"kind": "review"}, {"kind": "decide"}]}, "steps"),
-    ({"max_extension_days": 31}, "max_extension_days"),
-    ({"deferral_working_days": 0}, "deferral_working_days"),
+    ({"steps": [{"kind": "accept"}, {"kind": "decide"}, {"kind": "decide"}]}, "procedure.steps"),
+    ({"steps": [{"kind": "review"}, {"kind": "review"}, {"kind": "decide"}]}, "procedure.steps"),
+    ({"steps": [{"kind": "accept"}, {"kind": "vote"}, {"kind": "decide"}]}, "procedure.steps[1]"),
+    ({"steps": [{}, {"performer": "applicant"}, {}]}, "procedure.steps[1].performer"),
+    ({"suspension_kinds": ["holiday"]}, "procedure.suspension_kinds"),
+    ({"max_extension_days": 31}, "procedure.max_extension_days"),
+    ({"deferral_working_days": 0}, "procedure.deferral_working_days"),
 ])
 def test_a_bad_override_names_the_field(override: dict[str, Any], field: str) -> None:
     with pytest.raises(ProcedureError) as exc:

@@ -319,7 +319,7 @@ def procedure_of(*, legal_days: int, promised_days: int, unit: TimeUnit | str, s
     """The procedure of an item version from its fields; ``override`` is the item's optional
     ``procedure`` object (see ``catalog.schemas.ProcedureIn``) and wins over the derived rules."""
     rules = _derived_steps(steps)
-    over = dict(override or {})
+    over = {k: v for k, v in (override or {}).items() if v is not None}  # None: not overridden
     step_overrides = over.get("steps")
     if step_overrides is not None:
         given = [str(n).strip() for n in steps if str(n).strip()]
@@ -330,21 +330,35 @@ def procedure_of(*, legal_days: int, promised_days: int, unit: TimeUnit | str, s
         merged = list(rules)
         for j, raw in enumerate(step_overrides):
             base = merged[j + offset]
-            kind = StepKind(raw["kind"]) if raw.get("kind") is not None else base.kind
-            performer = Role(raw["performer"]) if raw.get("performer") is not None else base.performer
-            merged[j + offset] = StepRule(
-                kind=kind, name=base.name, performer=performer,
-                distinct_from_previous=bool(raw.get("distinct_from_previous", base.distinct_from_previous)),
-                optional=bool(raw.get("optional", base.optional)))
+            one = {k: v for k, v in raw.items() if v is not None}
+            try:
+                merged[j + offset] = StepRule(
+                    kind=StepKind(one.get("kind", base.kind)), name=base.name,
+                    performer=Role(one.get("performer", base.performer)),
+                    distinct_from_previous=bool(one.get("distinct_from_previous", base.distinct_from_previous)),
+                    optional=bool(one.get("optional", base.optional)))
+            except ValueError as exc:
+                raise ProcedureError(f"procedure.steps[{j}]", f"环节类型或办理角色无效：{exc}") from exc
         rules = tuple(merged)
-    return Procedure(
-        legal_days=legal_days, promised_days=promised_days, unit=TimeUnit(unit), steps=tuple(rules),
-        suspension_kinds=tuple(SuspensionKind(k) for k in over["suspension_kinds"])
-        if over.get("suspension_kinds") is not None else tuple(SuspensionKind),
-        max_extension_days=int(over.get("max_extension_days", DEFAULT_MAX_EXTENSION_DAYS)),
-        deferral_working_days=int(over.get("deferral_working_days", deferral_working_days)),
-        separation_of_duties=bool(over.get("separation_of_duties", False)),
-    )
+    for i, rule in enumerate(rules):
+        if rule.performer not in PERFORMER_ROLES:
+            raise ProcedureError(f"procedure.steps[{i}].performer", "办理角色应为窗口人员、审批人员或部门负责人")
+    try:
+        kinds = tuple(SuspensionKind(k) for k in over.get("suspension_kinds", tuple(SuspensionKind)))
+    except ValueError as exc:
+        raise ProcedureError("procedure.suspension_kinds", "特别程序类型应为听证、专家评审、现场核查或其他") from exc
+    try:
+        return Procedure(
+            legal_days=legal_days, promised_days=promised_days, unit=TimeUnit(unit), steps=rules,
+            suspension_kinds=kinds,
+            max_extension_days=int(over.get("max_extension_days", DEFAULT_MAX_EXTENSION_DAYS)),
+            deferral_working_days=int(over.get("deferral_working_days", deferral_working_days)),
+            separation_of_duties=bool(over.get("separation_of_duties", False)),
+        )
+    except ProcedureError as exc:
+        if override is not None and not exc.field.startswith(("procedure", "legal_", "promised_")):
+            raise ProcedureError(f"procedure.{exc.field}", exc.message) from exc
+        raise
 
 
 def deferral_wording(procedure: Procedure) -> str:
