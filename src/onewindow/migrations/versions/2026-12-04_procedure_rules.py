@@ -72,9 +72,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('case_step', schema=None) as batch_op:
+    # SQLite (3.35+) drops a plain column in place: recreating item_version would trip the foreign
+    # keys that point at it (item.current_version_id, material, case_record) once it has rows.
+    with op.batch_alter_table('case_step', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('kind')
-    with op.batch_alter_table('case_record', schema=None) as batch_op:
+    with op.batch_alter_table('case_record', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('procedure')
-    with op.batch_alter_table('item_version', schema=None) as batch_op:
+    with op.batch_alter_table('item_version', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('procedure')
