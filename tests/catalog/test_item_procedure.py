@@ -93,3 +93,15 @@ def test_an_unknown_step_name_is_reported_not_silently_typed(session: Session) -
     _, warnings = validate_catalog(session, data)
     assert [(w.code, "喝茶" in w.message) for w in warnings if w.code == "unknown_step_kind"] == [
         ("unknown_step_kind", True)]
+
+
+def test_an_excel_round_trip_keeps_the_override(session: Session, clock: FixedClock) -> None:
+    from onewindow.catalog.excel import export_workbook, import_workbook
+
+    raw = _item_with_steps(["受理", "审查", "核准登记", "发放营业执照"])
+    raw = {**raw, "procedure": {"max_extension_days": 10}}
+    catalog_service.save_item(session, clock=clock, actor=ACTOR, data=ItemIn.model_validate(raw))
+    report = import_workbook(session, clock=clock, actor=ACTOR, source=export_workbook(session))
+    assert report.changed_total == 0
+    _, version = catalog_service.get_item_version(session, raw["code"])
+    assert catalog_service.procedure_for(session, version.id).max_extension_days == 10

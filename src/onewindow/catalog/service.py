@@ -98,6 +98,13 @@ def keep_procedure(data: ItemIn, current: ItemVersion) -> ItemIn:
     return data.model_copy(update={"procedure": ProcedureIn.model_validate(override) if override else None})
 
 
+def keep_current_procedure(session: Session, data: ItemIn) -> ItemIn:
+    """:func:`keep_procedure` against the item's current version, if the item exists (Excel import)."""
+    item = session.scalar(select(Item).where(Item.code == data.code))
+    current = session.get(ItemVersion, item.current_version_id) if item and item.current_version_id else None
+    return keep_procedure(data, current) if current is not None else data
+
+
 def procedure_for(session: Session, item_version_id: int, *, deferral_working_days: int | None = None) -> Procedure:
     """The procedure a case of this item version runs under (what acceptance copies onto the case).
 
