@@ -68,6 +68,9 @@ class Case(Base):
     promised_due: Mapped[dt.date | None] = mapped_column(Date)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     warning: Mapped[str] = mapped_column(String(8), default="none", index=True)
+    # the item's procedure (catalog/procedure.py ``Procedure.to_json()``) copied at acceptance; None for
+    # cases accepted before procedures were copied (their limits are the columns above)
+    procedure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
     decision_reason: Mapped[str] = mapped_column(Text, default="")
@@ -139,6 +142,7 @@ class CaseStep(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str | None] = mapped_column(String(12))  # catalog.procedure.StepKind: accept | review | decide …
     status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | done
     outcome: Mapped[str | None] = mapped_column(String(10))  # agree | disagree | default (缺席默认)
     opinion: Mapped[str] = mapped_column(Text, default="")

@@ -460,6 +460,8 @@ def save_item(request: Request, code: str, auth: CurrentAuth, session: DbSession
     # "保存并覆盖": the user saw the conflict and chose to build on the latest version.
     expected = form.latest_version if op == "overwrite" and form.latest_version else form.base_version
     data, problems = form.to_input()
+    if data is not None:  # the form has no procedure fields: an item's 办理规则 override survives the edit
+        data = service.keep_procedure(data, current)
     if expected is None:  # without it a save could silently undo someone else's version
         problems.append(Problem("version", "version_required", "缺少所基于的版本号，请刷新页面后重新编辑"))
     if data is None or problems:

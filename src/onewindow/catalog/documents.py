@@ -197,8 +197,12 @@ def merge_materials(members: Sequence[ItemDetail]) -> list[BundleMaterial]:
 
 
 def notice_pdf(item: ItemDetail, *, guide_url: str, issuer: str = "", hall_category: str = "",
-               created_at: dt.datetime | None = None, font_paths: Sequence[str] | None = None) -> bytes:
-    """The 一次性告知书 of an item: every element an applicant needs, and a QR code to the guide."""
+               created_at: dt.datetime | None = None, font_paths: Sequence[str] | None = None,
+               deferral_text: str = "") -> bytes:
+    """The 一次性告知书 of an item: every element an applicant needs, and a QR code to the guide.
+
+    ``deferral_text`` is the item's 容缺 sentence (``catalog.procedure.deferral_wording``).
+    """
     limits = limits_of(item)
     doc = NoticePdf(NOTICE_TITLE, item.name,
                     document_number=f"事项编码：{item.code}（第 {item.version} 版）",
@@ -234,7 +238,8 @@ def notice_pdf(item: ItemDetail, *, guide_url: str, issuer: str = "", hall_categ
         if any(r.exempt for r in rows):
             notes.append("标注“免提交”的材料由窗口通过电子证照库调取，申请人无须提交实体证照。")
         if any(r.deferrable for r in rows):
-            notes.append("标注“可容缺”的材料缺少时可先行受理（容缺受理），申请人书面承诺后在规定期限内补齐。")
+            notes.append(f"标注“可容缺”的材料：{deferral_text}。" if deferral_text
+                         else "标注“可容缺”的材料缺少时可先行受理（容缺受理），申请人书面承诺后在规定期限内补齐。")
         if notes:
             doc.paragraph("\n".join(notes))
     else:

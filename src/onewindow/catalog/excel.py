@@ -11,6 +11,11 @@ Import reads the whole workbook, reports every problem with its sheet, row and c
 through ``catalog_service.save_item``: a changed row adds a version, an unchanged row changes
 nothing. An item's materials are the rows of ``材料`` with its code, so an item with none has none.
 Items missing from the workbook are left as they are. Export writes active items only.
+
+The workbook has no columns for an item's ``procedure`` override (step kinds, performers, 审批分离,
+extension and 容缺 limits, 特别程序 kinds): the procedure is derived from 办理流程 and the limits,
+and an override set through the JSON file is kept when a row is imported (its step overrides only
+while the number of steps is unchanged). Set overrides with the JSON catalog file.
 """
 
 from __future__ import annotations
@@ -453,7 +458,9 @@ def import_workbook(session: Session, *, clock: Clock, actor: Actor, source: byt
     report = ImportReport(warnings=warnings)
     lookups = catalog_service.Lookups.load(session)
     for item in items:
-        result = catalog_service.save_item(session, clock=clock, actor=actor, data=item, lookups=lookups,
-                                           change_note="Excel 导入")
+        # the workbook has no procedure columns: an item's 办理规则 override survives the import
+        result = catalog_service.save_item(session, clock=clock, actor=actor,
+                                           data=catalog_service.keep_current_procedure(session, item),
+                                           lookups=lookups, change_note="Excel 导入")
         report.bump("items", result.changed, created=result.created)
     return report

@@ -76,6 +76,9 @@ def item_dict(version: ItemVersion, code: str) -> dict[str, Any]:
             if k not in catalog_service.OPTIONAL_ITEM_KEYS or v is not None}
     data["materials"] = [{k: v for k, v in m.items() if k not in MATERIAL_OPTIONAL_KEYS or v is not None}
                          for m in data["materials"]]
+    if data.get("procedure") is not None:  # only the keys the item set (the file's own object)
+        data["procedure"] = catalog_service.item_payload(
+            catalog_service.version_to_input(version, code))["procedure"]
     return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -123,6 +124,9 @@ class ItemVersion(Base):
     basis: Mapped[str] = mapped_column(Text)
     conditions: Mapped[str] = mapped_column(Text)
     steps: Mapped[list[str]] = mapped_column(JSON)
+    # the typed procedure of this version (catalog/procedure.py ``Procedure.to_json()``): step kinds,
+    # performers, limits, 特别程序 kinds, extension and 容缺 limits; set by every save
+    procedure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     keywords: Mapped[list[str]] = mapped_column(JSON)
     location: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(40))

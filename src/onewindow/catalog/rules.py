@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from onewindow.catalog.procedure import ProcedureError, procedure_of, unknown_step_names
 from onewindow.catalog.schemas import ItemIn
 from onewindow.core.errors import Problem
 
@@ -35,6 +36,12 @@ def item_errors(item: ItemIn, prefix: str = "") -> list[Problem]:
         seen.add(m.name)
     if any(not s.strip() for s in item.steps):
         problems.append(Problem(f"{p}steps", "empty_step", "办理流程中有空步骤"))
+    if item.procedure is not None and item.promised_limit_days <= item.legal_limit_days:
+        try:
+            procedure_of(legal_days=item.legal_limit_days, promised_days=item.promised_limit_days,
+                         unit=item.limit_unit, steps=item.steps, override=item.procedure.as_override())
+        except ProcedureError as exc:
+            problems.append(Problem(f"{p}{exc.field}", "invalid_procedure", exc.message))
     return problems
 
 
@@ -43,4 +50,8 @@ def item_warnings(item: ItemIn, prefix: str = "") -> list[Problem]:
     warnings: list[Problem] = []
     if _CHARGED.search(item.fee) and not _FEE_BASIS.search(item.fee):
         warnings.append(Problem(f"{prefix}fee", "fee_without_basis", f"收费事项未写明收费依据：{item.fee}"))
+    if item.procedure is None or item.procedure.steps is None:
+        for name in unknown_step_names(n for n in item.steps if n.strip()):
+            warnings.append(Problem(f"{prefix}steps", "unknown_step_kind", f"无法识别办理环节“{name}”的类型，"
+                                    "按审查环节处理；可在 procedure.steps 中指定 kind"))
     return warnings

@@ -58,6 +58,37 @@ class MaterialIn(Strict):
         return None if isinstance(value, str) and not value.strip() else value
 
 
+StepKindName = Literal["accept", "review", "decide", "issue", "complete"]
+PerformerName = Literal["clerk", "approver", "dept_head"]
+SuspensionKindName = Literal["hearing", "expert", "inspection", "other"]
+
+
+class ProcedureStepIn(Strict):
+    """One step of an item's procedure override, in the order of the item's ``steps``; unset keeps the derived value."""
+
+    kind: StepKindName | None = None
+    performer: PerformerName | None = None
+    distinct_from_previous: bool | None = None  # 审批分离
+    optional: bool | None = None  # （必要时）
+
+
+class ProcedureIn(Strict):
+    """An item's optional ``procedure`` object: what the step names and limits do not say (catalog/procedure.py).
+
+    Without it the procedure is derived from the step names and limits; each key set here wins.
+    """
+
+    steps: list[ProcedureStepIn] | None = None
+    max_extension_days: int | None = Field(default=None, ge=0, le=30)
+    deferral_working_days: int | None = Field(default=None, ge=1, le=60)
+    suspension_kinds: list[SuspensionKindName] | None = None
+    separation_of_duties: bool | None = None
+
+    def as_override(self) -> dict[str, Any]:
+        """The keys that are set (the canonical, hashed form)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
 class ItemIn(Strict):
     """A service item with every standard element (实施清单要素)."""
 
@@ -86,6 +117,9 @@ class ItemIn(Strict):
     # 办理结果: the e-certificate type an approval issues (营业执照, 食品经营许可证 …); None when the
     # result is not a certificate. Hashed and exported only when set, so older items keep their hash.
     result_certificate_type: str | None = None
+    # 办理规则 override (step kinds, performers, 审批分离, extension and 容缺 limits, 特别程序 kinds);
+    # hashed and exported only when set, so older items keep their hash.
+    procedure: ProcedureIn | None = None
 
     @field_validator("result_certificate_type", mode="before")
     @classmethod

@@ -5,6 +5,7 @@ Write functions flush but do not commit: the caller's unit of work (request, CLI
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from onewindow.catalog.models import (
     NegativeListEntry,
     Region,
 )
+from onewindow.catalog.procedure import DEFAULT_DEFERRAL_WORKING_DAYS, Procedure, procedure_of
 from onewindow.catalog.schemas import (
     BundleIn,
     BundleOut,
@@ -40,6 +42,7 @@ from onewindow.catalog.schemas import (
     MaterialIn,
     MaterialOut,
     NegativeEntryIn,
+    ProcedureIn,
     RegionIn,
 )
 from onewindow.core import audit
@@ -54,13 +57,74 @@ M = TypeVar("M")
 
 # Elements added after items were first stored: part of the content only when set, so an item
 # without them keeps the hash (and version) it had before the element existed.
-OPTIONAL_ITEM_KEYS = frozenset({"result_certificate_type"})
+OPTIONAL_ITEM_KEYS = frozenset({"result_certificate_type", "procedure"})
+# The key of ``ItemVersion.procedure`` that keeps the item file's own ``procedure`` object, so an
+# export gives the file back unchanged; the rest of the JSON is ``Procedure.to_json()``.
+PROCEDURE_OVERRIDE_KEY = "override"
 
 
 def item_payload(data: ItemIn) -> dict[str, Any]:
     """The canonical content of an item (what is versioned and hashed), in the exchange shape."""
     payload = data.model_dump(mode="json")
+    payload["procedure"] = data.procedure.as_override() if data.procedure is not None else None
     return {k: v for k, v in payload.items() if k not in OPTIONAL_ITEM_KEYS or v is not None}
+
+
+def item_procedure(data: ItemIn, *, deferral_working_days: int = DEFAULT_DEFERRAL_WORKING_DAYS) -> Procedure:
+    """The typed procedure of an item: derived from its step names and limits, the item's override on top."""
+    return procedure_of(legal_days=data.legal_limit_days, promised_days=data.promised_limit_days,
+                        unit=data.limit_unit, steps=data.steps,
+                        override=data.procedure.as_override() if data.procedure is not None else None,
+                        deferral_working_days=deferral_working_days)
+
+
+def _stored_procedure(data: ItemIn) -> dict[str, Any]:
+    stored = item_procedure(data).to_json()
+    if data.procedure is not None:
+        stored[PROCEDURE_OVERRIDE_KEY] = data.procedure.as_override()
+    return stored
+
+
+def keep_procedure(data: ItemIn, current: ItemVersion) -> ItemIn:
+    """An edit from a form that has no procedure fields keeps the current version's override.
+
+    The step overrides follow the steps only while their number is unchanged; the other keys stay.
+    """
+    if data.procedure is not None or not current.procedure or not current.procedure.get(PROCEDURE_OVERRIDE_KEY):
+        return data
+    override = dict(current.procedure[PROCEDURE_OVERRIDE_KEY])
+    if override.get("steps") is not None and len(override["steps"]) != len([n for n in data.steps if n.strip()]):
+        override.pop("steps")
+    return data.model_copy(update={"procedure": ProcedureIn.model_validate(override) if override else None})
+
+
+def keep_current_procedure(session: Session, data: ItemIn) -> ItemIn:
+    """:func:`keep_procedure` against the item's current version, if the item exists (Excel import)."""
+    item = session.scalar(select(Item).where(Item.code == data.code))
+    current = session.get(ItemVersion, item.current_version_id) if item and item.current_version_id else None
+    return keep_procedure(data, current) if current is not None else data
+
+
+def procedure_for(session: Session, item_version_id: int, *, deferral_working_days: int | None = None) -> Procedure:
+    """The procedure a case of this item version runs under (what acceptance copies onto the case).
+
+    ``deferral_working_days`` is the region's setting (``ONEWINDOW_CASE_DEFERRAL_WORKING_DAYS``); it
+    applies unless the item itself set its 容缺 days. A version stored before procedures existed is
+    derived from its fields.
+    """
+    version = session.get(ItemVersion, item_version_id)
+    if version is None:
+        raise NotFound("事项版本", str(item_version_id), "item_version_id")
+    stored = version.procedure
+    override: dict[str, Any] = dict(stored.get(PROCEDURE_OVERRIDE_KEY) or {}) if stored else {}
+    if stored:
+        procedure = Procedure.from_json(stored)
+    else:
+        procedure = procedure_of(legal_days=version.legal_limit_days, promised_days=version.promised_limit_days,
+                                 unit=version.limit_unit, steps=version.steps)
+    if deferral_working_days is not None and "deferral_working_days" not in override:
+        procedure = dataclasses.replace(procedure, deferral_working_days=deferral_working_days)
+    return procedure
 
 
 def content_hash(payload: dict[str, Any]) -> str:
@@ -87,6 +151,8 @@ def version_to_input(version: ItemVersion, code: str) -> ItemIn:
         fee=version.fee, basis=version.basis, conditions=version.conditions, steps=list(version.steps),
         materials=materials, keywords=list(version.keywords), location=version.location, phone=version.phone,
         result_certificate_type=version.result_certificate_type.code if version.result_certificate_type else None,
+        procedure=(ProcedureIn.model_validate(version.procedure[PROCEDURE_OVERRIDE_KEY])
+                   if version.procedure and version.procedure.get(PROCEDURE_OVERRIDE_KEY) is not None else None),
     )
 
 
@@ -165,8 +231,9 @@ def save_item(session: Session, *, clock: Clock, actor: Actor, data: ItemIn, cha
         at_village="village" in data.levels, legal_limit_days=data.legal_limit_days,
         promised_limit_days=data.promised_limit_days, limit_unit=data.limit_unit, instant=data.instant,
         max_visits=data.max_visits, online_depth=data.online_depth, scope=data.scope, fee=data.fee, basis=data.basis,
-        conditions=data.conditions, steps=list(data.steps), keywords=list(data.keywords), location=data.location,
-        phone=data.phone, content_hash=digest, created_at=now, created_by=actor.label, change_note=change_note[:200],
+        conditions=data.conditions, steps=list(data.steps), procedure=_stored_procedure(data),
+        keywords=list(data.keywords), location=data.location, phone=data.phone, content_hash=digest,
+        created_at=now, created_by=actor.label, change_note=change_note[:200],
         result_certificate_type_id=(lookups.certificate_types[data.result_certificate_type]
                                     if data.result_certificate_type else None),
     )

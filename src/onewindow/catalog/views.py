@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from onewindow.catalog import documents, service
+from onewindow.catalog import documents, procedure, service
 from onewindow.catalog.documents import BundleMaterial, Limits, MaterialRow
 from onewindow.catalog.models import Bundle, Department, Item, ItemVersion
 from onewindow.catalog.schemas import BundleOut, ItemDetail
@@ -168,6 +168,7 @@ class ItemPage:
     hall_category: str
     materials: list[MaterialRow]
     bundles: list[tuple[str, str]]
+    deferral_text: str = ""  # the 容缺 sentence of the item's procedure (catalog.procedure.deferral_wording)
 
     @property
     def updated_date(self) -> dt.date:
@@ -185,8 +186,8 @@ class ItemPage:
         return any(m.deferrable for m in self.materials)
 
 
-def item_page(session: Session, code: str) -> tuple[ItemPage, ItemVersion]:
-    """The guide of an item in service (404 for unknown or retired items)."""
+def item_page(session: Session, code: str, *, deferral_working_days: int | None = None) -> tuple[ItemPage, ItemVersion]:
+    """The guide of an item in service (404 for unknown or retired items); 容缺 days from the setting."""
     item, v = service.get_item_version(session, code)
     if item.status != "active":
         raise NotFound("事项", code, "code")
@@ -197,7 +198,9 @@ def item_page(session: Session, code: str) -> tuple[ItemPage, ItemVersion]:
                     depth=documents.depth_text(detail.online_depth), audience=documents.audience_text(detail.audience),
                     levels=documents.levels_text(detail.levels),
                     hall_category=f"{v.hall_category.code} {v.hall_category.name}",
-                    materials=documents.material_rows(detail.materials), bundles=bundles)
+                    materials=documents.material_rows(detail.materials), bundles=bundles,
+                    deferral_text=procedure.deferral_wording(
+                        service.procedure_for(session, v.id, deferral_working_days=deferral_working_days)))
     return page, v
 
 
@@ -272,10 +275,11 @@ def home(request: Request, session: DbSession, auth: OptionalAuth,
 
 
 @router.get("/items/{code}", response_class=HTMLResponse)
-def item_guide(code: str, request: Request, session: DbSession, auth: OptionalAuth) -> Response:
+def item_guide(code: str, request: Request, session: DbSession, auth: OptionalAuth,
+               settings: SettingsDep) -> Response:
     """The guide (办事指南) of one item."""
     try:
-        page, _ = item_page(session, code)
+        page, _ = item_page(session, code, deferral_working_days=settings.case_deferral_working_days)
     except NotFound as exc:
         return _not_found(request, auth, exc)
     return render(request, "catalog/item.html", {"page": page, "item": page.item}, auth=auth)
@@ -286,12 +290,13 @@ def item_notice(code: str, request: Request, session: DbSession, auth: OptionalA
                 settings: SettingsDep) -> Response:
     """The 一次性告知书 of one item as a PDF."""
     try:
-        page, _ = item_page(session, code)
+        page, _ = item_page(session, code, deferral_working_days=settings.case_deferral_working_days)
     except NotFound as exc:
         return _not_found(request, auth, exc)
     guide_url = f"{settings.base_url.rstrip('/')}/items/{quote(page.item.code)}"
     pdf = documents.notice_pdf(page.item, guide_url=guide_url, hall_category=page.hall_category,
-                               created_at=clock.now(), font_paths=settings.cjk_font_paths)
+                               created_at=clock.now(), font_paths=settings.cjk_font_paths,
+                               deferral_text=page.deferral_text)
     ascii_name = f"notice-{page.item.code}.pdf"
     utf8_name = quote(f"一次性告知书-{page.item.name}-{page.item.code}.pdf")
     return Response(pdf, media_type="application/pdf", headers={
