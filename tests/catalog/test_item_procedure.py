@@ -15,7 +15,7 @@ from onewindow.catalog.schemas import ItemIn
 from onewindow.core.audit import Actor
 from onewindow.core.clock import FixedClock
 from onewindow.core.errors import ValidationFailed
-from onewindow.core.permissions import Role
+from onewindow.core.access import Role
 from onewindow.demo import reference_catalog
 
 ACTOR = Actor(None, "test")

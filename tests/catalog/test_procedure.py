@@ -22,7 +22,7 @@ from onewindow.catalog.procedure import (
     procedure_of,
     unknown_step_names,
 )
-from onewindow.core.permissions import Role
+from onewindow.core.access import Role
 
 
 def _reference_items() -> list[dict[str, Any]]:

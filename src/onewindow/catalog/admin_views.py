@@ -5,7 +5,7 @@ the user's raw input (``ItemForm`` and friends) so a validation error (422) or a
 re-renders exactly what was typed, with the Chinese reason next to each field. Every write goes
 through a service function that audits it; the request's unit of work commits it.
 
-Who may do what (``core.permissions``): admin everything; dept_head the items of their own
+Who may do what (``core.access``): admin everything; dept_head the items of their own
 department (403 on any other); supervisor reads everything and writes nothing; every other role
 gets 403, anonymous page requests are sent to /login.
 """

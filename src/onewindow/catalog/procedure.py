@@ -25,7 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from onewindow.calendar.workdays import TimeUnit
-from onewindow.core.permissions import Role
+from onewindow.core.access import Role
 
 __all__ = [
     "DEFAULT_DEFERRAL_WORKING_DAYS",

@@ -1,6 +1,6 @@
 """免申即享 API (/api/v1): policies with a live match count, the entity register, grants.
 
-Thin edges: parse, authorise (``core.permissions``), call ``policies.service``; the request's unit
+Thin edges: parse, authorise (``core.access``), call ``policies.service``; the request's unit
 of work commits. An entity's credit code or ID number travels in the JSON body, never in the URL. Grants
 are department-scoped: an approver or 首席代表 sees and moves only the grants of their department's
 policies (403 otherwise, never an empty list).
