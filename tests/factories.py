@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from onewindow.cases import service, sweep
 from onewindow.cases.models import Case
 from onewindow.certificates import service as certificates
+from onewindow.certificates.demo import FENGYUAN, LI_NA, ZHANG_WEI
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, FixedClock
 from onewindow.core.ids import CREDIT_ALPHABET, credit_code_check_char, id_check_char
@@ -42,6 +43,11 @@ FOOD = "410724-SCJG-XK-007"  # 食品经营许可: five steps, issues a 食品�
 PREPACKED = "410724-SCJG-BA-001"  # 仅销售预包装食品备案: instant (即办), a clerk decides
 CLAIM = "410724-YBJ-JF-001"  # 医疗费用手工报销: for persons, 本人银行账户信息 deferrable
 SSC_CARD = "410724-RSJ-GG-001"  # 社会保障卡申领: instant, only the ID card required (秒批 from the library)
+
+# The demo county's applicants (their certificates are in the demo library).
+ZHANG = service.ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI, phone="13903735678")
+LINA = service.ApplicantIn(kind="person", name="李娜", id_number=LI_NA)  # her ID card has expired
+FENG = service.ApplicantIn(kind="enterprise", name="获嘉县丰源商贸有限公司", id_number=FENGYUAN)
 
 STATES = ("submitted", "correction_requested", "refused", "accepted", "in_review", "suspended", "approved",
           "denied", "delivered", "archived", "withdrawn", "overdue")
@@ -196,11 +202,12 @@ def deferrable_material(session: Session, item_code: str) -> str:
 # ----- cases ---------------------------------------------------------------------------------------------
 
 
-def review_to_decision(session: Session, approver: User, case: Case, clock: Clock) -> None:
-    """Record an agreeing opinion on every step before the decision."""
+def review_to_decision(session: Session, approver: User, case: Case, clock: Clock, *,
+                       opinion: str = "材料齐全，符合条件", agree: bool = True) -> None:
+    """Record an opinion (agreeing unless ``agree`` is False) on every step before the decision."""
     while service.opinion_steps(case):
         service.record_opinion(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
-                               opinion="材料齐全，符合条件")
+                               opinion=opinion, agree=agree)
 
 
 def approve(session: Session, approver: User, case: Case, clock: Clock) -> Case:

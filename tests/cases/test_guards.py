@@ -13,25 +13,19 @@ from sqlalchemy.orm import Session
 from onewindow.cases import service, sweep
 from onewindow.cases.models import Case
 from onewindow.cases.service import ApplicantIn, ApplicationIn
-from onewindow.certificates.demo import FENGYUAN, ZHANG_WEI
 from onewindow.certificates.models import Certificate
 from onewindow.core.errors import Conflict, PermissionDenied
 from onewindow.staff.models import User
-from tests.cases.conftest import RULES, at, handed_in, material_keys
+from tests import factories
+from tests.factories import CLAIM, FENG, FOOD, PREPACKED, RULES, ZHANG, at, handed_in, material_keys
 
 Users = Callable[[str], User]
-ZHANG = ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI)
-FENG = ApplicantIn(kind="enterprise", name="获嘉县丰源商贸有限公司", id_number=FENGYUAN)
 ACCEPT = at(2026, 11, 23)
-CLAIM = "410724-YBJ-JF-001"  # 医疗费用手工报销: 本人银行账户信息 deferrable
 ACCOUNT = "本人银行账户信息"
-FOOD = "410724-SCJG-XK-007"  # 食品经营许可: issues FOOD_LICENSE
-PREPACKED = "410724-SCJG-BA-001"  # 仅销售预包装食品备案: instant, category C
 
 
 def _window(session: Session, clerk: User, applicant: ApplicantIn, code: str, marks: dict[str, str]) -> Case:
-    return service.apply(session, clock=ACCEPT, user=clerk, rules_=RULES, online=False,
-                         data=ApplicationIn(applicant=applicant, item_code=code, materials=marks)).case
+    return factories.window(session, clerk, applicant, code, marks, clock=ACCEPT)
 
 
 def test_after_acceptance_only_a_deferred_material_may_be_uploaded_and_it_settles_the_deferral(
@@ -101,9 +95,7 @@ def test_terminating_a_case_revokes_the_licence_it_issued(session: Session, user
     assert deferrable == ["食品安全管理制度文本"]
     marks[keys[deferrable[0]]] = "deferred"
     case = _window(session, user("clerk"), FENG, FOOD, marks)
-    while service.opinion_steps(case):
-        service.record_opinion(session, clock=ACCEPT, user=scjg, case_id=case.id, expected_version=case.version,
-                               opinion="符合条件")
+    factories.review_to_decision(session, scjg, case, ACCEPT, opinion="符合条件")
     service.decide(session, clock=ACCEPT, user=scjg, case_id=case.id, expected_version=case.version, approve=True,
                    reason="准予许可")
     cert = session.get(Certificate, case.result_certificate_id)
