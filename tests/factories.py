@@ -17,6 +17,7 @@ import datetime as dt
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,10 +31,12 @@ from onewindow.core.clock import CHINA_TZ, Clock, FixedClock
 from onewindow.core.ids import CREDIT_ALPHABET, credit_code_check_char, id_check_char
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
+from tests.conftest import DEMO_PASSWORD
+
+__all__ = ["DEMO_PASSWORD"]  # re-exported: the one password of every demo and factory-made account
 
 # ----- constants shared by the tests ---------------------------------------------------------------------
 
-DEMO_PASSWORD = "Demo@2026"
 RULES = service.CaseRules(deferral_working_days=10, auto_approve=True)
 LOADER = Actor(None, "test")
 
@@ -105,6 +108,23 @@ def staff(session: Session, username: str) -> User:
 def users(session: Session) -> dict[str, User]:
     """Every user of the database by username."""
     return {u.username: u for u in session.scalars(select(User))}
+
+
+def api_token(client: Any, username: str, *, base: str = "") -> dict[str, str]:
+    """Sign a demo user in through ``POST /api/v1/auth/token`` (a TestClient or an httpx client, ``base`` for a
+    live server); returns the Authorization header."""
+    r = client.post(f"{base}/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def browser_login(page: Any, base: str, username: str, target: str) -> None:
+    """Sign a demo user in through the /login form in a Playwright page and land on ``target``."""
+    page.goto(f"{base}/login?next={target}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{base}{target}")
 
 
 def approver_for(session: Session, case: Case, *, role: str = "approver") -> User:

@@ -14,7 +14,7 @@ from onewindow.certificates import service as certificates
 from onewindow.core.clock import Clock
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
-from tests.factories import LOADER, RULES, at, handed_in, material_keys, person_id, staff
+from tests.factories import DEMO_PASSWORD, LOADER, RULES, at, handed_in, material_keys, person_id, staff
 
 __all__ = ["FATHER", "LOADER", "MOTHER", "RULES", "at", "handed_in", "material_keys", "person_id"]
 
@@ -44,7 +44,7 @@ def parents(session: Session, clock: Clock) -> Callable[..., tuple[User, Applica
             session, clock=clock, actor=LOADER, type_code="MARRIAGE_CERT", holder_id=MOTHER, holder_name="陈静",
             issued_date=issued, expires_date=dt.date(2020, 1, 1) if marriage_expired else None)
         mother = staff_service.create_user(session, clock=clock, actor=LOADER, username="chenjing",
-                                           password="Demo@2026", display_name="陈静", role="applicant",
+                                           password=DEMO_PASSWORD, display_name="陈静", role="applicant",
                                            id_number=MOTHER)
         return mother, ApplicantIn(kind="person", name="陈静", id_number=MOTHER, phone="13812345678")
     return _make
