@@ -247,12 +247,13 @@ def window(session: Session, clerk: User, applicant: service.ApplicantIn, item_c
 
 def make_case(session: Session, clock: Clock, *, item_code: str | None = None, state: str = "accepted",
               deferred: bool = False, commitment: bool = False, channel: str = "window",
-              applicant: Person | Enterprise | None = None, clerk: str = "clerk") -> Case:
+              applicant: Person | Enterprise | service.ApplicantIn | None = None, clerk: str = "clerk") -> Case:
     """A case of ``item_code`` driven through the service into ``state``.
 
     ``item_code`` defaults to :data:`CLAIM` for a person and :data:`FOOD` for an enterprise; ``applicant``
-    defaults to a fresh person with an account. ``deferred`` accepts with the first deferrable material
-    deferred (容缺), ``commitment`` with it promised (告知承诺). ``channel="online"`` applies from the person's
+    defaults to a fresh person with an account (or pass a demo one such as :data:`ZHANG`). ``deferred``
+    accepts with the first deferrable material deferred (容缺), ``commitment`` with it promised (告知承诺).
+    Every other required material is handed in on paper. ``channel="online"`` applies from the person's
     account and has the clerk pre-check it. ``overdue`` is an accepted case whose due dates have passed on
     ``clock`` (accepted 70 days earlier, then the deadline sweep ran: warning ``red``).
     """
@@ -265,7 +266,8 @@ def make_case(session: Session, clock: Clock, *, item_code: str | None = None, s
     if channel not in ("window", "online"):
         raise ValueError(f"unknown channel {channel!r}")
     who = applicant if applicant is not None else make_person(session, clock)
-    code = item_code or (CLAIM if isinstance(who, Person) else FOOD)
+    named = who if isinstance(who, service.ApplicantIn) else who.applicant
+    code = item_code or (CLAIM if named.kind == "person" else FOOD)
     intake_clock: Clock = clock
     if state == "overdue":
         intake_clock = FixedClock(clock.now() - dt.timedelta(days=70))
@@ -299,7 +301,7 @@ def make_case(session: Session, clock: Clock, *, item_code: str | None = None, s
             raise ValueError("a window case is decided at intake; use channel='online' for 'submitted'")
         refusal = {"refuse": True, "refuse_reason": "不属于本事项受理范围",
                    "refuse_basis": "《行政许可法》第三十二条"} if state == "refused" else {}
-        case = window(session, window_clerk, who.applicant, code, marks, clock=intake_clock,
+        case = window(session, window_clerk, named, code, marks, clock=intake_clock,
                       commitment=commitment, **refusal)
     if state in ("refused", "correction_requested", "accepted"):
         return case
@@ -326,7 +328,7 @@ def make_case(session: Session, clock: Clock, *, item_code: str | None = None, s
     if state == "approved":
         return case
     service.deliver(session, clock=clock, user=window_clerk, case_id=case.id, expected_version=case.version,
-                    data=service.DeliveryIn(method="pickup", picked_up_by=who.name))
+                    data=service.DeliveryIn(method="pickup", picked_up_by=named.name))
     if state == "delivered":
         return case
     return service.archive(session, clock=clock, user=window_clerk, case_id=case.id, expected_version=case.version)

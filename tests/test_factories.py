@@ -113,3 +113,12 @@ def test_an_enterprise_case_issues_its_licence_to_the_credit_code(session: Sessi
     assert case.state == "delivered" and case.applicant_id == firm.credit_code
     cert = session.get(Certificate, case.result_certificate_id)
     assert cert is not None and cert.type.code == "FOOD_LICENSE" and cert.holder_id == firm.credit_code
+
+
+def test_a_demo_applicant_may_apply_but_not_online_without_an_account(session: Session, clock: FixedClock) -> None:
+    case = f.make_case(session, clock, item_code=f.SOLE_TRADER, applicant=f.ZHANG)
+    assert case.state == "accepted" and case.applicant_id == ZHANG_WEI and case.applicant_name == "张伟"
+    firm = f.make_enterprise(session, clock)
+    for applicant in (f.ZHANG, firm, f.make_person(session, clock, account=False)):
+        with pytest.raises(ValueError):
+            f.make_case(session, clock, channel="online", applicant=applicant)

@@ -35,8 +35,7 @@ MONDAY = at(2026, 11, 23)
 
 
 def food_case(session: Session, user: Users) -> Case:
-    data = ApplicationIn(applicant=FENG, item_code=FOOD, materials=handed_in(session, FOOD, library=False))
-    case = service.apply(session, clock=MONDAY, user=user("clerk"), rules_=RULES, online=False, data=data).case
+    case = factories.make_case(session, MONDAY, item_code=FOOD, applicant=FENG)
     assert (case.promised_due, case.legal_due) == (dt.date(2026, 11, 26), dt.date(2026, 12, 7))
     return case
 
