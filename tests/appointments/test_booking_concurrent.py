@@ -14,7 +14,7 @@ from onewindow import db
 from onewindow.appointments.models import Booking
 from onewindow.calendar import service as calendar_service
 from onewindow.core.clock import SystemClock, today
-from onewindow.core.ids import id_check_char
+from tests.factories import person_id
 
 HALL = "HJ-ZWZX"
 PEOPLE = 20
@@ -30,10 +30,9 @@ def test_concurrent_bookings_never_exceed_capacity(live_server: Any) -> None:
         day += dt.timedelta(days=1)
 
     def attempt(i: int) -> int:
-        body = f"41072419850101{i:03d}"
         r = httpx.post(f"{live_server.url}/api/v1/appointments/halls/{HALL}/bookings", timeout=60,
                        json={"category": "H", "day": day.isoformat(), "start": "16:00",
-                             "id_number": body + id_check_char(body), "phone": "13803731234"})
+                             "id_number": person_id(f"41072419850101{i:03d}"), "phone": "13803731234"})
         assert r.status_code in (201, 409), r.text
         return r.status_code
 

@@ -14,8 +14,8 @@ from onewindow.calendar import service as calendar_service
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.errors import Conflict, NotFound
-from onewindow.core.ids import id_check_char
 from onewindow.queue.models import Ticket
+from tests.factories import person_id
 
 HALL = "HJ-ZWZX"  # the demo gives every category half-hour slots with two places
 TUESDAY = dt.date(2026, 11, 24)
@@ -24,8 +24,7 @@ APPLICANT = Actor(None, "applicant")
 
 
 def person(n: int) -> str:
-    body = f"41072419900101{n:03d}"
-    return body + id_check_char(body)
+    return person_id(f"41072419900101{n:03d}")
 
 
 def book(session: Session, clock: FixedClock, n: int, start: str = "09:00", day: dt.date = TUESDAY) -> str:

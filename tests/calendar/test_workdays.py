@@ -199,7 +199,8 @@ def test_a_loaded_notice_makes_2027_official() -> None:
     # The notice is the whole arrangement: a festival it does not list is an ordinary day.
     qingming = cal.day_info(D(2027, 4, 5))
     assert qingming.workday and not qingming.provisional
-    assert all(not s.provisional for s in cal.special_days(2027))
+    specials = cal.special_days(2027)
+    assert specials and all(not s.provisional for s in specials)
 
 
 def test_overrides_without_a_notice_leave_the_rest_of_the_year_provisional() -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from onewindow.cases.rules import material_key
 from onewindow.certificates.demo import ZHANG_WEI
+from tests.factories import browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -27,12 +28,7 @@ def _errors_of(page: Any) -> list[str]:
     return errors
 
 
-def _login(page: Any, base: str, username: str, target: str) -> None:
-    page.goto(f"{base}/login?next={target}")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "Demo@2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{base}{target}")
+_login = browser_login
 
 
 def test_clerk_accepts_at_the_window_and_the_approver_approves(live_server: Any, browser: Any,

@@ -15,15 +15,13 @@ from typing import Any
 import httpx
 
 from tests.cases.test_api import CANCEL, CANCEL_PAPER, ZHANG
-from tests.conftest import DEMO_PASSWORD
+from tests.factories import api_token
 
 THREADS = 8
 
 
 def _token(client: httpx.Client, base: str, username: str) -> dict[str, str]:
-    r = client.post(f"{base}/api/v1/auth/token", json={"username": username, "password": DEMO_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return api_token(client, username, base=base)
 
 
 def test_concurrent_approvals_exactly_one_wins(live_server: Any) -> None:

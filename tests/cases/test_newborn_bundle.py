@@ -92,15 +92,16 @@ def test_newborn_bundle_from_online_application_to_delivery(
     assert parent.decided_on == dt.date(2026, 2, 26) <= parent.promised_due  # 按期办结
 
     # the birth certificate is issued into the library
+    assert wjw.item_version is not None and wjw.item_version.result_certificate_type is not None
     cert = session.get(Certificate, wjw.result_certificate_id) if wjw.result_certificate_id else None
-    if wjw.item_version is not None and wjw.item_version.result_certificate_type is not None:
-        assert cert is not None and cert.holder_id == parent.applicant_id
+    assert cert is not None and cert.holder_id == parent.applicant_id
 
     service.deliver(session, clock=later, user=clerk, case_id=parent.id, expected_version=parent.version,
                     data=DeliveryIn(method="mail", address="获嘉县城关镇建设路 8 号", recipient="陈静",
                                     courier="EMS", tracking_number="1100223344556"))
     assert parent.state == "delivered"
-    assert all(s.state == "delivered" for s in service.sub_cases(session, parent.id))
+    delivered = service.sub_cases(session, parent.id)
+    assert len(delivered) == 5 and all(s.state == "delivered" for s in delivered)
     assert service.visit_count(session, parent) == 0
     assert service.one_visit(session, parent) is True
     kinds = [e.kind for e in service.timeline(session, parent)]

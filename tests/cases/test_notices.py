@@ -13,20 +13,18 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases import notices, service
 from onewindow.cases.models import Case
-from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules
-from onewindow.certificates.demo import ZHANG_WEI
+from onewindow.cases.service import ApplicationIn
 from onewindow.core.clock import FixedClock
 from onewindow.core.errors import Conflict
 from onewindow.staff.models import User
+from tests import factories
+from tests.factories import FENG, RULES, SOLE_TRADER, ZHANG
 
 if TYPE_CHECKING:
     from tests.conftest import Browser
 
-RULES = CaseRules(deferral_working_days=10, auto_approve=True)
-
 BASE = "https://zwfw.example.gov.cn"
-ITEM = "410724-SCJG-XK-001"  # 个体工商户设立登记: the ID card from the library, the rest to hand in
-ZHANG = ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI, phone="13903735678")
+ITEM = SOLE_TRADER  # 个体工商户设立登记: the ID card from the library, the rest to hand in
 
 
 def _text(pdf: bytes) -> str:
@@ -57,7 +55,7 @@ def test_correction_notice_lists_every_missing_material_and_the_tracking_link(
         assert "".join(name.split()) in text, name
     assert "补正材料一次性告知书" in text
     assert f"{BASE}/track?number={case.number}" in text
-    assert "410724********001X" in text and ZHANG_WEI not in text
+    assert "410724********001X" in text and ZHANG.id_number not in text
     assert "获嘉县政务服务中心" in text  # online: the county center stands for the receiving hall
 
 
@@ -117,21 +115,18 @@ def test_the_applicant_downloads_a_notice_and_others_may_not(
 
 def test_decision_notice_names_the_issued_certificate_and_a_denial_names_the_remedy(
         session: Session, clock: FixedClock, user: Callable[[str], User]) -> None:
-    from onewindow.certificates.demo import FENGYUAN
-
     clerk, approver = user("clerk"), user("approver_scjg")
-    company = ApplicantIn(kind="enterprise", name="获嘉县丰源商贸有限公司", id_number=FENGYUAN)
+    company = FENG
     target = service.resolve_target(session, item_code="410724-SCJG-XK-004", bundle_code=None)
-    if target.version is None or target.version.result_certificate_type is None:
-        pytest.skip("the item issues no certificate in this catalog")
+    # 公司设立登记 issues a 营业执照 (BIZ_LICENSE) to the company's 统一社会信用代码
+    assert target.version is not None and target.version.result_certificate_type is not None
+    assert target.version.result_certificate_type.code == "BIZ_LICENSE"
     marks = {e.key: "paper" for e in service.checklist(target) if e.required}
     case = service.apply(session, clock=clock, user=clerk, rules_=RULES, online=False, data=ApplicationIn(
         applicant=company, item_code="410724-SCJG-XK-004", materials=marks)).case
     with pytest.raises(Conflict):
         notices.notice_pdf(session, case, "decision", BASE)
-    while service.opinion_steps(case):
-        service.record_opinion(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
-                               opinion="符合条件")
+    factories.review_to_decision(session, approver, case, clock, opinion="符合条件")
     service.decide(session, clock=clock, user=approver, case_id=case.id, expected_version=case.version,
                    approve=True, reason="经审查符合许可条件")
     assert notices.NoticeKind.DECISION in notices.available(session, case)
@@ -145,9 +140,7 @@ def test_decision_notice_names_the_issued_certificate_and_a_denial_names_the_rem
 
     denied = service.apply(session, clock=clock, user=clerk, rules_=RULES, online=False, data=ApplicationIn(
         applicant=company, item_code="410724-SCJG-XK-004", materials=marks)).case
-    while service.opinion_steps(denied):
-        service.record_opinion(session, clock=clock, user=approver, case_id=denied.id,
-                               expected_version=denied.version, opinion="名称近似", agree=False)
+    factories.review_to_decision(session, approver, denied, clock, opinion="名称近似", agree=False)
     service.decide(session, clock=clock, user=approver, case_id=denied.id, expected_version=denied.version,
                    approve=False, reason="拟登记名称与已登记企业名称近似", basis="《企业名称登记管理规定》第十七条")
     text = _text(notices.notice_pdf(session, denied, "decision", BASE))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from onewindow.certificates.demo import ZHANG_WEI
+from tests.factories import DEMO_PASSWORD
 
 ITEM = "410724-SCJG-XK-001"  # 个体工商户设立登记
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -23,7 +24,7 @@ def test_applicant_applies_online_with_a_pdf_and_tracks_the_case(live_server: An
     page.goto(f"{live_server.url}/apply")  # not signed in: to the login page and back
     page.wait_for_selector("form[action='/login']")
     page.fill("input[name=username]", "zhangwei")
-    page.fill("input[name=password]", "Demo@2026")
+    page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{live_server.url}/apply")
 

@@ -20,6 +20,7 @@ from onewindow.core.ids import mask_id_number
 from onewindow.staff.models import User
 from tests.cases.conftest import RULES
 from tests.conftest import Browser
+from tests.factories import ZHANG, make_case
 from tests.web.test_admin_pages import form_fields, replace
 
 SHOP = "410724-SCJG-XK-001"  # 个体工商户设立登记: ID card from the library, premises proof deferrable
@@ -63,14 +64,10 @@ def _case_id(location: str) -> int:
 
 
 def _accepted(session: Session, clock: Clock, clerk: User, item: str) -> Case:
-    """A window case with every required material handed in on paper (or from the library)."""
-    target = service.resolve_target(session, item_code=item, bundle_code=None)
-    materials = {e.key: "paper" for e in service.checklist(target) if e.required}
-    created = service.apply(session, clock=clock, user=clerk, rules_=RULES, online=False, data=ApplicationIn(
-        applicant=ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI, phone="13812345678"),
-        item_code=item, materials=materials))
+    """A window case of 张伟 with every required material handed in on paper."""
+    case = make_case(session, clock, item_code=item, applicant=ZHANG, clerk=clerk.username)
     session.flush()
-    return created.case
+    return case
 
 
 # ----- intake --------------------------------------------------------------------------------------------------

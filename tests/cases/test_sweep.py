@@ -23,23 +23,19 @@ from onewindow.cases.models import Case, CaseAlert
 from onewindow.cases.service import ApplicantIn, ApplicationIn
 from onewindow.cases.sweep import sweep_deadlines
 from onewindow.catalog.models import Bundle
-from onewindow.certificates.demo import FENGYUAN, ZHANG_WEI
 from onewindow.core.audit import Actor, AuditEntry
 from onewindow.staff.models import User
-from tests.cases.conftest import FATHER, RULES, at, handed_in, material_keys
+from tests import factories
+from tests.cases.conftest import FATHER
+from tests.factories import FENG, FOOD, RULES, SOLE_TRADER, ZHANG, at, handed_in, material_keys
 
 Users = Callable[[str], User]
-ZHANG = ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI)
-FENG = ApplicantIn(kind="enterprise", name="获嘉县丰源商贸有限公司", id_number=FENGYUAN)
-FOOD = "410724-SCJG-XK-007"  # 10 / 3 working days
-SOLE_TRADER = "410724-SCJG-XK-001"  # 3 / 1 working days
 PREMISES = "经营场所使用证明（租赁协议等）"
 MONDAY = at(2026, 11, 23)
 
 
 def food_case(session: Session, user: Users) -> Case:
-    data = ApplicationIn(applicant=FENG, item_code=FOOD, materials=handed_in(session, FOOD, library=False))
-    case = service.apply(session, clock=MONDAY, user=user("clerk"), rules_=RULES, online=False, data=data).case
+    case = factories.make_case(session, MONDAY, item_code=FOOD, applicant=FENG)
     assert (case.promised_due, case.legal_due) == (dt.date(2026, 11, 26), dt.date(2026, 12, 7))
     return case
 
@@ -69,9 +65,7 @@ def test_yellow_the_working_day_before_red_after_one_alert_each_resolved_by_the_
     assert case.number in red.message and red.department_id == case.department_id
 
     scjg = user("approver_scjg")
-    while service.opinion_steps(case):
-        service.record_opinion(session, clock=at(2026, 11, 27), user=scjg, case_id=case.id,
-                               expected_version=case.version, opinion="同意")
+    factories.review_to_decision(session, scjg, case, at(2026, 11, 27), opinion="同意")
     service.decide(session, clock=at(2026, 11, 27), user=scjg, case_id=case.id, expected_version=case.version,
                    approve=True, reason="准予许可")
     assert case.warning == "none"
@@ -109,9 +103,7 @@ def test_approved_case_still_waiting_for_deferred_material_is_terminated_too(ses
     marks = handed_in(session, SOLE_TRADER, {PREMISES: "deferred"})
     case = service.apply(session, clock=MONDAY, user=user("clerk"), rules_=RULES, online=False,
                          data=ApplicationIn(applicant=ZHANG, item_code=SOLE_TRADER, materials=marks)).case
-    while service.opinion_steps(case):
-        service.record_opinion(session, clock=MONDAY, user=scjg, case_id=case.id, expected_version=case.version,
-                               opinion="同意")
+    factories.review_to_decision(session, scjg, case, MONDAY, opinion="同意")
     service.decide(session, clock=MONDAY, user=scjg, case_id=case.id, expected_version=case.version, approve=True,
                    reason="准予登记")
     sweep_deadlines(session, clock=at(2026, 11, 25))
@@ -196,9 +188,7 @@ def test_a_denied_sub_case_is_named_when_the_bundle_completes(
                    expected_version=lead.version, approve=True, reason="出生医学证明已签发")
     benefit = subs["410724-YBJ-JF-002"]
     ybj = user("approver_ybj")
-    while service.opinion_steps(benefit):
-        service.record_opinion(session, clock=at(2026, 11, 25), user=ybj, case_id=benefit.id,
-                               expected_version=benefit.version, opinion="未参保满一年", agree=False)
+    factories.review_to_decision(session, ybj, benefit, at(2026, 11, 25), opinion="未参保满一年", agree=False)
     service.decide(session, clock=at(2026, 11, 25), user=ybj, case_id=benefit.id, expected_version=benefit.version,
                    approve=False, reason="生育保险连续缴费不足", basis="《河南省职工生育保险办法》")
     assert benefit.state == "denied"

@@ -9,8 +9,6 @@ import pytest
 from onewindow.policies.conditions import FieldDef, field_defs
 from onewindow.policies.synthetic import reference_catalog
 
-DEMO_PASSWORD = "Demo@2026"
-
 
 @pytest.fixture(scope="session")
 def catalog() -> dict[str, Any]:

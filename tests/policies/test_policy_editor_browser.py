@@ -6,16 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import browser_login
 
 
 @pytest.mark.browser
 def test_editing_conditions_updates_the_match_count_without_reload(live_server: Any, page: Any,
                                                                     artifacts: Path) -> None:
-    page.goto(f"{live_server.url}/login?next=/admin/policies/ZC-QY-08")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "Demo@2026")
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/policies/ZC-QY-08")
+    browser_login(page, live_server.url, "admin", "/admin/policies/ZC-QY-08")
     before = page.locator("#match-count").inner_text()
     page.evaluate("window.__notReloaded = true")
     page.fill("#conditions", '[{"field": "employees", "op": ">=", "value": 1}]')

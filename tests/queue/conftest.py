@@ -17,11 +17,12 @@ from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.queue import service
 from onewindow.queue.models import Window
 from onewindow.staff import service as staff_service
+from tests.factories import DEMO_PASSWORD
 
 HALL = "HJ-ZJZ"  # a town center without demo windows or tickets
 DAY = dt.datetime(2026, 11, 24, 9, 0, tzinfo=CHINA_TZ)  # Tuesday, the day after the demo's tickets
 ADMIN = Actor(None, "test-admin")
-PASSWORD = "Demo@2026"  # test accounts (the demo password)
+PASSWORD = DEMO_PASSWORD  # test accounts (the demo password)
 
 
 @dataclass

@@ -8,16 +8,15 @@ from typing import Any
 
 import httpx
 
+from tests.factories import DEMO_PASSWORD, api_token
+
 HALL = "HJ-NGC"  # a village point the demo leaves without windows
-PASSWORD = "Demo@2026"  # the demo password
 WINDOWS = 4
 TICKETS = 40
 
 
 def _token(client: httpx.Client, username: str) -> dict[str, str]:
-    r = client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return api_token(client, username)
 
 
 def test_windows_calling_at_once_never_share_a_ticket(live_server: Any) -> None:
@@ -30,8 +29,9 @@ def test_windows_calling_at_once_never_share_a_ticket(live_server: Any) -> None:
             assert r.status_code == 200, r.text
             window_id = r.json()["id"]
             username = f"ngc_clerk{n}"
-            r = client.post("/api/v1/staff", json={"username": username, "password": PASSWORD, "display_name": f"村{n}",
-                                                   "role": "clerk", "department": "ZWFW", "hall": HALL}, headers=admin)
+            r = client.post("/api/v1/staff", json={"username": username, "password": DEMO_PASSWORD,
+                                                   "display_name": f"村{n}", "role": "clerk", "department": "ZWFW",
+                                                   "hall": HALL}, headers=admin)
             assert r.status_code == 201, r.text
             assert client.put(f"/api/v1/queue/qualifications/{username}", json={"categories": ["A"]},
                               headers=admin).status_code == 200

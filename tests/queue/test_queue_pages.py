@@ -20,13 +20,13 @@ from onewindow.queue.models import Ticket
 from onewindow.queue.views import event_stream, minutes_text, sse_message
 from onewindow.staff.models import User
 from tests.conftest import HTML, Browser
+from tests.factories import person_id
 
 from .conftest import run_coroutine
 
 HALL = "HJ-ZWZX"
 HX = {"HX-Request": "true"}
-DEMO_PASSWORD = "Demo@2026"
-ID_NUMBER = "11010519491231002X"
+ID_NUMBER = person_id("11010519491231002")  # ends in X
 PHONE = "13912345678"
 SCJG_ITEM = "410724-SCJG-XK-001"  # 个体工商户设立登记
 

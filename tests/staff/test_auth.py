@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.factories import DEMO_PASSWORD
 
 from onewindow.staff.models import User
 
-PASSWORD = "Demo@2026"
+PASSWORD = DEMO_PASSWORD
 
 
 def _login_form_token(client: TestClient) -> str:

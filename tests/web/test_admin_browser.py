@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import DEMO_PASSWORD
 
 # A quiet item that other browser tests do not look at: the live server's database is shared by the run.
 CODE = "410724-SCJG-JL-001"  # 食品安全违法行为举报奖励: legal 30, promised 15
@@ -16,7 +17,7 @@ def test_admin_edits_the_promised_limit_and_sees_version_2(live_server: Any, pag
     page.goto(f"{live_server.url}/admin")
     assert "/login" in page.url  # anonymous: sent to sign in
     page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "Demo@2026")
+    page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin")
     assert page.locator("text=事项库指标").is_visible()

@@ -20,7 +20,6 @@ from onewindow.core.audit import AuditEntry
 
 SCJG_ITEM = "410724-SCJG-XK-001"  # 个体工商户设立登记: legal 3, promised 1, five materials
 GAJ_ITEM = "410724-GAJ-XK-001"  # 普通护照签发
-DEMO_PASSWORD = "Demo@2026"
 
 
 # ----- helpers ------------------------------------------------------------------------------------

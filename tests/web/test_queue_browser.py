@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -74,11 +75,7 @@ def test_kiosk_ticket_called_at_the_workbench_appears_on_the_display(live_server
 
         clerk = clerk_context.new_page()
         clerk_errors = _errors_of(clerk)
-        clerk.goto(f"{live_server.url}/login?next=/workbench")
-        clerk.fill("input[name=username]", "clerk")
-        clerk.fill("input[name=password]", "Demo@2026")
-        clerk.click("form[action='/login'] button[type=submit]")
-        clerk.wait_for_url(f"{live_server.url}/workbench")
+        browser_login(clerk, live_server.url, "clerk", "/workbench")
         if clerk.locator("select[name=window_id]").count():
             with clerk.expect_response("**/workbench/sign-in"):
                 clerk.click("#workbench-panel button[type=submit]")
