@@ -12,10 +12,10 @@ from onewindow.catalog.exporter import export_catalog
 from onewindow.catalog.importer import import_catalog, validate_catalog
 from onewindow.catalog.procedure import Procedure, StepKind
 from onewindow.catalog.schemas import ItemIn
+from onewindow.core.access import Role
 from onewindow.core.audit import Actor
 from onewindow.core.clock import FixedClock
 from onewindow.core.errors import ValidationFailed
-from onewindow.core.access import Role
 from onewindow.demo import reference_catalog
 
 ACTOR = Actor(None, "test")
