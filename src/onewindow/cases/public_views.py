@@ -28,10 +28,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from onewindow.agents import service as agents_service
+from onewindow.agents.models import AgentAuthorization
+from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import notices, service, uploads
-from onewindow.cases.models import AgentAuthorization, Case, CaseEvent, CaseUpload
+from onewindow.cases.models import Case, CaseEvent, CaseUpload
 from onewindow.cases.rules import MaterialStatus
-from onewindow.cases.service import ApplicantIn, ApplicationIn, AuthorizationIn, CaseRules, Target
+from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Target
 from onewindow.cases.states import CaseState, is_withdrawable
 from onewindow.catalog import service as catalog_service
 from onewindow.config import Settings
@@ -265,10 +268,10 @@ def my_cases(request: Request, session: DbSession, clock: ClockDep, auth: Applic
     user = auth.user
     if _is_agent(auth):
         cases = service.cases_of_applicant(session, applicant_id=None, agent_user_id=user.id)
-        grants = service.authorizations_of(session, agent_user_id=user.id)
+        grants = agents_service.authorizations_of(session, agent_user_id=user.id)
     else:
         cases = service.cases_of_applicant(session, applicant_id=user.id_number, user_id=user.id)
-        grants = service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
+        grants = agents_service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
     return render(request, "cases/public/my_cases.html",
                   {"rows": [_case_row(c) for c in cases], "grants": _authorization_rows(session, grants, today(clock)),
                    "is_agent": _is_agent(auth), "notice": NOTICES.get(notice, "")}, auth=auth)
@@ -509,7 +512,7 @@ def authorization_create(request: Request, session: DbSession, clock: ClockDep, 
     try:
         if problems or start is None or end is None:
             raise ValidationFailed(problems)
-        service.authorize_agent(session, clock=clock, user=user, data=AuthorizationIn(
+        agents_service.authorize_agent(session, clock=clock, user=user, data=AuthorizationIn(
             agent_username=values["agent_username"], applicant=applicant, scope=_codes(values["scope"]),
             valid_from=start, valid_until=end, document=values["document"]))
     except ValidationFailed as exc:
@@ -522,7 +525,8 @@ def authorization_create(request: Request, session: DbSession, clock: ClockDep, 
 @router.post("/my/authorizations/{authorization_id}/revoke")
 def authorization_revoke(authorization_id: int, session: DbSession, clock: ClockDep, auth: ApplicantAuth) -> Response:
     """撤销授权委托 (the applicant who gave it)."""
-    service.revoke_authorization(session, clock=clock, user=_applicant_only(auth), authorization_id=authorization_id)
+    agents_service.revoke_authorization(session, clock=clock, user=_applicant_only(auth),
+                                        authorization_id=authorization_id)
     return RedirectResponse("/my/cases?notice=revoked", status_code=303)
 
 
@@ -600,7 +604,7 @@ def _build_form(session: Session, *, clock: Clock, user: User, target: Target, a
     # a further holder's certificates are used at a window only (the service applies the same rule)
     own = [h for h in _holders(values, []) if values.get("applicant_id")]
     codes = [c for c in (target.bundle.code if target.bundle else "", *(i.code for i, _v in target.members)) if c]
-    holders = [h for h in own if service.may_use_library_of(session, user, h, codes, today(clock))]
+    holders = [h for h in own if agents_service.may_use_library_of(session, user, h, codes, today(clock))]
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
     materials = [FormMaterial(i, e.key, e.name, e.required, e.note, e.items,
                               library[e.key].type.name if e.key in library else "")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from onewindow.calendar import service as calendar_service
 from onewindow.calendar.service import CalendarChange
 from onewindow.cases import deadlines as dl
-from onewindow.cases import service
+from onewindow.cases import service, transitions
 from onewindow.cases.models import Case, CaseAlert
 from onewindow.cases.states import CaseState
 from onewindow.catalog.models import ItemVersion
@@ -69,7 +69,7 @@ def _each(session: Session, case_id: int, counts: dict[str, int], act: Callable[
     """Lock one case and act on it in a savepoint; a failure is logged and counted, the sweep goes on."""
     try:
         with session.begin_nested():
-            case = service._lock(session, case_id, None)
+            case = transitions.lock(session, case_id, None)
             return act(case)
     except DomainError as exc:
         log.warning("case sweep skipped case %s: %s", case_id, exc.message)
@@ -179,8 +179,8 @@ def recompute_on_calendar_change(session: Session, change: CalendarChange) -> No
         if service.recompute_deadlines(session, case, calendar=calendar, on=on):
             after = {"legal_due": case.legal_due, "promised_due": case.promised_due,
                      "provisional": case.due_provisional}
-            service._event(session, case, clock=change.clock, actor=change.actor, kind="deadlines_recomputed",
-                           note="工作日历变更，期限重新计算", data={"before": before, "after": after})
+            transitions.record_event(session, case, clock=change.clock, actor=change.actor, kind="deadlines_recomputed",
+                                     note="工作日历变更，期限重新计算", data={"before": before, "after": after})
             audit.record(session, clock=change.clock, actor=change.actor, action="cases.deadlines_recomputed",
                          entity_type="case", entity_id=case.number, before=before, after=after)
     session.flush()
