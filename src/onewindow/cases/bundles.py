@@ -11,6 +11,7 @@ from onewindow.calendar.workdays import WorkCalendar
 from onewindow.cases import deadlines as dl
 from onewindow.cases import rules
 from onewindow.cases.decisions import record_decision
+from onewindow.cases.kinds import CaseKind, DecidedByRule
 from onewindow.cases.materials import lines_of, material_key
 from onewindow.cases.models import (
     Case,
@@ -41,7 +42,7 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
     parent_status = {m.key: m for m in parent.materials}
     pairs = catalog_service.items_by_codes(session, [m.item.code for m in parent.bundle.members])
     for item, version in pairs:
-        sub = Case(number="", kind="sub", parent_id=parent.id, item_id=item.id, item_version_id=version.id,
+        sub = Case(number="", kind=CaseKind.SUB, parent_id=parent.id, item_id=item.id, item_version_id=version.id,
                    bundle_id=parent.bundle_id, department_id=version.department_id,
                    receiving_hall_id=parent.receiving_hall_id, proxy=False, channel=parent.channel,
                    state=S.SUBMITTED.value, version=1, applicant_kind=parent.applicant_kind,
@@ -77,7 +78,7 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
         if rules_.auto_approve and rules.auto_approvable(instant=version.instant, lines=lines_of(sub)):
             record_decision(session, clock=clock, actor=Actor(None, "秒批规则"), case=sub, approve=True,
                             reason="申请材料均由电子证照库核验，符合秒批规则，系统自动准予", basis="即办件秒批规则",
-                            by_rule="秒批", user=None)
+                            by_rule=DecidedByRule.INSTANT, user=None)
 
 
 def default_consent(session: Session, *, clock: Clock, case: Case) -> None:
@@ -85,4 +86,4 @@ def default_consent(session: Session, *, clock: Clock, case: Case) -> None:
     actor = Actor(None, "缺席默认")
     record_decision(session, clock=clock, actor=actor, case=case, approve=True,
                     reason="协办部门逾期未作出意见，依一件事缺席默认规则视为同意", basis="一件事缺席默认机制",
-                    by_rule="缺席默认", user=None)
+                    by_rule=DecidedByRule.DEFAULT_CONSENT, user=None)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases.decisions import complete_parent
 from onewindow.cases.delivery import record_visit
+from onewindow.cases.kinds import CaseKind, VisitKind
 from onewindow.cases.materials import settle_deferred
 from onewindow.cases.models import (
     Case,
@@ -44,7 +45,7 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
     if user.role not in (Role.APPLICANT, Role.AGENT, Role.CLERK, Role.ADMIN):
         raise PermissionDenied("只有申请人可以撤回申请", code="case_forbidden")
     require_current_authorization(session, user, case, today(clock))
-    if case.kind == "sub":
+    if case.kind == CaseKind.SUB:
         raise Conflict("一件事的分件不能单独撤回，请撤回整件", code="sub_case")
     if not is_withdrawable(S(case.state)):
         check_transition(case.state, S.WITHDRAWN)
@@ -102,7 +103,7 @@ def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int,
     wanted = set(keys)
     if not settle_deferred(session, root, wanted, status, clock):
         raise ValidationFailed([Problem("keys", "not_deferred", "所选材料不是待补交的容缺材料")])
-    record_visit(session, clock=clock, user=user, case=root, kind="supplement")
+    record_visit(session, clock=clock, user=user, case=root, kind=VisitKind.SUPPLEMENT)
     touch(session, root, clock=clock, actor=actor_of(user), kind="deferred_supplied",
           note="容缺材料已补齐" if not root.deferred else "补交部分容缺材料", data={"keys": sorted(wanted)})
     return root

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from onewindow.cases.kinds import DecidedByRule, Decision, StepOutcome, StepStatus
 from onewindow.cases.models import (
     Case,
 )
@@ -33,23 +34,25 @@ def decision_index(case: Case) -> int:
 
 
 def record_decision(session: Session, *, clock: Clock, actor: Actor, case: Case, approve: bool, reason: str, basis: str,
-                    by_rule: str | None, user: User | None) -> None:
+                    by_rule: DecidedByRule | None, user: User | None) -> None:
     """Decide a case: close its steps, set the decision, move it, issue the result, complete its bundle."""
     now = clock.now()
     decision_at = decision_index(case)
     for i, step in enumerate(case.steps):
-        if step.status != "pending":
+        if step.status != StepStatus.PENDING:
             continue
-        step.status = "done"
+        step.status = StepStatus.DONE
         if i < decision_at and not (by_rule or (case.item_version is not None and case.item_version.instant)):
-            step.outcome, step.opinion = "skipped", "本件无需此环节"  # an optional （必要时） step
+            step.outcome, step.opinion = StepOutcome.SKIPPED, "本件无需此环节"  # an optional （必要时） step
         elif i > decision_at:  # 发证, 送达 …: follow the decision
-            step.outcome, step.opinion = ("agree", "随决定办理") if approve else ("skipped", "不予许可，无需办理")
+            step.outcome, step.opinion = ((StepOutcome.AGREE, "随决定办理") if approve
+                                          else (StepOutcome.SKIPPED, "不予许可，无需办理"))
         else:
-            step.outcome = ("default" if by_rule == "缺席默认" else "agree") if approve else "disagree"
+            agreed = StepOutcome.DEFAULT if by_rule == DecidedByRule.DEFAULT_CONSENT else StepOutcome.AGREE
+            step.outcome = agreed if approve else StepOutcome.DISAGREE
             step.opinion = reason
         step.done_by, step.done_by_name, step.done_at = actor.id, actor.label[:64], now
-    case.decision = "approved" if approve else "denied"
+    case.decision = Decision.of(approve)
     case.decision_reason, case.decision_basis, case.decided_by_rule = reason, basis, by_rule
     case.decided_at, case.decided_on = now, today(clock)
     move(session, case, S.APPROVED if approve else S.DENIED, clock=clock, actor=actor,
@@ -90,11 +93,11 @@ def complete_parent(session: Session, *, clock: Clock, actor: Actor, parent_id: 
             move(session, parent, S.IN_REVIEW, clock=clock, actor=actor, kind="bundle_progress",
                  note="分件陆续办结")
         return
-    approved = [s for s in subs if s.decision == "approved" and S(s.state) not in ended]
+    approved = [s for s in subs if s.decision == Decision.APPROVED and S(s.state) not in ended]
     not_granted = [s for s in subs if s not in approved]
     note = "各分件均已办结" + (f"；其中未获准予：{'、'.join(s.title for s in not_granted)}" if not_granted else "")
     approve = bool(approved)
-    parent.decision = "approved" if approve else "denied"
+    parent.decision = Decision.of(approve)
     parent.decision_reason = note
     parent.decided_at, parent.decided_on = clock.now(), today(clock)
     move(session, parent, S.APPROVED if approve else S.DENIED, clock=clock, actor=actor,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.cases.kinds import CaseKind, Decision, DeliveryMethod, VisitKind
 from onewindow.cases.models import (
     Case,
     CaseDelivery,
@@ -38,7 +39,7 @@ def _require_deliver(user: User, case: Case) -> None:
             department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
 
 
-DELIVERY_METHODS = {"pickup": "窗口领取", "mail": "邮寄送达", "electronic": "电子送达"}
+DELIVERY_METHODS = {m.value: m.label for m in DeliveryMethod}
 
 
 @dataclass(frozen=True)
@@ -59,18 +60,18 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     """Deliver the decision; a bundle delivers all its sub-cases at once (结果统一送达)."""
     case = lock(session, case_id, expected_version)
     _require_deliver(user, case)
-    if case.kind == "sub":
+    if case.kind == CaseKind.SUB:
         raise Conflict("一件事的结果由主件统一送达", code="sub_case")
     check_transition(case.state, S.DELIVERED)
     family = [case, *sub_cases(session, case.id)]
-    if case.decision != "denied" and any(c.deferred for c in family):  # a denial is served: nothing to hold back
+    if case.decision != Decision.DENIED and any(c.deferred for c in family):  # a denial is served: nothing to hold back
         raise Conflict("容缺材料尚未补齐，办理结果暂不送达", code="deferred_outstanding")
     problems: list[Problem] = []
     if data.method not in DELIVERY_METHODS:
         problems.append(Problem("method", "invalid_method", "送达方式应为窗口领取、邮寄或电子送达"))
-    if data.method == "pickup" and not clean(data.picked_up_by):
+    if data.method == DeliveryMethod.PICKUP and not clean(data.picked_up_by):
         problems.append(Problem("picked_up_by", "required", "请填写领取人"))
-    if data.method == "mail":
+    if data.method == DeliveryMethod.MAIL:
         for name, label in (("address", "邮寄地址"), ("recipient", "收件人"), ("courier", "快递公司"),
                             ("tracking_number", "快递单号")):
             if not clean(getattr(data, name)):
@@ -81,10 +82,10 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     session.add(CaseDelivery(case_id=case.id, method=data.method, picked_up_by=clean(data.picked_up_by, 64),
                              address=clean(data.address, 200), recipient=clean(data.recipient, 64),
                              courier=clean(data.courier, 40), tracking_number=clean(data.tracking_number, 40),
-                             delivered_on=today(clock) if data.method != "mail" else None, recorded_by=user.id,
-                             recorded_at=now))
-    if data.method == "pickup":
-        record_visit(session, clock=clock, user=user, case=case, kind="pickup", ticket_id=data.ticket_id)
+                             delivered_on=today(clock) if data.method != DeliveryMethod.MAIL else None,
+                             recorded_by=user.id, recorded_at=now))
+    if data.method == DeliveryMethod.PICKUP:
+        record_visit(session, clock=clock, user=user, case=case, kind=VisitKind.PICKUP, ticket_id=data.ticket_id)
     actor = actor_of(user)
     for c in family:
         if S(c.state) in (S.APPROVED, S.DENIED):
@@ -101,7 +102,7 @@ def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_i
     case = lock(session, case_id, expected_version)
     _require_deliver(user, case)
     delivery = session.scalars(select(CaseDelivery).where(CaseDelivery.case_id == case.id)).first()
-    if delivery is None or delivery.method != "mail":
+    if delivery is None or delivery.method != DeliveryMethod.MAIL:
         raise Conflict("该办件不是邮寄送达", code="not_mail")
     if on > today(clock) or (case.delivered_at is not None and on < case.delivered_at.date()):
         raise ValidationFailed([Problem("delivered_on", "invalid_date", "签收日期应在寄出之后、今天之前")])
@@ -123,7 +124,7 @@ def archive(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     return case
 
 
-def record_visit(session: Session, *, clock: Clock, user: User, case: Case, kind: str,
+def record_visit(session: Session, *, clock: Clock, user: User, case: Case, kind: VisitKind,
                  ticket_id: int | None = None) -> CaseVisit | None:
     """An in-person interaction (跑动); one per ticket, and the queue's ticket ↔ case link is kept too."""
     root = (session.get(Case, case.parent_id) if case.parent_id else None) or case

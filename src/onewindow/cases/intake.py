@@ -22,6 +22,7 @@ from onewindow.cases import rules
 from onewindow.cases.bundles import open_sub_cases
 from onewindow.cases.decisions import record_decision
 from onewindow.cases.delivery import record_visit
+from onewindow.cases.kinds import CaseKind, Channel, DecidedByRule, VisitKind
 from onewindow.cases.materials import lines_of, material_key, settle_deferred
 from onewindow.cases.models import (
     Case,
@@ -241,15 +242,16 @@ class Created:
     created: bool
 
 
-def _new_case(*, target: Target, applicant: ApplicantIn, channel: str, now: dt.datetime, user: User,
+def _new_case(*, target: Target, applicant: ApplicantIn, channel: Channel, now: dt.datetime, user: User,
               data: ApplicationIn, request_hash: str, hall: Hall | None) -> Case:
     version = target.version
     limits_legal = version.legal_limit_days if version else max(v.legal_limit_days for _i, v in target.members)
     limits_promised = version.promised_limit_days if version else (target.bundle.promised_limit_days
                                                                    if target.bundle else 0)
     return Case(
-        number="", kind="bundle" if target.bundle else "single", item_id=target.item.id if target.item else None,
-        item_version_id=version.id if version else None, bundle_id=target.bundle.id if target.bundle else None,
+        number="", kind=CaseKind.BUNDLE if target.bundle else CaseKind.SINGLE,
+        item_id=target.item.id if target.item else None, item_version_id=version.id if version else None,
+        bundle_id=target.bundle.id if target.bundle else None,
         department_id=target.department_id, receiving_hall_id=hall.id if hall else None, proxy=False,
         channel=channel, state=S.SUBMITTED.value, version=1, applicant_kind=applicant.kind,
         applicant_name=applicant.name, applicant_id=applicant.id_number, applicant_phone=applicant.phone,
@@ -330,7 +332,7 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     if data.refuse and not online:
         _refusal_text(data.refuse_reason, data.refuse_basis)
     now = clock.now()
-    case = _new_case(target=target, applicant=applicant, channel="online" if online else "window", now=now,
+    case = _new_case(target=target, applicant=applicant, channel=Channel.ONLINE if online else Channel.WINDOW, now=now,
                      user=user, data=data, request_hash=request_hash, hall=hall)
     if authorization is not None:
         case.authorization_id = authorization.id
@@ -351,9 +353,9 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     audit.record(session, clock=clock, actor=actor, action="cases.created", entity_type="case", entity_id=case.number,
                  after=snapshot(case))
     if data.ticket_id is not None and not online:
-        record_visit(session, clock=clock, user=user, case=case, kind="intake", ticket_id=data.ticket_id)
+        record_visit(session, clock=clock, user=user, case=case, kind=VisitKind.INTAKE, ticket_id=data.ticket_id)
     elif not online:
-        record_visit(session, clock=clock, user=user, case=case, kind="intake")
+        record_visit(session, clock=clock, user=user, case=case, kind=VisitKind.INTAKE)
     if not online:
         _decide_intake(session, clock=clock, user=user, case=case, rules_=rules_, refuse=data.refuse,
                        reason=data.refuse_reason, basis=data.refuse_basis)
@@ -411,7 +413,7 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
         promised = DueDate(case.promised_due, case.due_provisional)
         case.deferral_due = dl.deferral_due(calendar, accepted_on=on, working_days=rules_.deferral_working_days,
                                             promised=promised).date
-    if case.kind != "bundle":
+    if case.kind != CaseKind.BUNDLE:
         add_steps(case, case.item_version, now, actor)
     move(session, case, S.ACCEPTED, clock=clock, actor=actor, kind="accepted",
          note="容缺受理" if case.deferred else ("告知承诺受理" if case.commitment else "受理"),
@@ -419,14 +421,14 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
                "deferred": [ln.name for ln in verdict.deferred], "promised": [ln.name for ln in verdict.promised]})
     if case.promised_due is not None:  # the clock runs from now: warn at once, not at the next sweep
         case.warning = dl.warning(calendar, today=on, due=case.promised_due).value
-    if case.kind == "bundle":
+    if case.kind == CaseKind.BUNDLE:
         open_sub_cases(session, clock=clock, user=user, parent=case, rules_=rules_, calendar=calendar)
         return
     if rules_.auto_approve and case.item_version is not None and rules.auto_approvable(
             instant=case.item_version.instant, lines=lines_of(case)):
         record_decision(session, clock=clock, actor=Actor(None, "秒批规则"), case=case, approve=True,
                         reason="申请材料均由电子证照库核验，符合秒批规则，系统自动准予", basis="即办件秒批规则",
-                        by_rule="秒批", user=None)
+                        by_rule=DecidedByRule.INSTANT, user=None)
 
 
 def precheck(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
@@ -437,7 +439,7 @@ def precheck(session: Session, *, clock: Clock, user: User, case_id: int, expect
     case = lock(session, case_id, expected_version)
     if case.state not in (S.SUBMITTED.value,):
         check_transition(case.state, S.ACCEPTED)  # raises the uniform 409
-    if case.kind == "sub":
+    if case.kind == CaseKind.SUB:
         raise Conflict("一件事的分件随主件受理", code="sub_case")
     _apply_marks(session, case, materials, clock=clock)
     _decide_intake(session, clock=clock, user=user, case=case, rules_=rules_, refuse=refuse, reason=reason,
@@ -480,7 +482,7 @@ def resubmit(session: Session, *, clock: Clock, user: User, case_id: int, expect
         check_transition(case.state, S.SUBMITTED)
     if user.role in (Role.CLERK, Role.ADMIN):
         _apply_marks(session, case, materials, clock=clock)
-        record_visit(session, clock=clock, user=user, case=case, kind="supplement")
+        record_visit(session, clock=clock, user=user, case=case, kind=VisitKind.SUPPLEMENT)
         _decide_intake(session, clock=clock, user=user, case=case, rules_=rules_, refuse=False)
         return case
     if user.role not in (Role.APPLICANT, Role.AGENT):
@@ -503,7 +505,7 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
     case = lock(session, case.id, None)
     require_view(session, user, case)
     require_current_authorization(session, user, case, today(clock))
-    if case.kind == "sub":
+    if case.kind == CaseKind.SUB:
         raise Conflict("一件事的材料请在主件上提交", code="sub_case")
     open_for_uploads = case.state in (S.SUBMITTED.value, S.CORRECTION_REQUESTED.value)
     if not open_for_uploads and not case.deferred:

@@ -32,6 +32,7 @@ from onewindow.agents import service as agents_service
 from onewindow.agents.models import AgentAuthorization
 from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import notices, service, uploads
+from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseEvent, CaseUpload
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Target
@@ -349,15 +350,15 @@ def case_page(session: Session, case: Case) -> CasePage:
                              MaterialStatus(m.status) is not MaterialStatus.MISSING,
                              names.get(m.upload_id, "") if m.upload_id else "", m.note)
                  for m in case.materials]
-    subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == "bundle" else []
+    subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == CaseKind.BUNDLE else []
     hall = f"{case.receiving_hall.name}窗口" if case.receiving_hall else "网上申报"
     return CasePage(case=case, state=state, badge=STATE_BADGES.get(state, ""),
                     applicant=f"{case.applicant_name}（{mask_id_number(case.applicant_id)}）",
                     materials=materials, events=[_event_row(e) for e in service.timeline(session, case)],
                     notices=notices.available(session, case), subs=subs,
-                    can_upload=case.kind != "sub" and case.state in UPLOAD_STATES,
-                    can_resubmit=case.kind != "sub" and state is CaseState.CORRECTION_REQUESTED,
-                    can_withdraw=case.kind != "sub" and is_withdrawable(state), hall=hall)
+                    can_upload=case.kind != CaseKind.SUB and case.state in UPLOAD_STATES,
+                    can_resubmit=case.kind != CaseKind.SUB and state is CaseState.CORRECTION_REQUESTED,
+                    can_withdraw=case.kind != CaseKind.SUB and is_withdrawable(state), hall=hall)
 
 
 def _viewable(session: Session, auth: Auth, case_id: int) -> Case:
@@ -420,7 +421,7 @@ def upload_material(case_id: int, request: Request, session: DbSession, clock: C
     case = _viewable(session, auth, case_id)
     key = form_text(form, "material_key")
     upload = _file(form, "file")
-    if case.state not in UPLOAD_STATES or case.kind == "sub":
+    if case.state not in UPLOAD_STATES or case.kind == CaseKind.SUB:
         raise Conflict("办件已受理或已结束，不能再上传材料", code="case_closed_for_uploads")
     if key not in {m.key for m in case.materials}:
         raise ValidationFailed([Problem("material_key", "unknown_material", "材料不在本件的材料清单中")])

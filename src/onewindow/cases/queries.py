@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defaultload, lazyload
 
 from onewindow.cases import rules
+from onewindow.cases.kinds import CaseKind, StepStatus
 from onewindow.cases.models import (
     Case,
     CaseEvent,
@@ -55,7 +56,7 @@ def sub_cases(session: Session, parent_id: int) -> list[Case]:
 def case_scope(session: Session, case: Case) -> rules.CaseScope:
     """Departments and people of a case, for :func:`rules.can_view`."""
     departments = {case.department_id}
-    if case.kind == "bundle":
+    if case.kind == CaseKind.BUNDLE:
         departments |= set(session.scalars(select(Case.department_id).where(Case.parent_id == case.id)))
     return rules.CaseScope(frozenset(departments), case.applicant_id, case.applicant_user_id, case.agent_user_id)
 
@@ -89,7 +90,7 @@ LIST_OPTIONS = (lazyload(Case.materials), lazyload(Case.steps),
 def inbox(session: Session, *, user: User, limit: int = 200) -> list[Case]:
     """An approver's work: open cases and sub-cases of the department, soonest promised date first."""
     require(principal_of(user), Action.CASE_REVIEW)
-    q = (select(Case).where(Case.department_id == user.department_id, Case.kind != "bundle",
+    q = (select(Case).where(Case.department_id == user.department_id, Case.kind != CaseKind.BUNDLE,
                             Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)))
          .order_by(Case.promised_due.asc(), Case.id).limit(limit).options(*LIST_OPTIONS))
     return list(session.scalars(q))
@@ -97,7 +98,7 @@ def inbox(session: Session, *, user: User, limit: int = 200) -> list[Case]:
 
 def precheck_queue(session: Session, *, limit: int = 200) -> list[Case]:
     """Online applications waiting for a clerk's pre-check, oldest first."""
-    return list(session.scalars(select(Case).where(Case.state == S.SUBMITTED.value, Case.kind != "sub")
+    return list(session.scalars(select(Case).where(Case.state == S.SUBMITTED.value, Case.kind != CaseKind.SUB)
                                 .order_by(Case.submitted_at, Case.id).limit(limit).options(*LIST_OPTIONS)))
 
 
@@ -113,7 +114,7 @@ def cases_of_applicant(session: Session, *, applicant_id: str | None, user_id: i
         conds.append(Case.agent_user_id == agent_user_id)
     if not conds:
         return []
-    return list(session.scalars(select(Case).where(or_(*conds), Case.kind != "sub")
+    return list(session.scalars(select(Case).where(or_(*conds), Case.kind != CaseKind.SUB)
                                 .order_by(Case.created_at.desc(), Case.id.desc()).limit(limit)
                                 .options(*LIST_OPTIONS)))
 
@@ -163,7 +164,7 @@ def track(session: Session, *, number: str, id_last4: str) -> PublicStatus:
         case = None
     if case is None or not case.applicant_id.upper().endswith(tail):
         raise NotFound("与办件编号和证件号码后 4 位相符的办件", number.strip()[:20], field="number")
-    steps = tuple((s.name, "已完成" if s.status == "done" else "待办理") for s in case.steps)
+    steps = tuple((s.name, StepStatus(s.status).label) for s in case.steps)
     return PublicStatus(case.number, case.title, S(case.state), case.department.name,
                         certificates.mask_name(case.applicant_name), case.accepted_on, case.promised_due,
                         case.decided_on, steps)

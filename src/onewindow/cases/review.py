@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases.closure import terminate
 from onewindow.cases.decisions import decision_index, record_decision
+from onewindow.cases.kinds import CaseKind, ExtensionStatus, StepOutcome, StepStatus
 from onewindow.cases.models import (
     Case,
     CaseExtension,
@@ -32,18 +33,18 @@ S = CaseState
 
 
 def _not_bundle(case: Case) -> None:
-    if case.kind == "bundle":
+    if case.kind == CaseKind.BUNDLE:
         raise Conflict("一件事主件没有自己的审查流程，请在分件上操作", code="bundle_parent")
 
 
 def _review_steps_left(case: Case) -> list[CaseStep]:
     """Steps before the decision still to do; a step marked （必要时） may be skipped."""
-    return [s for s in case.steps[1:decision_index(case)] if s.status == "pending" and "必要时" not in s.name]
+    return [s for s in case.steps[1:decision_index(case)] if s.status == StepStatus.PENDING and "必要时" not in s.name]
 
 
 def _opinion_steps(case: Case) -> list[CaseStep]:
     """Steps before the decision that may take an opinion (optional ones included)."""
-    return [s for s in case.steps[1:decision_index(case)] if s.status == "pending"]
+    return [s for s in case.steps[1:decision_index(case)] if s.status == StepStatus.PENDING]
 
 
 def opinion_steps(case: Case) -> list[CaseStep]:
@@ -53,7 +54,7 @@ def opinion_steps(case: Case) -> list[CaseStep]:
 
 def ready_for_decision(case: Case) -> bool:
     """True when every required review step before the decision is done (or the item is instant)."""
-    if case.kind == "bundle" or S(case.state) not in (S.ACCEPTED, S.IN_REVIEW):
+    if case.kind == CaseKind.BUNDLE or S(case.state) not in (S.ACCEPTED, S.IN_REVIEW):
         return False
     return not _review_steps_left(case) or (case.item_version is not None and case.item_version.instant)
 
@@ -74,7 +75,8 @@ def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, 
     if not pending:
         raise Conflict("审查环节已完成，请作出准予或不予许可的决定", code="decision_step", field="opinion")
     step = pending[0]
-    step.status, step.outcome, step.opinion = "done", "agree" if agree else "disagree", text
+    step.status, step.opinion = StepStatus.DONE, text
+    step.outcome = StepOutcome.AGREE if agree else StepOutcome.DISAGREE
     step.done_by, step.done_by_name, step.done_at = user.id, user.display_name[:64], clock.now()
     if case.state == S.ACCEPTED.value:
         move(session, case, S.IN_REVIEW, clock=clock, actor=actor_of(user), kind="reviewed",
@@ -99,7 +101,7 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
             raise PermissionDenied("您没有办理该类事项的窗口资格（一岗多能授权）", code="not_qualified")
     else:
         require_department(user, case)
-    if case.kind == "bundle":
+    if case.kind == CaseKind.BUNDLE:
         raise Conflict("一件事主件在各分件办结后自动办结", code="bundle_parent")
     text, why = reason_and_basis(reason, basis, what="不予许可") if not approve else (clean(reason), clean(basis))
     pending = _review_steps_left(case)
@@ -168,7 +170,7 @@ def request_extension(session: Session, *, clock: Clock, user: User, case_id: in
         raise ValidationFailed(problems)
     if S(case.state) not in (S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED):
         raise Conflict("只有办理中的办件可以申请延期", code="not_open")
-    ext = CaseExtension(case_id=case.id, days=days, reason=text, status="requested", requested_by=user.id,
+    ext = CaseExtension(case_id=case.id, days=days, reason=text, status=ExtensionStatus.REQUESTED, requested_by=user.id,
                         requested_at=clock.now())
     session.add(ext)
     session.flush()
@@ -185,9 +187,10 @@ def decide_extension(session: Session, *, clock: Clock, user: User, extension_id
         raise NotFound("延期申请", str(extension_id))
     case = lock(session, ext.case_id, expected_version)
     require(principal_of(user), Action.CASE_EXTENSION_DECIDE, department_id=case.department_id)
-    if ext.status != "requested":
+    if ext.status != ExtensionStatus.REQUESTED:
         raise Conflict("该延期申请已处理", code="extension_decided")
-    ext.status, ext.decided_by, ext.decided_at = ("approved" if approve else "rejected"), user.id, clock.now()
+    ext.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    ext.decided_by, ext.decided_at = user.id, clock.now()
     if approve:
         case.extension_days += ext.days
         recompute_deadlines(session, case, calendar=work_calendar(session), on=today(clock))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from onewindow.calendar.service import build_calendar
 from onewindow.calendar.workdays import Suspension, TimeUnit, WorkCalendar
 from onewindow.cases import deadlines as dl
+from onewindow.cases.kinds import StepOutcome, StepStatus
 from onewindow.cases.models import (
     Case,
     CaseStep,
@@ -37,8 +38,10 @@ def add_steps(case: Case, version: ItemVersion | None, now: dt.datetime, actor: 
         names.append("办结")
     for pos, name in enumerate(names, start=1):
         done = pos == 1
-        case.steps.append(CaseStep(position=pos, name=str(name)[:40], status="done" if done else "pending",
-                                   outcome="agree" if done else None, opinion="材料齐全，予以受理" if done else "",
+        case.steps.append(CaseStep(position=pos, name=str(name)[:40],
+                                   status=StepStatus.DONE if done else StepStatus.PENDING,
+                                   outcome=StepOutcome.AGREE if done else None,
+                                   opinion="材料齐全，予以受理" if done else "",
                                    done_by=actor.id if done else None, done_by_name=actor.label if done else "",
                                    done_at=now if done else None))
 

@@ -19,6 +19,7 @@ from onewindow.calendar import service as calendar_service
 from onewindow.calendar.service import CalendarChange
 from onewindow.cases import deadlines as dl
 from onewindow.cases import service, transitions
+from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseAlert
 from onewindow.cases.states import CaseState
 from onewindow.catalog.models import ItemVersion
@@ -110,7 +111,7 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     # Candidates are read without locks; each is then locked and checked again, so a clerk who just took the
     # materials, or an approver who just decided, wins over the sweep.
     overdue = list(session.scalars(select(Case.id).where(
-        Case.deferred.is_(True), Case.deferral_due < on, Case.kind != "sub",
+        Case.deferred.is_(True), Case.deferral_due < on, Case.kind != CaseKind.SUB,
         Case.state.in_((*_OPEN, S.APPROVED.value))).order_by(Case.id)))
     for case_id in overdue:
         if _each(session, case_id, counts, lambda case: _terminate_overdue(session, case, on, clock)):
@@ -118,13 +119,13 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     # 缺席默认: co-departments' sub-cases of bundles that allow it, past their promised date, deemed to agree
     # (the lead department coordinates the bundle and always decides its own sub-case)
     consent = list(session.scalars(select(Case.id).where(
-        Case.kind == "sub", Case.promised_due < on,
+        Case.kind == CaseKind.SUB, Case.promised_due < on,
         Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value))).order_by(Case.id)))
     for case_id in consent:
         if _each(session, case_id, counts, lambda case: _consent_by_default(session, case, on, clock)):
             counts["default_consent"] += 1
     # suspended cases: the pause grows by a day, due dates move; no warning while the clock stands
-    for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != "bundle")):
+    for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != CaseKind.BUNDLE)):
         counts["checked"] += 1
         service.recompute_deadlines(session, case, calendar=calendar, on=on)
         case.warning = dl.DeadlineWarning.NONE.value
@@ -132,7 +133,7 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     rows = session.execute(
         select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.warning, ItemVersion.name)
         .join(ItemVersion, ItemVersion.id == Case.item_version_id, isouter=True)
-        .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != "bundle",
+        .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != CaseKind.BUNDLE,
                Case.promised_due.is_not(None))).all()
     changed: dict[str, list[int]] = {}
     wanted: list[dict[str, object]] = []

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.agents import service as agents_service
 from onewindow.cases import deadlines as dl
+from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import (
     Case,
     CaseEvent,
@@ -122,7 +123,7 @@ def lock(session: Session, case_id: int, expected_version: int | None) -> Case:
     case = lock_row(session, case_id)
     if case is None:
         raise NotFound("办件", str(case_id))
-    if case.kind == "bundle":
+    if case.kind == CaseKind.BUNDLE:
         session.execute(select(Case.id).where(Case.parent_id == case.id).order_by(Case.id).with_for_update())
     if expected_version is not None and expected_version != case.version:
         raise Conflict("办件已被他人更新，请刷新后重试", code="stale_version", field="version")
