@@ -12,13 +12,8 @@ from onewindow.cases.models import (
 )
 from onewindow.cases.queries import sub_cases
 from onewindow.cases.rules import ChecklistLine, MaterialStatus
-from onewindow.cases.states import (
-    CaseState,
-)
 from onewindow.catalog.models import Material
 from onewindow.core.clock import Clock
-
-S = CaseState
 
 
 def material_key(m: Material) -> str:

@@ -41,12 +41,7 @@ from onewindow.core.permissions import Action, Role, require
 from onewindow.staff.models import User
 from onewindow.staff.service import principal_of
 
-S = CaseState
-
-
 NUMBER_ATTEMPTS = 5
-
-
 TEXT_MAX = 500
 
 
