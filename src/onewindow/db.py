@@ -9,6 +9,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -127,8 +131,6 @@ def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterat
 
 def alembic_config(engine: Engine) -> Any:
     """The Alembic configuration for an engine (scripts inside the package)."""
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("path_separator", "os")
@@ -139,23 +141,17 @@ def alembic_config(engine: Engine) -> Any:
 
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at, or None when it has never been migrated."""
-    from alembic.runtime.migration import MigrationContext
-
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def head_revision(engine: Engine) -> str | None:
     """The newest schema revision this code knows."""
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
 def upgrade(engine: Engine) -> bool:
     """Bring the schema to head; returns True when anything was applied."""
-    from alembic import command
-
     if current_revision(engine) == head_revision(engine):
         return False
     command.upgrade(alembic_config(engine), "head")

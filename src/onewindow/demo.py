@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.cases.demo import load_demo_cases
-from onewindow.catalog.importer import ImportReport, import_catalog
 from onewindow.certificates.demo import load_demo_certificates
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
+from onewindow.county_file import ImportReport, import_catalog
 from onewindow.policies.demo_register import load_demo_register
 from onewindow.queue.demo import load_queue_demo
 from onewindow.staff import service as staff_service

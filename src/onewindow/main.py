@@ -10,11 +10,28 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from onewindow import db, jobs, wiring
+from onewindow.appointments import api as appointments_api
+from onewindow.calendar import admin_views as calendar_admin_views
+from onewindow.cases import api as cases_api
+from onewindow.cases import public_views as cases_public_views
+from onewindow.cases import views as cases_views
+from onewindow.catalog import admin_views as catalog_admin_views
+from onewindow.catalog import api as catalog_api
+from onewindow.catalog import views as catalog_views
+from onewindow.certificates import api as certificates_api
+from onewindow.certificates import views as certificates_views
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import MaskedJSONResponse, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
+from onewindow.guide import api as guide_api
 from onewindow.guide.service import IndexCache
+from onewindow.policies import api as policies_api
+from onewindow.policies import views as policies_views
+from onewindow.queue import api as queue_api
+from onewindow.queue import views as queue_views
+from onewindow.staff import api as staff_api
+from onewindow.staff import views as staff_views
 from onewindow.web import STATIC_DIR, make_templates
 
 
@@ -63,24 +80,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
 
 def _include_routers(app: FastAPI) -> None:
-    from onewindow.appointments import api as appointments_api
-    from onewindow.calendar import admin_views as calendar_admin_views
-    from onewindow.cases import api as cases_api
-    from onewindow.cases import public_views as cases_public_views
-    from onewindow.cases import views as cases_views
-    from onewindow.catalog import admin_views as catalog_admin_views
-    from onewindow.catalog import api as catalog_api
-    from onewindow.catalog import views as catalog_views
-    from onewindow.certificates import api as certificates_api
-    from onewindow.certificates import views as certificates_views
-    from onewindow.guide import api as guide_api
-    from onewindow.policies import api as policies_api
-    from onewindow.policies import views as policies_views
-    from onewindow.queue import api as queue_api
-    from onewindow.queue import views as queue_views
-    from onewindow.staff import api as staff_api
-    from onewindow.staff import views as staff_views
-
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
                    cases_api):
         app.include_router(module.router, prefix="/api/v1")

@@ -1,9 +1,9 @@
 """Imports every domain's models so that metadata and Alembic see all tables."""
 
+from onewindow.agents.models import AgentAuthorization
 from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar.models import CalendarNotice, HolidayOverride
 from onewindow.cases.models import (
-    AgentAuthorization,
     Case,
     CaseAlert,
     CaseDelivery,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +19,8 @@ from starlette.datastructures import FormData
 
 from onewindow.core import access
 from onewindow.core.access import ROLE_LABELS
+from onewindow.core.clock import CHINA_TZ
+from onewindow.core.errors import Problem
 from onewindow.core.ids import mask_id_number, mask_phone
 from onewindow.core.personal import Typed, shown
 from onewindow.deps import CSRF_COOKIE, Auth
@@ -93,3 +99,33 @@ def form_text(form: FormData, key: str) -> str:
     """A form field as stripped text ('' when missing or a file)."""
     value = form.get(key)
     return value.strip() if isinstance(value, str) else ""
+
+
+def fmt_time(at: dt.datetime) -> str:
+    """A stored instant as China time, to the minute."""
+    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class FieldErrors:
+    """Problems grouped for the template: by form field, by material row, and the rest."""
+
+    problems: list[Problem] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    rows: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, problems: Iterable[Problem]) -> FieldErrors:
+        """Group problems whose field is ``name``, ``levels[0]`` or ``materials[2].copies``."""
+        out = cls()
+        for p in problems:
+            out.problems.append(p)
+            row = re.match(r"^materials\[(\d+)\]\.(\w+)", p.field)
+            if row:
+                out.rows.setdefault(int(row[1]), {}).setdefault(row[2], []).append(p.message)
+            else:
+                out.fields.setdefault(p.field.split("[", 1)[0].split(".", 1)[0], []).append(p.message)
+        return out
+
+    def __bool__(self) -> bool:
+        return bool(self.problems)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.agents.models import AgentAuthorization
 from onewindow.cases import service
 from onewindow.cases.demo import load_demo_cases
-from onewindow.cases.models import AgentAuthorization, Case, CaseAlert, CaseDelivery, CaseExtension
+from onewindow.cases.models import Case, CaseAlert, CaseDelivery, CaseExtension
 from onewindow.cases.states import CaseState
 from onewindow.certificates.demo import LI_NA
 from onewindow.certificates.models import Certificate

@@ -10,6 +10,8 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy.orm import Session
 
+from onewindow.agents import service as agents_service
+from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import service, sweep
 from onewindow.cases.models import Case
 from onewindow.cases.service import ApplicantIn, ApplicationIn
@@ -136,16 +138,15 @@ def test_the_sweep_leaves_a_case_whose_materials_came_in_after_it_read_the_list(
 
 
 def test_an_agent_acts_on_a_case_only_while_the_authorisation_holds(session: Session, user: Users) -> None:
-    from onewindow.cases.service import AuthorizationIn
 
     agent, zhang = user("agent"), user("zhangwei")
-    grant = service.authorize_agent(session, clock=ACCEPT, user=zhang, data=AuthorizationIn(
+    grant = agents_service.authorize_agent(session, clock=ACCEPT, user=zhang, data=AuthorizationIn(
         agent_username="agent", applicant=ZHANG, scope=[], valid_from=ACCEPT.now().date(),
         valid_until=ACCEPT.now().date() + dt.timedelta(days=30)))
     case = service.apply(session, clock=ACCEPT, user=agent, rules_=RULES, online=True, data=ApplicationIn(
         applicant=ZHANG, item_code=CLAIM)).case
     assert case.agent_user_id == agent.id and case.authorization_id == grant.id
-    service.revoke_authorization(session, clock=ACCEPT, user=zhang, authorization_id=grant.id)
+    agents_service.revoke_authorization(session, clock=ACCEPT, user=zhang, authorization_id=grant.id)
     with pytest.raises(PermissionDenied) as exc:
         service.withdraw(session, clock=ACCEPT, user=agent, case_id=case.id, expected_version=None, reason="代撤回")
     assert exc.value.code == "no_authorization"

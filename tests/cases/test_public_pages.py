@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.agents import service as agents_service
 from onewindow.cases import service
 from onewindow.cases.models import Case, CaseUpload
 from onewindow.cases.numbers import format_case_number
@@ -232,7 +233,7 @@ def test_the_applicant_revokes_an_authorisation(session: Session, login: Callabl
     wang = login("wangfang")
     assert wang.post("/my/authorizations/new", {"agent_username": "agent", "scope": "", "valid_from": "2026-11-23",
                                                 "valid_until": "2026-12-23"}).status_code == 303
-    grant = service.authorizations_of(session, applicant_id=WANG_FANG)[0]
+    grant = agents_service.authorizations_of(session, applicant_id=WANG_FANG)[0]
     assert wang.post(f"/my/authorizations/{grant.id}/revoke").status_code == 303
     session.refresh(grant)
     assert grant.revoked_at is not None

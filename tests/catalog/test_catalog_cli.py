@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from onewindow import db
 from onewindow.catalog.cli import catalog_app
-from onewindow.catalog.importer import import_catalog
 from onewindow.catalog.models import Item
 from onewindow.cli_support import CLI_ACTOR
 from onewindow.core.clock import SystemClock
+from onewindow.county_file import import_catalog
 from onewindow.demo import reference_catalog
 
 CLI = [sys.executable, "-c", "from onewindow.cli import main; main()"]

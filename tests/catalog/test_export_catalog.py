@@ -9,11 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog import service as catalog_service
-from onewindow.catalog.exporter import export_catalog
-from onewindow.catalog.importer import import_catalog
 from onewindow.catalog.schemas import ItemIn
 from onewindow.core.audit import Actor
 from onewindow.core.clock import FixedClock
+from onewindow.county_file import export_catalog, import_catalog
 from onewindow.demo import reference_catalog
 from onewindow.policies.models import Policy
 

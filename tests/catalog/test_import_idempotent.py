@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog import service as catalog_service
-from onewindow.catalog.importer import import_catalog
 from onewindow.catalog.models import ItemVersion
 from onewindow.core.audit import Actor, AuditEntry
 from onewindow.core.clock import FixedClock
+from onewindow.county_file import import_catalog
 from onewindow.demo import reference_catalog
 
 ACTOR = Actor(None, "test")

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from onewindow.catalog.importer import import_catalog, validate_catalog
 from onewindow.catalog.models import Department, Item
 from onewindow.core.audit import Actor, AuditEntry
 from onewindow.core.clock import FixedClock
 from onewindow.core.errors import ValidationFailed
+from onewindow.county_file import import_catalog, validate_catalog
 from onewindow.demo import reference_catalog
 
 ACTOR = Actor(None, "test")

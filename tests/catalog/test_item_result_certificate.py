@@ -13,12 +13,11 @@ from sqlalchemy.orm import Session
 
 from onewindow.catalog import excel
 from onewindow.catalog import service as catalog_service
-from onewindow.catalog.exporter import export_catalog
-from onewindow.catalog.importer import import_catalog, validate_catalog
 from onewindow.catalog.schemas import ItemIn
 from onewindow.core.audit import Actor
 from onewindow.core.clock import FixedClock
 from onewindow.core.errors import ValidationFailed
+from onewindow.county_file import export_catalog, import_catalog, validate_catalog
 from onewindow.demo import reference_catalog
 
 ACTOR = Actor(None, "test")

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onewindow import db
-from onewindow.catalog.importer import import_catalog
 from onewindow.certificates import service
 from onewindow.certificates.demo import FENGYUAN, ZHANG_WEI, demo_id_number
 from onewindow.certificates.files import read_rows
@@ -24,6 +23,7 @@ from onewindow.certificates.models import Certificate
 from onewindow.cli_support import CLI_ACTOR
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.errors import ValidationFailed
+from onewindow.county_file import import_catalog
 from onewindow.demo import reference_catalog
 
 START = dt.datetime(2026, 11, 23, 10, 0, tzinfo=CHINA_TZ)

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from onewindow.catalog.importer import import_catalog
 from onewindow.cli import app
 from onewindow.cli_support import CLI_ACTOR
 from onewindow.config import get_settings
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.errors import ValidationFailed
+from onewindow.county_file import import_catalog
 from onewindow.db import make_session_factory
 from onewindow.demo import reference_catalog
 from onewindow.policies import service

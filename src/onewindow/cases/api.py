@@ -18,6 +18,8 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.agents import service as agents_service
+from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import service, uploads
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseUpload
 from onewindow.cases.rules import ALL_CASES_ROLES
@@ -47,7 +49,7 @@ from onewindow.cases.schemas import (
     VersionIn,
     WithdrawIn,
 )
-from onewindow.cases.service import ApplicantIn, ApplicationIn, AuthorizationIn, CaseRules, DeliveryIn
+from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, DeliveryIn
 from onewindow.cases.states import CaseState
 from onewindow.config import Settings
 from onewindow.core.clock import today
@@ -399,7 +401,7 @@ def authorize_agent(body: AuthorizationCreateIn, auth: CurrentAuth, session: DbS
                     clock: ClockDep) -> AuthorizationOut:
     """The applicant online (for themself) or a clerk at the window records who may apply for whom."""
     a = body.applicant
-    grant = service.authorize_agent(session, clock=clock, user=auth.user, data=AuthorizationIn(
+    grant = agents_service.authorize_agent(session, clock=clock, user=auth.user, data=AuthorizationIn(
         agent_username=body.agent_username,
         applicant=ApplicantIn(kind=a.kind, name=a.name, id_number=a.id_number, phone=a.phone),
         scope=list(body.scope), valid_from=body.valid_from, valid_until=body.valid_until, document=body.document))
@@ -413,9 +415,9 @@ def list_authorizations(auth: CurrentAuth, session: DbSession) -> list[Authoriza
     user = auth.user
     role = Role(user.role)
     if role is Role.APPLICANT:
-        rows = service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
+        rows = agents_service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
     elif role is Role.AGENT:
-        rows = service.authorizations_of(session, agent_user_id=user.id)
+        rows = agents_service.authorizations_of(session, agent_user_id=user.id)
     elif role in ALL_CASES_ROLES:
         raise PermissionDenied("请用 POST /api/v1/agent-authorizations/search 按委托人证件号码查询",
                                code="applicant_id_required")
@@ -441,7 +443,7 @@ def search_authorizations(body: AuthorizationSearchIn, auth: CurrentAuth,
     applicant_id = body.applicant_id.strip().upper()
     if not applicant_id:
         raise ValidationFailed([Problem("applicant_id", "required", "请填写委托人证件号码")])
-    return [AuthorizationOut.of(a) for a in service.authorizations_of(session, applicant_id=applicant_id)]
+    return [AuthorizationOut.of(a) for a in agents_service.authorizations_of(session, applicant_id=applicant_id)]
 
 
 @router.post("/agent-authorizations/{authorization_id}/revoke", response_model=AuthorizationOut,
@@ -449,7 +451,7 @@ def search_authorizations(body: AuthorizationSearchIn, auth: CurrentAuth,
 def revoke_authorization(authorization_id: AuthorizationId, auth: CurrentAuth, session: DbSession,
                          clock: ClockDep) -> AuthorizationOut:
     """The applicant (or the center) ends an authorisation."""
-    return AuthorizationOut.of(service.revoke_authorization(session, clock=clock, user=auth.user,
+    return AuthorizationOut.of(agents_service.revoke_authorization(session, clock=clock, user=auth.user,
                                                             authorization_id=authorization_id))
 
 

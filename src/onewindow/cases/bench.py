@@ -24,6 +24,7 @@ from onewindow import db
 from onewindow.calendar.service import build_calendar
 from onewindow.calendar.workdays import TimeUnit
 from onewindow.cases import service
+from onewindow.cases.kinds import CaseKind, Channel, Decision
 from onewindow.cases.models import Case
 from onewindow.cases.numbers import format_case_number, parse_case_number
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules
@@ -85,14 +86,14 @@ def generate(session: Session, *, cases: int, on: dt.date, seed: int) -> dict[st
         counts["open" if open_ else "closed"] += 1
         at = dt.datetime.combine(accepted_on, dt.time(10), tzinfo=CHINA_TZ)
         rows.append({
-            "number": format_case_number(accepted_on, seq), "kind": "single", "item_id": version.item_id,
-            "item_version_id": version.id, "department_id": version.department_id, "channel": "window",
+            "number": format_case_number(accepted_on, seq), "kind": CaseKind.SINGLE.value, "item_id": version.item_id,
+            "item_version_id": version.id, "department_id": version.department_id, "channel": Channel.WINDOW.value,
             "state": state.value, "version": 3, "applicant_kind": "person", "applicant_name": "测试",
             "applicant_id": _person(rng), "applicant_phone": "", "form_data": {}, "commitment": False,
             "deferred": False, "submitted_at": at, "accepted_at": at, "accepted_on": accepted_on,
             "legal_days": version.legal_limit_days, "promised_days": version.promised_limit_days,
             "limit_unit": version.limit_unit, "extension_days": 0, "legal_due": legal, "promised_due": promised,
-            "due_provisional": False, "warning": "none", "decision": None if open_ else "approved",
+            "due_provisional": False, "warning": "none", "decision": None if open_ else Decision.APPROVED.value,
             "decision_reason": "", "decision_basis": "", "closed_reason": "", "closed_basis": "",
             "created_at": at, "updated_at": now, "proxy": False})
         if len(rows) >= 5000:

@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.agents import service as agents_service
+from onewindow.agents.service import AuthorizationIn
 from onewindow.calendar import service as calendar_service
 from onewindow.calendar.workdays import WorkCalendar
 from onewindow.cases import deadlines as dl
 from onewindow.cases import service
 from onewindow.cases.models import Case
-from onewindow.cases.service import ApplicantIn, ApplicationIn, AuthorizationIn, CaseRules, DeliveryIn
+from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, DeliveryIn
 from onewindow.cases.sweep import sweep_deadlines
 from onewindow.certificates.demo import FENGYUAN, LAOJIE, LI_NA, WANG_FANG, ZHANG_WEI
 from onewindow.core.audit import Actor
@@ -141,7 +143,7 @@ def load_demo_cases(session: Session, clock: Clock, actor: Actor) -> int:
 
     # 网上申报, waiting for the pre-check; and an authorised agent applying for 李娜
     d.online("zhangwei", ZHANG, "410724-GAJ-GG-002", clock=now)
-    service.authorize_agent(session, clock=now, user=users["clerk"], data=AuthorizationIn(
+    agents_service.authorize_agent(session, clock=now, user=users["clerk"], data=AuthorizationIn(
         agent_username="agent", applicant=LINA, scope=["410724-RSJ-GG-004", "410724-GAJ-GG-002"],
         valid_from=d.today, valid_until=d.today + dt.timedelta(days=180), document="授权委托书（窗口留存）"))
     d.online("agent", LINA, "410724-RSJ-GG-004", clock=now)

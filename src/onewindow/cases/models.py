@@ -14,12 +14,20 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from onewindow.cases.kinds import CaseKind, Decision
 from onewindow.catalog.models import Bundle, Department, Hall, Item, ItemVersion
 from onewindow.db import AwareDateTime, Base
 
 
 class Case(Base):
-    """One application (办件): a single item, a bundle parent or one bundle sub-case."""
+    """One application (办件): a single item, a bundle parent or one bundle sub-case.
+
+    ``kind``, ``channel`` and ``decision`` hold the values of :mod:`onewindow.cases.kinds` (strings in the
+    database). ``decision`` is not redundant with ``state``: the state moves on past the decision
+    (approved/denied → delivered → archived, or terminated after approval when a licence is revoked), while
+    the decision is the outcome that survives delivery and archiving, read by notices, statistics and the
+    bundle's completion.
+    """
 
     __tablename__ = "case_record"
     __table_args__ = (
@@ -72,10 +80,10 @@ class Case(Base):
     # cases accepted before procedures were copied (their limits are the columns above)
     procedure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
-    decision: Mapped[str | None] = mapped_column(String(10))  # approved | denied
+    decision: Mapped[Decision | None] = mapped_column(String(10))  # loaded as str, equal to the member
     decision_reason: Mapped[str] = mapped_column(Text, default="")
     decision_basis: Mapped[str] = mapped_column(Text, default="")
-    decided_by_rule: Mapped[str | None] = mapped_column(String(20))  # 秒批 rule | default_consent
+    decided_by_rule: Mapped[str | None] = mapped_column(String(20))  # DecidedByRule: 秒批 | 缺席默认
     decided_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     decided_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_reason: Mapped[str] = mapped_column(Text, default="")  # refusal / termination / withdrawal
@@ -102,7 +110,7 @@ class Case(Base):
     @property
     def title(self) -> str:
         """The item or bundle name."""
-        if self.bundle is not None and self.kind == "bundle":
+        if self.bundle is not None and self.kind == CaseKind.BUNDLE:
             return self.bundle.name
         return self.item_version.name if self.item_version is not None else ""
 
@@ -263,23 +271,3 @@ class CaseAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     resolved_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
-
-
-class AgentAuthorization(Base):
-    """帮办代办: an applicant authorises an agent for some items (or all) for a period."""
-
-    __tablename__ = "agent_authorization"
-    __table_args__ = (Index("ix_agent_authorization_applicant", "applicant_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    agent_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
-    applicant_kind: Mapped[str] = mapped_column(String(12))
-    applicant_id: Mapped[str] = mapped_column(String(18))
-    applicant_name: Mapped[str] = mapped_column(String(200))
-    scope: Mapped[list[str]] = mapped_column(JSON)  # item or bundle codes; empty: every item
-    valid_from: Mapped[dt.date] = mapped_column(Date)
-    valid_until: Mapped[dt.date] = mapped_column(Date)
-    document: Mapped[str] = mapped_column(String(200), default="")  # 授权委托书 reference
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())

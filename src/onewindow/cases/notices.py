@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases import documents
 from onewindow.cases.documents import CaseNotice, NoticeLine
+from onewindow.cases.kinds import Decision
 from onewindow.cases.models import Case, CaseEvent, CaseMaterial
 from onewindow.cases.rules import SUPPLIED, MaterialStatus
 from onewindow.cases.states import CaseState
@@ -165,7 +166,7 @@ def case_notice(session: Session, case: Case, kind: NoticeKind | str, *, base_ur
         return dataclasses.replace(notice, missing=_to_correct(case, event), materials_received=_received(case))
     if kind is NoticeKind.DECISION:
         return dataclasses.replace(
-            notice, approved=case.decision == "approved", issued_on=case.decided_on or issued,
+            notice, approved=case.decision == Decision.APPROVED, issued_on=case.decided_on or issued,
             reason=case.decision_reason or event.note, basis=case.decision_basis,
             certificate=_certificate_lines(session, case))
     # a refusal returns what was handed in on paper; library and uploaded materials stay where they are

@@ -28,10 +28,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
+from onewindow.agents import service as agents_service
+from onewindow.agents.models import AgentAuthorization
+from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import notices, service, uploads
-from onewindow.cases.models import AgentAuthorization, Case, CaseEvent, CaseUpload
+from onewindow.cases.kinds import CaseKind
+from onewindow.cases.models import Case, CaseEvent, CaseUpload
 from onewindow.cases.rules import MaterialStatus
-from onewindow.cases.service import ApplicantIn, ApplicationIn, AuthorizationIn, CaseRules, Target
+from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Target
 from onewindow.cases.states import CaseState, is_withdrawable
 from onewindow.catalog import service as catalog_service
 from onewindow.config import Settings
@@ -265,10 +269,10 @@ def my_cases(request: Request, session: DbSession, clock: ClockDep, auth: Applic
     user = auth.user
     if _is_agent(auth):
         cases = service.cases_of_applicant(session, applicant_id=None, agent_user_id=user.id)
-        grants = service.authorizations_of(session, agent_user_id=user.id)
+        grants = agents_service.authorizations_of(session, agent_user_id=user.id)
     else:
         cases = service.cases_of_applicant(session, applicant_id=user.id_number, user_id=user.id)
-        grants = service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
+        grants = agents_service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
     return render(request, "cases/public/my_cases.html",
                   {"rows": [_case_row(c) for c in cases], "grants": _authorization_rows(session, grants, today(clock)),
                    "is_agent": _is_agent(auth), "notice": NOTICES.get(notice, "")}, auth=auth)
@@ -346,15 +350,15 @@ def case_page(session: Session, case: Case) -> CasePage:
                              MaterialStatus(m.status) is not MaterialStatus.MISSING,
                              names.get(m.upload_id, "") if m.upload_id else "", m.note)
                  for m in case.materials]
-    subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == "bundle" else []
+    subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == CaseKind.BUNDLE else []
     hall = f"{case.receiving_hall.name}窗口" if case.receiving_hall else "网上申报"
     return CasePage(case=case, state=state, badge=STATE_BADGES.get(state, ""),
                     applicant=f"{case.applicant_name}（{mask_id_number(case.applicant_id)}）",
                     materials=materials, events=[_event_row(e) for e in service.timeline(session, case)],
                     notices=notices.available(session, case), subs=subs,
-                    can_upload=case.kind != "sub" and case.state in UPLOAD_STATES,
-                    can_resubmit=case.kind != "sub" and state is CaseState.CORRECTION_REQUESTED,
-                    can_withdraw=case.kind != "sub" and is_withdrawable(state), hall=hall)
+                    can_upload=case.kind != CaseKind.SUB and case.state in UPLOAD_STATES,
+                    can_resubmit=case.kind != CaseKind.SUB and state is CaseState.CORRECTION_REQUESTED,
+                    can_withdraw=case.kind != CaseKind.SUB and is_withdrawable(state), hall=hall)
 
 
 def _viewable(session: Session, auth: Auth, case_id: int) -> Case:
@@ -417,7 +421,7 @@ def upload_material(case_id: int, request: Request, session: DbSession, clock: C
     case = _viewable(session, auth, case_id)
     key = form_text(form, "material_key")
     upload = _file(form, "file")
-    if case.state not in UPLOAD_STATES or case.kind == "sub":
+    if case.state not in UPLOAD_STATES or case.kind == CaseKind.SUB:
         raise Conflict("办件已受理或已结束，不能再上传材料", code="case_closed_for_uploads")
     if key not in {m.key for m in case.materials}:
         raise ValidationFailed([Problem("material_key", "unknown_material", "材料不在本件的材料清单中")])
@@ -509,7 +513,7 @@ def authorization_create(request: Request, session: DbSession, clock: ClockDep, 
     try:
         if problems or start is None or end is None:
             raise ValidationFailed(problems)
-        service.authorize_agent(session, clock=clock, user=user, data=AuthorizationIn(
+        agents_service.authorize_agent(session, clock=clock, user=user, data=AuthorizationIn(
             agent_username=values["agent_username"], applicant=applicant, scope=_codes(values["scope"]),
             valid_from=start, valid_until=end, document=values["document"]))
     except ValidationFailed as exc:
@@ -522,7 +526,8 @@ def authorization_create(request: Request, session: DbSession, clock: ClockDep, 
 @router.post("/my/authorizations/{authorization_id}/revoke")
 def authorization_revoke(authorization_id: int, session: DbSession, clock: ClockDep, auth: ApplicantAuth) -> Response:
     """撤销授权委托 (the applicant who gave it)."""
-    service.revoke_authorization(session, clock=clock, user=_applicant_only(auth), authorization_id=authorization_id)
+    agents_service.revoke_authorization(session, clock=clock, user=_applicant_only(auth),
+                                        authorization_id=authorization_id)
     return RedirectResponse("/my/cases?notice=revoked", status_code=303)
 
 
@@ -600,7 +605,7 @@ def _build_form(session: Session, *, clock: Clock, user: User, target: Target, a
     # a further holder's certificates are used at a window only (the service applies the same rule)
     own = [h for h in _holders(values, []) if values.get("applicant_id")]
     codes = [c for c in (target.bundle.code if target.bundle else "", *(i.code for i, _v in target.members)) if c]
-    holders = [h for h in own if service.may_use_library_of(session, user, h, codes, today(clock))]
+    holders = [h for h in own if agents_service.may_use_library_of(session, user, h, codes, today(clock))]
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
     materials = [FormMaterial(i, e.key, e.name, e.required, e.note, e.items,
                               library[e.key].type.name if e.key in library else "")

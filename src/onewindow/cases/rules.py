@@ -14,6 +14,14 @@ from enum import StrEnum
 from onewindow.core.permissions import Role
 
 
+@dataclass(frozen=True)
+class CaseRules:
+    """Local settings of case handling (``ONEWINDOW_CASE_*``)."""
+
+    deferral_working_days: int = 10
+    auto_approve: bool = True
+
+
 class MaterialStatus(StrEnum):
     """How one material of the checklist was supplied."""
 

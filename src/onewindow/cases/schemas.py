@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from onewindow.cases.models import AgentAuthorization, Case, CaseDelivery, CaseEvent, CaseExtension, CaseUpload
+from onewindow.agents.models import AgentAuthorization
+from onewindow.cases.models import Case, CaseDelivery, CaseEvent, CaseExtension, CaseUpload
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ChecklistEntry, PublicStatus, opinion_steps, ready_for_decision
 from onewindow.cases.states import CaseState

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from onewindow.calendar import service as calendar_service
 from onewindow.calendar.service import CalendarChange
 from onewindow.cases import deadlines as dl
-from onewindow.cases import service
+from onewindow.cases import service, transitions
+from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseAlert
 from onewindow.cases.states import CaseState
 from onewindow.catalog.models import ItemVersion
@@ -69,7 +70,7 @@ def _each(session: Session, case_id: int, counts: dict[str, int], act: Callable[
     """Lock one case and act on it in a savepoint; a failure is logged and counted, the sweep goes on."""
     try:
         with session.begin_nested():
-            case = service._lock(session, case_id, None)
+            case = transitions.lock(session, case_id, None)
             return act(case)
     except DomainError as exc:
         log.warning("case sweep skipped case %s: %s", case_id, exc.message)
@@ -110,7 +111,7 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     # Candidates are read without locks; each is then locked and checked again, so a clerk who just took the
     # materials, or an approver who just decided, wins over the sweep.
     overdue = list(session.scalars(select(Case.id).where(
-        Case.deferred.is_(True), Case.deferral_due < on, Case.kind != "sub",
+        Case.deferred.is_(True), Case.deferral_due < on, Case.kind != CaseKind.SUB,
         Case.state.in_((*_OPEN, S.APPROVED.value))).order_by(Case.id)))
     for case_id in overdue:
         if _each(session, case_id, counts, lambda case: _terminate_overdue(session, case, on, clock)):
@@ -118,13 +119,13 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     # 缺席默认: co-departments' sub-cases of bundles that allow it, past their promised date, deemed to agree
     # (the lead department coordinates the bundle and always decides its own sub-case)
     consent = list(session.scalars(select(Case.id).where(
-        Case.kind == "sub", Case.promised_due < on,
+        Case.kind == CaseKind.SUB, Case.promised_due < on,
         Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value))).order_by(Case.id)))
     for case_id in consent:
         if _each(session, case_id, counts, lambda case: _consent_by_default(session, case, on, clock)):
             counts["default_consent"] += 1
     # suspended cases: the pause grows by a day, due dates move; no warning while the clock stands
-    for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != "bundle")):
+    for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != CaseKind.BUNDLE)):
         counts["checked"] += 1
         service.recompute_deadlines(session, case, calendar=calendar, on=on)
         case.warning = dl.DeadlineWarning.NONE.value
@@ -132,7 +133,7 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     rows = session.execute(
         select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.warning, ItemVersion.name)
         .join(ItemVersion, ItemVersion.id == Case.item_version_id, isouter=True)
-        .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != "bundle",
+        .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != CaseKind.BUNDLE,
                Case.promised_due.is_not(None))).all()
     changed: dict[str, list[int]] = {}
     wanted: list[dict[str, object]] = []
@@ -179,8 +180,8 @@ def recompute_on_calendar_change(session: Session, change: CalendarChange) -> No
         if service.recompute_deadlines(session, case, calendar=calendar, on=on):
             after = {"legal_due": case.legal_due, "promised_due": case.promised_due,
                      "provisional": case.due_provisional}
-            service._event(session, case, clock=change.clock, actor=change.actor, kind="deadlines_recomputed",
-                           note="工作日历变更，期限重新计算", data={"before": before, "after": after})
+            transitions.record_event(session, case, clock=change.clock, actor=change.actor, kind="deadlines_recomputed",
+                                     note="工作日历变更，期限重新计算", data={"before": before, "after": after})
             audit.record(session, clock=change.clock, actor=change.actor, action="cases.deadlines_recomputed",
                          entity_type="case", entity_id=case.number, before=before, after=after)
     session.flush()

@@ -26,6 +26,7 @@ from starlette.datastructures import FormData
 
 from onewindow.calendar.service import build_calendar
 from onewindow.cases import notices, service
+from onewindow.cases.kinds import CaseKind, DecidedByRule, ExtensionStatus
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
@@ -65,7 +66,7 @@ NOTICES = {
 }
 DOCUMENTS = {kind.value: kind.label for kind in notices.NoticeKind}
 WARNING_LABELS = {"red": "已超期", "yellow": "临近到期"}
-CASE_KIND_LABELS = {"single": "单件", "bundle": "一件事", "sub": "一件事分件"}
+CASE_KIND_LABELS = {k.value: k.label for k in CaseKind}
 CHANNEL_LABELS = {"window": "窗口受理", "online": "网上申报"}
 EVENT_LABELS = {
     "submitted": "登记", "accepted": "受理", "correction_requested": "一次性告知补正", "refused": "不予受理",
@@ -399,7 +400,7 @@ def _result_key(case: Case) -> str:
         return "refused"
     if state is S.CORRECTION_REQUESTED:
         return "correction"
-    if case.decided_by_rule == "秒批":
+    if case.decided_by_rule == DecidedByRule.INSTANT:
         return "auto_approved"
     return "accepted"
 
@@ -506,7 +507,8 @@ def inbox_page(request: Request, auth: CurrentAuth, session: DbSession, clock: C
 
 def _pending_extensions(session: Session, user: User) -> list[tuple[CaseExtension, Case]]:
     rows = session.execute(select(CaseExtension, Case).join(Case, Case.id == CaseExtension.case_id)
-                           .where(CaseExtension.status == "requested", Case.department_id == user.department_id)
+                           .where(CaseExtension.status == ExtensionStatus.REQUESTED,
+                                  Case.department_id == user.department_id)
                            .order_by(CaseExtension.id)).all()
     return [(e, c) for e, c in rows]
 
@@ -549,35 +551,36 @@ class CaseAction:
 
 def _has_pending_extension(case: Case, session: Session) -> bool:
     return session.scalars(select(CaseExtension.id).where(CaseExtension.case_id == case.id,
-                                                          CaseExtension.status == "requested")).first() is not None
+                                                          CaseExtension.status == ExtensionStatus.REQUESTED)
+                           ).first() is not None
 
 
 REVIEW_STATES = frozenset({S.ACCEPTED.value, S.IN_REVIEW.value})
 SUPPLY_STATES = frozenset({S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value, S.APPROVED.value, S.DENIED.value})
 ACTIONS: dict[str, CaseAction] = {
     "precheck": CaseAction("网上预审", Action.CASE_INTAKE, False, S.ACCEPTED,
-                           lambda c, _s: c.state == S.SUBMITTED.value and c.kind != "sub"),
+                           lambda c, _s: c.state == S.SUBMITTED.value and c.kind != CaseKind.SUB),
     "resubmit": CaseAction("补正材料（窗口）", Action.CASE_INTAKE, False, S.ACCEPTED,
-                           lambda c, _s: c.state == S.CORRECTION_REQUESTED.value and c.kind != "sub"),
+                           lambda c, _s: c.state == S.CORRECTION_REQUESTED.value and c.kind != CaseKind.SUB),
     "opinion": CaseAction("审查意见", Action.CASE_REVIEW, True, None,
-                          lambda c, _s: c.kind != "bundle" and c.state in REVIEW_STATES
+                          lambda c, _s: c.kind != CaseKind.BUNDLE and c.state in REVIEW_STATES
                           and bool(service.opinion_steps(c))),
     "decide": CaseAction("作出决定", Action.CASE_REVIEW, True, S.APPROVED,
                          lambda c, _s: service.ready_for_decision(c)),
     "suspend": CaseAction("特别程序（暂停计时）", Action.CASE_REVIEW, True, S.SUSPENDED,
-                          lambda c, _s: c.kind != "bundle"),
+                          lambda c, _s: c.kind != CaseKind.BUNDLE),
     "resume": CaseAction("恢复计时", Action.CASE_REVIEW, True, S.IN_REVIEW,
                          lambda c, _s: c.state == S.SUSPENDED.value),
     "extension": CaseAction("申请延期", Action.CASE_REVIEW, True, None,
-                            lambda c, _s: c.kind != "bundle" and c.state in (S.ACCEPTED.value, S.IN_REVIEW.value,
+                            lambda c, _s: c.kind != CaseKind.BUNDLE and c.state in (S.ACCEPTED.value, S.IN_REVIEW.value,
                                                                             S.SUSPENDED.value)),
     "extension-decide": CaseAction("审批延期", Action.CASE_EXTENSION_DECIDE, True, None, _has_pending_extension),
     "verify": CaseAction("事后核查（告知承诺）", Action.CASE_REVIEW, True, S.TERMINATED,
-                         lambda c, _s: c.commitment and c.verified_at is None and c.kind != "bundle"),
+                         lambda c, _s: c.commitment and c.verified_at is None and c.kind != CaseKind.BUNDLE),
     "supply": CaseAction("补交容缺材料", Action.CASE_INTAKE, False, None,
                          lambda c, _s: c.deferred and c.state in SUPPLY_STATES),
     "deliver": CaseAction("送达办理结果", Action.CASE_DELIVER, True, S.DELIVERED,
-                          lambda c, s: c.kind != "sub" and not any(x.deferred
+                          lambda c, s: c.kind != CaseKind.SUB and not any(x.deferred
                                                                    for x in [c, *service.sub_cases(s, c.id)])),
     "archive": CaseAction("归档", Action.CASE_DELIVER, True, S.ARCHIVED, lambda c, _s: True),
 }
@@ -634,7 +637,7 @@ def _documents(session: Session, case: Case) -> list[tuple[str, str]]:
 
 def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dict[str, Any]:
     parent = service.get_case(session, case.parent_id) if case.parent_id else None
-    subs = service.sub_cases(session, case.id) if case.kind == "bundle" else []
+    subs = service.sub_cases(session, case.id) if case.kind == CaseKind.BUNDLE else []
     calendar = build_calendar(session)
     on = today(clock)
     days_left = calendar.working_days_between(on, case.promised_due) if case.promised_due else None

@@ -12,9 +12,8 @@ gets 403, anonymous page requests are sent to /login.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlencode
@@ -42,11 +41,11 @@ from onewindow.catalog.schemas import (
 )
 from onewindow.core import access
 from onewindow.core.access import Action, Record
-from onewindow.core.clock import CHINA_TZ, Clock
+from onewindow.core.clock import Clock
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
 from onewindow.core.validation import pydantic_problems
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
-from onewindow.web import FormDep, form_text, render
+from onewindow.web import FieldErrors, FormDep, fmt_time, form_text, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -67,36 +66,6 @@ def _own_department(auth: Auth) -> Department | None:
 def percent(value: float | None) -> str:
     """A share as shown on the dashboard: ``0.125`` → ``12.5%``, None → ``—``."""
     return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def fmt_time(at: dt.datetime) -> str:
-    """A stored instant as China time, to the minute."""
-    return at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-@dataclass
-class FieldErrors:
-    """Problems grouped for the template: by form field, by material row, and the rest."""
-
-    problems: list[Problem] = field(default_factory=list)
-    fields: dict[str, list[str]] = field(default_factory=dict)
-    rows: dict[int, dict[str, list[str]]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, problems: Iterable[Problem]) -> FieldErrors:
-        """Group problems whose field is ``name``, ``levels[0]`` or ``materials[2].copies``."""
-        out = cls()
-        for p in problems:
-            out.problems.append(p)
-            row = re.match(r"^materials\[(\d+)\]\.(\w+)", p.field)
-            if row:
-                out.rows.setdefault(int(row[1]), {}).setdefault(row[2], []).append(p.message)
-            else:
-                out.fields.setdefault(p.field.split("[", 1)[0].split(".", 1)[0], []).append(p.message)
-        return out
-
-    def __bool__(self) -> bool:
-        return bool(self.problems)
 
 
 FIELD_LABELS: dict[str, str] = {

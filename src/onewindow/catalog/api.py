@@ -21,7 +21,7 @@ from onewindow.catalog.schemas import (
     RegionOut,
 )
 from onewindow.core.access import Action
-from onewindow.core.errors import Conflict, Problem, ValidationFailed
+from onewindow.core.errors import Conflict, NotAuthenticated, Problem, ValidationFailed
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
 
 router = APIRouter(tags=["catalog"])
@@ -47,8 +47,6 @@ def list_items(
     """Items in service (current versions), filtered and paged."""
     if include_retired:
         if auth is None:
-            from onewindow.core.errors import NotAuthenticated
-
             raise NotAuthenticated()
         auth.require(Action.CATALOG_VIEW_ADMIN)
     filters = service.ItemFilters(department=department, category=category, audience=audience, level=level,

@@ -66,7 +66,7 @@ def import_command(
     data = read_json_file(file) if fmt == ".json" else None
     with database_session() as session:
         if data is not None:
-            from onewindow.catalog.importer import import_catalog
+            from onewindow.county_file import import_catalog
 
             report = import_catalog(session, clock=SystemClock(), actor=CLI_ACTOR, data=data)
         else:
@@ -120,7 +120,7 @@ def export_command(
         fail(f"不是文件：{file}")
     with database_session() as session:
         if fmt == ".json":
-            from onewindow.catalog.exporter import export_catalog
+            from onewindow.county_file import export_catalog
 
             catalog = export_catalog(session)
             content = (json.dumps(catalog, ensure_ascii=False, indent=2) + "\n").encode()

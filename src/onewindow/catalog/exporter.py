@@ -15,13 +15,13 @@ included. Bundles and policies are exported when active.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog import service as catalog_service
+from onewindow.catalog.importer import OwnedSections
 from onewindow.catalog.models import (
     Bundle,
     CertificateType,
@@ -37,8 +37,12 @@ from onewindow.catalog.models import (
 MATERIAL_OPTIONAL_KEYS = ("note", "kind", "source")
 
 
-def export_catalog(session: Session) -> dict[str, Any]:
-    """The whole catalog as a JSON-ready dict that ``import_catalog`` accepts and reproduces."""
+def export_catalog(session: Session, *, owned: OwnedSections | None = None) -> dict[str, Any]:
+    """The whole catalog as a JSON-ready dict that ``import_catalog`` accepts and reproduces.
+
+    ``owned`` adds the sections another domain owns (policies, register fields); the county file
+    (:mod:`onewindow.county_file`) plugs them in.
+    """
     out: dict[str, Any] = {}
     region = _region_tree(session)
     if region is not None:
@@ -63,10 +67,8 @@ def export_catalog(session: Session) -> dict[str, Any]:
             select(Item.code, NegativeListEntry.reason).join(Item, Item.id == NegativeListEntry.item_id)
             .order_by(NegativeListEntry.id))
     ]
-    out["policies"] = _policies(session)
-    entity_fields = _entity_fields(session)
-    if entity_fields is not None:
-        out["entity_fields"] = entity_fields
+    if owned is not None:
+        out.update(owned.export(session))
     return out
 
 
@@ -131,40 +133,3 @@ def _bundles(session: Session) -> list[dict[str, Any]]:
             row["default_consent"] = True
         out.append(row)
     return out
-
-
-def _number(value: Decimal) -> int | float:
-    """A money amount as a JSON number: an integer when whole (``1500``, not ``1500.00``)."""
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def _policies(session: Session) -> list[dict[str, Any]]:
-    # The policies domain owns these tables; read here (not through its service) because the export
-    # needs stored order and every column, which its list functions do not give.
-    from onewindow.policies.models import Policy
-
-    out = []
-    for p in session.scalars(select(Policy).where(Policy.status == "active").order_by(Policy.id)):
-        row: dict[str, Any] = {"code": p.code, "name": p.name, "department": p.department.code,
-                               "audience": p.audience, "benefit": p.benefit}
-        if p.amount_yuan is not None:
-            row["amount_yuan"] = _number(p.amount_yuan)
-        row["conditions"] = p.conditions
-        if p.valid_from is not None:
-            row["valid_from"] = p.valid_from.isoformat()
-        if p.valid_to is not None:
-            row["valid_to"] = p.valid_to.isoformat()
-        if p.basis:
-            row["basis"] = p.basis
-        out.append(row)
-    return out
-
-
-def _entity_fields(session: Session) -> dict[str, list[dict[str, str]]] | None:
-    from onewindow.policies.models import EntityField
-
-    rows = list(session.scalars(select(EntityField).order_by(EntityField.id)))
-    if not rows:
-        return None
-    return {kind: [{"name": f.name, "type": f.type, "label": f.label} for f in rows if f.kind == kind]
-            for kind in ("enterprise", "person")}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -112,6 +112,27 @@ class ImportReport:
 # ----- validation ----------------------------------------------------------------------------------
 
 
+class OwnedSections(Protocol):
+    """Sections of the county file another domain owns (policies, register fields).
+
+    The catalog does not import that domain: the domain implements this and the county file
+    (:mod:`onewindow.county_file`) passes it in, so the dependency runs from policies to catalog.
+    """
+
+    def file_problems(self, session: Session, catalog: CatalogIn) -> list[Problem]:
+        """Problems of the owned sections, with paths as in the file (``policies[3].department``)."""
+        ...
+
+    def write(self, session: Session, *, clock: Clock, actor: Actor, catalog: CatalogIn,
+              report: ImportReport) -> None:
+        """Write the owned sections of a validated file, counting into ``report``."""
+        ...
+
+    def export(self, session: Session) -> dict[str, Any]:
+        """The owned sections as they appear in the file."""
+        ...
+
+
 def _join(prefix: str, path: str) -> str:
     if not path:
         return prefix
@@ -197,7 +218,8 @@ def _duplicates(section: str, rows: Iterable[tuple[int, str]], what: str = "编�
     return problems
 
 
-def validate_catalog(session: Session, data: dict[str, Any]) -> tuple[CatalogIn, list[Problem]]:
+def validate_catalog(session: Session, data: dict[str, Any], *,
+                     owned: OwnedSections | None = None) -> tuple[CatalogIn, list[Problem]]:
     """Parse and check a catalog file against itself and the database; raises with every problem."""
     if not isinstance(data, dict):
         raise ValidationFailed([Problem("", "not_an_object", "目录文件的顶层必须是 JSON 对象")])
@@ -280,7 +302,8 @@ def validate_catalog(session: Session, data: dict[str, Any]) -> tuple[CatalogIn,
     for i, hall in parsed["halls"]:
         if hall.region not in regions:
             problems.append(Problem(f"halls[{i}].region", "unknown_region", f"未知行政区划编码：{hall.region}"))
-    problems += _policy_problems(session, parsed["policies"], departments, entity_fields)
+    if owned is not None:
+        problems += _policy_problems(session, owned, parsed["policies"], departments, entity_fields)
 
     if problems:
         raise ValidationFailed(_label_paths(problems, data))
@@ -291,11 +314,9 @@ def validate_catalog(session: Session, data: dict[str, Any]) -> tuple[CatalogIn,
     return catalog, _label_paths(warnings, data)
 
 
-def _policy_problems(session: Session, policies: list[tuple[int, PolicyIn]], departments: set[str],
-                     entity_fields: EntityFieldsIn | None) -> list[Problem]:
+def _policy_problems(session: Session, owned: OwnedSections, policies: list[tuple[int, PolicyIn]],
+                     departments: set[str], entity_fields: EntityFieldsIn | None) -> list[Problem]:
     """The policies domain's checks on the rows that parsed, with paths mapped back to file positions."""
-    from onewindow.policies import service as policies_service
-
     if not policies:
         return []
     # Only the codes of departments are read; every declared code counts, even on a row with a mistake.
@@ -304,7 +325,7 @@ def _policy_problems(session: Session, policies: list[tuple[int, PolicyIn]], dep
         policies=[p for _, p in policies], entity_fields=entity_fields,
     )
     out = []
-    for p in policies_service.policy_file_problems(session, partial):
+    for p in owned.file_problems(session, partial):
         m = re.match(r"^policies\[(\d+)\]", p.field)
         fname = f"policies[{policies[int(m.group(1))][0]}]{p.field[m.end():]}" if m else p.field
         out.append(Problem(fname, p.code, p.message))
@@ -322,9 +343,14 @@ def _region_nodes(region: RegionIn) -> list[RegionIn]:
     return [region, *(n for child in region.children for n in _region_nodes(child))]
 
 
-def import_catalog(session: Session, *, clock: Clock, actor: Actor, data: dict[str, Any]) -> ImportReport:
-    """Validate everything, then create or update every row in dependency order (one transaction)."""
-    catalog, warnings = validate_catalog(session, data)
+def import_catalog(session: Session, *, clock: Clock, actor: Actor, data: dict[str, Any],
+                   owned: OwnedSections | None = None) -> ImportReport:
+    """Validate everything, then create or update every row in dependency order (one transaction).
+
+    ``owned`` checks and writes the sections another domain owns (policies, register fields); without it
+    they are parsed but neither checked against that domain nor written (use :mod:`onewindow.county_file`).
+    """
+    catalog, warnings = validate_catalog(session, data, owned=owned)
     report = ImportReport(warnings=warnings)
     s, c, a = session, clock, actor
     if catalog.region is not None:
@@ -368,25 +394,6 @@ def import_catalog(session: Session, *, clock: Clock, actor: Actor, data: dict[s
     for entry in catalog.negative_list:
         report.bump("negative_list", catalog_service.set_negative_entry(s, clock=c, actor=a, data=entry),
                     created=entry.item not in before)
-    _import_policies(s, clock=c, actor=a, catalog=catalog, report=report)
+    if owned is not None:
+        owned.write(s, clock=c, actor=a, catalog=catalog, report=report)
     return report
-
-
-def _import_policies(session: Session, *, clock: Clock, actor: Actor, catalog: CatalogIn,
-                     report: ImportReport) -> None:
-    """Write the policy sections through the policies domain and work out which rows are new."""
-    from onewindow.policies import service as policies_service
-
-    fields_before = {(kind, f["name"]) for kind, rows in policies_service.field_definitions(session).items()
-                     for f in rows}
-    policies_before = {p.code for p in policies_service.list_policies(session)}
-    policies_service.import_policy_sections(session, clock=clock, actor=actor, catalog=catalog, report=report)
-    if catalog.entity_fields is not None:
-        new = sum(1 for kind in ("enterprise", "person") for f in getattr(catalog.entity_fields, kind)
-                  if (kind, f.name) not in fields_before)
-        if new:
-            report.created["entity_fields"] = new
-    new = sum(1 for p in catalog.policies if p.code not in policies_before)
-    if new:
-        report.created["policies"] = new
-

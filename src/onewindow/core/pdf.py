@@ -22,10 +22,12 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.enums import Align, TableBordersLayout, TextMode, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
 
+from onewindow.config import get_settings
 from onewindow.core.qr import qr_png
 
 __all__ = ["FontNotFoundError", "NoticePdf", "find_cjk_font"]
@@ -59,8 +61,6 @@ def _split_index(entry: str) -> tuple[Path, int | None]:
 def find_cjk_font(paths: Sequence[str] | None = None) -> tuple[Path, int]:
     """The first existing font of ``paths`` (default: the setting) and the collection face to use."""
     if paths is None:
-        from onewindow.config import get_settings
-
         paths = get_settings().cjk_font_paths
     for entry in paths:
         path, index = _split_index(entry)
@@ -76,8 +76,6 @@ def _collection_face(path: str) -> int:
     """For a .ttc/.otc, the index of the face best suited to Simplified Chinese; 0 otherwise."""
     if not path.lower().endswith((".ttc", ".otc")):
         return 0
-    from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
-
     with TTCollection(path, lazy=True) as collection:
         names = [str(face["name"].getDebugName(4) or "") for face in collection.fonts]
     for preferred in (" SC", "SC ", "Micro Hei", "Zen Hei", "GB"):

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.catalog import exporter
 from onewindow.catalog.models import Bundle, Item, ItemVersion
 from onewindow.core import audit
 from onewindow.core.audit import Actor
@@ -51,9 +52,8 @@ def synonyms_in_force(session: Session) -> dict[str, Any]:
 
 def build_index(session: Session) -> GuideIndex:
     """A fresh index over the catalog in the database (items in service and active bundles)."""
-    from onewindow.catalog.exporter import export_catalog
-
-    return GuideIndex.build(documents_from_catalog(export_catalog(session)), synonyms=synonyms_in_force(session))
+    return GuideIndex.build(documents_from_catalog(exporter.export_catalog(session)),
+                            synonyms=synonyms_in_force(session))
 
 
 def index_for(session: Session, cache: IndexCache) -> GuideIndex:

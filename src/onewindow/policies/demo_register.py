@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.ids import credit_code_check_char, id_check_char
-from onewindow.policies import service
+from onewindow.policies import service, synthetic
 from onewindow.policies.grants_states import GrantState
 from onewindow.policies.models import Grant
 
@@ -48,8 +48,6 @@ def id_number(i: int, age: int | None, on: dt.date) -> str:
 
 
 def _rows(kind: str, n: int, session: Session, on: dt.date) -> tuple[list[str], list[list[Any]]]:
-    from onewindow.policies import synthetic
-
     fields = service.fields_of(session, kind)
     register = synthetic.register(kind, n, fields, seed=2026)
     names = list(fields)

@@ -36,6 +36,7 @@ import numpy.typing as npt
 
 from onewindow.core.errors import Problem, ValidationFailed
 from onewindow.policies.conditions import (
+    TYPE_LABELS,
     Condition,
     FieldDef,
     FieldType,
@@ -332,8 +333,6 @@ def coerce_value(fdef: FieldDef, value: Any, path: str, problems: list[Problem])
 
 
 def _type_name(fdef: FieldDef) -> str:
-    from onewindow.policies.conditions import TYPE_LABELS
-
     return TYPE_LABELS[fdef.type]
 
 

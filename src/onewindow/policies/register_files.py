@@ -9,6 +9,9 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+from openpyxl import load_workbook
+
 from onewindow.core.errors import Problem, ValidationFailed
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
@@ -43,8 +46,6 @@ def _csv(path: Path) -> tuple[list[str], list[list[Any]]]:
 
 
 def _parquet(path: Path) -> tuple[list[str], list[list[Any]]]:
-    import pyarrow.parquet as pq
-
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -56,8 +57,6 @@ def _parquet(path: Path) -> tuple[list[str], list[list[Any]]]:
 
 
 def _xlsx(path: Path) -> tuple[list[str], list[list[Any]]]:
-    from openpyxl import load_workbook
-
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile / XML errors of a damaged workbook

@@ -2,8 +2,8 @@
 
 Writes flush and audit; the edge (API, page, CLI) commits (ADR 1). The matcher over the register is
 built once and cached on the app (:class:`MatcherCache`), rebuilt when policies or fields change and
-patched in place (``Matcher.rematch``) when one entity is updated. NumPy is imported only by the
-functions that match, so the CLI starts fast.
+patched in place (``Matcher.rematch``) when one entity is updated. The CLI imports this module only
+inside its commands, so NumPy (the matcher) does not slow ``onewindow --help``.
 """
 
 from __future__ import annotations
@@ -17,25 +17,36 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from onewindow.catalog.importer import ImportReport
 from onewindow.catalog.models import Department
+from onewindow.catalog.schemas import CatalogIn, EntityFieldIn, PolicyIn
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import NotFound, Problem, ValidationFailed
 from onewindow.core.ids import validate_credit_code, validate_id_number
+from onewindow.policies import conditions as cond
+from onewindow.policies.conditions import TYPE_LABELS, FieldDef, FieldType, field_defs, parse_conditions
 from onewindow.policies.grants_states import GrantState, check_transition
+from onewindow.policies.matcher import (
+    Explanation,
+    Matcher,
+    MatchResult,
+    Register,
+    Rule,
+    coerce_entity,
+    coerce_value,
+    evaluate_tree,
+    missing_counts,
+    rules_from_json,
+)
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
-
-if TYPE_CHECKING:
-    from onewindow.catalog.importer import ImportReport
-    from onewindow.catalog.schemas import CatalogIn, EntityFieldIn, PolicyIn
-    from onewindow.policies.conditions import FieldDef
-    from onewindow.policies.matcher import Explanation, Matcher, MatchResult, Rule
 
 
 def field_definitions(session: Session, catalog: CatalogIn | None = None) -> dict[str, list[dict[str, str]]]:
@@ -52,7 +63,6 @@ def field_definitions(session: Session, catalog: CatalogIn | None = None) -> dic
 
 def condition_problems(conditions: list[dict[str, Any]], fields: list[dict[str, str]], prefix: str) -> list[Problem]:
     """Problems of a policy's conditions against the register fields (delegates to the pure validator)."""
-    from onewindow.policies import conditions as cond
 
     return list(cond.validate_conditions(conditions, cond.field_defs(fields), path=prefix))
 
@@ -179,7 +189,6 @@ def check_kind(kind: str) -> str:
 
 def fields_of(session: Session, kind: str) -> dict[str, FieldDef]:
     """The register's typed fields of one kind."""
-    from onewindow.policies.conditions import field_defs
 
     return field_defs(field_definitions(session)[check_kind(kind)])
 
@@ -197,8 +206,6 @@ def check_identifier(kind: str, value: str, path: str, problems: list[Problem]) 
 
 def parse_value(fdef: FieldDef, value: Any, path: str, problems: list[Problem]) -> Any:
     """A cell from a file or a JSON body typed by its field (text such as “是” or “1;2” accepted)."""
-    from onewindow.policies.conditions import FieldType
-    from onewindow.policies.matcher import coerce_value
 
     if isinstance(value, str):
         text = value.strip()
@@ -234,7 +241,6 @@ def parse_value(fdef: FieldDef, value: Any, path: str, problems: list[Problem]) 
 
 
 def _type_label(fdef: FieldDef) -> str:
-    from onewindow.policies.conditions import TYPE_LABELS
 
     return TYPE_LABELS[fdef.type]
 
@@ -399,8 +405,6 @@ def _stamp(session: Session, on: dt.date) -> tuple[Any, ...]:
 
 def rules_in_db(session: Session) -> list[Rule]:
     """Every policy in the database as a matcher rule."""
-    from onewindow.policies.conditions import field_defs
-    from onewindow.policies.matcher import rules_from_json
 
     fields = {k: field_defs(v) for k, v in field_definitions(session).items()}
     return rules_from_json(_policy_rows(session), fields)
@@ -408,7 +412,6 @@ def rules_in_db(session: Session) -> list[Rule]:
 
 def build_matchers(session: Session, on: dt.date) -> dict[str, KindMatch]:
     """Load the register, compile every active rule and match everything (vectorised)."""
-    from onewindow.policies.matcher import Matcher, Register
 
     rules = rules_in_db(session)
     out: dict[str, KindMatch] = {}
@@ -454,8 +457,6 @@ class Preview:
 def preview(session: Session, cache: MatcherCache, *, clock: Clock, audience: str,
             conditions: Any) -> Preview:
     """Count the entities a draft condition set matches (validated first; 422 with paths)."""
-    from onewindow.policies.conditions import parse_conditions
-    from onewindow.policies.matcher import evaluate_tree, missing_counts
 
     fields = fields_of(session, audience)
     node = parse_conditions(conditions, fields, "conditions")
@@ -533,7 +534,6 @@ def upsert_entity(session: Session, *, clock: Clock, actor: Actor, cache: Matche
 
 def entity_record(session: Session, entity: Entity) -> dict[str, Any]:
     """An entity's stored values, typed, limited to the fields defined now."""
-    from onewindow.policies.matcher import coerce_entity
 
     fields = fields_of(session, entity.kind)
     return coerce_entity(fields, {k: v for k, v in (entity.data or {}).items() if k in fields})
@@ -574,8 +574,6 @@ def _explanation_text(explanation: Explanation) -> str:
 
 def _insert_offers(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
     """Insert pending grants, skipping any (entity, policy, period) a concurrent writer took; (id, entity_id)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     out: list[tuple[int, int]] = []
     for start in range(0, len(rows), 500):

@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from onewindow.catalog.admin_views import FieldErrors, fmt_time
 from onewindow.catalog.schemas import PolicyIn
 from onewindow.core import access
 from onewindow.core.access import Action, Record
@@ -32,7 +31,7 @@ from onewindow.policies.grants_states import STATE_LABELS, GrantState
 from onewindow.policies.models import Entity, Grant
 from onewindow.policies.schemas import shown_identifier
 from onewindow.policies.service import MatcherCache
-from onewindow.web import FormDep, form_text, render
+from onewindow.web import FieldErrors, FormDep, fmt_time, form_text, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -346,8 +347,6 @@ async def event_stream(hall_code: str, *, heartbeat: float = HEARTBEAT_SECONDS,
                        lifetime: float = STREAM_LIFETIME_SECONDS,
                        monotonic: Callable[[], float] | None = None) -> AsyncGenerator[str]:
     """Server-sent events of a hall until the client goes away (the server cancels us) or ``lifetime`` ends."""
-    import time
-
     now = monotonic or time.monotonic
     deadline = now() + lifetime
     with events.subscribe(hall_code) as sub:
