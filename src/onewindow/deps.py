@@ -69,11 +69,6 @@ class Auth:
         """The audit view."""
         return staff_service.actor_of(self.user)
 
-    @property
-    def principal(self) -> Viewer:
-        """Transitional name of ``viewer`` (removed once the cases domain uses ``viewer``)."""
-        return self.viewer
-
     def can(self, action: Action, record: Record | None = None) -> bool:
         """True when the access policy lets the caller take the action (on that record)."""
         return access.can(self.viewer, action, record)

@@ -6,19 +6,14 @@ from __future__ import annotations
 import pytest
 
 from onewindow.cases.rules import (
-    CaseScope,
     ChecklistLine,
     MaterialStatus,
     Outcome,
-    Viewer,
     auto_approvable,
-    can_view,
     deferral_allowed,
-    material_key,
     status_problem,
     verdict,
 )
-from onewindow.core.permissions import Role
 
 M = MaterialStatus
 
@@ -113,50 +108,3 @@ def test_not_auto_approvable_when_a_person_must_look_or_the_item_is_not_instant(
     # nothing required: nothing was checked against data, so no rule may approve
     assert not auto_approvable(instant=True, lines=[line("照片", M.LIBRARY, required=False)])
     assert not auto_approvable(instant=True, lines=[])
-
-
-# ----- who may see a case -------------------------------------------------------------------------------
-
-SCOPE = CaseScope(departments=frozenset({3, 7}), applicant_id="41072419900315001X", applicant_user_id=21,
-                  agent_user_id=30)
-
-
-@pytest.mark.parametrize("role", [Role.ADMIN, Role.SUPERVISOR, Role.CLERK])
-def test_center_staff_see_every_case(role: Role) -> None:
-    assert can_view(Viewer(1, role, None, None), SCOPE)
-
-
-@pytest.mark.parametrize("role", [Role.APPROVER, Role.DEPT_HEAD])
-def test_departments_see_their_cases_and_bundles_they_take_part_in(role: Role) -> None:
-    assert can_view(Viewer(2, role, 3, None), SCOPE)
-    assert can_view(Viewer(2, role, 7, None), SCOPE)  # a sub-case's department sees the bundle
-    assert not can_view(Viewer(2, role, 4, None), SCOPE)
-    assert not can_view(Viewer(2, role, None, None), SCOPE)
-
-
-def test_applicants_see_their_own_cases_by_account_or_id_number() -> None:
-    assert can_view(Viewer(21, Role.APPLICANT, None, None), SCOPE)
-    assert can_view(Viewer(99, Role.APPLICANT, None, "41072419900315001X"), SCOPE)
-    assert not can_view(Viewer(99, Role.APPLICANT, None, "410724199209080045"), SCOPE)
-    assert not can_view(Viewer(99, Role.APPLICANT, None, ""), CaseScope(frozenset({3}), "", None, None))
-
-
-def test_agents_see_only_cases_they_filed_and_experiencers_none() -> None:
-    assert can_view(Viewer(30, Role.AGENT, 1, None), SCOPE)
-    assert not can_view(Viewer(31, Role.AGENT, 1, None), SCOPE)
-    assert not can_view(Viewer(40, Role.EXPERIENCER, None, "41072419900315001X"), SCOPE)
-
-
-# ----- material dedup key -------------------------------------------------------------------------------
-
-
-def test_material_key_prefers_the_certificate_type() -> None:
-    assert material_key("父母居民身份证", "ID_CARD") == "cert:ID_CARD"
-    assert material_key("经营者居民身份证", "ID_CARD") == material_key("申领人居民身份证", "ID_CARD")
-
-
-def test_material_key_normalises_names_without_a_certificate_type() -> None:
-    assert material_key("个体工商户登记（备案）申请书", None) == "name:个体工商户登记备案申请书"
-    assert material_key(" 《出生医学证明》首次签发 登记表", None) == material_key("出生医学证明首次签发登记表", None)
-    assert material_key("经营场所使用证明(租赁协议等)", None) == material_key("经营场所使用证明（租赁协议等）", None)
-    assert material_key("申请书", None) != material_key("申请表", None)

@@ -83,6 +83,7 @@ EXPECTED: dict[Action, str] = {
     Action.CASE_DELIVER:            "-   A   D   -   D   A   -   -",
     Action.CASE_SUPERVISE:          "-   -   -   -   D   A   A   -",
     Action.AGENT_AUTHORIZE:         "O   A   -   -   -   A   -   -",
+    Action.AGENT_VIEW:              "O   A   -   O   -   A   A   -",
 }
 
 
@@ -216,8 +217,9 @@ PY_ROLE_CHECKS = [
 ]
 TEMPLATE_ROLE_CHECKS = [re.compile(r"\brole\b\s*(==|!=|\bin\b|\bnot\s+in\b)")]
 POLICY_FILES = {SRC / "core" / "access.py"}
-# Role data that is not an access decision: the demo's accounts and the account form's own field.
-ALLOWED_FILES = {SRC / "demo.py"}
+# Role data that is not an access decision: the demo's accounts, the benchmark picking its reviewers by the
+# roles the policy names, and a procedure step's performer (checked through the policy when the step is done).
+ALLOWED_FILES = {SRC / "demo.py", SRC / "cases" / "bench.py", SRC / "catalog" / "procedure.py"}
 
 
 def _offences(paths: list[Path], patterns: list[re.Pattern[str]]) -> list[str]:

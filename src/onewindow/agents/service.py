@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 
 from onewindow.agents.models import AgentAuthorization
 from onewindow.catalog.models import Bundle, Item
-from onewindow.core import audit
+from onewindow.core import access, audit
+from onewindow.core.access import Action, Record, Scope
 from onewindow.core.applicants import ApplicantIn, clean_text, validate_applicant
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number
-from onewindow.core.permissions import Action, Role, require
 from onewindow.staff.models import User
-from onewindow.staff.service import actor_of, principal_of
+from onewindow.staff.service import actor_of, viewer_of
 
 
 def require_authorization(session: Session, user: User, applicant_id: str, codes: Sequence[str],
@@ -44,15 +44,16 @@ def require_authorization(session: Session, user: User, applicant_id: str, codes
 def may_use_library_of(session: Session, user: User, holder_id: str, codes: Sequence[str], on: dt.date) -> bool:
     """Online, whose certificates may be looked up for this user: their own, or an authorising applicant's."""
     holder = (holder_id or "").strip().upper()
-    if user.role == Role.APPLICANT:
-        return bool(user.id_number) and user.id_number == holder
-    if user.role == Role.AGENT:
+    viewer = viewer_of(user)
+    if access.can(viewer, Action.CASE_INTAKE):  # at a window the clerk sees the person and their card
+        return True
+    if access.acts_for_others(viewer.role):
         try:
             require_authorization(session, user, holder, codes, on)
         except PermissionDenied:
             return False
         return True
-    return user.role in (Role.CLERK, Role.ADMIN)
+    return access.can(viewer, Action.CASE_APPLY, Record(owner_ids=frozenset({holder})))
 
 
 @dataclass(frozen=True)
@@ -69,13 +70,14 @@ class AuthorizationIn:
 
 def authorize_agent(session: Session, *, clock: Clock, user: User, data: AuthorizationIn) -> AgentAuthorization:
     """Record an authorisation (at a window by a clerk, or online by the applicant themself)."""
-    require(principal_of(user), Action.AGENT_AUTHORIZE)
+    viewer = viewer_of(user)
+    access.require(viewer, Action.AGENT_AUTHORIZE)
     applicant = validate_applicant(data.applicant, on=today(clock))
-    if user.role == Role.APPLICANT and user.id_number != applicant.id_number:
+    if not access.can(viewer, Action.AGENT_AUTHORIZE, Record(owner_ids=frozenset({applicant.id_number}))):
         raise PermissionDenied("只能为本人办理授权委托", code="not_self")
     problems: list[Problem] = []
     agent = session.scalars(select(User).where(User.username == data.agent_username.strip())).first()
-    if agent is None or agent.role != Role.AGENT or not agent.is_active:
+    if agent is None or not access.acts_for_others(viewer_of(agent).role) or not agent.is_active:
         problems.append(Problem("agent_username", "unknown_agent", "未找到该帮办代办员"))
     if data.valid_until < data.valid_from or data.valid_until < today(clock):
         problems.append(Problem("valid_until", "invalid_period", "授权有效期截止日期应不早于开始日期和今天"))
@@ -108,8 +110,7 @@ def revoke_authorization(session: Session, *, clock: Clock, user: User, authoriz
     grant = session.get(AgentAuthorization, authorization_id)
     if grant is None:
         raise NotFound("代办授权", str(authorization_id))
-    if not (user.role in (Role.ADMIN, Role.CLERK) or (user.role == Role.APPLICANT
-                                                      and user.id_number == grant.applicant_id)):
+    if not access.can(viewer_of(user), Action.AGENT_AUTHORIZE, Record(owner_ids=frozenset({grant.applicant_id}))):
         raise PermissionDenied("无权撤销该授权", code="case_forbidden")
     if grant.revoked_at is not None:
         raise Conflict("该授权已撤销", code="already_revoked")
@@ -129,3 +130,24 @@ def authorizations_of(session: Session, *, applicant_id: str | None = None,
     if agent_user_id is not None:
         q = q.where(AgentAuthorization.agent_user_id == agent_user_id)
     return list(session.scalars(q))
+
+
+def my_authorizations(session: Session, *, user: User) -> list[AgentAuthorization]:
+    """The authorisations an applicant gave, or those an agent holds (nothing else is "mine")."""
+    viewer = viewer_of(user)
+    reach = access.list_scope(viewer, Action.AGENT_VIEW)
+    if reach is None:
+        raise PermissionDenied("无权查看代办授权")
+    if reach is not Scope.OWN:
+        raise PermissionDenied("请用 POST /api/v1/agent-authorizations/search 按委托人证件号码查询",
+                               code="applicant_id_required")
+    if access.acts_for_others(viewer.role):
+        return authorizations_of(session, agent_user_id=user.id)
+    return authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
+
+
+def search_authorizations(session: Session, *, user: User, applicant_id: str) -> list[AgentAuthorization]:
+    """The center's look-up of the authorisations one applicant gave."""
+    if access.list_scope(viewer_of(user), Action.AGENT_VIEW) is not Scope.ALL:
+        raise PermissionDenied("只有中心人员可以按委托人查询代办授权；申请人和代办人请查看本人的授权列表")
+    return authorizations_of(session, applicant_id=applicant_id)

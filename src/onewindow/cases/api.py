@@ -22,7 +22,6 @@ from onewindow.agents import service as agents_service
 from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import service, uploads
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseUpload
-from onewindow.cases.rules import ALL_CASES_ROLES
 from onewindow.cases.schemas import (
     ID_MAX,
     AuthorizationCreateIn,
@@ -52,15 +51,14 @@ from onewindow.cases.schemas import (
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, DeliveryIn
 from onewindow.cases.states import CaseState
 from onewindow.config import Settings
+from onewindow.core.access import Action
 from onewindow.core.clock import today
 from onewindow.core.errors import NotFound, PermissionDenied, Problem, ValidationFailed
-from onewindow.core.permissions import Action, Role, allowed
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep, SettingsDep
 from onewindow.staff.models import User
 
 router = APIRouter(tags=["cases"])
 
-WINDOW_ROLES = frozenset({Role.CLERK, Role.ADMIN})  # intake at a window; applicants and agents apply online
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text refuses NUL: a 422 here, not a database error
 CaseId = Annotated[int, Path(ge=1, le=ID_MAX, description="办件 ID")]
 UploadId = Annotated[int, Path(ge=1, le=ID_MAX, description="附件 ID")]
@@ -129,7 +127,7 @@ def create_case(body: CaseCreateIn, response: Response, auth: CurrentAuth, sessi
         extra_holders=list(body.extra_holders), commitment=body.commitment, form_data=dict(body.form_data),
         hall_code=body.hall_code or None, ticket_id=body.ticket_id, refuse=body.refuse,
         refuse_reason=body.refuse_reason, refuse_basis=body.refuse_basis, idempotency_key=idempotency_key)
-    online = Role(auth.user.role) not in WINDOW_ROLES
+    online = not auth.can(Action.CASE_INTAKE)  # staff receive at a window; applicants and agents apply online
     created = service.apply(session, clock=clock, user=auth.user, data=data, rules_=_rules(settings), online=online)
     if not created.created:
         response.status_code = 200
@@ -152,8 +150,7 @@ class ChecklistIn(Body):
 def post_checklist(body: ChecklistIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> ChecklistOut:
     """The merged material list of an item or bundle, with the materials the certificate library would
     supply today for the holders (免提交). A POST so that no ID number travels in the URL; it writes nothing."""
-    principal = auth.principal
-    if not (allowed(principal, Action.CERTIFICATE_LOOKUP) or allowed(principal, Action.CASE_INTAKE)):
+    if not (auth.can(Action.CERTIFICATE_LOOKUP) or auth.can(Action.CASE_INTAKE)):
         raise PermissionDenied("只有窗口和审批人员可以查看受理材料清单")
     target = service.resolve_target(session, item_code=body.item_code or None, bundle_code=body.bundle_code or None)
     holders = [h.strip().upper() for raw in [body.holder_id or "", *body.extra_holders] for h in raw.split(",")
@@ -204,14 +201,7 @@ def precheck_queue(auth: CurrentAuth, session: DbSession,
 def my_cases(auth: CurrentAuth, session: DbSession,
              limit: Annotated[int, Query(ge=1, le=200, description="最多条数")] = 100) -> list[CaseSummaryOut]:
     """An applicant's own cases, or the cases an agent filed."""
-    user = auth.user
-    if user.role == Role.APPLICANT:
-        rows = service.cases_of_applicant(session, applicant_id=user.id_number, user_id=user.id, limit=limit)
-    elif user.role == Role.AGENT:
-        rows = service.cases_of_applicant(session, applicant_id=None, agent_user_id=user.id, limit=limit)
-    else:
-        raise PermissionDenied("“我的办件”仅供申请人和帮办代办员使用")
-    return _summaries(rows)
+    return _summaries(service.my_cases(session, user=auth.user, limit=limit))
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut, summary="办件详情")
@@ -412,17 +402,7 @@ def authorize_agent(body: AuthorizationCreateIn, auth: CurrentAuth, session: DbS
 def list_authorizations(auth: CurrentAuth, session: DbSession) -> list[AuthorizationOut]:
     """An applicant sees the authorisations they gave, an agent those they hold; no parameter, so no ID number
     in the URL. Center staff look an applicant's up with ``POST /agent-authorizations/search``."""
-    user = auth.user
-    role = Role(user.role)
-    if role is Role.APPLICANT:
-        rows = agents_service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
-    elif role is Role.AGENT:
-        rows = agents_service.authorizations_of(session, agent_user_id=user.id)
-    elif role in ALL_CASES_ROLES:
-        raise PermissionDenied("请用 POST /api/v1/agent-authorizations/search 按委托人证件号码查询",
-                               code="applicant_id_required")
-    else:
-        raise PermissionDenied("无权查看代办授权")
+    rows = agents_service.my_authorizations(session, user=auth.user)
     return [AuthorizationOut.of(a) for a in rows]
 
 
@@ -438,12 +418,11 @@ def search_authorizations(body: AuthorizationSearchIn, auth: CurrentAuth,
                           session: DbSession) -> list[AuthorizationOut]:
     """Center staff: the authorisations an applicant gave. A POST so that the ID number stays out of the URL;
     it writes nothing."""
-    if Role(auth.user.role) not in ALL_CASES_ROLES:
-        raise PermissionDenied("只有中心人员可以按委托人查询代办授权；申请人和代办人请查看本人的授权列表")
     applicant_id = body.applicant_id.strip().upper()
     if not applicant_id:
         raise ValidationFailed([Problem("applicant_id", "required", "请填写委托人证件号码")])
-    return [AuthorizationOut.of(a) for a in agents_service.authorizations_of(session, applicant_id=applicant_id)]
+    rows = agents_service.search_authorizations(session, user=auth.user, applicant_id=applicant_id)
+    return [AuthorizationOut.of(a) for a in rows]
 
 
 @router.post("/agent-authorizations/{authorization_id}/revoke", response_model=AuthorizationOut,

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from onewindow.cases import scope
 from onewindow.cases.decisions import complete_parent
 from onewindow.cases.delivery import record_visit
 from onewindow.cases.kinds import CaseKind, VisitKind
@@ -15,8 +16,9 @@ from onewindow.cases.materials import settle_deferred
 from onewindow.cases.models import (
     Case,
 )
-from onewindow.cases.queries import require_view, sub_cases
+from onewindow.cases.queries import sub_cases
 from onewindow.cases.rules import MaterialStatus
+from onewindow.cases.scope import require_view
 from onewindow.cases.states import (
     DECIDED,
     CaseState,
@@ -27,12 +29,12 @@ from onewindow.cases.states import (
 from onewindow.cases.transitions import TEXT_MAX, clean, lock, move, require_current_authorization, touch
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
+from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
-from onewindow.core.permissions import Action, Role, require
 from onewindow.staff.models import User
-from onewindow.staff.service import actor_of, principal_of
+from onewindow.staff.service import actor_of
 
 S = CaseState
 
@@ -42,8 +44,8 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
     """The applicant (or a clerk for them) withdraws before a decision; sub-cases go with the bundle."""
     case = lock(session, case_id, expected_version)
     require_view(session, user, case)
-    if user.role not in (Role.APPLICANT, Role.AGENT, Role.CLERK, Role.ADMIN):
-        raise PermissionDenied("只有申请人可以撤回申请", code="case_forbidden")
+    if not scope.may(session, user, Action.CASE_WITHDRAW, case):
+        raise PermissionDenied("只有申请人（或窗口人员代为办理）可以撤回申请", code="case_forbidden")
     require_current_authorization(session, user, case, today(clock))
     if case.kind == CaseKind.SUB:
         raise Conflict("一件事的分件不能单独撤回，请撤回整件", code="sub_case")
@@ -89,8 +91,8 @@ def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int,
                     keys: Sequence[str], status: str = "paper") -> Case:
     """容缺 materials handed in (on the case or, for a bundle, any of its cases): when none is left the result
     may be delivered."""
-    require(principal_of(user), Action.CASE_INTAKE)
     case = lock(session, case_id, expected_version)
+    scope.require(session, user, Action.CASE_INTAKE, case)
     root = session.get(Case, case.parent_id) if case.parent_id else case
     if root is None:
         raise NotFound("办件", str(case.parent_id))

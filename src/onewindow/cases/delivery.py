@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from onewindow.cases import scope
 from onewindow.cases.kinds import CaseKind, Decision, DeliveryMethod, VisitKind
 from onewindow.cases.models import (
     Case,
@@ -23,20 +24,19 @@ from onewindow.cases.states import (
     check_transition,
 )
 from onewindow.cases.transitions import clean, lock, move, touch
+from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, Problem, ValidationFailed
-from onewindow.core.permissions import Action, Role, require
 from onewindow.queue.models import Ticket, TicketCase
 from onewindow.staff.models import User
-from onewindow.staff.service import actor_of, principal_of
+from onewindow.staff.service import actor_of
 
 S = CaseState
 
 
-def _require_deliver(user: User, case: Case) -> None:
-    """Center staff deliver and archive any case; a department only its own."""
-    require(principal_of(user), Action.CASE_DELIVER,
-            department_id=None if user.role in (Role.CLERK, Role.ADMIN) else case.department_id)
+def _require_deliver(session: Session, user: User, case: Case) -> None:
+    """Center staff deliver and archive any case; a department only its own (the access policy's reach)."""
+    scope.require(session, user, Action.CASE_DELIVER, case)
 
 
 DELIVERY_METHODS = {m.value: m.label for m in DeliveryMethod}
@@ -59,7 +59,7 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
             data: DeliveryIn) -> Case:
     """Deliver the decision; a bundle delivers all its sub-cases at once (结果统一送达)."""
     case = lock(session, case_id, expected_version)
-    _require_deliver(user, case)
+    _require_deliver(session, user, case)
     if case.kind == CaseKind.SUB:
         raise Conflict("一件事的结果由主件统一送达", code="sub_case")
     check_transition(case.state, S.DELIVERED)
@@ -100,7 +100,7 @@ def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_i
                            expected_version: int | None = None) -> Case:
     """Record the day the courier delivered a mailed result."""
     case = lock(session, case_id, expected_version)
-    _require_deliver(user, case)
+    _require_deliver(session, user, case)
     delivery = session.scalars(select(CaseDelivery).where(CaseDelivery.case_id == case.id)).first()
     if delivery is None or delivery.method != DeliveryMethod.MAIL:
         raise Conflict("该办件不是邮寄送达", code="not_mail")
@@ -114,7 +114,7 @@ def confirm_mail_delivered(session: Session, *, clock: Clock, user: User, case_i
 def archive(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None) -> Case:
     """归档 a finished case (and its sub-cases)."""
     case = lock(session, case_id, expected_version)
-    _require_deliver(user, case)
+    _require_deliver(session, user, case)
     check_transition(case.state, S.ARCHIVED)
     actor = actor_of(user)
     for sub in sub_cases(session, case.id):

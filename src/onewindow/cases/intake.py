@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from onewindow.agents import service as agents_service
 from onewindow.calendar.workdays import DueDate, TimeUnit
 from onewindow.cases import deadlines as dl
-from onewindow.cases import rules
+from onewindow.cases import rules, scope
 from onewindow.cases.bundles import open_sub_cases
 from onewindow.cases.decisions import record_decision
 from onewindow.cases.delivery import record_visit
@@ -29,9 +29,9 @@ from onewindow.cases.models import (
     CaseMaterial,
     CaseUpload,
 )
-from onewindow.cases.queries import require_view
 from onewindow.cases.rules import CaseRules, ChecklistLine, MaterialStatus, Outcome
 from onewindow.cases.schedule import add_steps, recompute_deadlines, work_calendar
+from onewindow.cases.scope import require_view
 from onewindow.cases.states import (
     CaseState,
     check_transition,
@@ -52,15 +52,15 @@ from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Bundle, Hall, Item, ItemVersion
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
-from onewindow.core import audit
+from onewindow.core import access, audit
+from onewindow.core.access import Action
 from onewindow.core.applicants import ApplicantIn, validate_applicant
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
-from onewindow.core.permissions import Action, Role, require
 from onewindow.queue.models import StaffQualification
 from onewindow.staff.models import User
-from onewindow.staff.service import actor_of, principal_of
+from onewindow.staff.service import actor_of, viewer_of
 
 S = CaseState
 
@@ -255,8 +255,8 @@ def _new_case(*, target: Target, applicant: ApplicantIn, channel: Channel, now: 
         department_id=target.department_id, receiving_hall_id=hall.id if hall else None, proxy=False,
         channel=channel, state=S.SUBMITTED.value, version=1, applicant_kind=applicant.kind,
         applicant_name=applicant.name, applicant_id=applicant.id_number, applicant_phone=applicant.phone,
-        applicant_user_id=user.id if user.role == Role.APPLICANT else None,
-        agent_user_id=user.id if user.role == Role.AGENT else None,
+        applicant_user_id=user.id if access.is_person_account(viewer_of(user).role) else None,
+        agent_user_id=user.id if access.acts_for_others(viewer_of(user).role) else None,
         form_data={**dict(data.form_data), "extra_holders": [h for h in data.extra_holders if h]},
         commitment=data.commitment, deferred=False, submitted_at=now, legal_days=max(limits_legal, limits_promised),
         promised_days=limits_promised, limit_unit=version.limit_unit if version else TimeUnit.WORKING_DAY.value,
@@ -278,7 +278,7 @@ def _materials_for(case: Case, entries: Sequence[ChecklistEntry], lines: Sequenc
 
 
 def _check_qualification(session: Session, user: User, target: Target) -> None:
-    if user.role == Role.ADMIN:
+    if not access.bound_by_qualifications(viewer_of(user).role):
         return
     categories = {v.hall_category_id for _i, v in target.members}
     held = set(session.scalars(select(StaffQualification.category_id).where(StaffQualification.user_id == user.id)))
@@ -297,11 +297,11 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     clerk's pre-check. At a window (by a qualified clerk, for any department) intake decides at once:
     refused, ``correction_requested`` with the one complete list, or accepted (clock starts).
     """
-    principal = principal_of(user)
-    require(principal, Action.CASE_APPLY if online else Action.CASE_INTAKE)
+    viewer = viewer_of(user)
+    access.require(viewer, Action.CASE_APPLY if online else Action.CASE_INTAKE)
     on = today(clock)
     applicant = validate_applicant(data.applicant, on=on)
-    if user.role == Role.APPLICANT and applicant.kind == "person" and user.id_number != applicant.id_number:
+    if access.is_person_account(viewer.role) and applicant.kind == "person" and user.id_number != applicant.id_number:
         raise PermissionDenied("网上申报只能以本人身份提交；代他人办理请使用帮办代办", code="not_self")
     data = ApplicationIn(**{**data.__dict__, "applicant": applicant})
     request_hash = _request_hash(data)
@@ -312,7 +312,7 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     codes = [target.bundle.code] if target.bundle else []
     codes += [i.code for i, _v in target.members]
     authorization = (agents_service.require_authorization(session, user, applicant.id_number, codes, on)
-                     if user.role == Role.AGENT else None)
+                     if access.acts_for_others(viewer.role) else None)
     if not online:
         _check_qualification(session, user, target)
     hall = _receiving_hall(session, user, data.hall_code) if not online else None
@@ -435,8 +435,8 @@ def precheck(session: Session, *, clock: Clock, user: User, case_id: int, expect
              materials: Mapping[str, str], rules_: CaseRules, refuse: bool = False, reason: str = "",
              basis: str = "") -> Case:
     """A clerk checks a submitted online application: accept, request correction, or refuse."""
-    require(principal_of(user), Action.CASE_INTAKE)
     case = lock(session, case_id, expected_version)
+    scope.require(session, user, Action.CASE_INTAKE, case)
     if case.state not in (S.SUBMITTED.value,):
         check_transition(case.state, S.ACCEPTED)  # raises the uniform 409
     if case.kind == CaseKind.SUB:
@@ -480,12 +480,12 @@ def resubmit(session: Session, *, clock: Clock, user: User, case_id: int, expect
     require_view(session, user, case)
     if case.state != S.CORRECTION_REQUESTED.value:
         check_transition(case.state, S.SUBMITTED)
-    if user.role in (Role.CLERK, Role.ADMIN):
+    if scope.may(session, user, Action.CASE_INTAKE, case):  # at a window: the clerk takes the materials
         _apply_marks(session, case, materials, clock=clock)
         record_visit(session, clock=clock, user=user, case=case, kind=VisitKind.SUPPLEMENT)
         _decide_intake(session, clock=clock, user=user, case=case, rules_=rules_, refuse=False)
         return case
-    if user.role not in (Role.APPLICANT, Role.AGENT):
+    if not scope.may(session, user, Action.CASE_UPLOAD, case):
         raise PermissionDenied("只有申请人或窗口人员可以补正", code="case_forbidden")
     require_current_authorization(session, user, case, today(clock))
     move(session, case, S.SUBMITTED, clock=clock, actor=actor_of(user), kind="resubmitted",
@@ -500,10 +500,10 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
     The applicant, their agent or a clerk uploads while the application is submitted or waiting for
     correction; once accepted, only a deferred (容缺) material may still come in this way.
     """
-    if user.role not in (Role.APPLICANT, Role.AGENT, Role.CLERK, Role.ADMIN):
-        raise PermissionDenied("只有申请人、代办员或窗口人员可以上传申请材料", code="case_forbidden")
     case = lock(session, case.id, None)
     require_view(session, user, case)
+    if not scope.may(session, user, Action.CASE_UPLOAD, case):
+        raise PermissionDenied("只有申请人、代办员或窗口人员可以上传申请材料", code="case_forbidden")
     require_current_authorization(session, user, case, today(clock))
     if case.kind == CaseKind.SUB:
         raise Conflict("一件事的材料请在主件上提交", code="sub_case")

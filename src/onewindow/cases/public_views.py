@@ -39,10 +39,11 @@ from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Targe
 from onewindow.cases.states import CaseState, is_withdrawable
 from onewindow.catalog import service as catalog_service
 from onewindow.config import Settings
+from onewindow.core import access
+from onewindow.core.access import Action
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number
-from onewindow.core.permissions import Role
 from onewindow.core.ratelimit import TooManyAttempts
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, LookupGuardDep, OptionalAuth, SettingsDep
 from onewindow.staff.models import User
@@ -86,7 +87,7 @@ UPLOAD_STATES = (CaseState.SUBMITTED.value, CaseState.CORRECTION_REQUESTED.value
 
 
 async def _applicant_auth(auth: CurrentAuth) -> Auth:
-    if auth.user.role not in (Role.APPLICANT, Role.AGENT):
+    if not auth.can(Action.CASE_APPLY):
         raise PermissionDenied("“我的办件”和网上申报仅供申请人和帮办代办员使用", code="applicants_only")
     return auth
 
@@ -95,7 +96,7 @@ ApplicantAuth = Annotated[Auth, Depends(_applicant_auth)]
 
 
 def _is_agent(auth: Auth) -> bool:
-    return auth.user.role == Role.AGENT
+    return access.acts_for_others(auth.viewer.role)
 
 
 def _rules(settings: Settings) -> CaseRules:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, defaultload, lazyload
 
-from onewindow.cases import rules
 from onewindow.cases.kinds import CaseKind, StepStatus
 from onewindow.cases.models import (
     Case,
@@ -22,10 +21,11 @@ from onewindow.cases.states import (
 )
 from onewindow.catalog.models import ItemVersion
 from onewindow.certificates import service as certificates
+from onewindow.core import access
+from onewindow.core.access import Action, Scope
 from onewindow.core.errors import NotFound, PermissionDenied, Problem, ValidationFailed
-from onewindow.core.permissions import Action, Role, require
 from onewindow.staff.models import User
-from onewindow.staff.service import principal_of
+from onewindow.staff.service import viewer_of
 
 S = CaseState
 
@@ -53,25 +53,6 @@ def sub_cases(session: Session, parent_id: int) -> list[Case]:
     return list(session.scalars(select(Case).where(Case.parent_id == parent_id).order_by(Case.id)))
 
 
-def case_scope(session: Session, case: Case) -> rules.CaseScope:
-    """Departments and people of a case, for :func:`rules.can_view`."""
-    departments = {case.department_id}
-    if case.kind == CaseKind.BUNDLE:
-        departments |= set(session.scalars(select(Case.department_id).where(Case.parent_id == case.id)))
-    return rules.CaseScope(frozenset(departments), case.applicant_id, case.applicant_user_id, case.agent_user_id)
-
-
-def viewer_of(user: User) -> rules.Viewer:
-    """The access-rule view of a user."""
-    return rules.Viewer(user.id, Role(user.role), user.department_id, user.id_number)
-
-
-def require_view(session: Session, user: User, case: Case) -> None:
-    """403 unless the user may see the case."""
-    if not rules.can_view(viewer_of(user), case_scope(session, case)):
-        raise PermissionDenied("无权查看该办件", code="case_forbidden")
-
-
 def timeline(session: Session, case: Case) -> list[CaseEvent]:
     """Every event of the case in order."""
     return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)))
@@ -89,7 +70,7 @@ LIST_OPTIONS = (lazyload(Case.materials), lazyload(Case.steps),
 
 def inbox(session: Session, *, user: User, limit: int = 200) -> list[Case]:
     """An approver's work: open cases and sub-cases of the department, soonest promised date first."""
-    require(principal_of(user), Action.CASE_REVIEW)
+    access.require(viewer_of(user), Action.CASE_REVIEW)
     q = (select(Case).where(Case.department_id == user.department_id, Case.kind != CaseKind.BUNDLE,
                             Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)))
          .order_by(Case.promised_due.asc(), Case.id).limit(limit).options(*LIST_OPTIONS))
@@ -100,6 +81,16 @@ def precheck_queue(session: Session, *, limit: int = 200) -> list[Case]:
     """Online applications waiting for a clerk's pre-check, oldest first."""
     return list(session.scalars(select(Case).where(Case.state == S.SUBMITTED.value, Case.kind != CaseKind.SUB)
                                 .order_by(Case.submitted_at, Case.id).limit(limit).options(*LIST_OPTIONS)))
+
+
+def my_cases(session: Session, *, user: User, limit: int = 100) -> list[Case]:
+    """The signed-in applicant's own cases, or the cases an agent filed for the applicants who authorised them."""
+    viewer = viewer_of(user)
+    if not access.can(viewer, Action.CASE_APPLY):
+        raise PermissionDenied("“我的办件”仅供申请人和帮办代办员使用")
+    if access.acts_for_others(viewer.role):
+        return cases_of_applicant(session, applicant_id=None, agent_user_id=user.id, limit=limit)
+    return cases_of_applicant(session, applicant_id=user.id_number, user_id=user.id, limit=limit)
 
 
 def cases_of_applicant(session: Session, *, applicant_id: str | None, user_id: int | None = None,
@@ -121,13 +112,15 @@ def cases_of_applicant(session: Session, *, applicant_id: str | None, user_id: i
 
 def search_cases(session: Session, *, user: User, state: str | None = None, department_id: int | None = None,
                  warning: str | None = None, limit: int = 100, offset: int = 0) -> list[Case]:
-    """Cases a user may list: the center sees all, departments theirs; filters by state and warning."""
-    role = Role(user.role)
-    q = select(Case)
-    if role in rules.DEPARTMENT_ROLES:
-        q = q.where(Case.department_id == user.department_id)
-    elif role not in rules.ALL_CASES_ROLES:
+    """Cases a user may list (the access policy's reach: the center all, a department its own); filters by state
+    and warning."""
+    viewer = viewer_of(user)
+    reach = access.list_scope(viewer, Action.CASE_SEARCH)
+    if reach is None:
         raise PermissionDenied("无权查看办件列表", code="case_forbidden")
+    q = select(Case)
+    if reach is not Scope.ALL:
+        q = q.where(Case.department_id == viewer.department_id)
     if state:
         q = q.where(Case.state == state)
     if department_id is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from onewindow.cases import scope
 from onewindow.cases.closure import terminate
 from onewindow.cases.decisions import decision_index, record_decision
 from onewindow.cases.kinds import CaseKind, ExtensionStatus, StepOutcome, StepStatus
@@ -21,13 +22,14 @@ from onewindow.cases.states import (
     CaseState,
     check_transition,
 )
-from onewindow.cases.transitions import clean, lock, move, reason_and_basis, require_department, touch
+from onewindow.cases.transitions import clean, lock, move, reason_and_basis, touch
+from onewindow.core import access
+from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
-from onewindow.core.permissions import Action, Role, require
 from onewindow.queue.models import StaffQualification
 from onewindow.staff.models import User
-from onewindow.staff.service import actor_of, principal_of
+from onewindow.staff.service import actor_of, viewer_of
 
 S = CaseState
 
@@ -63,7 +65,7 @@ def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, 
                    opinion: str, agree: bool = True) -> Case:
     """Complete the next review step (审核 …) with an opinion; the case enters ``in_review``."""
     case = lock(session, case_id, expected_version)
-    require_department(user, case)
+    scope.require(session, user, Action.CASE_REVIEW, case)
     text = clean(opinion)
     if not text:
         raise ValidationFailed([Problem("opinion", "opinion_required", "请填写审查意见")])
@@ -92,15 +94,15 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
     """准予 / 不予许可 by the handling department; a clerk may decide an instant item (即办件) at the window."""
     case = lock(session, case_id, expected_version)
     instant = case.item_version is not None and case.item_version.instant
-    if instant and user.role in (Role.CLERK, Role.ADMIN):
-        require(principal_of(user), Action.CASE_INTAKE)
-        if user.role == Role.CLERK and case.item_version is not None and not session.scalars(
+    viewer = viewer_of(user)
+    if instant and access.can(viewer, Action.CASE_DECIDE_INSTANT):
+        if access.bound_by_qualifications(viewer.role) and case.item_version is not None and not session.scalars(
                 select(StaffQualification.id).where(StaffQualification.user_id == user.id,
                                                     StaffQualification.category_id
                                                     == case.item_version.hall_category_id)).first():
             raise PermissionDenied("您没有办理该类事项的窗口资格（一岗多能授权）", code="not_qualified")
     else:
-        require_department(user, case)
+        scope.require(session, user, Action.CASE_DECIDE, case)
     if case.kind == CaseKind.BUNDLE:
         raise Conflict("一件事主件在各分件办结后自动办结", code="bundle_parent")
     text, why = reason_and_basis(reason, basis, what="不予许可") if not approve else (clean(reason), clean(basis))
@@ -119,7 +121,7 @@ def suspend(session: Session, *, clock: Clock, user: User, case_id: int, expecte
             reason: str) -> Case:
     """特别程序: stop the clock (hearing, expert review, on-site inspection) with a reason."""
     case = lock(session, case_id, expected_version)
-    require_department(user, case)
+    scope.require(session, user, Action.CASE_REVIEW, case)
     _not_bundle(case)
     text = clean(reason)
     problems = []
@@ -140,7 +142,7 @@ def suspend(session: Session, *, clock: Clock, user: User, case_id: int, expecte
 def resume(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None) -> Case:
     """End the special procedure; the due dates move by the suspended days."""
     case = lock(session, case_id, expected_version)
-    require_department(user, case)
+    scope.require(session, user, Action.CASE_REVIEW, case)
     if case.state != S.SUSPENDED.value:  # accepted → in_review is legal, but not as a "resume"
         raise Conflict(f"办件当前状态为“{S(case.state).label}”，不在特别程序中，不能恢复计时",
                        code="illegal_case_transition", field="state")
@@ -158,7 +160,7 @@ def request_extension(session: Session, *, clock: Clock, user: User, case_id: in
                       reason: str, expected_version: int | None = None) -> CaseExtension:
     """Ask the department head to extend the legal limit (延期)."""
     case = lock(session, case_id, expected_version)
-    require_department(user, case)
+    scope.require(session, user, Action.CASE_REVIEW, case)
     _not_bundle(case)
     text = clean(reason)
     problems = []
@@ -186,7 +188,7 @@ def decide_extension(session: Session, *, clock: Clock, user: User, extension_id
     if ext is None:
         raise NotFound("延期申请", str(extension_id))
     case = lock(session, ext.case_id, expected_version)
-    require(principal_of(user), Action.CASE_EXTENSION_DECIDE, department_id=case.department_id)
+    scope.require(session, user, Action.CASE_EXTENSION_DECIDE, case)
     if ext.status != ExtensionStatus.REQUESTED:
         raise Conflict("该延期申请已处理", code="extension_decided")
     ext.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
@@ -203,7 +205,7 @@ def verify_commitment(session: Session, *, clock: Clock, user: User, case_id: in
                       truthful: bool, note: str) -> Case:
     """事后核查 of a 告知承诺 case: recorded as verified, or the case is terminated for a false promise."""
     case = lock(session, case_id, expected_version)
-    require_department(user, case)
+    scope.require(session, user, Action.CASE_REVIEW, case)
     _not_bundle(case)
     if not case.commitment:
         raise Conflict("该办件不是告知承诺件", code="not_commitment")

@@ -1,4 +1,4 @@
-"""Pure rules of intake and access: material statuses, the intake outcome, 秒批, who may see a case.
+"""Pure rules of intake: material statuses, the intake outcome, 容缺, 秒批 (who may see a case: core.access).
 
 No database and no web framework here: the service feeds plain values in and acts on the answer, so
 every rule can be tested on its own and is stated once.
@@ -10,8 +10,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-
-from onewindow.core.permissions import Role
 
 
 @dataclass(frozen=True)
@@ -127,43 +125,3 @@ def auto_approvable(*, instant: bool, lines: Sequence[ChecklistLine]) -> bool:
     """
     required = [ln for ln in lines if ln.required]
     return instant and bool(required) and all(ln.status is MaterialStatus.LIBRARY for ln in required)
-
-
-# ----- who may see a case ---------------------------------------------------------------------------
-
-ALL_CASES_ROLES = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.CLERK})  # 无差别受理: any window serves anyone
-DEPARTMENT_ROLES = frozenset({Role.APPROVER, Role.DEPT_HEAD})
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is looking, with what the rule needs."""
-
-    user_id: int
-    role: Role
-    department_id: int | None
-    id_number: str | None
-
-
-@dataclass(frozen=True)
-class CaseScope:
-    """What of a case the rule needs: its departments (its own, plus sub-cases' for a bundle) and people."""
-
-    departments: frozenset[int]
-    applicant_id: str
-    applicant_user_id: int | None
-    agent_user_id: int | None
-
-
-def can_view(viewer: Viewer, case: CaseScope) -> bool:
-    """Center staff see every case; approvers their department's; applicants and agents their own."""
-    if viewer.role in ALL_CASES_ROLES:
-        return True
-    if viewer.role in DEPARTMENT_ROLES:
-        return viewer.department_id is not None and viewer.department_id in case.departments
-    if viewer.role is Role.APPLICANT:
-        return case.applicant_user_id == viewer.user_id or (
-            bool(viewer.id_number) and viewer.id_number == case.applicant_id)
-    if viewer.role is Role.AGENT:
-        return case.agent_user_id == viewer.user_id
-    return False

@@ -41,17 +41,15 @@ from onewindow.cases.queries import (
     OPEN_STATES,
     PublicStatus,
     case_by_number,
-    case_scope,
     cases_of_applicant,
     get_case,
     inbox,
+    my_cases,
     precheck_queue,
-    require_view,
     search_cases,
     sub_cases,
     timeline,
     track,
-    viewer_of,
 )
 from onewindow.cases.review import (
     SUSPENSION_KINDS,
@@ -67,6 +65,7 @@ from onewindow.cases.review import (
 )
 from onewindow.cases.rules import CaseRules
 from onewindow.cases.schedule import recompute_deadlines
+from onewindow.cases.scope import may, record_of, require_view, viewer
 from onewindow.core.applicants import ApplicantIn
 
 __all__ = [
@@ -86,7 +85,6 @@ __all__ = [
     "archive",
     "attach_upload",
     "case_by_number",
-    "case_scope",
     "cases_of_applicant",
     "checklist",
     "confirm_mail_delivered",
@@ -97,12 +95,15 @@ __all__ = [
     "get_case",
     "inbox",
     "library_lookup",
+    "may",
+    "my_cases",
     "one_visit",
     "opinion_steps",
     "precheck",
     "precheck_queue",
     "ready_for_decision",
     "recompute_deadlines",
+    "record_of",
     "record_opinion",
     "record_visit",
     "request_extension",
@@ -118,7 +119,7 @@ __all__ = [
     "timeline",
     "track",
     "verify_commitment",
-    "viewer_of",
+    "viewer",
     "visit_count",
     "withdraw",
 ]

@@ -32,14 +32,13 @@ from onewindow.cases.states import (
     CaseState,
     check_transition,
 )
-from onewindow.core import audit
+from onewindow.core import access, audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number
-from onewindow.core.permissions import Action, Role, require
 from onewindow.staff.models import User
-from onewindow.staff.service import principal_of
+from onewindow.staff.service import viewer_of
 
 NUMBER_ATTEMPTS = 5
 TEXT_MAX = 500
@@ -125,11 +124,6 @@ def lock(session: Session, case_id: int, expected_version: int | None) -> Case:
     return case
 
 
-def require_department(user: User, case: Case, action: Action = Action.CASE_REVIEW) -> None:
-    """403 unless the user may take ``action`` in the case's department."""
-    require(principal_of(user), action, department_id=case.department_id)
-
-
 def next_number(session: Session, day: dt.date) -> str:
     # a range on the unique index, not LIKE 'prefix%' (which PostgreSQL cannot serve from a non-C-collation index)
     """The next free case number of the day (read from the unique index)."""
@@ -170,7 +164,7 @@ def insert_numbered(session: Session, case: Case, day: dt.date) -> None:
 
 def require_current_authorization(session: Session, user: User, case: Case, on: dt.date) -> None:
     """An agent acts on a case only while the applicant's authorisation for it is valid."""
-    if user.role != Role.AGENT:
+    if not access.acts_for_others(viewer_of(user).role):
         return
     codes = [c for c in (case.bundle.code if case.bundle else "", case.item.code if case.item else "") if c]
     agents_service.require_authorization(session, user, case.applicant_id, codes, on)

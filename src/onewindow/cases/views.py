@@ -4,8 +4,8 @@ inbox, the case search and the case page with the actions the user may take now.
 Thin edges: parse the form, call ``cases.service``, render or redirect (303). Every write runs in a
 savepoint, so a refused write (422, 409) leaves nothing behind while the page is re-rendered with
 what was typed and the reasons. Which action forms a page offers comes from one table
-(:data:`ACTIONS`): the permission, the target state the move needs, and a predicate on the case;
-the service checks everything again when the form is posted.
+(:data:`onewindow.cases.actions.ACTIONS`): the access policy's action, the target state the move needs, and
+a predicate on the case; the service checks everything again when the form is posted.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -25,24 +25,24 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from onewindow.calendar.service import build_calendar
+from onewindow.cases import actions as case_actions
 from onewindow.cases import notices, service
 from onewindow.cases.kinds import CaseKind, DecidedByRule, ExtensionStatus
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
-from onewindow.cases.states import CaseState, allowed_targets
+from onewindow.cases.states import CaseState
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.service import ItemFilters
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
 from onewindow.config import Settings
+from onewindow.core.access import Action
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, validate_credit_code, validate_id_number
-from onewindow.core.permissions import Action, Role, allowed
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.staff.models import User
-from onewindow.staff.service import principal_of
 from onewindow.web import FormDep, form_text, render
 
 router = APIRouter(include_in_schema=False)
@@ -500,7 +500,7 @@ def inbox_rows(session: Session, clock: Clock, cases: list[Case]) -> list[InboxR
 def inbox_page(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> Response:
     """The department's open cases and sub-cases, soonest promised date first, with warnings."""
     cases = service.inbox(session, user=auth.user)
-    pending = _pending_extensions(session, auth.user) if auth.user.role == Role.DEPT_HEAD else []
+    pending = _pending_extensions(session, auth.user) if auth.can(Action.CASE_EXTENSION_DECIDE) else []
     return _page(request, "cases/inbox.html", {"rows": inbox_rows(session, clock, cases), "section": "inbox",
                                                "pending_extensions": pending}, auth)
 
@@ -528,82 +528,6 @@ def search_page(request: Request, auth: CurrentAuth, session: DbSession, clock: 
 
 
 # ----- the case page ----------------------------------------------------------------------------------------
-
-
-def _instant(case: Case) -> bool:
-    return case.item_version is not None and case.item_version.instant
-
-
-def _window_staff(user: User) -> bool:
-    return user.role in (Role.CLERK, Role.ADMIN)
-
-
-@dataclass(frozen=True)
-class CaseAction:
-    """One action form of the case page: who may use it and when."""
-
-    label: str
-    permission: Action
-    scoped: bool  # the handling department only (else any window clerk of the center)
-    target: CaseState | None  # the state the move needs to be allowed to, if any
-    when: Callable[[Case, Session], bool]
-
-
-def _has_pending_extension(case: Case, session: Session) -> bool:
-    return session.scalars(select(CaseExtension.id).where(CaseExtension.case_id == case.id,
-                                                          CaseExtension.status == ExtensionStatus.REQUESTED)
-                           ).first() is not None
-
-
-REVIEW_STATES = frozenset({S.ACCEPTED.value, S.IN_REVIEW.value})
-SUPPLY_STATES = frozenset({S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value, S.APPROVED.value, S.DENIED.value})
-ACTIONS: dict[str, CaseAction] = {
-    "precheck": CaseAction("网上预审", Action.CASE_INTAKE, False, S.ACCEPTED,
-                           lambda c, _s: c.state == S.SUBMITTED.value and c.kind != CaseKind.SUB),
-    "resubmit": CaseAction("补正材料（窗口）", Action.CASE_INTAKE, False, S.ACCEPTED,
-                           lambda c, _s: c.state == S.CORRECTION_REQUESTED.value and c.kind != CaseKind.SUB),
-    "opinion": CaseAction("审查意见", Action.CASE_REVIEW, True, None,
-                          lambda c, _s: c.kind != CaseKind.BUNDLE and c.state in REVIEW_STATES
-                          and bool(service.opinion_steps(c))),
-    "decide": CaseAction("作出决定", Action.CASE_REVIEW, True, S.APPROVED,
-                         lambda c, _s: service.ready_for_decision(c)),
-    "suspend": CaseAction("特别程序（暂停计时）", Action.CASE_REVIEW, True, S.SUSPENDED,
-                          lambda c, _s: c.kind != CaseKind.BUNDLE),
-    "resume": CaseAction("恢复计时", Action.CASE_REVIEW, True, S.IN_REVIEW,
-                         lambda c, _s: c.state == S.SUSPENDED.value),
-    "extension": CaseAction("申请延期", Action.CASE_REVIEW, True, None,
-                            lambda c, _s: c.kind != CaseKind.BUNDLE and c.state in (S.ACCEPTED.value, S.IN_REVIEW.value,
-                                                                            S.SUSPENDED.value)),
-    "extension-decide": CaseAction("审批延期", Action.CASE_EXTENSION_DECIDE, True, None, _has_pending_extension),
-    "verify": CaseAction("事后核查（告知承诺）", Action.CASE_REVIEW, True, S.TERMINATED,
-                         lambda c, _s: c.commitment and c.verified_at is None and c.kind != CaseKind.BUNDLE),
-    "supply": CaseAction("补交容缺材料", Action.CASE_INTAKE, False, None,
-                         lambda c, _s: c.deferred and c.state in SUPPLY_STATES),
-    "deliver": CaseAction("送达办理结果", Action.CASE_DELIVER, True, S.DELIVERED,
-                          lambda c, s: c.kind != CaseKind.SUB and not any(x.deferred
-                                                                   for x in [c, *service.sub_cases(s, c.id)])),
-    "archive": CaseAction("归档", Action.CASE_DELIVER, True, S.ARCHIVED, lambda c, _s: True),
-}
-
-
-def available_actions(session: Session, user: User, case: Case) -> list[str]:
-    """The action forms the user may use on the case now (the service checks again on post)."""
-    principal = principal_of(user)
-    out = []
-    for name, act in ACTIONS.items():
-        department = case.department_id if act.scoped and not _window_staff(user) else None
-        permitted = allowed(principal, act.permission, department_id=department)
-        if name == "decide" and _instant(case) and _window_staff(user):
-            permitted = allowed(principal, Action.CASE_INTAKE)  # 即办件 decided at the window
-        if act.scoped and user.role in (Role.APPROVER, Role.DEPT_HEAD) and user.department_id != case.department_id:
-            permitted = False
-        if not permitted:
-            continue
-        if act.target is not None and act.target not in allowed_targets(CaseState(case.state)):
-            continue
-        if act.when(case, session):
-            out.append(name)
-    return out
 
 
 @dataclass(frozen=True)
@@ -648,7 +572,7 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
                                       .order_by(CaseExtension.id)))
     result_cert = (certificates.get_certificate(session, case.result_certificate_id)
                    if case.result_certificate_id else None)
-    actions = available_actions(session, auth.user, case)
+    actions = case_actions.allowed_actions(session, auth.user, case)
     return {
         "case": case, "parent": parent, "subs": inbox_rows(session, clock, subs) if subs else [],
         "materials": _materials(session, case), "timeline": service.timeline(session, case),
@@ -658,7 +582,7 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "actions": actions, "documents": _documents(session, case),
         "next_step": next((s.name for s in service.opinion_steps(case)), ""),
         "deferred_materials": [m for m in case.materials if m.status == MaterialStatus.DEFERRED.value],
-        "statuses": PRECHECK_STATUSES, "action_labels": {k: a.label for k, a in ACTIONS.items()},
+        "statuses": PRECHECK_STATUSES, "action_labels": {k: a.label for k, a in case_actions.ACTIONS.items()},
         "section": "case",
     }
 
@@ -779,7 +703,7 @@ def _version_matches(case: Case, form: FormData) -> None:
 def case_action(request: Request, case_id: int, action: str, auth: CurrentAuth, session: DbSession,
                 clock: ClockDep, posted: FormDep) -> Response:
     """One action form of the case page; 303 back to the case, or the page again with the reasons."""
-    if action not in ACTIONS:
+    if action not in case_actions.ACTIONS:
         raise DomainError(code="not_found", message="页面或资源不存在", status=404)
     case = service.get_case(session, case_id)
     service.require_view(session, auth.user, case)

@@ -112,6 +112,7 @@ class Action(StrEnum):
     CASE_DELIVER = "cases.deliver"
     CASE_SUPERVISE = "cases.supervise"
     AGENT_AUTHORIZE = "agents.authorize"
+    AGENT_VIEW = "agents.view"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -151,6 +152,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CASE_DELIVER: "送达与归档",
     Action.CASE_SUPERVISE: "办件督查（预警、超期）",
     Action.AGENT_AUTHORIZE: "登记或撤销帮办代办授权",
+    Action.AGENT_VIEW: "查看帮办代办授权",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -203,6 +205,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.CASE_DELIVER: {R.CLERK: ALL, R.ADMIN: ALL, R.APPROVER: DEP, R.DEPT_HEAD: DEP},
     Action.CASE_SUPERVISE: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.AGENT_AUTHORIZE: {R.CLERK: ALL, R.ADMIN: ALL, R.APPLICANT: OWN},
+    Action.AGENT_VIEW: {R.CLERK: ALL, R.ADMIN: ALL, R.SUPERVISOR: ALL, R.APPLICANT: OWN, R.AGENT: OWN},
 }
 
 
@@ -321,6 +324,12 @@ def needs_department(role: Role) -> bool:
 def is_person_account(role: Role) -> bool:
     """An applicant's account stands for one citizen and carries their 公民身份号码."""
     return role is Role.APPLICANT
+
+
+def bound_by_qualifications(role: Role) -> bool:
+    """Window work of this role is limited to the hall categories the person is qualified for (一岗多能);
+    the center's administrator stands in at any window."""
+    return role is Role.CLERK
 
 
 def acts_for_others(role: Role) -> bool:

@@ -26,8 +26,6 @@ def viewer_of(user: User) -> Viewer:
     return Viewer(user_id=user.id, role=Role(user.role), department_id=user.department_id, id_number=user.id_number)
 
 
-principal_of = viewer_of  # transitional name, removed once the cases domain uses ``viewer_of``
-
 
 def actor_of(user: User) -> Actor:
     """The audit view of a user."""
