@@ -23,6 +23,16 @@ from onewindow.core.ids import mask_id_number
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of, viewer_of
 
+__all__ = [
+    "AgentAuthorization",
+    "AuthorizationIn",
+    "authorizations_of",
+    "authorize_agent",
+    "may_use_library_of",
+    "require_authorization",
+    "revoke_authorization",
+]
+
 
 def require_authorization(session: Session, user: User, applicant_id: str, codes: Sequence[str],
                           on: dt.date) -> AgentAuthorization:

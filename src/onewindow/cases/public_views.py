@@ -29,8 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
 from onewindow.agents import service as agents_service
-from onewindow.agents.models import AgentAuthorization
-from onewindow.agents.service import AuthorizationIn
+from onewindow.agents.service import AgentAuthorization, AuthorizationIn
 from onewindow.cases import notices, service, uploads
 from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseEvent, CaseUpload

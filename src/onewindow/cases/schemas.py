@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from onewindow.agents.models import AgentAuthorization
+from onewindow.agents.service import AgentAuthorization
 from onewindow.cases.models import Case, CaseDelivery, CaseEvent, CaseExtension, CaseUpload
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ChecklistEntry, PublicStatus, opinion_steps, ready_for_decision
