@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.agents import service as agents_service
 from onewindow.agents.service import AuthorizationIn
+from onewindow.cases import actions as case_actions
 from onewindow.cases import service, uploads
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseUpload
 from onewindow.cases.schemas import (
@@ -88,10 +89,11 @@ def _extensions_of(session: Session, case: Case) -> list[CaseExtension]:
                                 .order_by(CaseExtension.id)))
 
 
-def _detail(session: Session, case: Case) -> CaseDetailOut:
+def _detail(session: Session, case: Case, user: User) -> CaseDetailOut:
     parent = service.get_case(session, case.parent_id) if case.parent_id else None
     return CaseDetailOut.build(
-        case, parent_number=parent.number if parent else None, subs=service.sub_cases(session, case.id),
+        allowed_actions=case_actions.allowed_actions(session, user, case),
+        case=case, parent_number=parent.number if parent else None, subs=service.sub_cases(session, case.id),
         delivery=_delivery_of(session, parent or case), uploads=_uploads_of(session, case),
         extensions=_extensions_of(session, case), visits=service.visit_count(session, case),
         one_visit=service.one_visit(session, case), events=service.timeline(session, case))
@@ -131,7 +133,7 @@ def create_case(body: CaseCreateIn, response: Response, auth: CurrentAuth, sessi
     created = service.apply(session, clock=clock, user=auth.user, data=data, rules_=_rules(settings), online=online)
     if not created.created:
         response.status_code = 200
-    return _detail(session, created.case)
+    return _detail(session, created.case, auth.user)
 
 
 class ChecklistIn(Body):
@@ -207,7 +209,7 @@ def my_cases(auth: CurrentAuth, session: DbSession,
 @router.get("/cases/{case_id}", response_model=CaseDetailOut, summary="办件详情")
 def get_case(case_id: CaseId, auth: CurrentAuth, session: DbSession) -> CaseDetailOut:
     """State, materials, steps, deadlines, decision, sub-cases, delivery, visits and the timeline."""
-    return _detail(session, _visible(session, auth.user, case_id))
+    return _detail(session, _visible(session, auth.user, case_id), auth.user)
 
 
 # ----- moves ----------------------------------------------------------------------------------------------
@@ -220,7 +222,7 @@ def precheck(case_id: CaseId, body: PrecheckIn, auth: CurrentAuth, session: DbSe
     case = service.precheck(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                             materials=dict(body.materials), rules_=_rules(settings), refuse=body.refuse,
                             reason=body.reason, basis=body.basis)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/resubmit", response_model=CaseDetailOut, summary="补正后重新提交",
@@ -230,7 +232,7 @@ def resubmit(case_id: CaseId, body: ResubmitIn, auth: CurrentAuth, session: DbSe
     """The applicant resubmits online, or a clerk takes the missing materials at the window."""
     case = service.resubmit(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                             materials=dict(body.materials), rules_=_rules(settings))
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/opinions", response_model=CaseDetailOut, summary="填写审查意见（完成下一环节）",
@@ -240,7 +242,7 @@ def record_opinion(case_id: CaseId, body: OpinionIn, auth: CurrentAuth, session:
     """Complete the next review step of the handling department."""
     case = service.record_opinion(session, clock=clock, user=auth.user, case_id=case_id,
                                   expected_version=body.version, opinion=body.opinion, agree=body.agree)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/decision", response_model=CaseDetailOut, summary="作出准予或不予许可决定",
@@ -249,7 +251,7 @@ def decide(case_id: CaseId, body: DecisionIn, auth: CurrentAuth, session: DbSess
     """准予 / 不予许可 (a refusal needs reason and legal basis)."""
     case = service.decide(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                           approve=body.approve, reason=body.reason, basis=body.basis)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/suspend", response_model=CaseDetailOut, summary="进入特别程序（暂停计时）",
@@ -258,7 +260,7 @@ def suspend(case_id: CaseId, body: SuspendIn, auth: CurrentAuth, session: DbSess
     """Hearing, expert review or on-site inspection: the clock stops."""
     case = service.suspend(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                            kind=body.kind, reason=body.reason)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/resume", response_model=CaseDetailOut, summary="结束特别程序（恢复计时）",
@@ -266,7 +268,7 @@ def suspend(case_id: CaseId, body: SuspendIn, auth: CurrentAuth, session: DbSess
 def resume(case_id: CaseId, body: VersionIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> CaseDetailOut:
     """The due dates move by the suspended days."""
     case = service.resume(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/extensions", response_model=ExtensionOut, status_code=201, summary="申请延期",
@@ -286,7 +288,7 @@ def decide_extension(extension_id: ExtensionId, body: ExtensionDecisionIn, auth:
     """The department head approves (the legal due date moves) or rejects."""
     case = service.decide_extension(session, clock=clock, user=auth.user, extension_id=extension_id,
                                     approve=body.approve, expected_version=body.version)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseDetailOut, summary="撤回申请", responses=CONFLICT)
@@ -295,7 +297,7 @@ def withdraw(case_id: CaseId, body: WithdrawIn, auth: CurrentAuth, session: DbSe
     """Before a decision only; a bundle takes its sub-cases with it."""
     case = service.withdraw(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                             reason=body.reason)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/verification", response_model=CaseDetailOut, summary="告知承诺事后核查",
@@ -305,7 +307,7 @@ def verify_commitment(case_id: CaseId, body: VerificationIn, auth: CurrentAuth, 
     """Record the check; a false promise terminates the case."""
     case = service.verify_commitment(session, clock=clock, user=auth.user, case_id=case_id,
                                      expected_version=body.version, truthful=body.truthful, note=body.note)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/deferred-materials", response_model=CaseDetailOut, summary="补交容缺材料",
@@ -315,7 +317,7 @@ def supply_deferred(case_id: CaseId, body: DeferredIn, auth: CurrentAuth, sessio
     """容缺 materials handed in at the window."""
     case = service.supply_deferred(session, clock=clock, user=auth.user, case_id=case_id,
                                    expected_version=body.version, keys=list(body.keys), status=body.status)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/delivery", response_model=CaseDetailOut, summary="送达办理结果", responses=CONFLICT)
@@ -327,7 +329,7 @@ def deliver(case_id: CaseId, body: DeliveryBody, auth: CurrentAuth, session: DbS
                       ticket_id=body.ticket_id)
     case = service.deliver(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                            data=data)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/delivery/received", response_model=CaseDetailOut, summary="登记邮寄签收",
@@ -337,14 +339,14 @@ def confirm_mail_delivered(case_id: CaseId, body: MailReceivedIn, auth: CurrentA
     """The day the courier delivered a mailed result."""
     case = service.confirm_mail_delivered(session, clock=clock, user=auth.user, case_id=case_id,
                                           on=body.delivered_on, expected_version=body.version)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.post("/cases/{case_id}/archive", response_model=CaseDetailOut, summary="归档", responses=CONFLICT)
 def archive(case_id: CaseId, body: VersionIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> CaseDetailOut:
     """Archive a finished case and its sub-cases."""
     case = service.archive(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 # ----- uploads ----------------------------------------------------------------------------------------------
@@ -367,7 +369,7 @@ def upload(case_id: CaseId, auth: CurrentAuth, session: DbSession, clock: ClockD
                           filename=checked.filename, content_type=checked.content_type, size=checked.size,
                           sha256=checked.sha256)
     uploads.store_upload(settings.upload_dir, checked, data)
-    return _detail(session, case)
+    return _detail(session, case, auth.user)
 
 
 @router.get("/cases/{case_id}/uploads/{upload_id}", response_class=FileResponse, summary="下载申报材料附件")

@@ -437,12 +437,15 @@ class CaseDetailOut(CaseSummaryOut):
     visits: int = Field(description="跑动次数")
     one_visit: bool | None = Field(description="一次办结（办结前为空）")
     timeline: list[EventOut] = Field(description="时间线")
+    allowed_actions: list[str] = Field(description="当前用户现在可对本件执行的操作（由访问策略和办件状态决定）")
 
     @classmethod
-    def build(cls, c: Case, *, parent_number: str | None, subs: Sequence[Case], delivery: CaseDelivery | None,
+    def build(cls, *, case: Case, allowed_actions: Sequence[str], parent_number: str | None, subs: Sequence[Case],
+              delivery: CaseDelivery | None,
               uploads: Sequence[CaseUpload], extensions: Sequence[CaseExtension], visits: int,
               one_visit: bool | None, events: Sequence[CaseEvent]) -> CaseDetailOut:
         """From the case and what the service read around it."""
+        c = case
         base = CaseSummaryOut.of(c).model_dump()
         decision = (DecisionOut(decision=c.decision, reason=c.decision_reason, basis=c.decision_basis,
                                 by_rule=c.decided_by_rule, decided_at=c.decided_at,
@@ -469,7 +472,8 @@ class CaseDetailOut(CaseSummaryOut):
             parent_number=parent_number, sub_cases=[CaseSummaryOut.of(s) for s in subs],
             delivery=DeliveryOut.of(delivery) if delivery is not None else None,
             uploads=[UploadOut.of(u) for u in uploads], extensions=[ExtensionOut.of(e) for e in extensions],
-            visits=visits, one_visit=one_visit, timeline=[EventOut.of(e) for e in events])
+            visits=visits, one_visit=one_visit, timeline=[EventOut.of(e) for e in events],
+            allowed_actions=list(allowed_actions))
 
 
 class ChecklistLineOut(BaseModel):
