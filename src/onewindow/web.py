@@ -21,7 +21,6 @@ from onewindow.core import access
 from onewindow.core.access import ROLE_LABELS
 from onewindow.core.clock import CHINA_TZ
 from onewindow.core.errors import Problem
-from onewindow.core.ids import mask_id_number, mask_phone
 from onewindow.core.personal import Typed, shown
 from onewindow.deps import CSRF_COOKIE, Auth
 
@@ -46,8 +45,6 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.finalize = _finalize
-    env.filters["mask_id"] = lambda v: mask_id_number(v) if v else ""
-    env.filters["mask_phone"] = lambda v: mask_phone(v) if v else ""
     env.filters["typed"] = lambda v: Typed(v) if v else ""
     env.globals.update(
         AUDIENCE_LABELS=AUDIENCE_LABELS, LEVEL_LABELS=LEVEL_LABELS, UNIT_LABELS=UNIT_LABELS,

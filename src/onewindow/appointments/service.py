@@ -363,5 +363,5 @@ def booking_view(session: Session, booking: Booking) -> BookingView:
     ticket = session.get(Ticket, booking.ticket_id) if booking.ticket_id else None
     return BookingView(hall=booking.hall.code, category=booking.category.code, category_name=booking.category.name,
                        day=booking.day, starts_at=booking.starts_at, ends_at=booking.ends_at, state=booking.state,
-                       state_label=STATE_LABELS[booking.state], id_number=mask_id_number(booking.id_number),
-                       phone=mask_phone(booking.phone), ticket_number=ticket.number if ticket else None)
+                       state_label=STATE_LABELS[booking.state], id_number=booking.id_number,  # masked at the edge
+                       phone=booking.phone, ticket_number=ticket.number if ticket else None)

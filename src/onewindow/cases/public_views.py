@@ -217,7 +217,7 @@ class CaseRow:
 def _case_row(case: Case) -> CaseRow:
     state = _state(case)
     return CaseRow(case.id, case.number, case.title, state, STATE_BADGES.get(state, ""),
-                   f"{case.applicant_name}（{mask_id_number(case.applicant_id)}）", _fmt_time(case.submitted_at),
+                   f"{case.applicant_name}（{case.applicant_id}）", _fmt_time(case.submitted_at),
                    _fmt_day(case.promised_due), state is CaseState.CORRECTION_REQUESTED)
 
 
@@ -257,7 +257,7 @@ def _authorization_rows(session: Session, grants: Sequence[AgentAuthorization], 
             status, active = "有效", True
         rows.append(AuthorizationRow(
             g.id, f"{agent.display_name}（{agent.username}）" if agent else "—",
-            f"{g.applicant_name}（{mask_id_number(g.applicant_id)}）", _scope_text(session, g.scope), g.valid_from,
+            f"{g.applicant_name}（{g.applicant_id}）", _scope_text(session, g.scope), g.valid_from,
             g.valid_until, status, active))
     return rows
 
@@ -353,7 +353,7 @@ def case_page(session: Session, case: Case) -> CasePage:
     subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == CaseKind.BUNDLE else []
     hall = f"{case.receiving_hall.name}窗口" if case.receiving_hall else "网上申报"
     return CasePage(case=case, state=state, badge=STATE_BADGES.get(state, ""),
-                    applicant=f"{case.applicant_name}（{mask_id_number(case.applicant_id)}）",
+                    applicant=f"{case.applicant_name}（{case.applicant_id}）",
                     materials=materials, events=[_event_row(e) for e in service.timeline(session, case)],
                     notices=notices.available(session, case), subs=subs,
                     can_upload=case.kind != CaseKind.SUB and case.state in UPLOAD_STATES,

@@ -37,10 +37,11 @@ from onewindow.catalog.service import ItemFilters
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
 from onewindow.config import Settings
-from onewindow.core.access import Action
+from onewindow.core.access import Action, Field
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFailed
-from onewindow.core.ids import mask_id_number, validate_credit_code, validate_id_number
+from onewindow.core.ids import validate_credit_code, validate_id_number
+from onewindow.core.personal import Personal
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.staff.models import User
 from onewindow.web import FormDep, form_text, render
@@ -135,7 +136,7 @@ def status_label(status: str) -> str:
 
 
 TEMPLATE_GLOBALS: dict[str, Any] = {
-    "state_label": state_label, "status_label": status_label, "fmt_time": fmt_time, "mask_id": mask_id_number,
+    "state_label": state_label, "status_label": status_label, "fmt_time": fmt_time,
     "WARNING_LABELS": WARNING_LABELS, "CASE_KIND_LABELS": CASE_KIND_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS,
     "EVENT_LABELS": EVENT_LABELS, "DOCUMENTS": DOCUMENTS, "SUSPENSION_KINDS": service.SUSPENSION_KINDS,
     "DELIVERY_METHODS": service.DELIVERY_METHODS,
@@ -549,7 +550,7 @@ def _materials(session: Session, case: Case) -> list[MaterialRow]:
         cert = ""
         if m.certificate_id is not None:
             c = certificates.get_certificate(session, m.certificate_id)
-            cert = f"{c.type.name} {c.number}（持证人 {mask_id_number(c.holder_id)}）"
+            cert = f"{c.type.name} {c.number}（持证人 {c.holder_id}）"  # masked at the edge
         rows.append(MaterialRow(m.name, m.required, m.deferrable, m.status, status_label(m.status), cert, m.key))
     return rows
 
@@ -583,6 +584,9 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "next_step": next((s.name for s in service.opinion_steps(case)), ""),
         "deferred_materials": [m for m in case.materials if m.status == MaterialStatus.DEFERRED.value],
         "statuses": PRECHECK_STATUSES, "action_labels": {k: a.label for k, a in case_actions.ACTIONS.items()},
+        # whole for the handling department (and the applicant), masked for everyone else: the access policy
+        "applicant_id": Personal(case.applicant_id, Field.ID_NUMBER, service.record_of(session, case)),
+        "applicant_phone": Personal(case.applicant_phone, Field.PHONE, service.record_of(session, case)),
         "section": "case",
     }
 

@@ -8,15 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from onewindow.core.ids import mask_id_number
 from onewindow.policies.grants_states import GrantState
 from onewindow.policies.models import Entity, Grant, Policy
-
-
-def shown_identifier(kind: str, identifier: str) -> str:
-    """An entity's identifier as shown: credit codes are public, a person's ID number is masked (the staff member
-    who looked it up typed it; lists and pages never need it whole)."""
-    return mask_id_number(identifier) if kind == "person" else identifier
 
 
 class Body(BaseModel):
@@ -56,7 +49,7 @@ class EntityOut(BaseModel):
     @classmethod
     def of(cls, entity: Entity) -> EntityOut:
         """From the model, a person's ID number masked."""
-        return cls(kind=entity.kind, identifier=shown_identifier(entity.kind, entity.identifier),
+        return cls(kind=entity.kind, identifier=entity.identifier,
                    name=entity.name, data=entity.data, updated_at=entity.updated_at)
 
 
@@ -131,7 +124,7 @@ class GrantOut(BaseModel):
         state = GrantState(g.status)
         return cls(
             id=g.id, policy=g.policy.code, policy_name=g.policy.name, department=g.policy.department.code,
-            entity_kind=g.entity.kind, entity_identifier=shown_identifier(g.entity.kind, g.entity.identifier),
+            entity_kind=g.entity.kind, entity_identifier=g.entity.identifier,
             entity_name=g.entity.name, period=g.period, status=state, status_label=state.label,
             amount_yuan=g.amount_yuan, explanation=g.explanation, note=g.note, offered_at=g.offered_at,
             confirmed_at=g.confirmed_at, confirmed_by=g.confirmed_by, approved_at=g.approved_at,

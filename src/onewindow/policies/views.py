@@ -29,7 +29,6 @@ from onewindow.policies import service
 from onewindow.policies.deps import MatcherCacheDep
 from onewindow.policies.grants_states import STATE_LABELS, GrantState
 from onewindow.policies.models import Entity, Grant
-from onewindow.policies.schemas import shown_identifier
 from onewindow.policies.service import MatcherCache
 from onewindow.web import FieldErrors, FormDep, fmt_time, form_text, render
 
@@ -235,7 +234,7 @@ def grants_page(request: Request, auth: CurrentAuth, session: DbSession,
     rows, total = service.list_grants(session, department_id=dept, policy_code=policy or None,
                                       status=state or None, limit=50, offset=offset)
     return render(request, "policies/grants.html", {
-        "rows": [(g, shown_identifier(g.entity.kind, g.entity.identifier), _grant_actions(auth, g))
+        "rows": [(g, g.entity.identifier, _grant_actions(auth, g))
                  for g in rows],
         "total": total, "offset": offset, "status": state, "policy": policy,
         "policies": service.totals_by_policy(session, department_id=dept),
@@ -278,7 +277,7 @@ def _entity_page(request: Request, auth: Auth, session: Session, clock: Clock, c
     ep = service.policies_for(session, cache, clock=clock, kind=entity.kind, identifier=entity.identifier)
     fields = service.field_definitions(session)[ep.entity.kind]
     return render(request, "policies/entity.html", {
-        "ep": ep, "shown_identifier": shown_identifier(ep.entity.kind, ep.entity.identifier),
+        "ep": ep,
         "fields": fields, "kind_label": service.KIND_LABELS[ep.entity.kind],
         "grants": [(g, _grant_actions(auth, g)) for g in ep.grants], "STATE_LABELS": STATE_LABELS,
         "notice": NOTICES.get(done), "fmt_time": fmt_time, "section": "entities",

@@ -838,7 +838,7 @@ def ticket_line(ticket: Ticket) -> TicketLine:
                       state_label=TicketState(ticket.state).label, issued_at=ticket.issued_at,
                       queued_at=ticket.queued_at, calls=ticket.calls, requeued=ticket.requeued,
                       window_number=ticket.window.number if ticket.window else None,
-                      id_number=mask_id_number(ticket.id_number), phone=mask_phone(ticket.phone),
+                      id_number=ticket.id_number or "", phone=ticket.phone or "",  # masked at the edge
                       item_code=ticket.item_code)
 
 

@@ -33,6 +33,7 @@ from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import DomainError, PermissionDenied
+from onewindow.core.personal import mask_payload
 from onewindow.core.qr import qr_svg
 from onewindow.deps import (
     CSRF_COOKIE,
@@ -340,7 +341,8 @@ def display(request: Request, hall_code: str, session: DbSession, clock: ClockDe
 
 def sse_message(item: events.Event) -> str:
     """One server-sent event (``event: queue``) carrying the event's JSON on one data line."""
-    return f"event: queue\ndata: {json.dumps(item, ensure_ascii=False, separators=(',', ':'))}\n\n"
+    # the event stream leaves through the same mask as pages and the API (core.personal)
+    return f"event: queue\ndata: {json.dumps(mask_payload(item), ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
 async def event_stream(hall_code: str, *, heartbeat: float = HEARTBEAT_SECONDS,
