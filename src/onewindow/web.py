@@ -45,7 +45,8 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.finalize = _finalize
-    env.filters["typed"] = lambda v: Typed(v) if v else ""
+    env.filters["typed"] = lambda v: Typed(v) if v else ""  # the viewer's own input, echoed into their form
+    env.filters["public"] = lambda v: Typed(v) if v else ""  # a published office or window number
     env.globals.update(
         AUDIENCE_LABELS=AUDIENCE_LABELS, LEVEL_LABELS=LEVEL_LABELS, UNIT_LABELS=UNIT_LABELS,
         DEPTH_LABELS=DEPTH_LABELS, ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},

@@ -62,3 +62,9 @@ def test_shown_keeps_non_text_values() -> None:
     assert shown(None, None) is None
     assert shown(3, None) == 3
     assert shown(Typed("x"), None) == "x"
+
+
+def test_a_published_office_number_stays_whole_on_a_page() -> None:
+    env = make_templates().env
+    out = env.from_string("{{ office | public }} {{ person }}").render(office=PHONE, person=PHONE, viewer=None)
+    assert out == f"{PHONE} 138****5678"

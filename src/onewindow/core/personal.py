@@ -8,8 +8,9 @@ so a template or schema that forgets about personal data still cannot leak it:
   the access policy's ``sees_whole`` says the viewer may (the record's own applicant, the handling
   department); otherwise masked;
 - any other text has every valid 公民身份号码 and every mobile number in it masked;
-- :class:`Typed` marks what the viewer typed into the form they are filling in, echoed back to them
-  (a kiosk or intake form re-shown with an error), which is theirs to see.
+- :class:`Typed` marks text that is not personal data of someone else: what the viewer typed into the form
+  they are filling in, echoed back to them (``|typed``: a kiosk or intake form re-shown with an error), and
+  the published contact numbers of offices and windows (``|public``: a guide's 咨询电话 may be a mobile).
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Personal:
 
 
 class Typed(str):
-    """Text the viewer typed into the form in front of them, echoed back unmasked (``|typed`` in templates)."""
+    """Text shown unmasked: the viewer's own input echoed into their form, or a published office number."""
 
     __slots__ = ()
 
