@@ -164,7 +164,7 @@ def test_a_department_less_viewer_reaches_no_department_record() -> None:
     (Role.APPROVER, "own_department", True, True),
     (Role.APPROVER, "bundle_partner", False, False),
     (Role.DEPT_HEAD, "other_department", False, False),
-    (Role.CLERK, "own_department", False, True),
+    (Role.CLERK, "own_department", False, False),
     (Role.ADMIN, "own_department", False, False),
     (Role.SUPERVISOR, "own_department", False, False),
     (Role.EXPERIENCER, "own_applicant", False, False),

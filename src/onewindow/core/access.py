@@ -226,7 +226,7 @@ class Field(StrEnum):
 # roles and everything public see it masked.
 REVEAL: dict[Field, dict[Role, Scope]] = {
     Field.ID_NUMBER: {R.APPLICANT: OWN, R.AGENT: OWN, R.APPROVER: DEP, R.DEPT_HEAD: DEP},
-    Field.PHONE: {R.APPLICANT: OWN, R.AGENT: OWN, R.APPROVER: DEP, R.DEPT_HEAD: DEP, R.CLERK: ALL},
+    Field.PHONE: {R.APPLICANT: OWN, R.AGENT: OWN, R.APPROVER: DEP, R.DEPT_HEAD: DEP},
 }
 
 del ALL, DEP, INV, OWN, R
