@@ -36,6 +36,7 @@ from onewindow.cases.intake import (
     resolve_target,
     resubmit,
 )
+from onewindow.cases.procedure import procedure_of_case
 from onewindow.cases.queries import (
     LIST_OPTIONS,
     OPEN_STATES,
@@ -52,7 +53,7 @@ from onewindow.cases.queries import (
     track,
 )
 from onewindow.cases.review import (
-    SUSPENSION_KINDS,
+    SUSPENSION_LABELS,
     decide,
     decide_extension,
     opinion_steps,
@@ -64,7 +65,7 @@ from onewindow.cases.review import (
     verify_commitment,
 )
 from onewindow.cases.rules import CaseRules
-from onewindow.cases.schedule import recompute_deadlines
+from onewindow.cases.schedule import recompute_deadlines, schedules, work_calendar
 from onewindow.cases.scope import may, record_of, require_view, viewer
 from onewindow.core.applicants import ApplicantIn
 
@@ -72,7 +73,7 @@ __all__ = [
     "DELIVERY_METHODS",
     "LIST_OPTIONS",
     "OPEN_STATES",
-    "SUSPENSION_KINDS",
+    "SUSPENSION_LABELS",
     "ApplicantIn",
     "ApplicationIn",
     "CaseRules",
@@ -101,6 +102,7 @@ __all__ = [
     "opinion_steps",
     "precheck",
     "precheck_queue",
+    "procedure_of_case",
     "ready_for_decision",
     "recompute_deadlines",
     "record_of",
@@ -111,6 +113,7 @@ __all__ = [
     "resolve_target",
     "resubmit",
     "resume",
+    "schedules",
     "search_cases",
     "sub_cases",
     "supply_deferred",
@@ -122,4 +125,5 @@ __all__ = [
     "viewer",
     "visit_count",
     "withdraw",
+    "work_calendar",
 ]
