@@ -11,6 +11,11 @@ the work is done in one module per flow: :mod:`~onewindow.cases.intake` (applica
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
 from onewindow.cases.bundles import default_consent
 from onewindow.cases.closure import supply_deferred, terminate, withdraw
 from onewindow.cases.delivery import (
@@ -50,8 +55,8 @@ from onewindow.cases.queries import (
     search_cases,
     sub_cases,
     timeline,
-    track,
 )
+from onewindow.cases.queries import track as _track
 from onewindow.cases.review import (
     SUSPENSION_LABELS,
     decide,
@@ -127,3 +132,16 @@ __all__ = [
     "withdraw",
     "work_calendar",
 ]
+
+
+def track(session: Session, *, number: str, id_last4: str, on: dt.date | None = None) -> PublicStatus:
+    """Public tracking by case number + the last 4 characters of the applicant's ID; with ``on``, the
+    remaining time on that day as every other page says it (``deadlines.schedule``)."""
+    status = _track(session, number=number, id_last4=id_last4)
+    if on is None:
+        return status
+    case = case_by_number(session, status.number)
+    if case.accepted_on is None:
+        return status
+    answer = schedules(session, [case], calendar=work_calendar(session), on=on)[case.id]
+    return dataclasses.replace(status, remaining=answer.remaining.text)
