@@ -20,7 +20,6 @@ from onewindow.catalog.procedure import (
     StepRule,
     procedure_of,
 )
-from onewindow.core.access import Role
 
 __all__ = ["bundle_procedure", "decision_index", "limits_of", "procedure_of_case", "step_rules"]
 
@@ -45,11 +44,9 @@ def procedure_of_case(case: Case) -> Procedure:
 
 def bundle_procedure(case: Case, *, deferral_working_days: int = DEFAULT_DEFERRAL_WORKING_DAYS) -> Procedure:
     """The procedure a bundle parent copies: the bundle's limits and the region's 容缺 days. Its steps
-    (accept, complete) are never given to the parent: the parent is completed by its sub-cases."""
-    steps = (StepRule(StepKind.ACCEPT, StepKind.ACCEPT.label, Role.CLERK),
-             StepRule(StepKind.COMPLETE, StepKind.COMPLETE.label, Role.APPROVER))
-    return Procedure(legal_days=max(case.legal_days, case.promised_days), promised_days=case.promised_days,
-                     unit=TimeUnit(case.limit_unit), steps=steps, deferral_working_days=deferral_working_days)
+    (the catalog's default ones) are never given to the parent: the parent is completed by its sub-cases."""
+    return procedure_of(legal_days=max(case.legal_days, case.promised_days), promised_days=case.promised_days,
+                        unit=case.limit_unit, steps=(), deferral_working_days=deferral_working_days)
 
 
 def limits_of(case: Case) -> Limits:
