@@ -157,6 +157,26 @@ def test_a_department_less_viewer_reaches_no_department_record() -> None:
     assert not access.can(head, Action.CASE_REVIEW, Record(department=None))
 
 
+@pytest.mark.parametrize(("role", "performer", "relation", "expected"), [
+    (Role.APPROVER, Role.APPROVER, "own_department", True),
+    (Role.DEPT_HEAD, Role.APPROVER, "own_department", True),  # a 首席代表 covers an approver's step
+    (Role.DEPT_HEAD, Role.DEPT_HEAD, "own_department", True),
+    (Role.APPROVER, Role.DEPT_HEAD, "own_department", False),  # nothing else covers
+    (Role.CLERK, Role.CLERK, "own_department", False),  # the step's performer, but no right to review
+    (Role.ADMIN, Role.APPROVER, "own_department", False),
+    (Role.APPROVER, Role.APPROVER, "other_department", False),
+    (Role.DEPT_HEAD, Role.APPROVER, "other_department", False),
+])
+def test_who_may_perform_a_step(role: Role, performer: Role, relation: str, expected: bool) -> None:
+    record = RELATIONS[relation]
+    assert access.may_perform(viewer(role), performer, Action.CASE_REVIEW, record) is expected
+    if expected:
+        access.require_perform(viewer(role), performer, Action.CASE_REVIEW, record)
+    else:
+        with pytest.raises(PermissionDenied):
+            access.require_perform(viewer(role), performer, Action.CASE_REVIEW, record)
+
+
 @pytest.mark.parametrize(("role", "relation", "id_whole", "phone_whole"), [
     (Role.APPLICANT, "own_applicant", True, True),
     (Role.APPLICANT, "other_applicant", False, False),

@@ -22,6 +22,7 @@ from onewindow.agents import service as agents_service
 from onewindow.agents.service import AuthorizationIn
 from onewindow.cases import actions as case_actions
 from onewindow.cases import service, uploads
+from onewindow.cases.deadlines import Schedule
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseUpload
 from onewindow.cases.schemas import (
     ID_MAX,
@@ -53,7 +54,7 @@ from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Deliv
 from onewindow.cases.states import CaseState
 from onewindow.config import Settings
 from onewindow.core.access import Action
-from onewindow.core.clock import today
+from onewindow.core.clock import Clock, today
 from onewindow.core.errors import NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep, SettingsDep
 from onewindow.staff.models import User
@@ -89,18 +90,25 @@ def _extensions_of(session: Session, case: Case) -> list[CaseExtension]:
                                 .order_by(CaseExtension.id)))
 
 
-def _detail(session: Session, case: Case, user: User) -> CaseDetailOut:
+def _schedules(session: Session, cases: Sequence[Case], clock: Clock) -> dict[int, Schedule]:
+    return service.schedules(session, cases, calendar=service.work_calendar(session), on=today(clock))
+
+
+def _detail(session: Session, case: Case, user: User, clock: Clock) -> CaseDetailOut:
     parent = service.get_case(session, case.parent_id) if case.parent_id else None
+    subs = service.sub_cases(session, case.id)
     return CaseDetailOut.build(
         allowed_actions=case_actions.allowed_actions(session, user, case),
-        case=case, parent_number=parent.number if parent else None, subs=service.sub_cases(session, case.id),
+        case=case, parent_number=parent.number if parent else None, subs=subs,
+        schedules=_schedules(session, [case, *subs], clock),
         delivery=_delivery_of(session, parent or case), uploads=_uploads_of(session, case),
         extensions=_extensions_of(session, case), visits=service.visit_count(session, case),
         one_visit=service.one_visit(session, case), events=service.timeline(session, case))
 
 
-def _summaries(cases: Sequence[Case]) -> list[CaseSummaryOut]:
-    return [CaseSummaryOut.of(c) for c in cases]
+def _summaries(cases: Sequence[Case], session: Session, clock: Clock) -> list[CaseSummaryOut]:
+    answers = _schedules(session, cases, clock)
+    return [CaseSummaryOut.of(c, answers[c.id]) for c in cases]
 
 
 def _visible(session: Session, user: User, case_id: CaseId) -> Case:
@@ -133,7 +141,7 @@ def create_case(body: CaseCreateIn, response: Response, auth: CurrentAuth, sessi
     created = service.apply(session, clock=clock, user=auth.user, data=data, rules_=_rules(settings), online=online)
     if not created.created:
         response.status_code = 200
-    return _detail(session, created.case, auth.user)
+    return _detail(session, created.case, auth.user, clock)
 
 
 class ChecklistIn(Body):
@@ -170,7 +178,7 @@ def post_checklist(body: ChecklistIn, auth: CurrentAuth, session: DbSession, clo
 
 @router.get("/cases", response_model=list[CaseSummaryOut], summary="办件查询（中心人员全部，部门人员本部门）")
 def list_cases(
-        auth: CurrentAuth, session: DbSession,
+        auth: CurrentAuth, session: DbSession, clock: ClockDep,
         state: Annotated[CaseState | None, Query(description="状态")] = None,
         warning: Annotated[str | None, Query(pattern="^(none|yellow|red)$", description="预警：none / yellow / red")
                            ] = None,
@@ -181,35 +189,35 @@ def list_cases(
     """Newest first; approvers and department heads see their department only."""
     return _summaries(service.search_cases(session, user=auth.user, state=state.value if state else None,
                                            department_id=department_id, warning=warning, limit=limit,
-                                           offset=offset))
+                                           offset=offset), session, clock)
 
 
 @router.get("/cases/inbox", response_model=list[CaseSummaryOut], summary="待审批办件（本部门）")
-def inbox(auth: CurrentAuth, session: DbSession,
+def inbox(auth: CurrentAuth, session: DbSession, clock: ClockDep,
           limit: Annotated[int, Query(ge=1, le=500, description="最多条数")] = 200) -> list[CaseSummaryOut]:
     """Open cases and sub-cases of the approver's department, soonest promised date first."""
-    return _summaries(service.inbox(session, user=auth.user, limit=limit))
+    return _summaries(service.inbox(session, user=auth.user, limit=limit), session, clock)
 
 
 @router.get("/cases/precheck", response_model=list[CaseSummaryOut], summary="待预审的网上申报")
-def precheck_queue(auth: CurrentAuth, session: DbSession,
+def precheck_queue(auth: CurrentAuth, session: DbSession, clock: ClockDep,
                    limit: Annotated[int, Query(ge=1, le=500, description="最多条数")] = 200) -> list[CaseSummaryOut]:
     """Online applications waiting for a clerk, oldest first."""
     auth.require(Action.CASE_INTAKE)
-    return _summaries(service.precheck_queue(session, limit=limit))
+    return _summaries(service.precheck_queue(session, limit=limit), session, clock)
 
 
 @router.get("/cases/mine", response_model=list[CaseSummaryOut], summary="我的办件（申请人、帮办代办员）")
-def my_cases(auth: CurrentAuth, session: DbSession,
+def my_cases(auth: CurrentAuth, session: DbSession, clock: ClockDep,
              limit: Annotated[int, Query(ge=1, le=200, description="最多条数")] = 100) -> list[CaseSummaryOut]:
     """An applicant's own cases, or the cases an agent filed."""
-    return _summaries(service.my_cases(session, user=auth.user, limit=limit))
+    return _summaries(service.my_cases(session, user=auth.user, limit=limit), session, clock)
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailOut, summary="办件详情")
-def get_case(case_id: CaseId, auth: CurrentAuth, session: DbSession) -> CaseDetailOut:
+def get_case(case_id: CaseId, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> CaseDetailOut:
     """State, materials, steps, deadlines, decision, sub-cases, delivery, visits and the timeline."""
-    return _detail(session, _visible(session, auth.user, case_id), auth.user)
+    return _detail(session, _visible(session, auth.user, case_id), auth.user, clock)
 
 
 # ----- moves ----------------------------------------------------------------------------------------------
@@ -222,7 +230,7 @@ def precheck(case_id: CaseId, body: PrecheckIn, auth: CurrentAuth, session: DbSe
     case = service.precheck(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                             materials=dict(body.materials), rules_=_rules(settings), refuse=body.refuse,
                             reason=body.reason, basis=body.basis)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/resubmit", response_model=CaseDetailOut, summary="补正后重新提交",
@@ -232,7 +240,7 @@ def resubmit(case_id: CaseId, body: ResubmitIn, auth: CurrentAuth, session: DbSe
     """The applicant resubmits online, or a clerk takes the missing materials at the window."""
     case = service.resubmit(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                             materials=dict(body.materials), rules_=_rules(settings))
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/opinions", response_model=CaseDetailOut, summary="填写审查意见（完成下一环节）",
@@ -242,7 +250,7 @@ def record_opinion(case_id: CaseId, body: OpinionIn, auth: CurrentAuth, session:
     """Complete the next review step of the handling department."""
     case = service.record_opinion(session, clock=clock, user=auth.user, case_id=case_id,
                                   expected_version=body.version, opinion=body.opinion, agree=body.agree)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/decision", response_model=CaseDetailOut, summary="作出准予或不予许可决定",
@@ -251,7 +259,7 @@ def decide(case_id: CaseId, body: DecisionIn, auth: CurrentAuth, session: DbSess
     """准予 / 不予许可 (a refusal needs reason and legal basis)."""
     case = service.decide(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                           approve=body.approve, reason=body.reason, basis=body.basis)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/suspend", response_model=CaseDetailOut, summary="进入特别程序（暂停计时）",
@@ -260,7 +268,7 @@ def suspend(case_id: CaseId, body: SuspendIn, auth: CurrentAuth, session: DbSess
     """Hearing, expert review or on-site inspection: the clock stops."""
     case = service.suspend(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                            kind=body.kind, reason=body.reason)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/resume", response_model=CaseDetailOut, summary="结束特别程序（恢复计时）",
@@ -268,7 +276,7 @@ def suspend(case_id: CaseId, body: SuspendIn, auth: CurrentAuth, session: DbSess
 def resume(case_id: CaseId, body: VersionIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> CaseDetailOut:
     """The due dates move by the suspended days."""
     case = service.resume(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/extensions", response_model=ExtensionOut, status_code=201, summary="申请延期",
@@ -288,7 +296,7 @@ def decide_extension(extension_id: ExtensionId, body: ExtensionDecisionIn, auth:
     """The department head approves (the legal due date moves) or rejects."""
     case = service.decide_extension(session, clock=clock, user=auth.user, extension_id=extension_id,
                                     approve=body.approve, expected_version=body.version)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/withdraw", response_model=CaseDetailOut, summary="撤回申请", responses=CONFLICT)
@@ -297,7 +305,7 @@ def withdraw(case_id: CaseId, body: WithdrawIn, auth: CurrentAuth, session: DbSe
     """Before a decision only; a bundle takes its sub-cases with it."""
     case = service.withdraw(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                             reason=body.reason)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/verification", response_model=CaseDetailOut, summary="告知承诺事后核查",
@@ -307,7 +315,7 @@ def verify_commitment(case_id: CaseId, body: VerificationIn, auth: CurrentAuth, 
     """Record the check; a false promise terminates the case."""
     case = service.verify_commitment(session, clock=clock, user=auth.user, case_id=case_id,
                                      expected_version=body.version, truthful=body.truthful, note=body.note)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/deferred-materials", response_model=CaseDetailOut, summary="补交容缺材料",
@@ -317,7 +325,7 @@ def supply_deferred(case_id: CaseId, body: DeferredIn, auth: CurrentAuth, sessio
     """容缺 materials handed in at the window."""
     case = service.supply_deferred(session, clock=clock, user=auth.user, case_id=case_id,
                                    expected_version=body.version, keys=list(body.keys), status=body.status)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/delivery", response_model=CaseDetailOut, summary="送达办理结果", responses=CONFLICT)
@@ -329,7 +337,7 @@ def deliver(case_id: CaseId, body: DeliveryBody, auth: CurrentAuth, session: DbS
                       ticket_id=body.ticket_id)
     case = service.deliver(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version,
                            data=data)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/delivery/received", response_model=CaseDetailOut, summary="登记邮寄签收",
@@ -339,14 +347,14 @@ def confirm_mail_delivered(case_id: CaseId, body: MailReceivedIn, auth: CurrentA
     """The day the courier delivered a mailed result."""
     case = service.confirm_mail_delivered(session, clock=clock, user=auth.user, case_id=case_id,
                                           on=body.delivered_on, expected_version=body.version)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.post("/cases/{case_id}/archive", response_model=CaseDetailOut, summary="归档", responses=CONFLICT)
 def archive(case_id: CaseId, body: VersionIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> CaseDetailOut:
     """Archive a finished case and its sub-cases."""
     case = service.archive(session, clock=clock, user=auth.user, case_id=case_id, expected_version=body.version)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 # ----- uploads ----------------------------------------------------------------------------------------------
@@ -369,7 +377,7 @@ def upload(case_id: CaseId, auth: CurrentAuth, session: DbSession, clock: ClockD
                           filename=checked.filename, content_type=checked.content_type, size=checked.size,
                           sha256=checked.sha256)
     uploads.store_upload(settings.upload_dir, checked, data)
-    return _detail(session, case, auth.user)
+    return _detail(session, case, auth.user, clock)
 
 
 @router.get("/cases/{case_id}/uploads/{upload_id}", response_class=FileResponse, summary="下载申报材料附件")
@@ -441,7 +449,7 @@ def revoke_authorization(authorization_id: AuthorizationId, auth: CurrentAuth, s
 
 @router.get("/track", response_model=PublicStatusOut, summary="办件进度查询（公开）",
             responses={404: {"description": "编号或证件号码后 4 位不符（不说明是哪一项）"}})
-def track(session: DbSession, guard: LookupGuardDep,
+def track(session: DbSession, guard: LookupGuardDep, clock: ClockDep,
           number: Annotated[str, Query(min_length=1, max_length=40, pattern=NO_NUL, description="办件编号")],
           id_last4: Annotated[str, Query(min_length=1, max_length=8, pattern=NO_NUL,
                                          description="申请人证件号码后 4 位")],
@@ -449,7 +457,7 @@ def track(session: DbSession, guard: LookupGuardDep,
     """State and steps of a case by its number and the applicant's ID tail; nothing personal."""
     guard.check()
     try:
-        return PublicStatusOut.of(service.track(session, number=number, id_last4=id_last4))
+        return PublicStatusOut.of(service.track(session, number=number, id_last4=id_last4, on=today(clock)))
     except (NotFound, ValidationFailed):
         guard.failed()
         raise

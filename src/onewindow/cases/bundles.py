@@ -8,7 +8,6 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from onewindow.calendar.workdays import WorkCalendar
-from onewindow.cases import deadlines as dl
 from onewindow.cases import rules
 from onewindow.cases.decisions import record_decision
 from onewindow.cases.kinds import CaseKind, DecidedByRule
@@ -68,13 +67,14 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
                      note=f"一件事“{parent.bundle.name}”分办（主件 {parent.number}）")
         sub.accepted_at, sub.accepted_on = now, on
         sub.deferred = any(m.status == MaterialStatus.DEFERRED.value for m in sub.materials)
-        recompute_deadlines(session, sub, calendar=calendar, on=on)
-        sub.deferral_due = parent.deferral_due if sub.deferred else None
-        add_steps(sub, version, now, actor)
+        procedure = catalog_service.procedure_for(session, version.id,
+                                                  deferral_working_days=rules_.deferral_working_days)
+        sub.procedure = procedure.to_json()
+        recompute_deadlines(session, sub, calendar=calendar, on=on)  # capped by the bundle's promise
+        add_steps(sub, procedure, now, actor)
         move(session, sub, S.ACCEPTED, clock=clock, actor=actor, kind="accepted", note="一件事分办受理",
              data={"promised_due": sub.promised_due, "parent": parent.number})
-        if sub.promised_due is not None:
-            sub.warning = dl.warning(calendar, today=on, due=sub.promised_due).value
+        recompute_deadlines(session, sub, calendar=calendar, on=on)  # the clock runs from now: warn at once
         if rules_.auto_approve and rules.auto_approvable(instant=version.instant, lines=lines_of(sub)):
             record_decision(session, clock=clock, actor=Actor(None, "秒批规则"), case=sub, approve=True,
                             reason="申请材料均由电子证照库核验，符合秒批规则，系统自动准予", basis="即办件秒批规则",

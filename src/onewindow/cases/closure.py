@@ -18,6 +18,7 @@ from onewindow.cases.models import (
 )
 from onewindow.cases.queries import sub_cases
 from onewindow.cases.rules import MaterialStatus
+from onewindow.cases.schedule import refresh
 from onewindow.cases.scope import require_view
 from onewindow.cases.states import (
     DECIDED,
@@ -62,6 +63,7 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
             sub.closed_reason = text
             move(session, sub, S.WITHDRAWN, clock=clock, actor=actor, kind="withdrawn", note=text)
     move(session, case, S.WITHDRAWN, clock=clock, actor=actor, kind="withdrawn", note=text)
+    refresh(session, [case, *sub_cases(session, case.id)], clock=clock)
     return case
 
 
@@ -83,6 +85,7 @@ def terminate(session: Session, *, clock: Clock, actor: Actor, case: Case, reaso
             _revoke_result(session, clock=clock, actor=actor, case=sub, reason=reason)
             move(session, sub, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason)
     move(session, case, S.TERMINATED, clock=clock, actor=actor, kind="terminated", note=reason, data={"basis": basis})
+    refresh(session, [case, *sub_cases(session, case.id)], clock=clock)
     if case.parent_id is not None:  # one sub-case ended on its own (e.g. a false 告知承诺): the bundle may be done
         complete_parent(session, clock=clock, actor=actor, parent_id=case.parent_id)
 

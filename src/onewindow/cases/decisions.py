@@ -11,7 +11,9 @@ from onewindow.cases.kinds import DecidedByRule, Decision, StepOutcome, StepStat
 from onewindow.cases.models import (
     Case,
 )
+from onewindow.cases.procedure import decision_index
 from onewindow.cases.queries import sub_cases
+from onewindow.cases.schedule import refresh
 from onewindow.cases.states import (
     DECIDED,
     CaseState,
@@ -25,14 +27,6 @@ from onewindow.staff.models import User
 S = CaseState
 
 
-def decision_index(case: Case) -> int:
-    """The step that records the decision: the one named 决定, else the last; later steps (发证 …) follow it."""
-    for i, step in enumerate(case.steps):
-        if "决定" in step.name:
-            return i
-    return len(case.steps) - 1
-
-
 def record_decision(session: Session, *, clock: Clock, actor: Actor, case: Case, approve: bool, reason: str, basis: str,
                     by_rule: DecidedByRule | None, user: User | None) -> None:
     """Decide a case: close its steps, set the decision, move it, issue the result, complete its bundle."""
@@ -43,7 +37,9 @@ def record_decision(session: Session, *, clock: Clock, actor: Actor, case: Case,
             continue
         step.status = StepStatus.DONE
         if i < decision_at and not (by_rule or (case.item_version is not None and case.item_version.instant)):
-            step.outcome, step.opinion = StepOutcome.SKIPPED, "本件无需此环节"  # an optional （必要时） step
+            # a review step still pending at a staff decision is an optional one (review checks that every
+            # step whose rule is not ``optional`` is done before deciding)
+            step.outcome, step.opinion = StepOutcome.SKIPPED, "本件无需此环节"
         elif i > decision_at:  # 发证, 送达 …: follow the decision
             step.outcome, step.opinion = ((StepOutcome.AGREE, "随决定办理") if approve
                                           else (StepOutcome.SKIPPED, "不予许可，无需办理"))
@@ -57,6 +53,7 @@ def record_decision(session: Session, *, clock: Clock, actor: Actor, case: Case,
     case.decided_at, case.decided_on = now, today(clock)
     move(session, case, S.APPROVED if approve else S.DENIED, clock=clock, actor=actor,
          kind="approved" if approve else "denied", note=reason, data={"basis": basis, "rule": by_rule})
+    refresh(session, [case], clock=clock)
     if approve:
         issue_result(session, clock=clock, actor=actor, case=case)
     if case.parent_id is not None:
@@ -102,3 +99,4 @@ def complete_parent(session: Session, *, clock: Clock, actor: Actor, parent_id: 
     parent.decided_at, parent.decided_on = clock.now(), today(clock)
     move(session, parent, S.APPROVED if approve else S.DENIED, clock=clock, actor=actor,
          kind="approved" if approve else "denied", note=note)
+    refresh(session, [parent], clock=clock)

@@ -23,6 +23,7 @@ from onewindow.cases import deadlines as dl
 from onewindow.cases import service
 from onewindow.cases.models import Case
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, DeliveryIn
+from onewindow.cases.states import CaseState
 from onewindow.cases.sweep import sweep_deadlines
 from onewindow.certificates.demo import FENGYUAN, LAOJIE, LI_NA, WANG_FANG, ZHANG_WEI
 from onewindow.core.audit import Actor
@@ -69,8 +70,9 @@ class _Demo:
         """The latest acceptance day that leaves a ``promised_days`` limit yellow today, on any day of the week."""
         for back in range(1, 60):
             clock = self.ago(back)
-            due = self.calendar.add_working_days(today(clock), promised_days).date
-            if dl.warning(self.calendar, today=self.today, due=due) is dl.DeadlineWarning.YELLOW:
+            answer = dl.schedule(self.calendar, limits=dl.Limits(promised_days, promised_days),
+                                 state=CaseState.ACCEPTED, today=self.today, accepted_on=today(clock))
+            if answer.warning is dl.DeadlineWarning.YELLOW:
                 return clock
         return self.ago(promised_days - 1)  # unreachable on any real calendar
 

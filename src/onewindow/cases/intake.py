@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.agents import service as agents_service
-from onewindow.calendar.workdays import DueDate, TimeUnit
-from onewindow.cases import deadlines as dl
+from onewindow.calendar.workdays import TimeUnit
 from onewindow.cases import rules, scope
 from onewindow.cases.bundles import open_sub_cases
 from onewindow.cases.decisions import record_decision
@@ -29,6 +28,7 @@ from onewindow.cases.models import (
     CaseMaterial,
     CaseUpload,
 )
+from onewindow.cases.procedure import bundle_procedure
 from onewindow.cases.rules import CaseRules, ChecklistLine, MaterialStatus, Outcome
 from onewindow.cases.schedule import add_steps, recompute_deadlines, work_calendar
 from onewindow.cases.scope import require_view
@@ -408,19 +408,19 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
     case.deferred = bool(verdict.deferred)
     if verdict.promised:
         case.commitment = True
-    recompute_deadlines(session, case, calendar=calendar, on=on)
-    if case.deferred and case.promised_due is not None:
-        promised = DueDate(case.promised_due, case.due_provisional)
-        case.deferral_due = dl.deferral_due(calendar, accepted_on=on, working_days=rules_.deferral_working_days,
-                                            promised=promised).date
+    procedure = (catalog_service.procedure_for(session, case.item_version_id,
+                                               deferral_working_days=rules_.deferral_working_days)
+                 if case.item_version_id is not None
+                 else bundle_procedure(case, deferral_working_days=rules_.deferral_working_days))
+    case.procedure = procedure.to_json()  # the rules the case runs under, whatever the item becomes
+    recompute_deadlines(session, case, calendar=calendar, on=on)  # the dates the acceptance event records
     if case.kind != CaseKind.BUNDLE:
-        add_steps(case, case.item_version, now, actor)
+        add_steps(case, procedure, now, actor)
     move(session, case, S.ACCEPTED, clock=clock, actor=actor, kind="accepted",
          note="容缺受理" if case.deferred else ("告知承诺受理" if case.commitment else "受理"),
          data={"promised_due": case.promised_due, "legal_due": case.legal_due, "deferral_due": case.deferral_due,
                "deferred": [ln.name for ln in verdict.deferred], "promised": [ln.name for ln in verdict.promised]})
-    if case.promised_due is not None:  # the clock runs from now: warn at once, not at the next sweep
-        case.warning = dl.warning(calendar, today=on, due=case.promised_due).value
+    recompute_deadlines(session, case, calendar=calendar, on=on)  # the clock runs from now: warn at once
     if case.kind == CaseKind.BUNDLE:
         open_sub_cases(session, clock=clock, user=user, parent=case, rules_=rules_, calendar=calendar)
         return

@@ -149,7 +149,7 @@ class Errors:
 
 
 @router.get("/track", response_class=HTMLResponse)
-def track_page(request: Request, session: DbSession, auth: OptionalAuth, guard: LookupGuardDep,
+def track_page(request: Request, session: DbSession, auth: OptionalAuth, guard: LookupGuardDep, clock: ClockDep,
                number: Annotated[str, Query(max_length=40)] = "",
                id_last4: Annotated[str, Query(max_length=10)] = "") -> Response:
     """办件查询: the form, and the public status when both fields are filled in."""
@@ -160,7 +160,7 @@ def track_page(request: Request, session: DbSession, auth: OptionalAuth, guard: 
     if asked:
         try:
             guard.check()
-            status = service.track(session, number=number, id_last4=id_last4)
+            status = service.track(session, number=number, id_last4=id_last4, on=today(clock))
         except NotFound:
             guard.failed()
             message = TRACK_NOT_FOUND

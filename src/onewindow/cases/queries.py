@@ -144,6 +144,7 @@ class PublicStatus:
     promised_due: dt.date | None
     decided_on: dt.date | None
     steps: tuple[tuple[str, str], ...]
+    remaining: str = ""  # the remaining time as the case page says it (filled in by service.track)
 
 
 def track(session: Session, *, number: str, id_last4: str) -> PublicStatus:

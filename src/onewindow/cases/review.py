@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases import scope
 from onewindow.cases.closure import terminate
-from onewindow.cases.decisions import decision_index, record_decision
+from onewindow.cases.decisions import record_decision
 from onewindow.cases.kinds import CaseKind, ExtensionStatus, StepOutcome, StepStatus
 from onewindow.cases.models import (
     Case,
@@ -17,12 +17,14 @@ from onewindow.cases.models import (
     CaseStep,
     CaseSuspension,
 )
-from onewindow.cases.schedule import recompute_deadlines, work_calendar
+from onewindow.cases.procedure import decision_index, procedure_of_case, step_rules
+from onewindow.cases.schedule import recompute_deadlines, refresh, work_calendar
 from onewindow.cases.states import (
     CaseState,
     check_transition,
 )
 from onewindow.cases.transitions import clean, lock, move, reason_and_basis, touch
+from onewindow.catalog.procedure import StepKind, SuspensionKind
 from onewindow.core import access
 from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
@@ -40,13 +42,35 @@ def _not_bundle(case: Case) -> None:
 
 
 def _review_steps_left(case: Case) -> list[CaseStep]:
-    """Steps before the decision still to do; a step marked （必要时） may be skipped."""
-    return [s for s in case.steps[1:decision_index(case)] if s.status == StepStatus.PENDING and "必要时" not in s.name]
+    """Steps before the decision still to do; a step whose rule is ``optional`` (（必要时）) may be skipped."""
+    rules = step_rules(case)
+    return [s for i, s in enumerate(case.steps[1:decision_index(case)], start=1)
+            if s.status == StepStatus.PENDING and not rules[i].optional]
 
 
 def _opinion_steps(case: Case) -> list[CaseStep]:
     """Steps before the decision that may take an opinion (optional ones included)."""
     return [s for s in case.steps[1:decision_index(case)] if s.status == StepStatus.PENDING]
+
+
+def _previous_person(case: Case, index: int) -> int | None:
+    """Who did the nearest step before ``index`` that someone did (skipped steps were done by nobody)."""
+    for step in reversed(case.steps[:index]):
+        if step.status == StepStatus.DONE and step.outcome != StepOutcome.SKIPPED and step.done_by is not None:
+            return step.done_by
+    return None
+
+
+def _require_performer(session: Session, user: User, case: Case, index: int, action: Action) -> None:
+    """The step's performer (or a role covering it) completes it, and 审批分离: not the previous step's person
+    when the step is marked ``distinct_from_previous`` (or it is the decision and the procedure separates duties)."""
+    procedure = procedure_of_case(case)
+    rule = step_rules(case)[index]
+    scope.require_perform(session, user, action, case, rule.performer)
+    separate = rule.distinct_from_previous or (procedure.separation_of_duties and rule.kind is StepKind.DECIDE)
+    if separate and _previous_person(case, index) == user.id:
+        raise Conflict(f"审批分离：“{case.steps[index].name}”环节不能由办理上一环节的同一人办理",
+                       code="same_person", field="user")
 
 
 def opinion_steps(case: Case) -> list[CaseStep]:
@@ -77,6 +101,7 @@ def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, 
     if not pending:
         raise Conflict("审查环节已完成，请作出准予或不予许可的决定", code="decision_step", field="opinion")
     step = pending[0]
+    _require_performer(session, user, case, case.steps.index(step), Action.CASE_REVIEW)
     step.status, step.opinion = StepStatus.DONE, text
     step.outcome = StepOutcome.AGREE if agree else StepOutcome.DISAGREE
     step.done_by, step.done_by_name, step.done_at = user.id, user.display_name[:64], clock.now()
@@ -109,24 +134,32 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
     pending = _review_steps_left(case)
     if pending and not instant:
         raise Conflict(f"请先完成“{pending[0].name}”环节", code="steps_pending")
+    if not (instant and access.can(viewer, Action.CASE_DECIDE_INSTANT)) and case.steps:
+        _require_performer(session, user, case, decision_index(case), Action.CASE_DECIDE)
     record_decision(session, clock=clock, actor=actor_of(user), case=case, approve=approve,
                     reason=text or ("符合条件，准予办理" if approve else ""), basis=why, by_rule=None, user=user)
     return case
 
 
-SUSPENSION_KINDS = {"hearing": "听证", "expert": "专家评审", "inspection": "现场核查", "other": "其他特别程序"}
+SUSPENSION_LABELS: dict[str, str] = {k.value: k.label for k in SuspensionKind}  # for pages and the timeline
 
 
 def suspend(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None, kind: str,
             reason: str) -> Case:
-    """特别程序: stop the clock (hearing, expert review, on-site inspection) with a reason."""
+    """特别程序: stop the clock (hearing, expert review, on-site inspection) with a reason; only the kinds
+    the case's procedure allows."""
     case = lock(session, case_id, expected_version)
     scope.require(session, user, Action.CASE_REVIEW, case)
     _not_bundle(case)
     text = clean(reason)
     problems = []
-    if kind not in SUSPENSION_KINDS:
+    procedure = procedure_of_case(case)
+    if kind not in SUSPENSION_LABELS:
         problems.append(Problem("kind", "invalid_kind", "特别程序类型应为听证、专家评审、现场核查或其他"))
+    elif not procedure.allows_suspension(kind):
+        allowed = "、".join(k.label for k in procedure.suspension_kinds) or "无"
+        problems.append(Problem("kind", "kind_not_allowed",
+                                f"本事项的办理规则不允许“{SuspensionKind(kind).label}”暂停计时（允许：{allowed}）"))
     if not text:
         problems.append(Problem("reason", "reason_required", "请填写暂停计时的原因"))
     if problems:
@@ -135,7 +168,8 @@ def suspend(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     session.add(CaseSuspension(case_id=case.id, kind=kind, reason=text, start=today(clock), end=None,
                                created_by=user.id, created_at=clock.now()))
     move(session, case, S.SUSPENDED, clock=clock, actor=actor_of(user), kind="suspended",
-         note=f"{SUSPENSION_KINDS[kind]}：{text}")
+         note=f"{SuspensionKind(kind).label}：{text}")
+    refresh(session, [case], clock=clock)
     return case
 
 
@@ -164,8 +198,14 @@ def request_extension(session: Session, *, clock: Clock, user: User, case_id: in
     _not_bundle(case)
     text = clean(reason)
     problems = []
-    if not 1 <= days <= 30:
-        problems.append(Problem("days", "days_out_of_range", "延期天数应在 1 到 30 个工作日之间"))
+    most = procedure_of_case(case).max_extension_days  # the item's limit, copied at acceptance
+    limit = most - case.extension_days
+    if limit < 1:
+        problems.append(Problem("days", "days_out_of_range",
+                                f"本事项的办理规则最多延期 {most} 个工作日，已无可延期天数"))
+    elif not 1 <= days <= limit:
+        problems.append(Problem("days", "days_out_of_range",
+                                f"延期天数应在 1 到 {limit} 个工作日之间（本事项的办理规则最多延期 {most} 个工作日）"))
     if not text:
         problems.append(Problem("reason", "reason_required", "请填写延期理由"))
     if problems:

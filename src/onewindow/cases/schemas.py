@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 from onewindow.agents.service import AgentAuthorization
+from onewindow.cases.deadlines import Remaining, Schedule
 from onewindow.cases.models import Case, CaseDelivery, CaseEvent, CaseExtension, CaseUpload
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ChecklistEntry, PublicStatus, opinion_steps, ready_for_decision
@@ -243,6 +244,20 @@ class DepartmentRef(BaseModel):
     name: str = Field(description="部门名称")
 
 
+class RemainingOut(BaseModel):
+    """剩余时限（与办件页、待办件列表一致，由 deadlines.schedule 计算）。"""
+
+    status: str = Field(description="not_started 未开始计时 / running 办理中 / due_today 今天到期 / overdue 已超期 / "
+                                    "paused 暂停计时 / on_time 按期办结 / late 超期办结 / ended 已结束（未作决定）")
+    text: str = Field(description="剩余时限文字，如“剩 3 个工作日”“按期办结”")
+    days: int | None = Field(description="文字所说的工作日数")
+
+    @classmethod
+    def of(cls, r: Remaining) -> RemainingOut:
+        """From the schedule's answer."""
+        return cls(status=r.status.value, text=r.text, days=r.days)
+
+
 class CaseSummaryOut(BaseModel):
     """办件列表中的一行。"""
 
@@ -262,6 +277,7 @@ class CaseSummaryOut(BaseModel):
     applicant_id: str = Field(description="申请人证件号码（脱敏）")
     applicant_phone: str = Field(description="联系电话（脱敏）")
     warning: str = Field(description="时限预警：none / yellow 黄灯 / red 红灯")
+    remaining: RemainingOut | None = Field(default=None, description="剩余时限（与办件页一致）")
     submitted_at: dt.datetime | None = Field(description="申报时间")
     accepted_on: dt.date | None = Field(description="受理日期")
     promised_due: dt.date | None = Field(description="承诺办结日期")
@@ -270,8 +286,8 @@ class CaseSummaryOut(BaseModel):
     parent_id: int | None = Field(description="一件事主件 ID（分件）")
 
     @classmethod
-    def of(cls, c: Case) -> CaseSummaryOut:
-        """From a row."""
+    def of(cls, c: Case, answer: Schedule | None = None) -> CaseSummaryOut:
+        """From a row (and its schedule on today, when given: the remaining time and the warning)."""
         state = CaseState(c.state)
         return cls(id=c.id, number=c.number, kind=c.kind, title=c.title, item_code=c.item.code if c.item else None,
                    bundle_code=c.bundle.code if c.bundle else None, channel=c.channel, state=state,
@@ -279,7 +295,9 @@ class CaseSummaryOut(BaseModel):
                    department=DepartmentRef(id=c.department.id, code=c.department.code, name=c.department.name),
                    applicant_kind=c.applicant_kind, applicant_name=c.applicant_name,
                    applicant_id=mask_id_number(c.applicant_id), applicant_phone=mask_phone(c.applicant_phone),
-                   warning=c.warning, submitted_at=c.submitted_at, accepted_on=c.accepted_on,
+                   warning=answer.warning.value if answer is not None else c.warning,
+                   remaining=RemainingOut.of(answer.remaining) if answer is not None else None,
+                   submitted_at=c.submitted_at, accepted_on=c.accepted_on,
                    promised_due=c.promised_due, legal_due=c.legal_due, decided_on=c.decided_on,
                    parent_id=c.parent_id)
 
@@ -443,10 +461,12 @@ class CaseDetailOut(CaseSummaryOut):
     def build(cls, *, case: Case, allowed_actions: Sequence[str], parent_number: str | None, subs: Sequence[Case],
               delivery: CaseDelivery | None,
               uploads: Sequence[CaseUpload], extensions: Sequence[CaseExtension], visits: int,
-              one_visit: bool | None, events: Sequence[CaseEvent]) -> CaseDetailOut:
-        """From the case and what the service read around it."""
+              one_visit: bool | None, events: Sequence[CaseEvent],
+              schedules: Mapping[int, Schedule] | None = None) -> CaseDetailOut:
+        """From the case and what the service read around it (``schedules``: of the case and its sub-cases)."""
         c = case
-        base = CaseSummaryOut.of(c).model_dump()
+        answers = schedules or {}
+        base = CaseSummaryOut.of(c, answers.get(c.id)).model_dump()
         decision = (DecisionOut(decision=c.decision, reason=c.decision_reason, basis=c.decision_basis,
                                 by_rule=c.decided_by_rule, decided_at=c.decided_at,
                                 result_certificate_id=c.result_certificate_id) if c.decision else None)
@@ -466,10 +486,11 @@ class CaseDetailOut(CaseSummaryOut):
             ready_for_decision=ready_for_decision(c),
             deadlines=DeadlinesOut(limit_unit=c.limit_unit, legal_days=c.legal_days, promised_days=c.promised_days,
                                    extension_days=c.extension_days, legal_due=c.legal_due,
-                                   promised_due=c.promised_due, provisional=c.due_provisional, warning=c.warning,
+                                   promised_due=c.promised_due, provisional=c.due_provisional,
+                                   warning=base["warning"],
                                    deferral_due=c.deferral_due),
             decision=decision, closed_reason=c.closed_reason, closed_basis=c.closed_basis,
-            parent_number=parent_number, sub_cases=[CaseSummaryOut.of(s) for s in subs],
+            parent_number=parent_number, sub_cases=[CaseSummaryOut.of(s, answers.get(s.id)) for s in subs],
             delivery=DeliveryOut.of(delivery) if delivery is not None else None,
             uploads=[UploadOut.of(u) for u in uploads], extensions=[ExtensionOut.of(e) for e in extensions],
             visits=visits, one_visit=one_visit, timeline=[EventOut.of(e) for e in events],
@@ -548,6 +569,7 @@ class PublicStatusOut(BaseModel):
     accepted_on: dt.date | None = Field(description="受理日期")
     promised_due: dt.date | None = Field(description="承诺办结日期")
     decided_on: dt.date | None = Field(description="办结日期")
+    remaining: str = Field(default="", description="剩余时限（与办件页一致，如“剩 3 个工作日”“按期办结”）")
     steps: list[PublicStepOut] = Field(description="办理环节")
 
     @classmethod
@@ -555,5 +577,5 @@ class PublicStatusOut(BaseModel):
         """From the service's public view."""
         return cls(number=p.number, title=p.title, state=p.state, state_label=p.state.label,
                    department=p.department, applicant=p.applicant, accepted_on=p.accepted_on,
-                   promised_due=p.promised_due, decided_on=p.decided_on,
+                   promised_due=p.promised_due, decided_on=p.decided_on, remaining=p.remaining,
                    steps=[PublicStepOut(name=n, status=s) for n, s in p.steps])

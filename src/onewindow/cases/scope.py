@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case
 from onewindow.core import access
-from onewindow.core.access import Action, Record, Viewer
+from onewindow.core.access import Action, Record, Role, Viewer
 from onewindow.core.errors import PermissionDenied
 from onewindow.staff.models import User
 from onewindow.staff.service import viewer_of
@@ -43,6 +43,12 @@ def may(session: Session, user: User, action: Action, case: Case) -> bool:
 def require(session: Session, user: User, action: Action, case: Case) -> None:
     """403 (with the policy's reason) unless the user may take the action on the case."""
     access.require(viewer_of(user), action, record_of(session, case))
+
+
+def require_perform(session: Session, user: User, action: Action, case: Case, performer: Role) -> None:
+    """403 unless the user may take the action on the case and complete a step ``performer`` performs
+    (a department head covers an approver's step)."""
+    access.require_perform(viewer_of(user), performer, action, record_of(session, case))
 
 
 def require_view(session: Session, user: User, case: Case) -> None:

@@ -11,6 +11,11 @@ the work is done in one module per flow: :mod:`~onewindow.cases.intake` (applica
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
 from onewindow.cases.bundles import default_consent
 from onewindow.cases.closure import supply_deferred, terminate, withdraw
 from onewindow.cases.delivery import (
@@ -36,6 +41,7 @@ from onewindow.cases.intake import (
     resolve_target,
     resubmit,
 )
+from onewindow.cases.procedure import procedure_of_case
 from onewindow.cases.queries import (
     LIST_OPTIONS,
     OPEN_STATES,
@@ -49,10 +55,10 @@ from onewindow.cases.queries import (
     search_cases,
     sub_cases,
     timeline,
-    track,
 )
+from onewindow.cases.queries import track as _track
 from onewindow.cases.review import (
-    SUSPENSION_KINDS,
+    SUSPENSION_LABELS,
     decide,
     decide_extension,
     opinion_steps,
@@ -64,7 +70,7 @@ from onewindow.cases.review import (
     verify_commitment,
 )
 from onewindow.cases.rules import CaseRules
-from onewindow.cases.schedule import recompute_deadlines
+from onewindow.cases.schedule import recompute_deadlines, schedules, work_calendar
 from onewindow.cases.scope import may, record_of, require_view, viewer
 from onewindow.core.applicants import ApplicantIn
 
@@ -72,7 +78,7 @@ __all__ = [
     "DELIVERY_METHODS",
     "LIST_OPTIONS",
     "OPEN_STATES",
-    "SUSPENSION_KINDS",
+    "SUSPENSION_LABELS",
     "ApplicantIn",
     "ApplicationIn",
     "CaseRules",
@@ -101,6 +107,7 @@ __all__ = [
     "opinion_steps",
     "precheck",
     "precheck_queue",
+    "procedure_of_case",
     "ready_for_decision",
     "recompute_deadlines",
     "record_of",
@@ -111,6 +118,7 @@ __all__ = [
     "resolve_target",
     "resubmit",
     "resume",
+    "schedules",
     "search_cases",
     "sub_cases",
     "supply_deferred",
@@ -122,4 +130,18 @@ __all__ = [
     "viewer",
     "visit_count",
     "withdraw",
+    "work_calendar",
 ]
+
+
+def track(session: Session, *, number: str, id_last4: str, on: dt.date | None = None) -> PublicStatus:
+    """Public tracking by case number + the last 4 characters of the applicant's ID; with ``on``, the
+    remaining time on that day as every other page says it (``deadlines.schedule``)."""
+    status = _track(session, number=number, id_last4=id_last4)
+    if on is None:
+        return status
+    case = case_by_number(session, status.number)
+    if case.accepted_on is None:
+        return status
+    answer = schedules(session, [case], calendar=work_calendar(session), on=on)[case.id]
+    return dataclasses.replace(status, remaining=answer.remaining.text)

@@ -13,14 +13,16 @@ from collections.abc import Callable
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from onewindow.calendar import service as calendar_service
 from onewindow.calendar.service import CalendarChange
+from onewindow.calendar.workdays import TimeUnit
 from onewindow.cases import deadlines as dl
 from onewindow.cases import service, transitions
 from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseAlert
+from onewindow.cases.schedule import suspensions_of
 from onewindow.cases.states import CaseState
 from onewindow.catalog.models import ItemVersion
 from onewindow.core import audit
@@ -128,23 +130,34 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     for case in session.scalars(select(Case).where(Case.state == S.SUSPENDED.value, Case.kind != CaseKind.BUNDLE)):
         counts["checked"] += 1
         service.recompute_deadlines(session, case, calendar=calendar, on=on)
-        case.warning = dl.DeadlineWarning.NONE.value
-    # running clocks: read plain rows (no ORM objects, no materials), update warnings in bulk
+    # running clocks: read plain rows (no ORM objects, no materials), ask deadlines.schedule, update in bulk
+    parent = aliased(Case)
     rows = session.execute(
-        select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.warning, ItemVersion.name)
+        select(Case.id, Case.number, Case.department_id, Case.state, Case.accepted_on, Case.legal_days,
+               Case.promised_days, Case.limit_unit, Case.extension_days, Case.legal_due, Case.promised_due,
+               Case.due_provisional, Case.warning, parent.promised_due, ItemVersion.name)
         .join(ItemVersion, ItemVersion.id == Case.item_version_id, isouter=True)
+        .join(parent, parent.id == Case.parent_id, isouter=True)
         .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != CaseKind.BUNDLE,
-               Case.promised_due.is_not(None))).all()
+               Case.accepted_on.is_not(None))).all()
+    paused = suspensions_of(session, [r[0] for r in rows], on)  # ended suspensions still move the dates
     changed: dict[str, list[int]] = {}
     wanted: list[dict[str, object]] = []
-    for case_id, number, department_id, due, current, title in rows:
+    for (case_id, number, department_id, state, accepted_on, legal_days, promised_days, unit, extension_days,
+         legal_due, promised_due, provisional, current, parent_due, title) in rows:
         counts["checked"] += 1
-        if due is None:
-            continue
-        level = dl.warning(calendar, today=on, due=due)
+        # the 容缺 date is not the sweep's to store (recompute_deadlines keeps it); dates and warning are
+        answer = dl.schedule(calendar, limits=dl.Limits(legal_days, promised_days, TimeUnit(unit)), state=state,
+                             today=on, accepted_on=accepted_on, suspensions=paused.get(case_id, []),
+                             extension_days=extension_days, parent_promised_due=parent_due)
+        if (answer.legal_due, answer.promised_due, answer.provisional) != (legal_due, promised_due, provisional):
+            session.execute(update(Case).where(Case.id == case_id).values(
+                legal_due=answer.legal_due, promised_due=answer.promised_due, due_provisional=answer.provisional)
+                .execution_options(synchronize_session="fetch"))
+        level, due = answer.warning, answer.promised_due
         if level.value != current:
             changed.setdefault(level.value, []).append(case_id)
-        if level is not dl.DeadlineWarning.NONE:
+        if level is not dl.DeadlineWarning.NONE and due is not None:
             counts[level.value] += 1
             wanted.append({"case_id": case_id, "department_id": department_id, "kind": level.value, "due": due,
                            "message": f"{number}（{title or '一件事'}）{_WARN_TEXT[level.value]}（{due:%Y-%m-%d}）"})

@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onewindow.agents import service as agents_service
-from onewindow.cases import deadlines as dl
 from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import (
     Case,
@@ -28,7 +27,6 @@ from onewindow.cases.models import (
 )
 from onewindow.cases.numbers import MAX_SEQUENCE, format_case_number
 from onewindow.cases.states import (
-    CLOCK_RUNNING,
     CaseState,
     check_transition,
 )
@@ -77,8 +75,6 @@ def move(session: Session, case: Case, target: CaseState, *, clock: Clock, actor
     case.state = target.value
     case.version += 1
     case.updated_at = clock.now()
-    if target not in CLOCK_RUNNING:
-        case.warning = dl.DeadlineWarning.NONE.value
     session.flush()
     record_event(session, case, clock=clock, actor=actor, kind=kind, from_state=source, to_state=target.value,
                  note=note, data=data)

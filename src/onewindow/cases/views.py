@@ -26,6 +26,7 @@ from starlette.datastructures import FormData
 
 from onewindow.calendar.service import build_calendar
 from onewindow.cases import actions as case_actions
+from onewindow.cases import deadlines as dl
 from onewindow.cases import notices, service
 from onewindow.cases.kinds import CaseKind, DecidedByRule, ExtensionStatus
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension
@@ -138,7 +139,7 @@ def status_label(status: str) -> str:
 TEMPLATE_GLOBALS: dict[str, Any] = {
     "state_label": state_label, "status_label": status_label, "fmt_time": fmt_time,
     "WARNING_LABELS": WARNING_LABELS, "CASE_KIND_LABELS": CASE_KIND_LABELS, "CHANNEL_LABELS": CHANNEL_LABELS,
-    "EVENT_LABELS": EVENT_LABELS, "DOCUMENTS": DOCUMENTS, "SUSPENSION_KINDS": service.SUSPENSION_KINDS,
+    "EVENT_LABELS": EVENT_LABELS, "DOCUMENTS": DOCUMENTS, "SUSPENSION_LABELS": service.SUSPENSION_LABELS,
     "DELIVERY_METHODS": service.DELIVERY_METHODS,
 }
 
@@ -465,36 +466,35 @@ def precheck_page(request: Request, auth: CurrentAuth, session: DbSession) -> Re
 
 @dataclass(frozen=True)
 class InboxRow:
-    """A case of the approver's inbox with its deadline as people read it."""
+    """A case of a list with its remaining time as people read it (``deadlines.schedule``'s answer)."""
 
     case: Case
-    days_left: int | None
+    days_left: int | None  # working days left (negative: overdue); None when no clock runs
     css: str
     due_text: str
+    status: str = ""
+    warning: str = "none"
 
 
-def _due_text(case: Case, days_left: int | None) -> str:
-    if case.state == S.SUSPENDED.value:
-        return "暂停计时"
-    if days_left is None:
-        return "—"
-    if days_left < 0:
-        return f"已超期 {-days_left} 个工作日"
-    if days_left == 0:
-        return "今天到期"
-    return f"剩 {days_left} 个工作日"
+def _days_left(remaining: dl.Remaining) -> int | None:
+    if remaining.status is dl.RemainingStatus.OVERDUE:
+        return -(remaining.days or 0)
+    if remaining.status in (dl.RemainingStatus.RUNNING, dl.RemainingStatus.DUE_TODAY):
+        return remaining.days
+    return None
+
+
+def _row(case: Case, answer: dl.Schedule) -> InboxRow:
+    level = answer.warning.value
+    return InboxRow(case, _days_left(answer.remaining), f"warn-{level}" if level in WARNING_LABELS else "",
+                    answer.remaining.text if case.accepted_on is not None else "—", answer.remaining.status.value,
+                    level)
 
 
 def inbox_rows(session: Session, clock: Clock, cases: list[Case]) -> list[InboxRow]:
-    """Deadline text and the warning class of each case (working days by the official calendar)."""
-    calendar = build_calendar(session)
-    on = today(clock)
-    rows = []
-    for c in cases:
-        left = calendar.working_days_between(on, c.promised_due) if c.promised_due else None
-        css = f"warn-{c.warning}" if c.warning in WARNING_LABELS else ""
-        rows.append(InboxRow(c, left, css, _due_text(c, left)))
-    return rows
+    """The remaining time and warning of each case, from the one schedule function."""
+    answers = service.schedules(session, cases, calendar=build_calendar(session), on=today(clock))
+    return [_row(c, answers[c.id]) for c in cases]
 
 
 @router.get("/cases/inbox", response_class=HTMLResponse)
@@ -563,9 +563,8 @@ def _documents(session: Session, case: Case) -> list[tuple[str, str]]:
 def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dict[str, Any]:
     parent = service.get_case(session, case.parent_id) if case.parent_id else None
     subs = service.sub_cases(session, case.id) if case.kind == CaseKind.BUNDLE else []
-    calendar = build_calendar(session)
-    on = today(clock)
-    days_left = calendar.working_days_between(on, case.promised_due) if case.promised_due else None
+    answer = service.schedules(session, [case], calendar=build_calendar(session), on=today(clock))[case.id]
+    row = _row(case, answer)
     delivery = session.scalars(select(CaseDelivery).where(CaseDelivery.case_id == case.id)).first()
     suspensions = list(session.scalars(select(CaseSuspension).where(CaseSuspension.case_id == case.id)
                                        .order_by(CaseSuspension.id)))
@@ -578,7 +577,9 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "case": case, "parent": parent, "subs": inbox_rows(session, clock, subs) if subs else [],
         "materials": _materials(session, case), "timeline": service.timeline(session, case),
         "visits": service.visit_count(session, case), "one_visit": service.one_visit(session, case),
-        "days_left": days_left, "due_text": _due_text(case, days_left) if case.promised_due else "",
+        "days_left": row.days_left, "due_text": row.due_text if case.accepted_on is not None else "",
+        "remaining": answer.remaining, "warning": row.warning,
+        "suspension_kinds": service.procedure_of_case(case).suspension_kinds,
         "delivery": delivery, "suspensions": suspensions, "extensions": extensions, "result_cert": result_cert,
         "actions": actions, "documents": _documents(session, case),
         "next_step": next((s.name for s in service.opinion_steps(case)), ""),

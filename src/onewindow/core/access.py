@@ -296,6 +296,25 @@ def require(viewer: Viewer, action: Action, record: Record | None = None) -> Non
         raise PermissionDenied("只能办理本部门的事项", code="other_department")
 
 
+# Who may stand in for a step's performer: a 首席代表 (department head) covers an approver's step; nothing
+# else covers (a step for a department head is theirs alone, a clerk's step is window work).
+COVERS: dict[Role, frozenset[Role]] = {Role.DEPT_HEAD: frozenset({Role.APPROVER})}
+
+
+def may_perform(viewer: Viewer, performer: Role, action: Action, record: Record) -> bool:
+    """True when the viewer may take the action on the record and complete a step whose performer is
+    ``performer``: their role is the performer's, or covers it."""
+    return can(viewer, action, record) and (viewer.role is performer
+                                            or performer in COVERS.get(viewer.role, frozenset()))
+
+
+def require_perform(viewer: Viewer, performer: Role, action: Action, record: Record) -> None:
+    """Raise 403 (with the reason in Chinese) unless ``may_perform``."""
+    require(viewer, action, record)
+    if not may_perform(viewer, performer, action, record):
+        raise PermissionDenied(f"该环节应由{performer.label}办理", code="not_performer")
+
+
 def allowed_actions(viewer: Viewer, record: Record, candidates: Iterable[Action]) -> list[Action]:
     """The candidate actions (those the record's state allows now) that the viewer may take on it."""
     return [a for a in candidates if can(viewer, a, record)]
