@@ -31,6 +31,7 @@ from onewindow.catalog.models import (
 from onewindow.certificates.models import Certificate
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideQuery, GuideSynonyms
+from onewindow.notifications.models import OutboxMessage
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
 from onewindow.queue.models import (
     HallQueueSettings,
@@ -41,6 +42,8 @@ from onewindow.queue.models import (
     TicketEvent,
     Window,
 )
+from onewindow.ratings.models import Rating
+from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.staff.models import ApiToken, User, WebSession
 
 __all__ = [
@@ -78,7 +81,11 @@ __all__ = [
     "ItemVersion",
     "Material",
     "NegativeListEntry",
+    "OutboxMessage",
     "Policy",
+    "Rating",
+    "RectificationEvent",
+    "RectificationOrder",
     "Region",
     "SlotTemplate",
     "SlotUsage",

@@ -113,6 +113,15 @@ class Action(StrEnum):
     CASE_SUPERVISE = "cases.supervise"
     AGENT_AUTHORIZE = "agents.authorize"
     AGENT_VIEW = "agents.view"
+    RATING_GIVE = "ratings.give"
+    RATING_VIEW = "ratings.view"
+    RATING_FIGURES = "ratings.figures"
+    RATING_EXPORT = "ratings.export"
+    RECTIFICATION_VIEW = "rectification.view"
+    RECTIFICATION_WORK = "rectification.work"
+    RECTIFICATION_CALLBACK = "rectification.callback"
+    RECTIFICATION_DECIDE = "rectification.decide"
+    OUTBOX_VIEW = "notifications.outbox"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -153,6 +162,15 @@ ACTION_LABELS: dict[Action, str] = {
     Action.CASE_SUPERVISE: "办件督查（预警、超期）",
     Action.AGENT_AUTHORIZE: "登记或撤销帮办代办授权",
     Action.AGENT_VIEW: "查看帮办代办授权",
+    Action.RATING_GIVE: "评价本人的办件（登录后）",
+    Action.RATING_VIEW: "查看评价记录",
+    Action.RATING_FIGURES: "查看好差评统计",
+    Action.RATING_EXPORT: "导出评价台账、推送省级好差评系统",
+    Action.RECTIFICATION_VIEW: "查看整改工单",
+    Action.RECTIFICATION_WORK: "办理整改工单（核实、申诉、整改、申请延期）",
+    Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
+    Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
+    Action.OUTBOX_VIEW: "查看消息发送记录",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -206,6 +224,19 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.CASE_SUPERVISE: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.AGENT_AUTHORIZE: {R.CLERK: ALL, R.ADMIN: ALL, R.APPLICANT: OWN},
     Action.AGENT_VIEW: {R.CLERK: ALL, R.ADMIN: ALL, R.SUPERVISOR: ALL, R.APPLICANT: OWN, R.AGENT: OWN},
+    # 好差评: the rater rates their own case (a ticket or a QR/SMS link is rated by who holds it, no account);
+    # a clerk sees the ratings of their own service, a department its own, the center all
+    Action.RATING_GIVE: {R.APPLICANT: OWN, R.AGENT: OWN},
+    Action.RATING_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
+    Action.RATING_FIGURES: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
+    Action.RATING_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 整改: the responsible department works its orders; the center calls the raiser back and decides
+    # appeals, 无法整改, extensions and escalations (independent of the department judged)
+    Action.RECTIFICATION_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
+    Action.RECTIFICATION_WORK: {R.DEPT_HEAD: DEP},
+    Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
+    Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
+    Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
 }
 
 
@@ -401,6 +432,8 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("网上预审", "/cases/precheck", Action.CASE_INTAKE, "precheck"),
     MenuEntry("待办件", "/cases/inbox", Action.CASE_REVIEW, "inbox"),
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
+    MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
+    MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 
