@@ -48,6 +48,13 @@ class Settings(BaseSettings):
         "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
         "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     ]
+    # 消息通知 (notifications outbox): how messages leave (console logs them; http posts JSON), and retries
+    notify_sender: str = "console"  # console | http
+    notify_http_url: str = ""  # the SMS gateway the http sender posts sms messages to
+    notify_http_timeout: float = 5.0  # seconds per HTTP request
+    notify_max_attempts: int = 6  # a message is marked failed after this many failed sends
+    # 好差评 provincial push: ratings are posted here through the outbox (empty: no push)
+    ratings_push_url: str = ""
 
     @field_validator("secret_key")
     @classmethod

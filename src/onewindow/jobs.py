@@ -50,6 +50,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job(name="case-deadlines", target="onewindow.cases.sweep:sweep_deadlines", every_seconds=300,
         description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
+    Job(name="notifications", target="onewindow.notifications.jobs:deliver_outbox", every_seconds=60,
+        description="消息发送：发送发件箱中到期的短信和接口推送，失败的按退避间隔重试"),
 )
 
 
