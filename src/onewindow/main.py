@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache()
     app.state.lookup_limiter = FailureLimiter(limit=settings.public_lookup_failures, window=600)
-    wiring.install()
+    wiring.install(settings)
     install_error_handlers(app)
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,7 +1,8 @@
 """Cross-domain listeners, installed once by each composition root (the app and the CLI).
 
 Domains do not import each other to react to events; the listener owner is wired here instead.
-Today: case due dates follow calendar changes (``cases.sweep.recompute_on_calendar_change``).
+Today: case due dates follow calendar changes (``cases.sweep.recompute_on_calendar_change``); a finished case
+(``cases.transitions.CASE_FINISHED_LISTENERS``) puts one SMS with its rating link into the outbox.
 """
 
 from __future__ import annotations
@@ -12,6 +13,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from onewindow.calendar.service import CalendarChange
+    from onewindow.cases.models import Case
+    from onewindow.config import Settings
+    from onewindow.core.clock import Clock
+
+CASE_DONE_TOPIC = "case.done"
+CASE_DONE_SMS = "您的办件{number}（{item}）已办结，请对本次服务进行评价：{url}"
+
+# the settings of the app that installed the listeners (its base URL and secret sign the rating links)
+_installed: dict[str, Settings] = {}
 
 
 def _case_deadlines(session: Session, change: CalendarChange) -> None:
@@ -20,9 +30,39 @@ def _case_deadlines(session: Session, change: CalendarChange) -> None:
     recompute_on_calendar_change(session, change)
 
 
-def install() -> None:
-    """Register every cross-domain listener (idempotent)."""
-    from onewindow.calendar import service as calendar_service
+def case_done_sms(session: Session, case: Case, clock: Clock) -> None:
+    """Enqueue the 办结 SMS with the rating link (一事一评), once per case, when the applicant left a phone.
 
+    A bundle's sub-cases are rated through their bundle, so only single cases and bundles are texted.
+    """
+    from onewindow.cases.kinds import CaseKind
+    from onewindow.config import get_settings
+    from onewindow.notifications import service as notifications
+    from onewindow.ratings.links import Subject, rating_url
+
+    phone = (case.applicant_phone or "").strip()
+    if not phone or case.kind == CaseKind.SUB:
+        return
+    if notifications.enqueued(session, topic=CASE_DONE_TOPIC, key="case_id", value=case.id):
+        return
+    settings = _installed.get("settings") or get_settings()
+    url = rating_url(settings.base_url, settings.secret_key, Subject.CASE, case.id)
+    notifications.enqueue(session, clock=clock, topic=CASE_DONE_TOPIC, channel="sms", recipient=phone,
+                          subject="办件办结评价邀请", body=CASE_DONE_SMS.format(number=case.number, item=case.title,
+                                                                        url=url),
+                          payload={"case_id": case.id, "case_number": case.number, "state": case.state,
+                                   "rating_url": url},
+                          recipient_user_id=case.applicant_user_id)
+
+
+def install(settings: Settings | None = None) -> None:
+    """Register every cross-domain listener (idempotent); ``settings`` sign the links listeners send."""
+    from onewindow.calendar import service as calendar_service
+    from onewindow.cases import transitions
+
+    if settings is not None:
+        _installed["settings"] = settings
     if _case_deadlines not in calendar_service.on_calendar_changed:
         calendar_service.on_calendar_changed.append(_case_deadlines)
+    if case_done_sms not in transitions.CASE_FINISHED_LISTENERS:
+        transitions.CASE_FINISHED_LISTENERS.append(case_done_sms)

@@ -12,7 +12,7 @@ never commit: the edge owns the transaction (ADR 1).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -40,6 +40,13 @@ from onewindow.staff.service import viewer_of
 
 NUMBER_ATTEMPTS = 5
 TEXT_MAX = 500
+
+# Published hook: called by ``move`` in the same transaction whenever a case reaches a finished state (decided:
+# approved or denied; or its result delivered), with (session, case, clock). Installed by ``onewindow.wiring``
+# (the case-done SMS with the rating link); a listener must be idempotent, as a case passes several of them.
+CaseFinishedListener = Callable[[Session, Case, Clock], None]
+CASE_FINISHED_LISTENERS: list[CaseFinishedListener] = []
+FINISHED_STATES = frozenset({CaseState.APPROVED, CaseState.DENIED, CaseState.DELIVERED})
 
 
 def clean(value: Any, limit: int = TEXT_MAX) -> str:
@@ -80,6 +87,9 @@ def move(session: Session, case: Case, target: CaseState, *, clock: Clock, actor
                  note=note, data=data)
     audit.record(session, clock=clock, actor=actor, action=f"cases.{kind}", entity_type="case",
                  entity_id=case.number, before=before, after=snapshot(case))
+    if target in FINISHED_STATES:
+        for listener in tuple(CASE_FINISHED_LISTENERS):
+            listener(session, case, clock)
 
 
 def touch(session: Session, case: Case, *, clock: Clock, actor: Actor, kind: str, note: str = "",
