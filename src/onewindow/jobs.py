@@ -52,6 +52,8 @@ JOBS: tuple[Job, ...] = (
         description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
     Job(name="notifications", target="onewindow.notifications.jobs:deliver_outbox", every_seconds=60,
         description="消息发送：发送发件箱中到期的短信和接口推送，失败的按退避间隔重试"),
+    Job(name="ratings-push", target="onewindow.ratings.exchange:push_job", every_seconds=300,
+        description="好差评推送：把尚未推送的评价写入发件箱，推送至省级好差评系统（未配置地址时不推送）"),
 )
 
 

@@ -26,10 +26,13 @@ from onewindow.core.http import MaskedJSONResponse, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide import api as guide_api
 from onewindow.guide.service import IndexCache
+from onewindow.notifications import api as notifications_api
+from onewindow.notifications import views as notifications_views
 from onewindow.policies import api as policies_api
 from onewindow.policies import views as policies_views
 from onewindow.queue import api as queue_api
 from onewindow.queue import views as queue_views
+from onewindow.ratings import exchange_api as ratings_exchange_api
 from onewindow.staff import api as staff_api
 from onewindow.staff import views as staff_views
 from onewindow.web import STATIC_DIR, make_templates
@@ -80,6 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
 
 def _include_routers(app: FastAPI) -> None:
+    for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
+        app.include_router(module_n.router)
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
                    cases_api):
         app.include_router(module.router, prefix="/api/v1")
