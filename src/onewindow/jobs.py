@@ -50,6 +50,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job(name="case-deadlines", target="onewindow.cases.sweep:sweep_deadlines", every_seconds=300,
         description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
+    Job(name="rectification-overdue", target="onewindow.rectification.service:overdue_job", every_seconds=600,
+        description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
 )
 
 
