@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from onewindow import db
@@ -21,7 +23,9 @@ from tests.rectification.support import RAISER, SYSTEM
 CALLERS = 2
 
 
-def test_concurrent_opening_of_one_source_gives_one_order(databases: DatabaseFactory) -> None:
+@pytest.mark.parametrize("both_looked_first", [False, True], ids=["free-race", "both-miss-the-first-lookup"])
+def test_concurrent_opening_of_one_source_gives_one_order(databases: DatabaseFactory, monkeypatch: pytest.MonkeyPatch,
+                                                          both_looked_first: bool) -> None:
     engine = databases.new_engine("race")
     factory = db.make_session_factory(engine)
     with db.transaction(factory) as s:
@@ -30,6 +34,18 @@ def test_concurrent_opening_of_one_source_gives_one_order(databases: DatabaseFac
         s.flush()
         dept_id = dept.id
     barrier = threading.Barrier(CALLERS)
+    if both_looked_first:
+        # each caller's first lookup finds nothing, as when both looked before either inserted: the loser's
+        # insert then hits the unique constraint and must answer with the winner's order from its savepoint
+        real, seen = service.order_for, threading.local()
+
+        def first_lookup_misses(*args: Any) -> Any:
+            if not getattr(seen, "looked", False):
+                seen.looked = True
+                return None
+            return real(*args)
+
+        monkeypatch.setattr(service, "order_for", first_lookup_misses)
 
     def open_one(_: int) -> tuple[int, str]:
         barrier.wait()
