@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     # 办件 rules (local practice varies)
     case_deferral_working_days: int = 10  # 容缺: deferred materials due within N working days
     case_auto_approve: bool = True
+    # 整改 (rectification of 差评, callbacks, experiencer reports, complaints; local practice: 5, 7 or 15)
+    rectification_working_days: int = 5  # working days to rectify, from the day rectification starts
+    rectification_max_extension_days: int = 10  # most working days one extension may add
     # public lookups (办件进度查询, 证照核验): failed attempts per client in 10 minutes before a 429
     public_lookup_failures: int = 20  # 秒批: instant items whose required materials all come from the library
     # 网上申报 attachments: content-addressed files under this directory (see cases.uploads).

@@ -54,6 +54,8 @@ JOBS: tuple[Job, ...] = (
         description="消息发送：发送发件箱中到期的短信和接口推送，失败的按退避间隔重试"),
     Job(name="ratings-push", target="onewindow.ratings.exchange:push_job", every_seconds=300,
         description="好差评推送：把尚未推送的评价写入发件箱，推送至省级好差评系统（未配置地址时不推送）"),
+    Job(name="rectification-overdue", target="onewindow.rectification.service:overdue_job", every_seconds=600,
+        description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
 )
 
 
