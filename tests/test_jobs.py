@@ -105,7 +105,7 @@ def test_run_once_with_an_unknown_job_exits_1_with_one_line(runner: CliRunner) -
     result = runner.invoke(app, ["jobs", "run-once", "--job", "nightly"])
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "错误：--job: 没有名为“nightly”的定时任务，可选：case-deadlines [unknown_job]"]
+        "错误：--job: 没有名为“nightly”的定时任务，可选：case-deadlines、rating-defaults [unknown_job]"]
     assert "Traceback" not in result.output
 
 

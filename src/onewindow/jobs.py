@@ -50,6 +50,8 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job(name="case-deadlines", target="onewindow.cases.sweep:sweep_deadlines", every_seconds=300,
         description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
+    Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
+        description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
 )
 
 
