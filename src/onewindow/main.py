@@ -30,6 +30,8 @@ from onewindow.policies import api as policies_api
 from onewindow.policies import views as policies_views
 from onewindow.queue import api as queue_api
 from onewindow.queue import views as queue_views
+from onewindow.ratings import api as ratings_api
+from onewindow.ratings import views as ratings_views
 from onewindow.staff import api as staff_api
 from onewindow.staff import views as staff_views
 from onewindow.web import STATIC_DIR, make_templates
@@ -81,7 +83,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
 def _include_routers(app: FastAPI) -> None:
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api):
+                   cases_api, ratings_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views):
@@ -89,6 +91,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(queue_views.router)
     app.include_router(cases_views.router)
     app.include_router(cases_public_views.router)
+    app.include_router(ratings_views.router)
 
 
 def app_factory() -> Any:

@@ -560,6 +560,11 @@ def level_label(value: str) -> str:
     return parsed.label if parsed is not None else value
 
 
+def channel_text(value: str) -> str:
+    """``窗口评价器`` for ``evaluator`` (the key itself when unknown)."""
+    return next((c.label for c in Channel if c.value == value), value)
+
+
 def reason_labels(reasons: Sequence[str]) -> list[str]:
     """The Chinese names of 差评 reasons."""
     return [rules.REASONS.get(r, r) for r in reasons]
@@ -568,3 +573,44 @@ def reason_labels(reasons: Sequence[str]) -> list[str]:
 def rated_at_text(rating: Rating) -> str:
     """``2026-11-23 10:05`` in China time."""
     return rating.rated_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def ticket_to_rate_at(session: Session, *, clock: Clock, window_id: int, within_minutes: int) -> Ticket | None:
+    """The visit finished at the window in the last minutes and not yet rated (what its evaluator offers)."""
+    now = clock.now()
+    ticket = session.scalars(
+        select(Ticket).where(Ticket.window_id == window_id, Ticket.state == TicketState.DONE.value,
+                             Ticket.done_at >= now - dt.timedelta(minutes=within_minutes), Ticket.done_at <= now)
+        .order_by(Ticket.done_at.desc(), Ticket.id.desc())).first()
+    if ticket is None or rating_for_ticket(session, ticket.id) is not None:
+        return None
+    return ticket
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names for a page of ratings, looked up in one query per kind (no N+1)."""
+
+    subjects: dict[int, str]  # rating id → "号票 A001" / "办件 HJ2026…"
+    halls: dict[int, str]
+    departments: dict[int, str]
+    clerks: dict[int, str]
+
+
+def names_of(session: Session, ratings: Sequence[Rating]) -> Names:
+    """The names a list of ratings shows."""
+    ticket_ids = {r.ticket_id for r in ratings if r.ticket_id is not None}
+    case_ids = {r.case_id for r in ratings if r.case_id is not None}
+    tickets: dict[int, str] = {}
+    if ticket_ids:
+        tickets = {i: n for i, n in session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ticket_ids)))}
+    cases: dict[int, str] = {}
+    if case_ids:
+        cases = {i: n for i, n in session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))}
+    subjects = {r.id: f"号票 {tickets.get(r.ticket_id, '')}" if r.ticket_id is not None
+                else f"办件 {cases.get(r.case_id or 0, '')}" for r in ratings}
+    return Names(subjects=subjects,
+                 halls=_labels(session, "hall", {r.hall_id for r in ratings if r.hall_id is not None}),
+                 departments=_labels(session, "department",
+                                     {r.department_id for r in ratings if r.department_id is not None}),
+                 clerks=_labels(session, "clerk", {r.clerk_id for r in ratings if r.clerk_id is not None}))
