@@ -117,3 +117,37 @@ def test_api_rates_an_own_case_and_refuses_anothers(client: TestClient, session:
     assert r.status_code == 201 and r.json()["channel"] == "online"
     assert client.post(f"/api/v1/ratings/cases/{mine.id}", headers=headers,
                        json={"level": "satisfied"}).status_code == 409
+
+
+def test_my_ticket_offers_rating_once_served_and_shows_it_once_given(app: FastAPI, session: Session,
+                                                                     clock: FixedClock) -> None:
+    ticket = _served(session, clock)
+    c, _csrf = _anonymous(app)
+    page = c.get(f"/tickets/{ticket.token}")
+    assert "评价本次服务" in page.text and "/r/t" in page.text
+    slip = c.get(f"/tickets/{ticket.token}/slip")
+    assert 'class="rate-qr"' in slip.text and slip.text.count('class="qr"') == 1
+    service.rate_ticket(session, clock=clock, settings=app.state.settings, ticket_id=ticket.id, channel="qr",
+                        level="satisfied", scores=None)
+    page = c.get(f"/tickets/{ticket.token}")
+    assert "我的评价" in page.text and "评价本次服务" not in page.text
+
+
+def test_my_cases_offer_rating_of_finished_cases_and_the_case_pages_show_it(
+        app: FastAPI, session: Session, clock: FixedClock, login: Callable[[str], Browser]) -> None:
+    person = make_person(session, clock)
+    case = make_case(session, clock, state="delivered", applicant=person)
+    assert person.user is not None
+    me = login(person.user.username)
+    listing = me.client.get("/my/cases")
+    assert f'href="/my/cases/{case.id}/rating"' in listing.text
+    assert "data-rate-case" in me.client.get(f"/my/cases/{case.id}").text
+    form = me.client.get(f"/my/cases/{case.id}/rating")
+    assert form.status_code == 200 and "办事指南精确度" in form.text
+    r = me.post(f"/my/cases/{case.id}/rating", {"level": "satisfied", "score_usability": "basic"})
+    assert r.status_code == 200 and "谢谢您的评价" in r.text
+    rating = service.rating_for_case(session, case.id)
+    assert rating is not None and rating.scores["usability"] == "basic" and rating.scores["overall"] == "satisfied"
+    assert "已评价" in me.client.get("/my/cases").text
+    staff_page = login("clerk").client.get(f"/cases/{case.id}")
+    assert "服务评价（好差评）" in staff_page.text and "满意" in staff_page.text

@@ -614,3 +614,10 @@ def names_of(session: Session, ratings: Sequence[Rating]) -> Names:
                  departments=_labels(session, "department",
                                      {r.department_id for r in ratings if r.department_id is not None}),
                  clerks=_labels(session, "clerk", {r.clerk_id for r in ratings if r.clerk_id is not None}))
+
+
+def rated_cases(session: Session, case_ids: Sequence[int]) -> set[int]:
+    """Which of these cases have a rating (one query, for lists)."""
+    if not case_ids:
+        return set()
+    return set(session.scalars(select(Rating.case_id).where(Rating.case_id.in_(list(case_ids)))))
