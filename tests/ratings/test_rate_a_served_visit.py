@@ -38,7 +38,8 @@ def test_a_served_visit_is_rated_with_item_department_hall_window_and_clerk(
     assert rating.served_at == ticket.done_at and rating.rated_on == dt.date(2026, 12, 2)
     assert (rating.subject, rating.channel, rating.negative, rating.identified) == ("ticket", "evaluator", False, False)
     assert service.rating_for_ticket(session, ticket.id) is rating
-    assert session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "rating")).all() == [
+    assert session.scalars(select(AuditEntry.action).where(AuditEntry.entity_type == "rating",
+                                                           AuditEntry.entity_id == str(rating.id))).all() == [
         "ratings.ticket.rate"]
 
 
