@@ -19,6 +19,7 @@ class Visit:
 
     window_id: int
     ticket_id: int
+    number: str
     token: str
     clerk: dict[str, str]
 
@@ -61,7 +62,7 @@ def start_visit(client: httpx.Client, base: str, *, category: str = "A") -> Visi
     assert r.status_code == 200, r.text
     r = client.post(f"{_api(base)}/windows/{window['id']}/tickets/{ticket_id}/start-serving", headers=clerk)
     assert r.status_code == 200, r.text
-    return Visit(window["id"], ticket_id, issued["token"], clerk)
+    return Visit(window["id"], ticket_id, issued["number"], issued["token"], clerk)
 
 
 def finish_visit(client: httpx.Client, base: str, visit: Visit) -> None:

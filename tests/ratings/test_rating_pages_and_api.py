@@ -113,6 +113,7 @@ def test_api_rates_an_own_case_and_refuses_anothers(client: TestClient, session:
     headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
     assert client.post(f"/api/v1/ratings/cases/{theirs.id}", headers=headers,
                        json={"level": "satisfied"}).status_code == 403
+    assert client.post(f"/api/v1/ratings/cases/{mine.id}", json={"level": "satisfied"}).status_code == 401
     r = client.post(f"/api/v1/ratings/cases/{mine.id}", headers=headers, json={"level": "satisfied"})
     assert r.status_code == 201 and r.json()["channel"] == "online"
     assert client.post(f"/api/v1/ratings/cases/{mine.id}", headers=headers,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from onewindow.core.access import Action
 from onewindow.core.clock import CHINA_TZ, today
+from onewindow.core.errors import NotAuthenticated
 from onewindow.core.ids import mask_id_number, mask_phone
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth, SettingsDep
 from onewindow.ratings import service
@@ -80,6 +81,8 @@ def rate_ticket(token: str, body: TicketRatingIn, session: DbSession, clock: Clo
 def rate_case(case_id: int, body: CaseRatingIn, session: DbSession, clock: ClockDep, settings: SettingsDep,
               auth: OptionalAuth) -> dict[str, Any]:
     """一事一评: a finished case, once; the applicant's own (403 otherwise) or the link's case (404 otherwise)."""
+    if auth is None and body.token is None:
+        raise NotAuthenticated("请登录后评价本人的办件，或使用短信、二维码中的评价链接")
     user = auth.user if auth is not None and body.token is None else None
     channel = body.channel if user is not None or body.channel != "online" else "sms"
     rating = service.rate_case(session, clock=clock, settings=settings, case_id=case_id, channel=channel,

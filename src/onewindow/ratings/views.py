@@ -258,9 +258,11 @@ def _evaluator_context(session: Session, clock: Clock, window_id: int) -> dict[s
 
 
 @router.get("/windows/{window_id}/evaluator", response_class=HTMLResponse)
-def evaluator(request: Request, window_id: int, session: DbSession, clock: ClockDep) -> Response:
+def evaluator(request: Request, window_id: int, session: DbSession, clock: ClockDep,
+              auth: OptionalAuth) -> Response:
     """The citizen-facing screen of a window: idle, then the rating form when a visit there is finished."""
-    return render(request, "ratings/evaluator.html", _evaluator_context(session, clock, window_id),
+    # (the caller is passed only so the form's CSRF token matches a browser that is signed in)
+    return render(request, "ratings/evaluator.html", _evaluator_context(session, clock, window_id), auth=auth,
                   fragment="ratings/_evaluator_panel.html")
 
 
@@ -288,9 +290,9 @@ def evaluator_rate(request: Request, window_id: int, session: DbSession, clock: 
             context["thanks"] = True
         status = 200 if request.headers.get("hx-request") == "true" else exc.status
         return render(request, "ratings/evaluator.html", context, fragment="ratings/_evaluator_panel.html",
-                      status_code=status if not context["thanks"] else 200)
+                      auth=auth, status_code=status if not context["thanks"] else 200)
     context.update(form=None, thanks=True)
-    return render(request, "ratings/evaluator.html", context, fragment="ratings/_evaluator_panel.html")
+    return render(request, "ratings/evaluator.html", context, fragment="ratings/_evaluator_panel.html", auth=auth)
 
 
 # ----- staff: /ratings ---------------------------------------------------------------------------------------
