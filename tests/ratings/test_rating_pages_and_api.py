@@ -81,6 +81,7 @@ def test_staff_ratings_page_is_scoped_and_refused_to_other_roles(app: FastAPI, s
     assert "data-figures" not in clerk.text  # figures are for the center and department heads
     admin = login("admin").client.get("/ratings?by=window")
     assert admin.status_code == 200 and "data-figures" in admin.text and "1号窗口" in admin.text
+    assert '<select name="clerk">' in admin.text and "李综窗" in admin.text
     assert login("approver_scjg").client.get("/ratings").status_code == 403
 
 

@@ -621,3 +621,11 @@ def rated_cases(session: Session, case_ids: Sequence[int]) -> set[int]:
     if not case_ids:
         return set()
     return set(session.scalars(select(Rating.case_id).where(Rating.case_id.in_(list(case_ids)))))
+
+
+def clerks_rated(session: Session, *, viewer: Viewer) -> dict[int, str]:
+    """The staff whose service the viewer may see ratings of (for the list's filter), by name."""
+    query = _scoped(viewer, Action.RATING_VIEW, select(Rating.clerk_id).where(Rating.clerk_id.is_not(None))
+                    .distinct())
+    ids = {i for i in session.scalars(query) if i is not None}
+    return dict(sorted(_labels(session, "clerk", ids).items(), key=lambda kv: kv[1]))

@@ -360,6 +360,7 @@ def ratings_page(request: Request, session: DbSession, clock: ClockDep, auth: Cu
         "filters": {"department": department, "hall": hall, "clerk": clerk, "negative": negative},
         "departments": [d for d, _n in catalog_service.list_departments(session)],
         "halls": catalog_service.list_halls(session), "groups": groups, "by": by,
+        "clerks": service.clerks_rated(session, viewer=auth.viewer),
         "by_options": service.BY_OPTIONS, "limit": LIST_LIMIT,
     }, auth=auth)
 
