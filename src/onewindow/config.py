@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # 整改 (rectification of 差评, callbacks, experiencer reports, complaints; local practice: 5, 7 or 15)
     rectification_working_days: int = 5  # working days to rectify, from the day rectification starts
     rectification_max_extension_days: int = 10  # most working days one extension may add
+    # 好差评 (local practice varies): a visit may be rated within N days of its end; 0 days = off for the
+    # 默认评价 (an unrated finished case / served visit becomes 基本满意 after N days)
+    rating_window_days: int = 7
+    rating_default_after_days: int = 0
     # public lookups (办件进度查询, 证照核验): failed attempts per client in 10 minutes before a 429
     public_lookup_failures: int = 20  # 秒批: instant items whose required materials all come from the library
     # 网上申报 attachments: content-addressed files under this directory (see cases.uploads).

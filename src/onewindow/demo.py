@@ -17,6 +17,7 @@ from onewindow.core.clock import Clock
 from onewindow.county_file import ImportReport, import_catalog
 from onewindow.policies.demo_register import load_demo_register
 from onewindow.queue.demo import load_queue_demo
+from onewindow.ratings.demo import load_demo_ratings
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
 
@@ -64,6 +65,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_queue_demo(session, clock, DEMO_ACTOR)
     load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)
     load_demo_cases(session, clock, DEMO_ACTOR)
+    load_demo_ratings(session, clock)
     return report
 
 

@@ -56,6 +56,8 @@ JOBS: tuple[Job, ...] = (
         description="好差评推送：把尚未推送的评价写入发件箱，推送至省级好差评系统（未配置地址时不推送）"),
     Job(name="rectification-overdue", target="onewindow.rectification.service:overdue_job", every_seconds=600,
         description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
+    Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
+        description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
 )
 
 

@@ -32,7 +32,9 @@ from onewindow.policies import api as policies_api
 from onewindow.policies import views as policies_views
 from onewindow.queue import api as queue_api
 from onewindow.queue import views as queue_views
+from onewindow.ratings import api as ratings_api
 from onewindow.ratings import exchange_api as ratings_exchange_api
+from onewindow.ratings import views as ratings_views
 from onewindow.rectification import api as rectification_api
 from onewindow.rectification import views as rectification_views
 from onewindow.staff import api as staff_api
@@ -88,7 +90,7 @@ def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
         app.include_router(module_n.router)
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api, rectification_api):
+                   cases_api, rectification_api, ratings_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views):
@@ -97,6 +99,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(cases_views.router)
     app.include_router(cases_public_views.router)
     app.include_router(rectification_views.router)
+    app.include_router(ratings_views.router)
 
 
 def app_factory() -> Any:

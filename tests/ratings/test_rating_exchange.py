@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.factories import make_case, new_id_number
 
 from onewindow.cases.models import Case
 from onewindow.config import Settings
@@ -22,6 +21,7 @@ from onewindow.notifications.models import OutboxMessage
 from onewindow.ratings import exchange
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationOrder
+from tests.factories import make_case, new_id_number
 
 HEADERS = ["办件编号", "事项编码", "事项名称", "部门", "渠道", "评价人类型", "证件号", "评价时间", "等级", "分项",
            "文字", "整改结果"]

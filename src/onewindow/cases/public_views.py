@@ -45,6 +45,8 @@ from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem,
 from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number
 from onewindow.core.ratelimit import TooManyAttempts
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, LookupGuardDep, OptionalAuth, SettingsDep
+from onewindow.ratings import service as ratings_service
+from onewindow.ratings import views as ratings_views
 from onewindow.staff.models import User
 from onewindow.web import FormDep, form_text, render
 
@@ -273,8 +275,12 @@ def my_cases(request: Request, session: DbSession, clock: ClockDep, auth: Applic
     else:
         cases = service.cases_of_applicant(session, applicant_id=user.id_number, user_id=user.id)
         grants = agents_service.authorizations_of(session, applicant_id=user.id_number) if user.id_number else []
+    finished = [c.id for c in cases if c.parent_id is None and ratings_service.case_finished(c)]
+    rated = ratings_service.rated_cases(session, finished)
     return render(request, "cases/public/my_cases.html",
-                  {"rows": [_case_row(c) for c in cases], "grants": _authorization_rows(session, grants, today(clock)),
+                  {"rows": [_case_row(c) for c in cases], "rated": rated,
+                   "to_rate": {i for i in finished if i not in rated},
+                   "grants": _authorization_rows(session, grants, today(clock)),
                    "is_agent": _is_agent(auth), "notice": NOTICES.get(notice, "")}, auth=auth)
 
 
@@ -370,7 +376,9 @@ def _viewable(session: Session, auth: Auth, case_id: int) -> Case:
 def _render_case(request: Request, session: Session, auth: Auth, case: Case, *, notice: str = "",
                  errors: Errors | None = None, status_code: int = 200) -> Response:
     return render(request, "cases/public/case.html",
-                  {"page": case_page(session, case), "notice": notice, "errors": errors or Errors(),
+                  {"page": case_page(session, case), "notice": notice,
+                   "rating": ratings_views.case_rating_block(session, case),
+                   "rate_pending": ratings_views.case_pending(session, case), "errors": errors or Errors(),
                    "fmt_day": _fmt_day, "fmt_time": _fmt_time, "max_mb": _max_mb(request)},
                   auth=auth, status_code=status_code)
 

@@ -44,6 +44,7 @@ from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFail
 from onewindow.core.ids import validate_credit_code, validate_id_number
 from onewindow.core.personal import Personal
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
+from onewindow.ratings import views as ratings_views
 from onewindow.staff.models import User
 from onewindow.web import FormDep, form_text, render
 
@@ -589,6 +590,7 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "applicant_id": Personal(case.applicant_id, Field.ID_NUMBER, service.record_of(session, case)),
         "applicant_phone": Personal(case.applicant_phone, Field.PHONE, service.record_of(session, case)),
         "section": "case",
+        "rating": ratings_views.case_rating_block(session, case),
     }
 
 

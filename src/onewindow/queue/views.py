@@ -34,7 +34,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import DomainError, PermissionDenied
 from onewindow.core.personal import mask_payload
-from onewindow.core.qr import qr_svg
+from onewindow.core.qr import qr_png_data_uri, qr_svg
 from onewindow.deps import (
     CSRF_COOKIE,
     Auth,
@@ -49,6 +49,8 @@ from onewindow.queue import events
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket, Window, WindowStatus
 from onewindow.queue.states import TicketClass, TicketState
+from onewindow.ratings import service as ratings_service
+from onewindow.ratings import views as ratings_views
 from onewindow.web import FormDep, form_text, render
 
 router = APIRouter(include_in_schema=False)
@@ -312,18 +314,27 @@ def ticket_slip(request: Request, token: str, session: DbSession, clock: ClockDe
     ticket = queue_service.ticket_by_token(session, token)
     page = _ticket_page(session, clock, ticket)
     link = f"{settings.base_url.rstrip('/')}{page.url}"  # the public address: a phone scans it
+    rate_link = ratings_service.ticket_link(settings, ticket)  # 好差评 after the visit (一次一评)
     return render(request, "queue/slip.html", {
         "ticket": page, "kiosk_url": f"/halls/{ticket.hall.code}/kiosk",
         "qr": Markup(qr_svg(link, scale=5, title=f"扫码查看{page.number}号排队进度")),  # noqa: S704  (segno's own SVG)
+        "rate_qr": qr_png_data_uri(rate_link, scale=3),  # an <img>: the slip's one svg.qr stays the status link
     }, auth=auth)
 
 
 @router.get("/tickets/{token}", response_class=HTMLResponse)
-def my_ticket(request: Request, token: str, session: DbSession, clock: ClockDep, auth: OptionalAuth) -> Response:
-    """The applicant's ticket: position and estimated wait, refreshed every 10 seconds."""
+def my_ticket(request: Request, token: str, session: DbSession, clock: ClockDep, auth: OptionalAuth,
+              settings: SettingsDep) -> Response:
+    """The applicant's ticket: position and estimated wait, refreshed every 10 seconds; 评价 once served."""
     ticket = queue_service.ticket_by_token(session, token)
-    return render(request, "queue/ticket.html", {"ticket": _ticket_page(session, clock, ticket)}, auth=auth,
-                  fragment="queue/_ticket_status.html")
+    rating = ratings_service.rating_for_ticket(session, ticket.id)
+    open_ = rating is None and ratings_service.ticket_rating_open(ticket, clock=clock, settings=settings)
+    rate_url = ratings_service.ticket_link(settings, ticket) if open_ else ""
+    return render(request, "queue/ticket.html", {
+        "ticket": _ticket_page(session, clock, ticket),
+        "rating": ratings_views.rating_view(rating) if rating is not None else None, "rate_url": rate_url,
+        "rate_qr": qr_png_data_uri(rate_url, scale=3) if rate_url else "",
+    }, auth=auth, fragment="queue/_ticket_status.html")
 
 
 # ----- hall display and its live events --------------------------------------------------------------
