@@ -20,6 +20,7 @@ from onewindow.queue.demo import load_queue_demo
 from onewindow.ratings.demo import load_demo_ratings
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
+from onewindow.wiring import install as install_listeners
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105  (documented demo log-in, printed by `make run`)
 DEMO_ACTOR = Actor(None, "demo-loader")
@@ -61,6 +62,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
                                   department_code=row.get("department"), hall_code=row.get("hall"),
                                   phone=row.get("phone"), id_number=row.get("id_number"))
         report.users_created.append((row["username"], row["role"], row["display_name"]))
+    install_listeners()  # the demo's 差评 open work orders and its finished cases text their rating links
     load_demo_register(session, clock=clock, actor=DEMO_ACTOR)
     load_queue_demo(session, clock, DEMO_ACTOR)
     load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)

@@ -2,7 +2,9 @@
 
 Domains do not import each other to react to events; the listener owner is wired here instead.
 Today: case due dates follow calendar changes (``cases.sweep.recompute_on_calendar_change``); a finished case
-(``cases.transitions.CASE_FINISHED_LISTENERS``) puts one SMS with its rating link into the outbox.
+(``cases.transitions.CASE_FINISHED_LISTENERS``) puts one SMS with its rating link into the outbox; a 差评
+(``ratings.service.NEGATIVE_RATING_LISTENERS``) opens one 整改 work order for the department it judges, and an
+upheld appeal on that order (``rectification.service.register_void_listener``) voids the rating.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ if TYPE_CHECKING:
     from onewindow.calendar.service import CalendarChange
     from onewindow.cases.models import Case
     from onewindow.config import Settings
+    from onewindow.core.audit import Actor
     from onewindow.core.clock import Clock
+    from onewindow.ratings.models import Rating
 
 CASE_DONE_TOPIC = "case.done"
 CASE_DONE_SMS = "您的办件{number}（{item}）已办结，请对本次服务进行评价：{url}"
@@ -55,10 +59,40 @@ def case_done_sms(session: Session, case: Case, clock: Clock) -> None:
                           recipient_user_id=case.applicant_user_id)
 
 
+def rating_rectification(session: Session, rating: Rating, clock: Clock, actor: Actor) -> None:
+    """Every 差评 opens one rectification work order (整改) for the department it judges."""
+    import logging
+
+    from onewindow.ratings.rules import Level
+    from onewindow.rectification import service as rectification
+    from onewindow.rectification.states import Raiser, SourceKind
+
+    if rating.department_id is None:  # no item and no clerk's department to answer for it: the center reads it
+        logging.getLogger(__name__).warning("差评 %s has no department; no work order opened", rating.id)
+        return
+    reasons = "、".join(rating.reasons)
+    title = f"差评（{Level(rating.level).label}）：{reasons}"[:200]
+    detail = "；".join(x for x in (f"差评理由：{reasons}" if reasons else "", rating.comment) if x)
+    rectification.open_order(session, clock=clock, actor=actor, source_kind=SourceKind.RATING, source_id=rating.id,
+                             department_id=rating.department_id, title=title, detail=detail,
+                             raiser=Raiser(name=rating.rater_name, phone=rating.rater_phone,
+                                           user_id=rating.rater_user_id, identified=rating.identified))
+
+
+def _void_rating(session: Session, source_id: int, clock: Clock, actor: Actor, note: str) -> None:
+    from onewindow.ratings import service as ratings
+
+    ratings.void_rating(session, rating_id=source_id, clock=clock, actor=actor,
+                        reason=note or "申诉成立，认定为无效差评")
+
+
 def install(settings: Settings | None = None) -> None:
     """Register every cross-domain listener (idempotent); ``settings`` sign the links listeners send."""
     from onewindow.calendar import service as calendar_service
     from onewindow.cases import transitions
+    from onewindow.ratings import service as ratings_service
+    from onewindow.rectification import service as rectification_service
+    from onewindow.rectification.states import SourceKind as SourceKindName
 
     if settings is not None:
         _installed["settings"] = settings
@@ -66,3 +100,6 @@ def install(settings: Settings | None = None) -> None:
         calendar_service.on_calendar_changed.append(_case_deadlines)
     if case_done_sms not in transitions.CASE_FINISHED_LISTENERS:
         transitions.CASE_FINISHED_LISTENERS.append(case_done_sms)
+    if rating_rectification not in ratings_service.NEGATIVE_RATING_LISTENERS:
+        ratings_service.NEGATIVE_RATING_LISTENERS.append(rating_rectification)
+    rectification_service.register_void_listener(SourceKindName.RATING, _void_rating)
