@@ -18,6 +18,7 @@ from onewindow.county_file import ImportReport, import_catalog
 from onewindow.policies.demo_register import load_demo_register
 from onewindow.queue.demo import load_queue_demo
 from onewindow.ratings.demo import load_demo_ratings
+from onewindow.rectification.demo import load_demo_rectification
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
 from onewindow.wiring import install as install_listeners
@@ -68,6 +69,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)
     load_demo_cases(session, clock, DEMO_ACTOR)
     load_demo_ratings(session, clock)
+    load_demo_rectification(session, clock)  # the 差评 work orders in every stage of the loop
     return report
 
 

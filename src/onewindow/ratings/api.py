@@ -120,11 +120,14 @@ def figures(session: DbSession, clock: ClockDep, auth: CurrentAuth,
             date_to: Annotated[dt.date | None, Query()] = None,
             by: Annotated[str, Query(description="hall / department / item / window / clerk")] = "hall",
             ) -> dict[str, Any]:
-    """好评率, 差评率 (defaults and voided apart), rated shares, each with numerator and denominator."""
+    """好评率, 差评率 (defaults and voided apart), rated shares, 差评整改率, 差评按期整改率, 实名差评回访整改率,
+    each with numerator and denominator."""
     end = date_to or today(clock)
     start = date_from or end - dt.timedelta(days=29)
     groups = service.figures(session, viewer=auth.viewer, date_from=start, date_to=end, by=by)
     return {"date_from": start.isoformat(), "date_to": end.isoformat(), "by": by, "groups": [
         {"key": g.key, "label": g.label, "ratings": g.ratings, "counted": g.counted, "defaults": g.defaults,
          "voided": g.voided, "good_rate": _figure(g.good_rate), "bad_rate": _figure(g.bad_rate),
-         "ticket_share": _figure(g.ticket_share), "case_share": _figure(g.case_share)} for g in groups]}
+         "ticket_share": _figure(g.ticket_share), "case_share": _figure(g.case_share),
+         "rectified_rate": _figure(g.rectified_rate), "on_time_rate": _figure(g.on_time_rate),
+         "callback_rate": _figure(g.callback_rate)} for g in groups]}

@@ -3,9 +3,10 @@
 The town hall (城关镇) served two visits on each working day of the past month at its window 1 (clerk
 ``clerk_town``), most of them rated on the window's evaluator or by the slip's QR code right after; the
 county hall's visits of the demo morning are rated on the evaluator; every finished demo case is rated a
-couple of hours after its decision by its SMS or QR link. Mostly positive, about one in eight a 差评 with
-its reasons; the visits and cases left unrated for over seven days then get the default rating (默认评价),
-as a center with that setting would. Loading again does nothing once a rating exists.
+couple of hours after its decision by its SMS or QR link. Mostly positive, about one in four a 差评 with
+its reasons (most town visitors left a phone, so are 实名); the visits and cases left unrated for over
+seven days then get the default rating (默认评价), as a center with that setting would. Loading again does
+nothing once a rating exists.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ PATTERN: list[tuple[str, list[str], str]] = [
     ("very_satisfied", [], ""),
     ("satisfied", [], "指南写得清楚"),
     ("very_unsatisfied", ["many_trips", "unclear_notice"], "材料没有一次说清楚，跑了两趟"),
+    ("unsatisfied", ["attitude"], "窗口人员说话不耐烦"),
+    ("very_satisfied", [], ""),
 ]
 LEFT_FOR_DEFAULT = 3  # every third old case or town visit is left unrated, to be rated by default
 DEFAULT_AFTER_DAYS = 7
@@ -78,8 +81,9 @@ def _town_month(session: Session, clock: Clock, settings: Settings) -> int:
         queue_service.sign_in_window(session, clock=at, actor=me, window_id=window.id)
         for _ in range(VISITS_PER_DAY):
             code, category = items[n % len(items)]
+            phone = f"1390373{n:04d}" if n % 5 != 4 else None  # most visitors leave a phone: 实名
             ticket = queue_service.issue_ticket(session, clock=at, actor=kiosk, hall_code=TOWN_HALL,
-                                                category=category, item_code=code)
+                                                category=category, item_code=code, phone=phone)
             at.advance(dt.timedelta(minutes=5))
             queue_service.call_specific(session, clock=at, actor=me, window_id=window.id, ticket_id=ticket.id,
                                         reason="演示数据")

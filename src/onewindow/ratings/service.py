@@ -40,6 +40,8 @@ from onewindow.queue.states import TicketState
 from onewindow.ratings import links, rules
 from onewindow.ratings.models import Rating
 from onewindow.ratings.rules import Channel, Level, Setting
+from onewindow.rectification import service as rectification_service
+from onewindow.rectification.states import SourceKind
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of, viewer_of
 
@@ -441,7 +443,10 @@ class GroupFigures:
 
     ``ratings`` counts every rating; ``counted`` those in 好评率 and 差评率 (neither a default nor voided).
     ``ticket_share`` / ``case_share``: visits and cases rated by a person among those served / finished in
-    the range (None where the group does not apply, e.g. cases by window).
+    the range (None where the group does not apply, e.g. cases by window). The closed loop, over the 差评 of
+    the range that are not voided: ``rectified_rate`` 差评整改率 (its order closed as rectified ÷ 差评),
+    ``on_time_rate`` 差评按期整改率 (closed as rectified and never overdue ÷ 差评) and ``callback_rate``
+    实名差评回访整改率 (identified 差评 whose order closed as rectified after a 回访 ÷ identified 差评).
     """
 
     key: int | None
@@ -454,6 +459,9 @@ class GroupFigures:
     bad_rate: Figure
     ticket_share: Figure | None
     case_share: Figure | None
+    rectified_rate: Figure
+    on_time_rate: Figure
+    callback_rate: Figure
 
 
 def _group_column(by: str) -> Any:
@@ -515,23 +523,32 @@ def figures(session: Session, *, viewer: Viewer, date_from: dt.date, date_to: dt
     """好评率, 差评率, defaults, voided and rated shares per group over ``date_from``..``date_to`` (inclusive).
 
     好评率 = (非常满意 + 满意) / ratings counted; 差评率 = (不满意 + 非常不满意) / ratings counted; a default
-    rating or a voided one is not counted there, only shown apart. One grouped query for the ratings and one
-    each for the served visits and finished cases of the range.
+    rating or a voided one is not counted there, only shown apart. The closed-loop rates (差评整改率, 差评按期
+    整改率, 实名差评回访整改率) come from the same grouped query, outer-joined to the 差评's work orders
+    (``rectification.service.source_outcomes``). One more query each for the served visits and finished cases.
     """
     column = _group_column(by)
     access.require(viewer, Action.RATING_FIGURES)
     department = access.department_scoped(viewer, Action.RATING_FIGURES)
     live = and_(Rating.is_default.is_(False), Rating.voided_at.is_(None))
+    is_bad = and_(live, Rating.negative.is_(True))
+    is_named = and_(is_bad, Rating.identified.is_(True))
+    loop = rectification_service.source_outcomes(SourceKind.RATING)  # one row per 差评's work order
     query = select(
         column, func.count(),
         _count(live),
         _count(Rating.is_default.is_(True)),
         _count(Rating.voided_at.is_not(None)),
         _count(and_(live, Rating.level.in_([lv.value for lv in rules.POSITIVE_LEVELS]))),
-        _count(and_(live, Rating.negative.is_(True))),
+        _count(is_bad),
         _count(and_(Rating.is_default.is_(False), Rating.subject == SUBJECT_TICKET)),
         _count(and_(Rating.is_default.is_(False), Rating.subject == SUBJECT_CASE)),
-    ).where(Rating.rated_on >= date_from, Rating.rated_on <= date_to)
+        _count(and_(is_bad, loop.c.rectified == 1)),
+        _count(and_(is_bad, loop.c.on_time == 1)),
+        _count(is_named),
+        _count(and_(is_named, loop.c.called_back == 1)),
+    ).select_from(Rating).outerjoin(loop, loop.c.source_id == Rating.id) \
+        .where(Rating.rated_on >= date_from, Rating.rated_on <= date_to)
     if department is not None:
         query = query.where(Rating.department_id == department)
     rows = {key: [int(v) for v in rest] for key, *rest in session.execute(query.group_by(column))}
@@ -541,13 +558,15 @@ def figures(session: Session, *, viewer: Viewer, date_from: dt.date, date_to: dt
     labels = _labels(session, by, {k for k in keys if k is not None})
     out: list[GroupFigures] = []
     for key in keys:
-        total, counted, defaults, voided, good, bad, by_ticket, by_case = rows.get(key, [0] * 8)
+        total, counted, defaults, voided, good, bad, by_ticket, by_case, fixed, in_time, named, called = \
+            rows.get(key, [0] * 12)
         out.append(GroupFigures(
             key=key, label=labels.get(key, f"#{key}") if key is not None else "（未归属）", ratings=total,
             counted=counted, defaults=defaults, voided=voided, good_rate=Figure(good, counted),
             bad_rate=Figure(bad, counted),
             ticket_share=Figure(by_ticket, tickets.get(key, 0)) if tickets is not None else None,
-            case_share=Figure(by_case, cases.get(key, 0)) if cases is not None else None))
+            case_share=Figure(by_case, cases.get(key, 0)) if cases is not None else None,
+            rectified_rate=Figure(fixed, bad), on_time_rate=Figure(in_time, bad), callback_rate=Figure(called, named)))
     return sorted(out, key=lambda g: (-g.ratings, g.label))
 
 

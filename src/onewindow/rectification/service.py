@@ -607,6 +607,21 @@ def counts(session: Session, *, viewer: User, date_from: dt.date, date_to: dt.da
     return [DepartmentCounts(int(r[0]), str(r[1]), *(int(x) for x in r[2:])) for r in session.execute(query)]
 
 
+def source_outcomes(source_kind: SourceKind | str) -> Any:
+    """A subquery, one row per order of this source kind, for a source domain's figures (joined on ``source_id``).
+
+    Columns (each 0 or 1): ``rectified`` closed (办结) as rectified; ``called_back`` closed as rectified after
+    the raiser was called back (回访); ``on_time`` closed as rectified and never flagged overdue (整改超期).
+    """
+    o = RectificationOrder
+    rectified = (o.state == S.CLOSED.value) & (o.outcome == "rectified")
+    return (select(o.source_id.label("source_id"),
+                   case((rectified, 1), else_=0).label("rectified"),
+                   case((rectified & o.callback_at.is_not(None), 1), else_=0).label("called_back"),
+                   case((rectified & o.overdue.is_(False), 1), else_=0).label("on_time"))
+            .where(o.source_kind == SourceKind(source_kind).value).subquery("source_outcome"))
+
+
 def is_open(order: RectificationOrder) -> bool:
     """True until the order is voided or closed."""
     return OrderState(order.state) not in FINAL
