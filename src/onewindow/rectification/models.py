@@ -34,7 +34,7 @@ class RectificationOrder(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
     title: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     # who raised it (the rater, the experiencer, the complainant): called back and asked for a verdict
@@ -84,8 +84,8 @@ class RectificationEvent(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("rectification_order.id", ondelete="CASCADE"))
     at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     kind: Mapped[str] = mapped_column(String(30))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     actor_name: Mapped[str] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, default="")
