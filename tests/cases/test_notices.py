@@ -145,3 +145,23 @@ def test_decision_notice_names_the_issued_certificate_and_a_denial_names_the_rem
                    approve=False, reason="拟登记名称与已登记企业名称近似", basis="《企业名称登记管理规定》第十七条")
     text = _text(notices.notice_pdf(session, denied, "decision", BASE))
     assert "不予许可（办理）决定书" in text and "行政复议" in text and "拟登记名称与已登记企业名称近似" in text
+
+
+def test_every_notice_carries_the_rating_qr_beside_the_tracking_one(session: Session, clock: FixedClock,
+                                                                    user: Callable[[str], User]) -> None:
+    case = _correction_case(session, clock, user)
+    pdf = notices.notice_pdf(session, case, "correction", BASE, rating_url=f"{BASE}/r/c{case.id}-abc")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert "办结后扫码评价" in _text(pdf) and "扫码查询办理进度" in _text(pdf)
+    assert sum(len(p.images) for p in reader.pages) == 2
+    without = PdfReader(io.BytesIO(notices.notice_pdf(session, case, "correction", BASE)))
+    assert sum(len(p.images) for p in without.pages) == 1
+
+
+def test_the_served_notice_links_to_the_case_rating(session: Session, clock: FixedClock,
+                                                    user: Callable[[str], User],
+                                                    login: Callable[[str], Browser]) -> None:
+    case = _correction_case(session, clock, user)
+    r = login("zhangwei").client.get(f"/cases/{case.id}/notices/correction.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert "办结后扫码评价" in _text(r.content)

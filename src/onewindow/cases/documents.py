@@ -31,6 +31,7 @@ REFUSAL_TITLE = "不予受理通知书"
 APPROVAL_TITLE = "准予许可（办理）决定书"
 DENIAL_TITLE = "不予许可（办理）决定书"
 TRACKING_CAPTION = "扫码查询办理进度"
+RATING_CAPTION = "办结后扫码评价"
 GAP = 4.0  # mm above the closing band
 QR_SIZE = 25.0  # mm, still read at arm's length by phone cameras
 
@@ -60,6 +61,7 @@ class CaseNotice:
     hall_phone: str
     issued_on: dt.date
     tracking_url: str  # the QR code's target
+    rating_url: str = ""  # the second QR code: rate the case once it is done (一事一评)
     promised_due: dt.date | None = None
     legal_due: dt.date | None = None
     due_provisional: bool = False  # a due date rests on a holiday table not yet published
@@ -116,8 +118,10 @@ def _lines_table(doc: NoticePdf, lines: Sequence[NoticeLine], note_header: str) 
 class _CaseNoticePdf(NoticePdf):
     """The house notice with one addition: the tracking QR code level with the sign-off, saving a page."""
 
-    def closing(self, url: str, caption: str, lines: Sequence[str], size: float = QR_SIZE) -> None:
-        """QR code (with caption) at the left, the right-aligned sign-off lines beside it."""
+    def closing(self, url: str, caption: str, lines: Sequence[str], size: float = QR_SIZE,
+                second: tuple[str, str] | None = None) -> None:
+        """QR code (with caption) at the left, a second one (url, caption) beside it, the right-aligned sign-off
+        lines beside them."""
         pdf = self._pdf
         # the gap, the code and its caption fit here, or the whole band (sign-off too) moves on
         if pdf.will_page_break(GAP + size + LINE + 3):
@@ -130,6 +134,11 @@ class _CaseNoticePdf(NoticePdf):
             pdf.cell(0, LINE, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_y(top)
         self.qr(url, caption=caption, size=size, align="L")
+        if second is not None:
+            bottom = pdf.get_y()
+            pdf.set_y(top)
+            self.qr(second[0], caption=second[1], size=size, x=pdf.l_margin + size + 12)
+            pdf.set_y(max(bottom, pdf.get_y()))
 
 
 def _document(n: CaseNotice, title: str, font_paths: Sequence[str] | None) -> _CaseNoticePdf:
@@ -150,7 +159,8 @@ def _facts(doc: NoticePdf, n: CaseNotice, extra: Sequence[tuple[str, str]] = ())
 
 
 def _finish(doc: _CaseNoticePdf, n: CaseNotice) -> bytes:
-    doc.closing(n.tracking_url, TRACKING_CAPTION, [n.department, date_text(n.issued_on)])
+    doc.closing(n.tracking_url, TRACKING_CAPTION, [n.department, date_text(n.issued_on)],
+                second=(n.rating_url, RATING_CAPTION) if n.rating_url else None)
     return doc.to_bytes()
 
 

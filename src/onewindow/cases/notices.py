@@ -138,7 +138,8 @@ def _to_correct(case: Case, event: CaseEvent) -> tuple[NoticeLine, ...]:
     return tuple(NoticeLine(n, notes.get(n, "")) for n in names)
 
 
-def case_notice(session: Session, case: Case, kind: NoticeKind | str, *, base_url: str) -> CaseNotice:
+def case_notice(session: Session, case: Case, kind: NoticeKind | str, *, base_url: str,
+                rating_url: str = "") -> CaseNotice:
     """What the notice of ``kind`` says about the case (409 when its history has no such notice)."""
     kind = parse_kind(str(kind))
     event = _last_event(session, case, kind)
@@ -152,7 +153,7 @@ def case_notice(session: Session, case: Case, kind: NoticeKind | str, *, base_ur
         case_number=case.number, title=case.title, applicant_name=case.applicant_name,
         applicant_id_masked=mask_id_number(case.applicant_id), department=case.department.name,
         hall=center.name, hall_phone=center.phone, issued_on=issued,
-        tracking_url=tracking_url(base_url, case.number),
+        tracking_url=tracking_url(base_url, case.number), rating_url=rating_url,
         submitted_on=_day(case.submitted_at) if case.submitted_at else None,
         item_code=case.item.code if case.item is not None else (case.bundle.code if case.bundle else ""),
     )
@@ -187,10 +188,11 @@ def _certificate_lines(session: Session, case: Case) -> tuple[tuple[str, str], .
 
 
 def notice_pdf(session: Session, case: Case, kind: NoticeKind | str, base_url: str, *,
-               font_paths: Sequence[str] | None = None) -> bytes:
-    """The notice of ``kind`` as PDF bytes (409 when it does not fit the case's history)."""
+               font_paths: Sequence[str] | None = None, rating_url: str = "") -> bytes:
+    """The notice of ``kind`` as PDF bytes (409 when it does not fit the case's history); ``rating_url`` adds
+    the case's rating QR code beside the tracking one."""
     parsed = parse_kind(str(kind))
-    notice = case_notice(session, case, parsed, base_url=base_url)
+    notice = case_notice(session, case, parsed, base_url=base_url, rating_url=rating_url)
     if parsed is NoticeKind.ACCEPTANCE:
         return documents.acceptance_notice(notice, font_paths=font_paths)
     if parsed is NoticeKind.CORRECTION:

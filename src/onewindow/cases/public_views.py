@@ -45,6 +45,7 @@ from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem,
 from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number
 from onewindow.core.ratelimit import TooManyAttempts
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, LookupGuardDep, OptionalAuth, SettingsDep
+from onewindow.ratings import links as rating_links
 from onewindow.ratings import service as ratings_service
 from onewindow.ratings import views as ratings_views
 from onewindow.staff.models import User
@@ -189,7 +190,11 @@ def notice_download(case_id: int, kind: str, session: DbSession, auth: CurrentAu
     case = service.get_case(session, case_id)
     service.require_view(session, auth.user, case)
     parsed = notices.parse_kind(kind)
-    pdf = notices.notice_pdf(session, case, parsed, settings.base_url, font_paths=settings.cjk_font_paths)
+    # every notice carries the case's rating link (一事一评: rated once done; a bundle is rated as a whole)
+    rating = rating_links.rating_url(settings.base_url, settings.secret_key, rating_links.Subject.CASE,
+                                     case.parent_id or case.id)
+    pdf = notices.notice_pdf(session, case, parsed, settings.base_url, font_paths=settings.cjk_font_paths,
+                             rating_url=rating)
     ascii_name = f"{parsed.value}-{case.number}.pdf"
     utf8_name = quote(f"{parsed.label}-{case.number}.pdf")
     return Response(pdf, media_type="application/pdf", headers={

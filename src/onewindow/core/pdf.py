@@ -227,14 +227,15 @@ class NoticePdf:
         pdf.set_font(FONT_FAMILY, size=BODY_SIZE)
         pdf.ln(3)
 
-    def qr(self, url: str, caption: str = "", size: float = 30.0, align: str = "R") -> None:
-        """A QR code (``size`` mm square) with an optional caption, at the left, centre or right."""
+    def qr(self, url: str, caption: str = "", size: float = 30.0, align: str = "R", x: float | None = None) -> None:
+        """A QR code (``size`` mm square) with an optional caption, at the left, centre or right (or at ``x``)."""
         pdf = self._pdf
         needed = size + (LINE if caption else 0) + 2
         if pdf.will_page_break(needed):
             pdf.add_page()
-        x = {"L": pdf.l_margin, "C": pdf.l_margin + (pdf.epw - size) / 2,
-             "R": pdf.l_margin + pdf.epw - size}[align.upper()]
+        if x is None:
+            x = {"L": pdf.l_margin, "C": pdf.l_margin + (pdf.epw - size) / 2,
+                 "R": pdf.l_margin + pdf.epw - size}[align.upper()]
         y = pdf.get_y()
         pdf.image(io.BytesIO(qr_png(url, scale=8)), x=x, y=y, w=size, h=size, alt_text=url)
         pdf.set_y(y + size + 1)
