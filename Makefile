@@ -36,11 +36,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# one worker per core (pytest-xdist); each worker builds its own demo database
+PYTEST_WORKERS ?= auto
+
 pytest: install system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
 	@if [ -n "$$ONEWINDOW_TEST_POSTGRES_URL" ]; then \
 		echo "== the same suite on PostgreSQL =="; \
-		ONEWINDOW_TEST_BACKEND=postgres $(BIN)/pytest; \
+		ONEWINDOW_TEST_BACKEND=postgres $(BIN)/pytest -n $(PYTEST_WORKERS); \
 	else \
 		echo "ONEWINDOW_TEST_POSTGRES_URL is not set: PostgreSQL run skipped"; \
 	fi

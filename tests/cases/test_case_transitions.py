@@ -9,7 +9,7 @@ import pytest
 from onewindow.cases.states import TRANSITIONS, CaseState, check_transition, is_withdrawable
 from onewindow.core.errors import Conflict
 
-LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in targets]
+LEGAL = [(a, b) for a, targets in TRANSITIONS.items() for b in sorted(targets)]  # sorted: one order in every process
 ILLEGAL = [(a, b) for a, b in itertools.product(CaseState, CaseState) if b not in TRANSITIONS[a]]
 
 
