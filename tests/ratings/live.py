@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from onewindow.ratings.links import evaluator_path
 from tests.factories import api_token
 
 HALL = "HJ-ZWZX"
@@ -69,3 +70,9 @@ def finish_visit(client: httpx.Client, base: str, visit: Visit) -> None:
     """The clerk finishes the visit (办结): the hall's ``ticket.done`` event goes out."""
     r = client.post(f"{_api(base)}/windows/{visit.window_id}/tickets/{visit.ticket_id}/finish", headers=visit.clerk)
     assert r.status_code == 200, r.text
+
+
+def evaluator_url(live_server: Any, window_id: int) -> str:
+    """The keyed address of a window's evaluator on the live server (as the clerk's workbench shows it)."""
+    settings = live_server.server.config.app.state.settings
+    return f"{live_server.url}{evaluator_path(settings.secret_key, window_id)}"

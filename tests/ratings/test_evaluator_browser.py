@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.factories import api_token
-from tests.ratings.live import clerk_window, finish_visit, start_visit
+from tests.ratings.live import clerk_window, evaluator_url, finish_visit, start_visit
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def test_the_evaluator_turns_into_the_form_when_the_clerk_finishes_and_records_a
     with httpx.Client(timeout=60) as client:
         window, _clerk = clerk_window(client, base)
         visit = start_visit(client, base)
-        page.goto(f"{base}/windows/{window['id']}/evaluator")
+        page.goto(evaluator_url(live_server, window["id"]))
         # idle, unless the window's previous visit (freed just now) is still on offer
         expect(page.locator("[data-evaluator-idle], [data-evaluator-form]")).to_be_visible()
         expect(page.locator("[data-live-status]")).to_have_text("实时更新中", timeout=10_000)

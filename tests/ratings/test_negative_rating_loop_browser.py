@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.factories import DEMO_PASSWORD, api_token
-from tests.ratings.live import clerk_window, finish_visit, start_visit
+from tests.ratings.live import clerk_window, evaluator_url, finish_visit, start_visit
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,7 @@ def test_a_negative_rating_on_the_evaluator_reaches_the_department_heads_work_or
         with httpx.Client(timeout=60) as client:
             window, _clerk = clerk_window(client, base)
             visit = start_visit(client, base)
-            page.goto(f"{base}/windows/{window['id']}/evaluator")
+            page.goto(evaluator_url(live_server, window["id"]))
             expect(page.locator("[data-evaluator-idle], [data-evaluator-form]")).to_be_visible()
             expect(page.locator("[data-live-status]")).to_have_text("实时更新中", timeout=10_000)
             finish_visit(client, base, visit)

@@ -13,6 +13,7 @@ from onewindow.config import Settings
 from onewindow.core.clock import FixedClock
 from onewindow.queue.models import Ticket
 from onewindow.ratings import links, service
+from onewindow.ratings.links import evaluator_path
 from tests.conftest import Browser
 from tests.factories import make_case, make_person
 from tests.ratings.conftest import serve_ticket
@@ -60,15 +61,21 @@ def test_the_evaluator_offers_the_visit_just_finished_at_its_window(app: FastAPI
     ticket = _served(session, clock)
     assert ticket.window_id is not None
     c, csrf = _anonymous(app)
-    page = c.get(f"/windows/{ticket.window_id}/evaluator")
+    here = evaluator_path(app.state.settings.secret_key, ticket.window_id)
+    for wrong in (f"/windows/{ticket.window_id}/evaluator", f"{here[:-2]}xx",
+                  evaluator_path(app.state.settings.secret_key, ticket.window_id + 1)):
+        refused = c.get(wrong.replace(f"/windows/{ticket.window_id + 1}/", f"/windows/{ticket.window_id}/"))
+        assert refused.status_code == 404 and ticket.token not in refused.text  # only the window's own device
+    assert c.post(f"/windows/{ticket.window_id}/evaluator",
+                  data={"csrf_token": csrf, "ticket": ticket.token, "level": "satisfied"}).status_code == 404
+    page = c.get(here)
     assert page.status_code == 200 and "请您对本次服务进行评价" in page.text
     assert f'value="{ticket.token}"' in page.text and f'value="{ticket.id}"' not in page.text
-    r = c.post(f"/windows/{ticket.window_id}/evaluator",
-               data={"csrf_token": csrf, "ticket": ticket.token, "level": "satisfied"})
+    r = c.post(here, data={"csrf_token": csrf, "ticket": ticket.token, "level": "satisfied"})
     assert r.status_code == 200 and "谢谢您的评价" in r.text
     rating = service.rating_for_ticket(session, ticket.id)
     assert rating is not None and rating.channel == "evaluator"
-    assert "欢迎办事" in c.get(f"/windows/{ticket.window_id}/evaluator").text  # back to idle
+    assert "欢迎办事" in c.get(here).text  # back to idle
 
 
 def test_staff_ratings_page_is_scoped_and_refused_to_other_roles(app: FastAPI, session: Session, clock: FixedClock,

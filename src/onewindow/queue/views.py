@@ -49,6 +49,7 @@ from onewindow.queue import events
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket, Window, WindowStatus
 from onewindow.queue.states import TicketClass, TicketState
+from onewindow.ratings import links as rating_links
 from onewindow.ratings import service as ratings_service
 from onewindow.ratings import views as ratings_views
 from onewindow.web import FormDep, form_text, render
@@ -470,6 +471,10 @@ class _WindowLine:
 def _panel(request: Request, session: Session, clock: Clock, auth: Auth, *, message: str = "",
            error: str = "", status_code: int = 200) -> Response:
     context = _workbench_context(session, clock, auth, message=message, error=error)
+    if context["window"] is not None:
+        # the address of this window's evaluator screen (评价器): keyed, so only the device set up for it rates
+        settings = request.app.state.settings
+        context["evaluator_url"] = rating_links.evaluator_path(settings.secret_key, context["window"].id)
     if request.headers.get("hx-request") == "true":
         status_code = 200  # HTMX swaps only 2xx answers; the error is in the panel
     return render(request, "queue/workbench.html", context, auth=auth, status_code=status_code,

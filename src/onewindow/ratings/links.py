@@ -51,6 +51,22 @@ def read_token(secret: str, token: str) -> LinkTarget | None:
     return LinkTarget(Subject(body[0]), int(body[1:]))
 
 
+def evaluator_key(secret: str, window_id: int) -> str:
+    """The key a window's evaluator (评价器) screen is opened with: only the device set up for that window (its
+    address is shown on the clerk's workbench) sees the visits finished there and rates them."""
+    return _sign(secret, f"evaluator-w{window_id}")
+
+
+def evaluator_key_valid(secret: str, window_id: int, key: str) -> bool:
+    """True when ``key`` opens the evaluator of that window."""
+    return bool(key) and hmac.compare_digest(evaluator_key(secret, window_id), key)
+
+
+def evaluator_path(secret: str, window_id: int) -> str:
+    """The evaluator's address (path and key) for a window."""
+    return f"/windows/{window_id}/evaluator?key={evaluator_key(secret, window_id)}"
+
+
 def rating_url(base_url: str, secret: str, subject: Subject, subject_id: int) -> str:
     """The absolute link a citizen opens to rate (``{base_url}/r/{token}``)."""
     return f"{base_url.rstrip('/')}/r/{make_token(secret, subject, subject_id)}"

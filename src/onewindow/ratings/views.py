@@ -27,7 +27,7 @@ from onewindow.core.errors import DomainError, NotFound, Problem
 from onewindow.deps import CSRF_COOKIE, Auth, ClockDep, CurrentAuth, DbSession, OptionalAuth, SettingsDep, check_csrf
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
-from onewindow.ratings import rules, service
+from onewindow.ratings import links, rules, service
 from onewindow.ratings.models import Rating
 from onewindow.ratings.rules import Channel, Level, Setting
 from onewindow.web import FormDep, form_text, render
@@ -243,36 +243,47 @@ def link_rate(request: Request, token: str, session: DbSession, clock: ClockDep,
 # ----- the window's evaluator (评价器) -----------------------------------------------------------------------
 
 
-def _evaluator_context(session: Session, clock: Clock, window_id: int) -> dict[str, Any]:
+def _evaluator_window(settings: Settings, window_id: int, key: str) -> None:
+    # the evaluator shows who was just served and lets the screen rate it: only the device set up for the
+    # window (the keyed address on the clerk's workbench) may open it; anyone else gets a plain 404
+    if not links.evaluator_key_valid(settings.secret_key, window_id, key):
+        raise NotFound("评价器", str(window_id))
+
+
+def _evaluator_context(session: Session, clock: Clock, settings: Settings, window_id: int) -> dict[str, Any]:
     window = queue_service.get_window(session, window_id)
+    here = links.evaluator_path(settings.secret_key, window.id)
     ticket = service.ticket_to_rate_at(session, clock=clock, window_id=window.id,
                                        within_minutes=EVALUATOR_RECENT_MINUTES)
     form = None
     if ticket is not None:
-        form = RateForm(action=f"/windows/{window.id}/evaluator", setting=Setting.WINDOW,
+        form = RateForm(action=here, setting=Setting.WINDOW,
                         what=_ticket_facts(session, ticket), ticket_token=ticket.token)
     return {"window": window, "form": form, "levels": LEVEL_OPTIONS, "reason_options": REASON_OPTIONS,
             "thanks": False, "thanks_seconds": THANKS_SECONDS, "clerk_name": window.clerk.display_name
             if window.clerk is not None else "", "events_url": f"/halls/{window.hall.code}/events",
-            "current_url": f"/windows/{window.id}/evaluator"}
+            "current_url": here}
 
 
 @router.get("/windows/{window_id}/evaluator", response_class=HTMLResponse)
-def evaluator(request: Request, window_id: int, session: DbSession, clock: ClockDep,
-              auth: OptionalAuth) -> Response:
+def evaluator(request: Request, window_id: int, session: DbSession, clock: ClockDep, settings: SettingsDep,
+              auth: OptionalAuth, key: Annotated[str, Query(max_length=40)] = "") -> Response:
     """The citizen-facing screen of a window: idle, then the rating form when a visit there is finished."""
     # (the caller is passed only so the form's CSRF token matches a browser that is signed in)
-    return render(request, "ratings/evaluator.html", _evaluator_context(session, clock, window_id), auth=auth,
+    _evaluator_window(settings, window_id, key)
+    return render(request, "ratings/evaluator.html", _evaluator_context(session, clock, settings, window_id),
+                  auth=auth,
                   fragment="ratings/_evaluator_panel.html")
 
 
 @router.post("/windows/{window_id}/evaluator", response_class=HTMLResponse)
 def evaluator_rate(request: Request, window_id: int, session: DbSession, clock: ClockDep, settings: SettingsDep,
-                   auth: PublicAuth, form: FormDep) -> Response:
+                   auth: PublicAuth, form: FormDep, key: Annotated[str, Query(max_length=40)] = "") -> Response:
     """Store the evaluator's rating (channel evaluator) of the visit named by its token, then thank."""
+    _evaluator_window(settings, window_id, key)
     token = form_text(form, "ticket")
     level, _scores, reasons, comment = _posted(form, Setting.WINDOW)
-    context = _evaluator_context(session, clock, window_id)
+    context = _evaluator_context(session, clock, settings, window_id)
     try:
         ticket = queue_service.ticket_by_token(session, token)
         if ticket.window_id != window_id:
@@ -282,7 +293,7 @@ def evaluator_rate(request: Request, window_id: int, session: DbSession, clock: 
                             comment=comment)
     except DomainError as exc:
         session.rollback()
-        context = _evaluator_context(session, clock, window_id)
+        context = _evaluator_context(session, clock, settings, window_id)
         if exc.code != "already_rated" and context["form"] is not None:
             context["form"].level, context["form"].reasons = level, reasons
             context["form"].errors = _errors(exc.problems)
