@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from onewindow.calendar import service as calendar_service
 from onewindow.cases.models import Case, CaseStep
 from onewindow.catalog.models import Department, Hall, HallCategory
-from onewindow.core.clock import CHINA_TZ
+from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.queue.models import Ticket, Window
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationOrder
 from onewindow.staff.models import StaffShift, User
 
 _seq = itertools.count(1)
+JUNE = dt.date(2026, 6, 1)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -117,3 +118,34 @@ def shifts(session: Session, *, user: User, win: Window, days: list[dt.date], mo
         session.add(StaffShift(user_id=user.id, window_id=win.id, hall_id=win.hall_id, started_at=at(d, 8, 55),
                                ended_at=at(d, 12, 0) if mornings_only else at(d, 17, 2)))
     session.flush()
+
+
+def june(session: Session, clock: FixedClock, *, jia: User | None = None) -> dict[str, User]:
+    """甲 serves 40 tickets at window 2 on the norm (6 min), one 差评 upheld, one step overdue, always present;
+    乙 serves 30 at window 3 in 8 min each, no ratings, present mornings only; 丙 serves 5 at window 4."""
+    the_hall = hall(session)
+    dept = department(session, "ZWFW")
+    cat = category(session, "A")  # the hall's norm for A is 6 minutes
+    now = clock.now()
+    jia = jia or clerk(session, "甲", department_id=dept.id, hall_id=the_hall.id, now=now)
+    yi = clerk(session, "乙", department_id=dept.id, hall_id=the_hall.id, now=now)
+    bing = clerk(session, "丙", department_id=dept.id, hall_id=the_hall.id, now=now)
+    w2, w3, w4 = (window(session, the_hall.id, n) for n in (2, 3, 4))
+    days = working_days(session, JUNE)
+    served = tickets(session, user=jia, win=w2, cat=cat, day=days[0], n=20, minutes=6)
+    served += tickets(session, user=jia, win=w2, cat=cat, day=days[1], n=20, minutes=6)
+    for t in served[:9]:
+        rating(session, t, level="satisfied", department_id=dept.id)
+    bad = rating(session, served[9], level="unsatisfied", department_id=dept.id)
+    negative_order(session, bad, state="rectifying")  # verified, not voided: upheld
+    appealed = rating(session, served[10], level="very_unsatisfied", department_id=dept.id)
+    appealed.voided_at = now  # an upheld appeal voids the rating and its order: neither counts
+    negative_order(session, appealed, state="voided")
+    step_done(session, user=jia, department_id=dept.id, due=days[2], done=at(days[3], 10))  # a day late
+    step_done(session, user=yi, department_id=dept.id, due=days[3], done=at(days[3], 16))  # on the last day
+    tickets(session, user=yi, win=w3, cat=cat, day=days[0], n=30, minutes=8)
+    tickets(session, user=bing, win=w4, cat=cat, day=days[0], n=5, minutes=6)
+    shifts(session, user=jia, win=w2, days=days)
+    shifts(session, user=yi, win=w3, days=days, mornings_only=True)
+    shifts(session, user=bing, win=w4, days=days)
+    return {"甲": jia, "乙": yi, "丙": bing}

@@ -38,6 +38,7 @@ from onewindow.ratings import views as ratings_views
 from onewindow.rectification import api as rectification_api
 from onewindow.rectification import views as rectification_views
 from onewindow.staff import api as staff_api
+from onewindow.staff import performance_views as staff_performance_views
 from onewindow.staff import views as staff_views
 from onewindow.web import STATIC_DIR, make_templates
 
@@ -100,6 +101,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(cases_public_views.router)
     app.include_router(rectification_views.router)
     app.include_router(ratings_views.router)
+    app.include_router(staff_performance_views.router)
 
 
 def app_factory() -> Any:

@@ -31,37 +31,6 @@ def july(clock: FixedClock) -> FixedClock:
     return clock
 
 
-def _june(session: Session, clock: FixedClock) -> dict[str, User]:
-    """甲 serves 40 tickets at window 2 on the norm (6 min), one 差评 upheld, one step overdue, always present;
-    乙 serves 30 at window 3 in 8 min each, no ratings, present mornings only; 丙 serves 5 at window 4."""
-    hall = m.hall(session)
-    dept = m.department(session, "ZWFW")
-    cat = m.category(session, "A")  # the hall's norm for A is 6 minutes
-    now = clock.now()
-    jia = m.clerk(session, "甲", department_id=dept.id, hall_id=hall.id, now=now)
-    yi = m.clerk(session, "乙", department_id=dept.id, hall_id=hall.id, now=now)
-    bing = m.clerk(session, "丙", department_id=dept.id, hall_id=hall.id, now=now)
-    w2, w3, w4 = (m.window(session, hall.id, n) for n in (2, 3, 4))
-    days = m.working_days(session, JUNE)
-    served = m.tickets(session, user=jia, win=w2, cat=cat, day=days[0], n=20, minutes=6)
-    served += m.tickets(session, user=jia, win=w2, cat=cat, day=days[1], n=20, minutes=6)
-    for t in served[:9]:
-        m.rating(session, t, level="satisfied", department_id=dept.id)
-    bad = m.rating(session, served[9], level="unsatisfied", department_id=dept.id)
-    m.negative_order(session, bad, state="rectifying")  # verified, not voided: upheld
-    appealed = m.rating(session, served[10], level="very_unsatisfied", department_id=dept.id)
-    appealed.voided_at = now  # an upheld appeal voids the rating and its order: neither counts
-    m.negative_order(session, appealed, state="voided")
-    m.step_done(session, user=jia, department_id=dept.id, due=days[2], done=m.at(days[3], 10))  # a day late
-    m.step_done(session, user=yi, department_id=dept.id, due=days[3], done=m.at(days[3], 16))  # on the last day
-    m.tickets(session, user=yi, win=w3, cat=cat, day=days[0], n=30, minutes=8)
-    m.tickets(session, user=bing, win=w4, cat=cat, day=days[0], n=5, minutes=6)
-    m.shifts(session, user=jia, win=w2, days=days)
-    m.shifts(session, user=yi, win=w3, days=days, mornings_only=True)
-    m.shifts(session, user=bing, win=w4, days=days)
-    return {"甲": jia, "乙": yi, "丙": bing}
-
-
 def _scores(session: Session, kind: str) -> dict[str, PerformanceScore]:
     return {s.subject_name: s for s in session.scalars(select(PerformanceScore).where(
         PerformanceScore.month == JUNE, PerformanceScore.subject_kind == kind))}
@@ -69,7 +38,7 @@ def _scores(session: Session, kind: str) -> dict[str, PerformanceScore]:
 
 def test_a_month_ranks_clerks_windows_and_the_department_as_computed_by_hand(session: Session,
                                                                               july: FixedClock) -> None:
-    _june(session, july)
+    m.june(session, july)
     record = performance_month.compute_month(session, clock=july, month=JUNE, settings=SETTINGS)
     assert (record.clerks, record.ranked) == (3, 2)
     clerks = _scores(session, "clerk")
@@ -99,7 +68,7 @@ def test_a_month_ranks_clerks_windows_and_the_department_as_computed_by_hand(ses
 
 
 def test_a_recomputation_replaces_the_month(session: Session, july: FixedClock) -> None:
-    _june(session, july)
+    m.june(session, july)
     performance_month.compute_month(session, clock=july, month=JUNE, settings=SETTINGS)
     strict = Settings(secret_key="test-performance-secret", performance_min_sample=35)
     record = performance_month.compute_month(session, clock=july, month=JUNE, settings=strict)
@@ -110,7 +79,7 @@ def test_a_recomputation_replaces_the_month(session: Session, july: FixedClock) 
 
 def test_the_monthly_job_ranks_last_month_once_and_reports_to_the_department_head(session: Session,
                                                                                      july: FixedClock) -> None:
-    _june(session, july)
+    m.june(session, july)
     counts = performance_month.monthly_job(session, clock=july)
     assert counts["computed"] == 1 and counts["reports"] >= 1
     messages = list(session.scalars(select(OutboxMessage).where(
