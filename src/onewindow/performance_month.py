@@ -380,3 +380,8 @@ def report_workbook(scores: list[PerformanceScore], *, title: str) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def load_demo_performance(session: Session, clock: Clock) -> PerformanceMonth:
+    """The demo's month so far, ranked (the demo's windows, visits and ratings), so the pages have figures."""
+    return compute_month(session, clock=clock, month=store.month_start(today(clock)), settings=get_settings())
