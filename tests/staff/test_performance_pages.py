@@ -100,3 +100,20 @@ def test_only_the_center_recomputes_a_month_and_a_form_needs_its_token(login: Ca
     assert sup.post("/performance/compute", {"month": "2027-01"}).status_code == 422
     assert sup.post("/performance/compute", {"month": "六月"}).status_code == 422
     assert login("head_zwfw").post("/performance/compute", {"month": JUNE}).status_code == 403
+
+
+def test_the_api_lists_the_scores_within_reach_with_their_parts(token_for: Callable[[str], dict[str, str]],
+                                                                 client: TestClient,
+                                                                 june: dict[str, PerformanceScore]) -> None:
+    everyone = client.get(f"/api/v1/performance?month={JUNE}", headers=token_for("supervisor")).json()
+    assert [s["name"] for s in everyone if s["ranked"]] == [s.subject_name for s in sorted(
+        (s for s in june.values() if s.ranked), key=lambda s: s.rank or 0)]
+    assert {p["key"] for p in everyone[0]["parts"]} == {"volume", "efficiency", "satisfaction", "complaints",
+                                                        "overdue", "attendance"}
+    mine = client.get(f"/api/v1/performance?month={JUNE}", headers=token_for("clerk")).json()
+    assert [s["score"] for s in mine] == [93.5]
+    other = next(s for s in june.values() if s.subject_name == "乙")
+    assert client.get(f"/api/v1/performance/{other.id}", headers=token_for("clerk")).status_code == 403
+    assert client.get(f"/api/v1/performance/{other.id}", headers=token_for("head_zwfw")).json()["score"] == 84.29
+    assert client.get("/api/v1/performance", headers=token_for("experiencer")).status_code == 403
+    assert client.get("/api/v1/performance?kind=x", headers=token_for("supervisor")).status_code == 422

@@ -26,7 +26,8 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply",
          "/performance", "/performance?kind=window", "/performance?kind=department"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
-       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me"]
+       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
+       "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
