@@ -327,14 +327,23 @@ def send_reports(session: Session, *, clock: Clock, month: dt.date, base_url: st
 
 
 def monthly_job(session: Session, *, clock: Clock) -> dict[str, int]:
-    """The ``staff-performance`` job: once a month has ended, rank it and send its reports (once)."""
+    """The ``staff-performance`` job: once a month has ended, rank it and send its reports (once).
+
+    A month ranked while it was still running (the demo, a recomputation from the page) is ranked again once it has
+    ended; its reports go out once.
+    """
     last_month = store.previous_month(today(clock))
-    if store.get_month(session, last_month) is not None:
-        return {"computed": 0, "reports": 0}
+    record = store.get_month(session, last_month)
+    ended = Period.of(last_month, clock.now()).end
+    computed = 0
     settings = get_settings()
-    record = compute_month(session, clock=clock, month=last_month, settings=settings)
-    return {"computed": 1, "ranked": record.ranked,
-            "reports": send_reports(session, clock=clock, month=last_month, base_url=settings.base_url)}
+    if record is None or record.computed_at < ended:
+        record = compute_month(session, clock=clock, month=last_month, settings=settings)
+        computed = 1
+    reports = 0
+    if record.reported_at is None:
+        reports = send_reports(session, clock=clock, month=last_month, base_url=settings.base_url)
+    return {"computed": computed, "ranked": record.ranked, "reports": reports}
 
 
 # ----- the department's report (Excel) --------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def test_the_monthly_job_ranks_last_month_once_and_reports_to_the_department_hea
     (mine,) = [x for x in messages if x.recipient_user_id == head.id]
     assert "2026年6月考勤与绩效月报" in mine.subject and "部门得分 89.83" in mine.body
     assert mine.payload["month"] == "2026-06"
-    assert performance_month.monthly_job(session, clock=july) == {"computed": 0, "reports": 0}
+    assert performance_month.monthly_job(session, clock=july) == {"computed": 0, "ranked": 2, "reports": 0}
     record = store.get_month(session, JUNE)
     assert record is not None and record.reported_at is not None
 
@@ -109,3 +109,15 @@ def test_signing_into_and_out_of_a_window_records_a_shift(session: Session, cloc
                             .order_by(StaffShift.id.desc())).first()
     assert shift is not None and shift.window_id == target.id
     assert shift.ended_at is not None and shift.ended_at - shift.started_at == dt.timedelta(hours=2)
+
+
+def test_a_month_ranked_while_running_is_ranked_again_once_it_has_ended(session: Session, july: FixedClock) -> None:
+    m.june(session, july)
+    july.set(dt.datetime(2026, 6, 2, 8, 0, tzinfo=CHINA_TZ))  # June so far: one working day behind us
+    performance_month.compute_month(session, clock=july, month=JUNE, settings=SETTINGS)
+    assert _scores(session, "clerk")["甲"].facts["attendance"]["working_days"] == 1
+    july.set(dt.datetime(2026, 7, 1, 0, 30, tzinfo=CHINA_TZ))
+    counts = performance_month.monthly_job(session, clock=july)
+    assert counts["computed"] == 1 and counts["reports"] >= 1
+    days = len(m.working_days(session, JUNE))
+    assert _scores(session, "clerk")["甲"].facts["attendance"]["working_days"] == days
