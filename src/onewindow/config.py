@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -75,6 +76,7 @@ class Settings(BaseSettings):
     performance_complaint_penalty: float = 20
     performance_overdue_penalty: float = 10
     performance_stars: int = 3
+    performance_red_flag_to: Literal["window", "department"] = "window"  # who carries the 流动红旗
     performance_norm_minutes: float = 10  # a category's service norm when its hall sets none
     attendance_default_hours: str = "9:00-12:00，13:00-17:00"
     attendance_grace_minutes: int = 5

@@ -277,7 +277,8 @@ def compute_month(session: Session, *, clock: Clock, month: dt.date, settings: S
                                                                 attendance_rate=att.rate))
     departments = rank(dept_facts, rules)
     stars = {s.subject for s in awards(clerks, count=rules.stars)}
-    flags = {s.subject for s in awards(windows, count=1)}
+    to_departments = settings.performance_red_flag_to == SubjectKind.DEPARTMENT.value
+    flags = {s.subject for s in awards(departments if to_departments else windows, count=1)}
     scored: list[tuple[Subject, Score[Any], Award | None, dict[str, Any] | None]] = []
     for s in clerks:
         user = data.users[s.subject]
@@ -286,10 +287,12 @@ def compute_month(session: Session, *, clock: Clock, month: dt.date, settings: S
                        s, Award.STAR if s.subject in stars else None, mine.as_dict() if mine else None))
     for s in windows:
         its = data.window_attendance.get(s.subject)
-        scored.append((Subject(SubjectKind.WINDOW, s.subject), s, Award.RED_FLAG if s.subject in flags else None,
+        scored.append((Subject(SubjectKind.WINDOW, s.subject), s,
+                       Award.RED_FLAG if s.subject in flags and not to_departments else None,
                        its.as_dict() if its else None))
     for s in departments:
-        scored.append((Subject(SubjectKind.DEPARTMENT, s.subject, department_id=s.subject), s, None,
+        scored.append((Subject(SubjectKind.DEPARTMENT, s.subject, department_id=s.subject), s,
+                       Award.RED_FLAG if s.subject in flags and to_departments else None,
                        dept_att[s.subject].as_dict()))
     return store.store_month(session, clock=clock, month=period.month, rules=rules, scored=scored, actor=actor)
 

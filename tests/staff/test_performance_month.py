@@ -75,6 +75,10 @@ def test_a_recomputation_replaces_the_month(session: Session, july: FixedClock) 
     assert record.ranked == 1 and record.rules["min_sample"] == 35
     assert [s.subject_name for s in _scores(session, "clerk").values() if s.ranked] == ["甲"]
     assert len(_scores(session, "clerk")) == 3
+    by_department = Settings(secret_key="test-performance-secret", performance_red_flag_to="department")
+    performance_month.compute_month(session, clock=july, month=JUNE, settings=by_department)
+    assert [s.award for s in _scores(session, "department").values()] == ["red_flag"]
+    assert all(s.award is None for s in _scores(session, "window").values())
 
 
 def test_the_monthly_job_ranks_last_month_once_and_reports_to_the_department_head(session: Session,
