@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,23 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6  # a message is marked failed after this many failed sends
     # 好差评 provincial push: ratings are posted here through the outbox (empty: no push)
     ratings_push_url: str = ""
+    # 绩效考核 (monthly staff performance; see staff.performance): part weights, the minimum sample of served
+    # tickets below which nobody is ranked, points off per upheld complaint / overdue step, 服务明星 per month,
+    # the opening hours used when a hall's text names none, and the minutes of grace before late / early leave
+    performance_weight_volume: float = 25
+    performance_weight_efficiency: float = 15
+    performance_weight_satisfaction: float = 25
+    performance_weight_complaints: float = 15
+    performance_weight_overdue: float = 10
+    performance_weight_attendance: float = 10
+    performance_min_sample: int = 20
+    performance_complaint_penalty: float = 20
+    performance_overdue_penalty: float = 10
+    performance_stars: int = 3
+    performance_red_flag_to: Literal["window", "department"] = "window"  # who carries the 流动红旗
+    performance_norm_minutes: float = 10  # a category's service norm when its hall sets none
+    attendance_default_hours: str = "9:00-12:00，13:00-17:00"
+    attendance_grace_minutes: int = 5
 
     @field_validator("secret_key")
     @classmethod

@@ -15,6 +15,7 @@ from onewindow.certificates.demo import load_demo_certificates
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.county_file import ImportReport, import_catalog
+from onewindow.performance_month import load_demo_performance
 from onewindow.policies.demo_register import load_demo_register
 from onewindow.queue.demo import load_queue_demo
 from onewindow.ratings.demo import load_demo_ratings
@@ -70,6 +71,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_cases(session, clock, DEMO_ACTOR)
     load_demo_ratings(session, clock)
     load_demo_rectification(session, clock)  # the 差评 work orders in every stage of the loop
+    load_demo_performance(session, clock)  # the month so far ranked (绩效考核)
     return report
 
 

@@ -58,6 +58,8 @@ JOBS: tuple[Job, ...] = (
         description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
     Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
         description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
+    Job(name="staff-performance", target="onewindow.performance_month:monthly_job", every_seconds=3600,
+        description="月度绩效：上月结束后计算窗口人员、窗口和部门的绩效排名（服务明星、流动红旗），向各部门首席代表发送考勤与绩效月报"),
 )
 
 

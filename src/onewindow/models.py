@@ -44,7 +44,7 @@ from onewindow.queue.models import (
 )
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
-from onewindow.staff.models import ApiToken, User, WebSession
+from onewindow.staff.models import ApiToken, PerformanceMonth, PerformanceScore, StaffShift, User, WebSession
 
 __all__ = [
     "AgentAuthorization",
@@ -82,6 +82,8 @@ __all__ = [
     "Material",
     "NegativeListEntry",
     "OutboxMessage",
+    "PerformanceMonth",
+    "PerformanceScore",
     "Policy",
     "Rating",
     "RectificationEvent",
@@ -90,6 +92,7 @@ __all__ = [
     "SlotTemplate",
     "SlotUsage",
     "StaffQualification",
+    "StaffShift",
     "Ticket",
     "TicketCase",
     "TicketCounter",

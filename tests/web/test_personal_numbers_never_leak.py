@@ -17,15 +17,17 @@ from onewindow.core import access
 from onewindow.core.access import Field
 from onewindow.core.ids import is_valid_id_number
 from onewindow.policies.models import Entity
-from onewindow.staff.models import User
+from onewindow.staff.models import PerformanceScore, User
 
 ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_scjg", "agent", "experiencer",
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
-         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply"]
+         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply",
+         "/performance", "/performance?kind=window", "/performance?kind=department"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
-       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me"]
+       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
+       "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -45,6 +47,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
     numbers = _personal_numbers(session)
     assert len(numbers["ids"]) >= 10 and numbers["phones"]  # the walk has something to find
     cases_shown = list(session.scalars(select(Case).order_by(Case.id).limit(30)))
+    scores_shown = list(session.scalars(select(PerformanceScore.id).order_by(PerformanceScore.id).limit(5)))
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -55,7 +58,8 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             browser = login(username)
             get, headers = browser.client.get, HTML
         viewer = cases.viewer(cases_user(session, username)) if username else None
-        for url in PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]:
+        for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
+                    + [f"/performance/scores/{i}" for i in scores_shown]):
             r = get(url, headers=headers)
             if r.status_code != 200:
                 continue

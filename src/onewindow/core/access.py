@@ -122,6 +122,10 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    # staff performance (绩效考核与考勤)
+    PERFORMANCE_VIEW = "staff.performance_view"
+    PERFORMANCE_EXPORT = "staff.performance_export"
+    PERFORMANCE_COMPUTE = "staff.performance_compute"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -171,6 +175,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.PERFORMANCE_VIEW: "查看月度绩效与考勤（窗口人员看本人的得分明细）",
+    Action.PERFORMANCE_EXPORT: "导出部门月度考勤与绩效报表（接收本部门月报）",
+    Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -237,6 +244,11 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 绩效考核: the center ranks everyone; a department head reads (and is sent) their department's report; a
+    # clerk reads their own score explained
+    Action.PERFORMANCE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
+    Action.PERFORMANCE_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
+    Action.PERFORMANCE_COMPUTE: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
 }
 
 
@@ -387,6 +399,11 @@ def acts_for_others(role: Role) -> bool:
     return role is Role.AGENT
 
 
+def receives_department_report(role: Role) -> bool:
+    """Accounts of this role are sent their own department's monthly attendance and performance report."""
+    return POLICY[Action.PERFORMANCE_EXPORT].get(role) is Scope.DEPARTMENT
+
+
 def department_scoped(viewer: Viewer, action: Action) -> int | None:
     """The department a list for this action is narrowed to (None: not narrowed by department)."""
     scope = POLICY[action].get(viewer.role)
@@ -434,6 +451,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 

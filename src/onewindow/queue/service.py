@@ -41,6 +41,7 @@ from onewindow.queue.models import (
     WindowStatus,
 )
 from onewindow.queue.states import QUEUED_STATES, TicketClass, TicketState
+from onewindow.staff import performance_service as staff_performance
 from onewindow.staff.models import User
 
 DEFAULT_SERVICE_MIN = 10.0  # expected service time when a category has no history and no hall default
@@ -465,6 +466,8 @@ def sign_in_window(session: Session, *, clock: Clock, actor: Actor, window_id: i
     window.clerk_id = user.id
     window.signed_in_at = clock.now()
     window.status = WindowStatus.SERVING.value if current_ticket(session, window.id) else WindowStatus.IDLE.value
+    staff_performance.shift_started(session, user_id=user.id, window_id=window.id, hall_id=window.hall_id,
+                                    at=clock.now())  # attendance (考勤) is measured from the shifts
     _window_audit(session, clock=clock, actor=actor, window=window, action="sign_in", before=before)
     return window
 
@@ -482,6 +485,8 @@ def sign_out_window(session: Session, *, clock: Clock, actor: Actor, window_id: 
     if current_ticket(session, window.id) is not None:
         raise Conflict("当前号票尚未办结，请先办结、过号或转移后再签退", code="ticket_at_window", field="window_id")
     before = window_snapshot(window)
+    if window.clerk_id is not None:
+        staff_performance.shift_ended(session, user_id=window.clerk_id, window_id=window.id, at=clock.now())
     window.status = WindowStatus.OFFLINE.value
     window.clerk = None
     window.clerk_id = None

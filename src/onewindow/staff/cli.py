@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from onewindow.cli_support import CLI_ACTOR, app, database_session, user_errors
+from onewindow.cli_support import CLI_ACTOR, app, bench_app, database_session, echo_json, fail, user_errors
 from onewindow.core.clock import SystemClock
+from onewindow.core.errors import DomainError
 
 users_app = typer.Typer(help="工作人员账号", no_args_is_help=True)
 app.add_typer(users_app, name="users")
@@ -51,3 +52,39 @@ def list_users() -> None:
             table.add_row(u.username, u.display_name, u.role, u.department.code if u.department else "",
                           "启用" if u.is_active else "停用")
         Console().print(table)
+
+
+@bench_app.command("performance",
+                   help="绩效基准：生成一个月（300 名工作人员、40 个窗口、每个工作日 600 张号票）并计时一次月度排名")
+def bench_performance(
+    *,
+    month: str = typer.Option("2026-11", "--month", help="月份（YYYY-MM）"),
+    database_url: str | None = typer.Option(None, "--database-url", help="数据库地址（默认：临时 SQLite 文件）"),
+    as_json: bool = typer.Option(False, "--json", help="输出 JSON"),
+) -> None:
+    """Time one monthly ranking over a generated county month (``{"ranking_seconds"}``)."""
+    import datetime as dt
+    import tempfile
+    from pathlib import Path
+
+    from onewindow import db
+    from onewindow.core.clock import CHINA_TZ, FixedClock
+    from onewindow.staff import performance_service
+    from onewindow.staff.performance_bench import ranking_seconds
+
+    try:
+        first = performance_service.parse_month(month)
+    except DomainError:
+        fail(f"--month 应为 YYYY-MM：{month}")
+    clock = FixedClock(dt.datetime.combine(performance_service.next_month(first), dt.time(9), tzinfo=CHINA_TZ))
+    with tempfile.TemporaryDirectory(prefix="onewindow-bench-") as tmp:
+        engine = db.make_engine(database_url or f"sqlite:///{Path(tmp) / 'bench.db'}")
+        db.upgrade(engine)
+        with db.transaction(db.make_session_factory(engine), write=True) as session:
+            seconds = ranking_seconds(session, clock=clock, month=first)
+        engine.dispose()
+    report = {"ranking_seconds": round(seconds, 3)}
+    if as_json:
+        echo_json(report)
+        return
+    typer.echo(f"月度排名耗时 {report['ranking_seconds']} 秒")
