@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6  # a message is marked failed after this many failed sends
     # 好差评 provincial push: ratings are posted here through the outbox (empty: no push)
     ratings_push_url: str = ""
+    # 智能导办: fuse the lexical search with the bundled semantic model (falls back to lexical when the
+    # model package is absent); CPU threads one question's encode may use
+    guide_semantic: bool = True
+    guide_semantic_threads: int = 1
 
     @field_validator("secret_key")
     @classmethod
