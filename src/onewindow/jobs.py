@@ -58,6 +58,8 @@ JOBS: tuple[Job, ...] = (
         description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
     Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
         description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
+    Job(name="guide-embeddings", target="onewindow.guide.service:embed_job", every_seconds=60,
+        description="智能导办语义向量：为目录中新增或修改的事项和一件事计算并保存语义向量（关闭语义检索时不计算）"),
 )
 
 

@@ -115,3 +115,19 @@ def test_a_semantic_index_over_other_documents_is_refused(reference_docs: list[G
     dense, _ = SemanticIndex.build(reference_docs[:3], encoder=FakeEncoder())
     with pytest.raises(ValueError, match="other documents"):
         index.search("结婚登记", dense=dense)
+
+
+def test_a_first_start_answers_lexically_until_the_job_has_stored_the_vectors(
+        session: Session, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeEncoder()
+    monkeypatch.setattr(service, "_memo", {})
+    monkeypatch.setattr(semantic, "load_encoder", lambda threads=1: fake)
+    cache = IndexCache(semantic=True)
+    assert service.search(session, cache=cache, clock=clock, query="结婚登记").hits  # no waiting for the model
+    assert cache.built is not None and not cache.built.semantic and fake.encoded == []
+
+    counts = service.embed_job(session, clock=clock)
+    assert counts["encoded"] == counts["documents"] == cache.built.index.size
+    cache.recheck_at = 0.0  # the next look at the table is due
+    service.search(session, cache=cache, clock=clock, query="结婚登记")
+    assert cache.built.semantic

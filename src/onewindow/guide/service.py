@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,13 +20,14 @@ from sqlalchemy.orm import Session
 
 from onewindow.catalog import exporter
 from onewindow.catalog.models import Bundle, Item, ItemVersion
+from onewindow.config import get_settings
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import NotFound, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone
 from onewindow.guide import semantic
-from onewindow.guide.documents import documents_from_catalog
+from onewindow.guide.documents import GuideDocument, documents_from_catalog
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.guide.search import GuideIndex, SearchResult, normalize_text
 from onewindow.guide.semantic import Encoder, SemanticIndex
@@ -43,6 +45,8 @@ class GuideSearch:
 
     index: GuideIndex
     dense: SemanticIndex | None = None
+    # the model is on but the vectors are not all stored yet: what to build the semantic index from later
+    pending: tuple[tuple[GuideDocument, ...], Mapping[str, Sequence[str]], Encoder] | None = None
 
     @property
     def semantic(self) -> bool:
@@ -65,6 +69,7 @@ class IndexCache:
     threads: int = 1
     stamp: tuple[Any, ...] | None = None
     built: GuideSearch | None = None
+    recheck_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -124,18 +129,22 @@ def build_index(session: Session) -> GuideIndex:
                             synonyms=synonyms_with_learned(session))
 
 
-def build_search(session: Session, *, clock: Clock, encoder: Encoder | None) -> GuideSearch:
-    """The lexical index and, with an encoder, the semantic index (new vectors stored)."""
-    docs = documents_from_catalog(exporter.export_catalog(session))
-    synonyms = synonyms_with_learned(session)
-    index = GuideIndex.build(docs, synonyms=synonyms)
-    if encoder is None:
-        return GuideSearch(index)
-    events = synonyms.get("life_events", {})
+# A catalog edit changes a passage or two: encoded inline. More (a first start, a model upgrade) waits for
+# the ``guide-embeddings`` job, and the search stays lexical until the vectors are in the table.
+INLINE_ENCODE_LIMIT = 8
+PENDING_RECHECK_SECONDS = 15.0
+
+
+def _dense(session: Session, docs: Sequence[GuideDocument], events: Mapping[str, Sequence[str]], *, clock: Clock,
+           encoder: Encoder, inline_limit: int | None) -> tuple[SemanticIndex | None, int]:
+    """The semantic index from stored vectors plus the missing ones (stored), or None when too many are missing."""
     keys = semantic.passage_keys(docs, model_id=encoder.model_id, life_events=events)
     in_database = {row.key: semantic.vector_from_bytes(row.vector) for row in session.scalars(
         select(GuideEmbedding).where(GuideEmbedding.key.in_(set(keys))))}
     known = {**{k: _memo[k] for k in keys if k in _memo}, **in_database}
+    missing = {k for k in keys if k not in known}
+    if inline_limit is not None and len(missing) > inline_limit:
+        return None, 0
     dense, fresh = SemanticIndex.build(docs, encoder=encoder, life_events=events, stored=known)
     for key in dict.fromkeys(keys):
         if key in in_database:
@@ -150,20 +159,59 @@ def build_search(session: Session, *, clock: Clock, encoder: Encoder | None) -> 
         _memo.clear()
     _memo.update(known)
     _memo.update(fresh)
-    return GuideSearch(index, dense)
+    return dense, len(fresh)
+
+
+def build_search(session: Session, *, clock: Clock, encoder: Encoder | None,
+                 inline_limit: int | None = None) -> GuideSearch:
+    """The lexical index and, with an encoder, the semantic index (new vectors stored).
+
+    With ``inline_limit``, a catalog needing more new vectors than that gets a lexical search marked
+    ``pending`` (the job computes them); without, every missing vector is computed now.
+    """
+    docs = documents_from_catalog(exporter.export_catalog(session))
+    synonyms = synonyms_with_learned(session)
+    index = GuideIndex.build(docs, synonyms=synonyms)
+    if encoder is None:
+        return GuideSearch(index)
+    events: Mapping[str, Sequence[str]] = synonyms.get("life_events", {})
+    dense, _ = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=inline_limit)
+    return GuideSearch(index, dense, pending=(tuple(docs), events, encoder) if dense is None else None)
 
 
 def search_for(session: Session, cache: IndexCache, clock: Clock) -> GuideSearch:
-    """The cached search, rebuilt first when items, bundles, synonyms or mappings changed."""
+    """The cached search, rebuilt first when items, bundles, synonyms or mappings changed.
+
+    A search still waiting for its vectors looks for them in the table every few seconds.
+    """
     stamp = _stamp(session)
-    if cache.built is not None and cache.stamp == stamp:
-        return cache.built
+    built = cache.built
+    if built is not None and cache.stamp == stamp and (built.pending is None or time.monotonic() < cache.recheck_at):
+        return built
     with cache.lock:
         if cache.built is None or cache.stamp != stamp:
             encoder = semantic.load_encoder(cache.threads) if cache.semantic else None
-            cache.built = build_search(session, clock=clock, encoder=encoder)
+            cache.built = build_search(session, clock=clock, encoder=encoder, inline_limit=INLINE_ENCODE_LIMIT)
             cache.stamp = stamp
+        elif cache.built.pending is not None and time.monotonic() >= cache.recheck_at:
+            docs, events, encoder = cache.built.pending
+            dense, _ = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=INLINE_ENCODE_LIMIT)
+            if dense is not None:
+                cache.built = GuideSearch(cache.built.index, dense)
+        cache.recheck_at = time.monotonic() + PENDING_RECHECK_SECONDS
         return cache.built
+
+
+def embed_job(session: Session, *, clock: Clock) -> dict[str, int]:
+    """Job: compute and store the vectors the current catalog still lacks (nothing when the model is off)."""
+    settings = get_settings()
+    encoder = semantic.load_encoder(settings.guide_semantic_threads) if settings.guide_semantic else None
+    if encoder is None:
+        return {"encoded": 0}
+    docs = documents_from_catalog(exporter.export_catalog(session))
+    events: Mapping[str, Sequence[str]] = synonyms_with_learned(session).get("life_events", {})
+    _dense_index, encoded = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=None)
+    return {"encoded": encoded, "documents": len(docs)}
 
 
 def index_for(session: Session, cache: IndexCache, clock: Clock) -> GuideIndex:
