@@ -65,7 +65,7 @@ def _desk(request: Request, session: DbSession, clock: ClockDep, auth: Auth, pag
         hits = guide.search(text, limit=SUGGESTIONS).hits if len(open_questions) < PAGE_SIZE else ()
         open_questions.append(OpenQuestion(text, times, fmt_time(last), tuple(hits)))
     answers = [Answer(code, name, kind) for code, name, kind in guide.index.documents()]
-    return render(request, "admin/guide.html", {
+    return render(request, "guide/desk.html", {
         "questions": open_questions[:PAGE_SIZE], "more": len(open_questions) > PAGE_SIZE, "page": page,
         "answers": answers, "mapped": service.mappings(session, limit=100),
         "feedback": service.unhelpful(session, limit=30), "semantic": guide.semantic,
@@ -119,5 +119,5 @@ def feedback(request: Request, auth: PublicAuth, session: DbSession, clock: Cloc
     service.record_feedback(session, clock=clock, query=form_text(form, "q"), code=form_text(form, "code") or None,
                             helpful=helpful == "yes")
     if request.headers.get("hx-request") == "true":
-        return render(request, "catalog/_feedback_thanks.html", {"helpful": helpful == "yes"}, auth=auth)
+        return render(request, "guide/_feedback_thanks.html", {"helpful": helpful == "yes"}, auth=auth)
     return RedirectResponse("/?" + urlencode({"q": form_text(form, "q")}), status_code=303)
