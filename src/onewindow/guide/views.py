@@ -67,7 +67,7 @@ def _desk(request: Request, session: DbSession, clock: ClockDep, auth: Auth, pag
     answers = [Answer(code, name, kind) for code, name, kind in guide.index.documents()]
     return render(request, "guide/desk.html", {
         "questions": open_questions[:PAGE_SIZE], "more": len(open_questions) > PAGE_SIZE, "page": page,
-        "answers": answers, "mapped": service.mappings(session, limit=100),
+        "answers": answers, "names": {a.code: a.name for a in answers}, "mapped": service.mappings(session, limit=100),
         "feedback": service.unhelpful(session, limit=30), "semantic": guide.semantic,
         "may_map": auth.can(Action.GUIDE_EDIT), "errors": errors or {}, "fmt_time": fmt_time,
     }, auth=auth, status_code=status_code)
