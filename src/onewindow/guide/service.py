@@ -72,11 +72,6 @@ class IndexCache:
     recheck_at: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def index(self) -> GuideIndex | None:
-        """The lexical index last built."""
-        return self.built.index if self.built else None
-
 
 def _stamp(session: Session) -> tuple[Any, ...]:
     versions = session.execute(
@@ -212,11 +207,6 @@ def embed_job(session: Session, *, clock: Clock) -> dict[str, int]:
     events: Mapping[str, Sequence[str]] = synonyms_with_learned(session).get("life_events", {})
     _dense_index, encoded = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=None)
     return {"encoded": encoded, "documents": len(docs)}
-
-
-def index_for(session: Session, cache: IndexCache, clock: Clock) -> GuideIndex:
-    """The cached lexical index (see :func:`search_for`)."""
-    return search_for(session, cache, clock).index
 
 
 def scrub(text: str) -> str:
