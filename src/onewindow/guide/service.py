@@ -37,6 +37,7 @@ _ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
 # Vectors of passages seen by this process: a rebuild after a catalog edit encodes only what changed.
 _memo: dict[str, semantic.Vector] = {}
 _MEMO_LIMIT = 5000
+_memo_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ def _dense(session: Session, docs: Sequence[GuideDocument], events: Mapping[str,
     keys = semantic.passage_keys(docs, model_id=encoder.model_id, life_events=events)
     in_database = {row.key: semantic.vector_from_bytes(row.vector) for row in session.scalars(
         select(GuideEmbedding).where(GuideEmbedding.key.in_(set(keys))))}
-    known = {**{k: _memo[k] for k in keys if k in _memo}, **in_database}
+    with _memo_lock:  # the embeddings job and request threads share it
+        known = {**{k: _memo[k] for k in keys if k in _memo}, **in_database}
     missing = {k for k in keys if k not in known}
     if inline_limit is not None and len(missing) > inline_limit:
         return None, 0
@@ -150,10 +152,11 @@ def _dense(session: Session, docs: Sequence[GuideDocument], events: Mapping[str,
                                            vector=semantic.vector_bytes(fresh[key] if key in fresh else known[key])))
         except IntegrityError:
             pass
-    if len(_memo) > _MEMO_LIMIT:
-        _memo.clear()
-    _memo.update(known)
-    _memo.update(fresh)
+    with _memo_lock:
+        if len(_memo) > _MEMO_LIMIT:
+            _memo.clear()
+        _memo.update(known)
+        _memo.update(fresh)
     return dense, len(fresh)
 
 
