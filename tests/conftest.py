@@ -150,8 +150,9 @@ def empty_session(databases: DatabaseFactory) -> Iterator[Session]:
 
 
 def _settings(upload_dir: Path, url: str = "sqlite:///unused.db") -> Settings:
+    # 智能导办 stays lexical in tests: the model's tests build their hybrid search explicitly (tests/guide)
     return Settings(database_url=url, secret_key=secrets.token_urlsafe(16), jobs_enabled=False,
-                    upload_dir=upload_dir)
+                    upload_dir=upload_dir, guide_semantic=False)
 
 
 @pytest.fixture

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     performance_norm_minutes: float = 10  # a category's service norm when its hall sets none
     attendance_default_hours: str = "9:00-12:00，13:00-17:00"
     attendance_grace_minutes: int = 5
+    # 智能导办: fuse the lexical search with the bundled semantic model (falls back to lexical when the
+    # model package is absent); CPU threads one question's encode may use
+    guide_semantic: bool = True
+    guide_semantic_threads: int = 1
 
     @field_validator("secret_key")
     @classmethod

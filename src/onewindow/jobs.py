@@ -60,6 +60,8 @@ JOBS: tuple[Job, ...] = (
         description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
     Job(name="staff-performance", target="onewindow.performance_month:monthly_job", every_seconds=3600,
         description="月度绩效：上月结束后计算窗口人员、窗口和部门的绩效排名（服务明星、流动红旗），向各部门首席代表发送考勤与绩效月报"),
+    Job(name="guide-embeddings", target="onewindow.guide.service:embed_job", every_seconds=60,
+        description="智能导办语义向量：为目录中新增或修改的事项和一件事计算并保存语义向量（关闭语义检索时不计算）"),
 )
 
 

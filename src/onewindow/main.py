@@ -25,6 +25,7 @@ from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import MaskedJSONResponse, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide import api as guide_api
+from onewindow.guide import views as guide_views
 from onewindow.guide.service import IndexCache
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import views as notifications_views
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.session_factory = db.make_session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.templates = make_templates()
-    app.state.guide_cache = IndexCache()
+    app.state.guide_cache = IndexCache(semantic=settings.guide_semantic, threads=settings.guide_semantic_threads)
     app.state.lookup_limiter = FailureLimiter(limit=settings.public_lookup_failures, window=600)
     wiring.install(settings)
     install_error_handlers(app)
@@ -95,7 +96,7 @@ def _include_routers(app: FastAPI) -> None:
                    cases_api, rectification_api, ratings_api, staff_performance_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
-                     certificates_views):
+                     certificates_views, guide_views):
         app.include_router(module_v.router)
     app.include_router(queue_views.router)
     app.include_router(cases_views.router)

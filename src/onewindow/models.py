@@ -30,7 +30,7 @@ from onewindow.catalog.models import (
 )
 from onewindow.certificates.models import Certificate
 from onewindow.core.audit import AuditEntry, AuditHead
-from onewindow.guide.models import GuideQuery, GuideSynonyms
+from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.notifications.models import OutboxMessage
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
 from onewindow.queue.models import (
@@ -71,6 +71,9 @@ __all__ = [
     "Entity",
     "EntityField",
     "Grant",
+    "GuideEmbedding",
+    "GuideFeedback",
+    "GuideMapping",
     "GuideQuery",
     "GuideSynonyms",
     "Hall",

@@ -15,20 +15,33 @@ runner = CliRunner()
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def test_the_bench_prints_the_four_numbers_as_json(tmp_path: Path) -> None:
-    tsv = tmp_path / "q.tsv"
-    tsv.write_text("孩子刚出生要办什么\tYJS-NEWBORN\n社保卡丢了\t410724-RSJ-GG-001|X\n", encoding="utf-8")
-    result = runner.invoke(app, ["bench", "guide", "--queries", str(tsv), "--json"])
+def test_the_bench_prints_top1_top3_mrr_and_p95_per_set_as_json(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.tsv", tmp_path / "b.tsv"
+    first.write_text("孩子刚出生要办什么\tYJS-NEWBORN\n社保卡丢了\t410724-RSJ-GG-001|X\n", encoding="utf-8")
+    second.write_text("结婚登记\t410724-MZJ-QR-001\n", encoding="utf-8")
+    result = runner.invoke(app, ["bench", "guide", "--queries", str(first), "--queries", str(second),
+                                 "--mode", "lexical", "--json"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert set(report) == {"queries", "top1", "top3", "p95_ms"}
-    assert report["queries"] == 2 and report["top1"] == 1.0 and report["top3"] == 1.0
+    assert [(s["file"], s["mode"]) for s in report["sets"]] == [("a.tsv", "lexical"), ("b.tsv", "lexical")]
+    a = report["sets"][0]
+    assert set(a) == {"file", "mode", "queries", "top1", "top3", "mrr", "p95_ms"}
+    assert a["queries"] == 2 and a["top1"] == 1.0 and a["top3"] == 1.0 and a["mrr"] == 1.0
+    assert report["model"] == {"semantic": False}
+
+
+def test_an_unknown_mode_is_a_one_line_error(tmp_path: Path) -> None:
+    tsv = tmp_path / "q.tsv"
+    tsv.write_text("结婚登记\t410724-MZJ-QR-001\n", encoding="utf-8")
+    result = runner.invoke(app, ["bench", "guide", "--queries", str(tsv), "--mode", "magic"])
+    assert result.exit_code == 1
+    assert "--mode" in result.stderr
 
 
 def test_a_bad_tsv_line_is_named_in_one_line(tmp_path: Path) -> None:
     tsv = tmp_path / "q.tsv"
     tsv.write_text("孩子刚出生要办什么\tYJS-NEWBORN\n没有制表符的一行\n", encoding="utf-8")
-    result = runner.invoke(app, ["bench", "guide", "--queries", str(tsv)])
+    result = runner.invoke(app, ["bench", "guide", "--queries", str(tsv), "--mode", "lexical"])
     assert result.exit_code == 1
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "第2行" in lines[0]
@@ -56,9 +69,10 @@ def test_the_bench_can_run_against_another_catalog_file(tmp_path: Path) -> None:
     }, ensure_ascii=False), encoding="utf-8")
     tsv = tmp_path / "q.tsv"
     tsv.write_text("想领证结婚\tT-1\n", encoding="utf-8")
-    result = runner.invoke(app, ["bench", "guide", "--queries", str(tsv), "--catalog", str(catalog), "--json"])
+    result = runner.invoke(app, ["bench", "guide", "--queries", str(tsv), "--catalog", str(catalog), "--json",
+                                 "--mode", "lexical"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["top1"] == 1.0
+    assert json.loads(result.stdout)["sets"][0]["top1"] == 1.0
 
 
 def test_a_catalog_that_is_not_json_is_a_one_line_error(tmp_path: Path) -> None:

@@ -24,10 +24,12 @@ ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply",
-         "/performance", "/performance?kind=window", "/performance?kind=department"]
+         "/performance", "/performance?kind=window", "/performance?kind=department",
+         "/admin/guide", "/admin/guide/evaluation.tsv"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
-       "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window"]
+       "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",
+       "/api/v1/guide/unanswered", "/api/v1/guide/mappings"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -48,6 +50,9 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
     assert len(numbers["ids"]) >= 10 and numbers["phones"]  # the walk has something to find
     cases_shown = list(session.scalars(select(Case).order_by(Case.id).limit(30)))
     scores_shown = list(session.scalars(select(PerformanceScore.id).order_by(PerformanceScore.id).limit(5)))
+    # a visitor types personal numbers into 智能导办: the unanswered-question desk must not show them whole
+    someone, phone = sorted(numbers["ids"])[0], sorted(numbers["phones"])[0]
+    client.get("/api/v1/guide/search", params={"q": f"火星移民签证 {someone} {phone}"})
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:

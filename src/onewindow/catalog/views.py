@@ -80,6 +80,7 @@ class SearchResult:
     pages: int
     bundles: list[GuideBundle] = field(default_factory=list)
     did_you_mean: list[str] = field(default_factory=list)
+    answer_code: str | None = None  # 智能导办's first answer, for "did this answer help?"
 
     @property
     def active(self) -> bool:
@@ -124,7 +125,7 @@ def _guide_search(session: Session, *, q: str, audience: str | None, level: str 
     return SearchResult(q=q, audience=audience, level=level,
                         cards=[_card(i, v) for i, v in matching[start:start + PAGE_SIZE]], total=total, page=page,
                         pages=max(1, -(-total // PAGE_SIZE)), bundles=bundles if page == 1 else [],
-                        did_you_mean=list(answer.did_you_mean))
+                        did_you_mean=list(answer.did_you_mean), answer_code=hits[0].code if hits else None)
 
 
 @dataclass(frozen=True)

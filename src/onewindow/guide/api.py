@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
+from pydantic import BaseModel, Field
 
 from onewindow.core.access import Action
 from onewindow.deps import ClockDep, CurrentAuth, DbSession
@@ -55,3 +56,28 @@ def unanswered(auth: CurrentAuth, session: DbSession,
     auth.require(Action.GUIDE_ANALYTICS)
     return [{"query": text, "times": n, "last_asked_at": last} for text, n, last in
             service.unanswered(session, limit=limit)]
+
+
+class MappingIn(BaseModel):
+    """A question and the item or bundle that answers it."""
+
+    query: str = Field(max_length=2000, description="问题原文（身份证号、手机号会被遮盖后保存）")
+    code: str = Field(max_length=60, description="事项实施编码或一件事编码")
+
+
+@router.get("/guide/mappings", summary="已标注正确答案的导办问题（管理员、电子监察）")
+def list_mappings(auth: CurrentAuth, session: DbSession,
+                  limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+    """Mapped questions, newest first: they feed the synonym map and the evaluation set."""
+    auth.require(Action.GUIDE_ANALYTICS)
+    return [{"id": m.id, "query": m.query_text, "code": m.code, "kind": m.kind, "name": name,
+             "mapped_at": m.mapped_at, "mapped_by": m.mapped_by} for m, name in service.mappings(session, limit=limit)]
+
+
+@router.post("/guide/mappings", status_code=201, summary="为问题标注正确的事项或一件事（管理员）")
+def create_mapping(auth: CurrentAuth, session: DbSession, clock: ClockDep, body: MappingIn) -> dict[str, Any]:
+    """Map a question to its answer; 422 for an unknown code or an empty question."""
+    auth.require(Action.GUIDE_EDIT)
+    m = service.map_question(session, clock=clock, actor=auth.actor, query=body.query, code=body.code)
+    return {"id": m.id, "query": m.query_text, "code": m.code, "kind": m.kind, "mapped_at": m.mapped_at,
+            "mapped_by": m.mapped_by}

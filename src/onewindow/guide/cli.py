@@ -8,15 +8,26 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import typer
 
 from onewindow.cli_support import bench_app, echo_json, fail, user_errors
 from onewindow.core.errors import Problem, ValidationFailed
 
-if TYPE_CHECKING:  # jieba, OpenCC and pypinyin load only when a guide command runs
-    from onewindow.guide.search import GuideIndex
+if TYPE_CHECKING:  # jieba, OpenCC, pypinyin and the model load only when a guide command runs
+    from onewindow.guide.documents import GuideDocument
+    from onewindow.guide.search import GuideIndex, SearchResult
+    from onewindow.guide.semantic import Encoder
+    from onewindow.guide.service import GuideSearch
+
+
+class Searcher(Protocol):
+    """Anything that answers a question with ranked hits (the lexical or the hybrid search)."""
+
+    def search(self, query: str, limit: int = 10) -> SearchResult:
+        """Ranked hits."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -63,78 +74,170 @@ def parse_questions(text: str) -> list[BenchQuestion]:
     return questions
 
 
-def run_bench(index: GuideIndex, questions: list[BenchQuestion]) -> dict[str, Any]:
-    """Top-1 and top-3 hit rates and the 95th percentile search time over the questions."""
+def run_bench(searcher: Searcher, questions: list[BenchQuestion]) -> dict[str, Any]:
+    """Top-1 and top-3 hit rates, mean reciprocal rank (first 10) and the 95th percentile search time."""
     top1 = top3 = 0
+    reciprocal = 0.0
     times: list[float] = []
     misses: list[dict[str, Any]] = []
     for q in questions:
         started = time.perf_counter()
-        result = index.search(q.query, limit=3)
+        result = searcher.search(q.query, limit=10)
         times.append((time.perf_counter() - started) * 1000)
         codes = [h.code for h in result.hits]
-        if codes[:1] and codes[0] in q.expected:
+        rank = next((r for r, c in enumerate(codes, start=1) if c in q.expected), None)
+        if rank == 1:
             top1 += 1
-        if any(c in q.expected for c in codes[:3]):
+        if rank is not None and rank <= 3:
             top3 += 1
         else:
-            misses.append({"line": q.line, "query": q.query, "expected": sorted(q.expected), "got": codes})
+            misses.append({"line": q.line, "query": q.query, "expected": sorted(q.expected), "got": codes[:3]})
+        reciprocal += 1 / rank if rank else 0.0
     n = len(questions)
     times.sort()
     p95 = times[max(0, math.ceil(0.95 * n) - 1)] if times else 0.0
     return {"queries": n, "top1": round(top1 / n, 4) if n else 0.0, "top3": round(top3 / n, 4) if n else 0.0,
-            "p95_ms": round(p95, 2), "misses": misses}
+            "mrr": round(reciprocal / n, 4) if n else 0.0, "p95_ms": round(p95, 2), "misses": misses}
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB (Linux /proc; peak RSS elsewhere)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _catalog_docs(path: Path | None) -> tuple[list[GuideDocument], dict[str, Any]]:
+    from onewindow.guide.documents import documents_from_catalog
+    from onewindow.guide.synonyms import load_default_synonyms
+
+    return documents_from_catalog(load_catalog_dict(path)), load_default_synonyms()
 
 
 def _index_from_file(path: Path | None) -> GuideIndex:
     """The index over a catalog JSON file (the shipped reference catalog by default)."""
-    from onewindow.guide.documents import documents_from_catalog
     from onewindow.guide.search import GuideIndex
+
+    docs, synonyms = _catalog_docs(path)
+    return GuideIndex.build(docs, synonyms=synonyms)
+
+
+def _searches(catalog: Path | None, semantic_wanted: bool, threads: int) -> tuple[GuideSearch, dict[str, Any]]:
+    """The search to measure (from a catalog file, or the database) and what loading the model cost."""
+    from onewindow.guide import semantic
+    from onewindow.guide.service import GuideSearch
     from onewindow.guide.synonyms import load_default_synonyms
 
-    return GuideIndex.build(documents_from_catalog(load_catalog_dict(path)), synonyms=load_default_synonyms())
+    model: dict[str, Any] = {"semantic": False}
+    before = rss_mb()
+    started = time.perf_counter()
+    encoder = semantic.load_encoder(threads) if semantic_wanted else None
+    if catalog is not None or not _database_has_items():
+        if catalog is None:
+            typer.echo("数据库中没有事项，改用内置参考目录（可先运行 onewindow demo load）", err=True)
+        docs, synonyms = _catalog_docs(catalog)
+        from onewindow.guide.search import GuideIndex
+
+        index = GuideIndex.build(docs, synonyms=synonyms)
+        dense = None
+        if encoder is not None:
+            dense, _ = semantic.SemanticIndex.build(docs, encoder=encoder,
+                                                    life_events=load_default_synonyms()["life_events"])
+        built = GuideSearch(index, dense)
+    else:
+        built = _search_from_database(encoder)
+    if encoder is not None:
+        built.search("孩子出生要办什么")  # the first encode touches the whole model
+        model = {"semantic": True, "model": encoder.model_id, "rss_before_mb": before, "rss_after_mb": rss_mb(),
+                 "load_ms": round((time.perf_counter() - started) * 1000)}
+    elif semantic_wanted:
+        model["unavailable"] = "语义模型不可用，仅关键词检索"
+    return built, model
 
 
-def _index_from_database() -> GuideIndex:
-    """The index over the catalog loaded in the configured database (the shipped one if it is empty)."""
+def _database_has_items() -> bool:
     from sqlalchemy import func, select
 
     from onewindow.catalog.models import Item
     from onewindow.cli_support import open_database
-    from onewindow.guide import service as guide_service
 
     _engine, factory = open_database(quiet=True)
     with factory() as session:
-        if not session.scalar(select(func.count()).select_from(Item)):
-            typer.echo("数据库中没有事项，改用内置参考目录（可先运行 onewindow demo load）", err=True)
-            return _index_from_file(None)
-        return guide_service.build_index(session)
+        return bool(session.scalar(select(func.count()).select_from(Item)))
+
+
+def _search_from_database(encoder: Encoder | None) -> GuideSearch:
+    """The search over the catalog loaded in the configured database (vectors stored there)."""
+    from onewindow.cli_support import open_database
+    from onewindow.core.clock import SystemClock
+    from onewindow.guide import service as guide_service
+
+    _engine, factory = open_database(quiet=True)
+    with factory() as session, session.begin():
+        return guide_service.build_search(session, clock=SystemClock(), encoder=encoder)
+
+
+MODES = ("hybrid", "lexical", "both")
 
 
 @bench_app.command("guide")
 @user_errors
 def bench_guide(
-    queries: Path = typer.Option(..., "--queries", help="UTF-8 TSV：问题<TAB>期望编码（多个用 | 分隔）"),
+    queries: list[Path] = typer.Option(..., "--queries", help="UTF-8 TSV：问题<TAB>期望编码（多个用 | 分隔）；可重复"),
     as_json: bool = typer.Option(False, "--json", help="只输出 JSON"),
     catalog: Path | None = typer.Option(None, "--catalog", help="目录 JSON 文件（默认：数据库中已加载的目录）"),
+    mode: str = typer.Option("both", "--mode", help="hybrid（关键词+语义）、lexical（仅关键词）或 both（两者对照）"),
+    misses: bool = typer.Option(False, "--misses", help="列出前三名未命中的问题"),
 ) -> None:
-    """智能导办检索基准：top-1、top-3 命中率和 p95 耗时。"""
-    try:
-        text = queries.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        fail(f"问题文件不是 UTF-8 编码：{queries}")
-    questions = parse_questions(text)
-    if not questions:
-        fail(f"问题文件为空：{queries}")
-    started = time.perf_counter()
-    index = _index_from_file(catalog) if catalog is not None else _index_from_database()
-    build_ms = (time.perf_counter() - started) * 1000
-    report = run_bench(index, questions)
+    """智能导办检索基准：每个问题集的 top-1、top-3、MRR 和 p95 耗时，以及语义模型占用的内存。"""
+    if mode not in MODES:
+        fail(f"--mode 只能是 {'、'.join(MODES)}")
+    sets: list[tuple[Path, list[BenchQuestion]]] = []
+    for path in queries:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            fail(f"问题文件不是 UTF-8 编码：{path}")
+        questions = parse_questions(text)
+        if not questions:
+            fail(f"问题文件为空：{path}")
+        sets.append((path, questions))
+    from onewindow.config import get_settings
+
+    settings = get_settings()
+    built, model = _searches(catalog, mode != "lexical", settings.guide_semantic_threads)
+    from onewindow.guide.service import GuideSearch
+
+    searchers: list[tuple[str, Searcher]] = []
+    if mode in ("lexical", "both") or not built.semantic:
+        searchers.append(("lexical", GuideSearch(built.index)))
+    if mode in ("hybrid", "both") and built.semantic:
+        searchers.append(("hybrid", built))
+    rows = []
+    for path, questions in sets:
+        for name, searcher in searchers:
+            report = run_bench(searcher, questions)
+            rows.append({"file": path.name, "mode": name, **report})
     if as_json:
-        echo_json({k: report[k] for k in ("queries", "top1", "top3", "p95_ms")})
+        echo_json({"sets": [{k: v for k, v in r.items() if k != "misses"} for r in rows],
+                   "documents": built.index.size, "model": model})
         return
-    typer.echo(f"问题数 {report['queries']}  top-1 {report['top1']:.1%}  top-3 {report['top3']:.1%}  "
-               f"p95 {report['p95_ms']:.1f} ms  建索引 {build_ms:.0f} ms（{index.size} 个事项和一件事）")
-    for miss in report["misses"]:
-        typer.echo(f"  未命中 第{miss['line']}行 {miss['query']}：期望 {'|'.join(miss['expected'])}，"
-                   f"得到 {', '.join(miss['got']) or '无'}")
+    for r in rows:
+        typer.echo(f"{r['file']}  {r['mode']:<7}  问题数 {r['queries']}  top-1 {r['top1']:.1%}  "
+                   f"top-3 {r['top3']:.1%}  MRR {r['mrr']:.3f}  p95 {r['p95_ms']:.1f} ms")
+        if misses:
+            for miss in r["misses"]:
+                typer.echo(f"  未命中 第{miss['line']}行 {miss['query']}：期望 {'|'.join(miss['expected'])}，"
+                           f"得到 {', '.join(miss['got']) or '无'}")
+    if model.get("semantic"):
+        typer.echo(f"语义模型 {model['model']}：加载和建索引 {model['load_ms']} ms，常驻内存 "
+                   f"{model['rss_before_mb']:.0f} MB → {model['rss_after_mb']:.0f} MB"
+                   f"（+{model['rss_after_mb'] - model['rss_before_mb']:.0f} MB）；{built.index.size} 个事项和一件事")
+    elif "unavailable" in model:
+        typer.echo(model["unavailable"])

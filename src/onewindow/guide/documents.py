@@ -36,6 +36,7 @@ class GuideDocument:
     member_codes: tuple[str, ...] = ()
     member_names: tuple[str, ...] = ()
     summary: str = ""
+    audience: str = ""  # person / enterprise / both (items only)
 
 
 def _text(value: Any) -> str:
@@ -101,7 +102,7 @@ def documents_from_catalog(catalog: Mapping[str, Any]) -> list[GuideDocument]:
             kind="item", code=code, name=name, keywords=_texts(item.get("keywords")),
             department=dept_name, department_aliases=dept_aliases,
             conditions=_text(item.get("conditions")), materials=materials, categories=cats,
-            summary=_item_summary(item),
+            summary=_item_summary(item), audience=_text(item.get("audience")),
         ))
 
     for index, bundle in enumerate(catalog.get("bundles") or []):

@@ -41,7 +41,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import jieba
 from opencc import OpenCC
@@ -84,6 +84,17 @@ _MIN_RELATIVE = 0.2
 # question expresses none of them, the plain item ("个体工商户设立登记") should come first.
 _ACTION_MARKERS = ("变更", "注销", "补领", "补发", "换领", "换发", "迁移")
 _ENDING_ACTIONS = frozenset({"注销", "变更"})
+# Hybrid fusion (tuned on bench/guide-questions.tsv and bench/guide-heldout.tsv only, see docs/guide.md):
+# a document's cosine similarity above the question's mean, as a share of the best one's, adds up to
+# _DENSE_WEIGHT lexical points. Questions the model finds equally unlike everything (the best is
+# less than _DENSE_FLOOR above the mean: weather, jokes) get nothing; the weight ramps up to full
+# at _DENSE_FLOOR + _DENSE_RAMP. A document found by meaning alone is listed from half the weight.
+_DENSE_WEIGHT = 18.0
+_DENSE_FLOOR = 0.025
+_DENSE_RAMP = 0.02
+_DENSE_LISTED = 0.5
+# The model alone makes an answer good when the best document stands this far above the mean.
+_DENSE_SURE = 0.05
 
 # Function words and generic request words: they separate content runs and never match.
 _STOPWORD_TEXT = """
@@ -256,6 +267,43 @@ def _new_tokenizer(words: Iterable[str]) -> Any:
     return tokenizer
 
 
+# ------------------------------------------------------------------------------------------ fusion
+
+
+class DenseScorer(Protocol):
+    """Semantic similarities of a question to every document, in the index's document order."""
+
+    codes: tuple[str, ...]
+
+    def similarities(self, query: str) -> list[float]:
+        """Cosine similarity per document."""
+        ...
+
+
+@dataclass(frozen=True)
+class Fused:
+    """Lexical and semantic evidence combined: the ranking score and the semantic part of it."""
+
+    scores: list[float]
+    dense: list[float]
+    sure: bool
+
+
+def fuse(lexical: Sequence[float], similarities: Sequence[float]) -> Fused:
+    """Add each document's semantic points (0 to ``_DENSE_WEIGHT``) to its lexical score."""
+    n = len(similarities)
+    if n == 0 or n != len(lexical):
+        return Fused(list(lexical), [0.0] * len(lexical), sure=False)
+    mean = sum(similarities) / n
+    top = max(similarities)
+    spread = top - mean
+    gate = min(1.0, max(0.0, (spread - _DENSE_FLOOR) / _DENSE_RAMP))
+    if gate <= 0.0:
+        return Fused(list(lexical), [0.0] * n, sure=False)
+    dense = [_DENSE_WEIGHT * gate * max(0.0, (s - mean) / spread) for s in similarities]
+    return Fused([lex + d for lex, d in zip(lexical, dense, strict=True)], dense, sure=spread >= _DENSE_SURE)
+
+
 # ------------------------------------------------------------------------------------------- index
 
 
@@ -276,8 +324,18 @@ class GuideIndex:
         self._pinyin_index = pinyin_index
         self._latin_index = latin_index
         self._general_freq = general_freq
+        self._codes = tuple(d.doc.code for d in docs)
         self._bundle_positions = {d.doc.code: i for i, d in enumerate(docs) if d.doc.kind == "bundle"}
         self._patterns = {key: _phrase_pattern(key) for key in (*terms, *qualifiers, *events)}
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Document codes in index order (a semantic index must follow the same order)."""
+        return self._codes
+
+    def documents(self) -> list[tuple[str, str, DocumentKind]]:
+        """(code, name, kind) of every searchable document, in index order."""
+        return [(d.doc.code, d.doc.name, d.doc.kind) for d in self._docs]
 
     @property
     def size(self) -> int:
@@ -359,8 +417,8 @@ class GuideIndex:
 
     # ------------------------------------------------------------------------------------- search
 
-    def search(self, query: str, limit: int = DEFAULT_LIMIT) -> SearchResult:
-        """Ranked items and bundles for a question; raises ``ValidationFailed`` for a blank one."""
+    def lexical_scores(self, query: str) -> tuple[str, str, bool, _Query, list[float]]:
+        """The question (cut, normalised), its understanding and one lexical score per document."""
         if not isinstance(query, str) or not query.strip():
             raise ValidationFailed([Problem("q", "empty_query", EMPTY_QUERY_MESSAGE)])
         raw = query.strip()
@@ -386,17 +444,36 @@ class GuideIndex:
             for pos in self._bundle_positions.values():
                 if scores[pos] > 0:
                     scores[pos] += _BUNDLE_CUE_BOOST
+        return raw, text, truncated, plan, scores
 
+    def search(self, query: str, limit: int = DEFAULT_LIMIT, dense: DenseScorer | None = None) -> SearchResult:
+        """Ranked items and bundles for a question; raises ``ValidationFailed`` for a blank one.
+
+        With ``dense`` (the semantic index over the same documents) the lexical scores are fused
+        with the question's cosine similarities (:func:`fuse`); without it the search is lexical.
+        """
+        raw, text, truncated, plan, scores = self.lexical_scores(query)
+        lexical = scores
+        fused: Fused | None = None
+        if dense is not None:
+            if dense.codes != self.codes:
+                raise ValueError("the semantic index covers other documents")
+            fused = fuse(lexical, dense.similarities(raw))
+            scores = fused.scores
         ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], self._docs[i].doc.code))
         top = scores[ranked[0]] if ranked else 0.0
         hits: list[SearchHit] = []
         for i in ranked:
             if scores[i] <= 0 or scores[i] < top * _MIN_RELATIVE or len(hits) >= max(1, limit):
                 break
+            if fused is not None and lexical[i] <= 0 and fused.dense[i] < _DENSE_WEIGHT * _DENSE_LISTED:
+                continue  # found by meaning alone, but only faintly: not worth listing
             hits.append(self._hit(self._docs[i], scores[i], plan))
         ties = sum(1 for s in scores if top > 0 and s >= top * 0.98)
         good = (bool(hits) and top >= _GOOD_SCORE and ties < _AMBIGUOUS_TIES
                 and any(r in plan.topical for r in hits[0].reasons))
+        if not good and fused is not None and fused.sure and hits:
+            good = fused.dense[ranked[0]] >= _DENSE_WEIGHT * (1 - 1e-9) and ties < _AMBIGUOUS_TIES
         corrected_query = plan.text if plan.corrections else None
         did_you_mean: list[str] = []
         if not good:
