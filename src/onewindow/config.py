@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 6  # a message is marked failed after this many failed sends
     # 好差评 provincial push: ratings are posted here through the outbox (empty: no push)
     ratings_push_url: str = ""
+    # 排班 (staffing planner): the wait target per hour (practice: under 15 minutes on average) and the
+    # shift rules the roster keeps (see planning.roster.ShiftRules)
+    planning_target_mean_min: float = 15.0
+    planning_target_p90_min: float | None = None  # none: the mean alone
+    planning_min_shift_hours: int = 3
+    planning_max_hours_per_day: int = 7
+    planning_lunch_from_hour: int = 11  # everyone working across noon takes one hour off in [from, to)
+    planning_lunch_to_hour: int = 14
 
     @field_validator("secret_key")
     @classmethod
