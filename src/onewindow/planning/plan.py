@@ -41,6 +41,7 @@ from onewindow.simulation.theory import allen_cunneen_wait, erlang_c
 
 PLAN_SEED_OFFSET = 7_919_000  # planner seeds = scenario seed + this (+ day): never the checking seeds
 MAX_ROUNDS = 60
+UNSERVED_WAIT_MIN = 24 * 60.0  # the wait counted for a ticket no window of the plan may serve
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,9 +314,9 @@ def run_schedule_day(policy: RoutingPolicy, windows: Sequence[WindowView], open_
                 start(w, chosen, now)
                 if not waiting:
                     break
-    if waiting:  # no open window may serve them (a plan with a category nobody can take): count them
+    if waiting:  # no open window may serve them (a plan with a category nobody can take): a day's wait each
         for t in waiting:
-            result.append((t.queued_at, t.category, math.inf))
+            result.append((t.queued_at, t.category, UNSERVED_WAIT_MIN))
     return result
 
 
