@@ -122,6 +122,8 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    PLAN_VIEW = "planning.view"
+    PLAN_EDIT = "planning.edit"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -171,6 +173,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
+    Action.PLAN_EDIT: "编制和调整排班计划",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -237,6 +241,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
+    Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
+    Action.PLAN_EDIT: {R.ADMIN: ALL},
 }
 
 
@@ -434,6 +441,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 
