@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     planning_max_hours_per_day: int = 7
     planning_lunch_from_hour: int = 11  # everyone working across noon takes one hour off in [from, to)
     planning_lunch_to_hour: int = 14
+    planning_scenario_path: Path | None = None  # the hall a plan falls back to without history (default: reference)
 
     @field_validator("secret_key")
     @classmethod

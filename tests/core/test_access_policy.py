@@ -214,7 +214,8 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
     (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评"], "/cases/intake"),
     (Role.APPROVER, ["待办件", "办件查询"], "/cases/inbox"),
     (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "排班", "管理后台"], "/cases/inbox"),
-    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "排班", "管理后台"], "/admin"),
+    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "排班", "管理后台"],
+     "/admin"),
     (Role.SUPERVISOR, ["办件查询", "好差评", "差评整改", "管理后台"], "/admin"),
     (Role.EXPERIENCER, [], "/"),
 ])

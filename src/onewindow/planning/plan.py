@@ -592,19 +592,33 @@ def stagger_advice(scenario: Scenario, policy: RoutingPolicy, demand: DayDemand,
             continue
         j = min(quiet, key=lambda i: (checks[i].mean_wait_min, abs(i - k)))
         hour_total = sum(demand.tickets[k].values())
-        moved, found = 0, None
-        while moved + step <= hour_total / 2:
-            moved += step
+
+        def meets(moved: int, k: int = k, j: int = j, hour_total: float = hour_total) -> bool:
             share = 1 - moved / hour_total
             tickets = list(demand.tickets)
             tickets[k] = {c: n * share for c, n in demand.tickets[k].items()}
             tickets[j] = {c: demand.tickets[j].get(c, 0.0) + n * moved / hour_total
                           for c, n in demand.tickets[k].items()}
-            moved_demand = DayDemand(hours=demand.hours, tickets=tuple(tickets))
-            trial = check_plan(scenario, policy, moved_demand, windows, target, days=days, seed=sample_seed)
-            if trial[k].met and trial[j].met:
-                found = moved
-                break
+            trial = check_plan(scenario, policy, DayDemand(hours=demand.hours, tickets=tuple(tickets)), windows,
+                               target, days=days, seed=sample_seed)
+            return trial[k].met and trial[j].met
+
+        # the fewest slots (in steps of ``step``) up to half the hour's tickets: doubling, then bisection
+        most = int(hour_total / 2) // step
+        found: int | None = None
+        if most >= 1 and meets(most * step):
+            low, high = 0, most  # meets(high · step) holds; meets(low · step) is not known to
+            probe = 1
+            while probe < high and not meets(probe * step):
+                low, probe = probe, probe * 2
+            high = min(high, probe)
+            while high - low > 1:
+                mid = (low + high) // 2
+                if meets(mid * step):
+                    high = mid
+                else:
+                    low = mid
+            found = high * step
         advice.append(StaggerAdvice(check.hour, check.mean_wait_min, round(over, 2), found,
                                     hour_label(demand.hours[j][0])))
     return advice

@@ -56,7 +56,14 @@ def roster_payload(roster: Roster) -> dict[str, Any]:
 
 def week_payload(scenario: Scenario, policy: RoutingPolicy, week: planning.WeekPlan, target: planning.Target, *,
                  people: Sequence[Person] | None, rules: ShiftRules, seed: int) -> dict[str, Any]:
-    """The whole week."""
+    """The whole week (days planned alike are laid out once)."""
+    done: dict[int, dict[str, Any]] = {}
+    days: list[dict[str, Any]] = []
+    for wd, d in week.days.items():
+        if id(d) not in done:
+            done[id(d)] = day_payload(scenario, policy, wd, d, week.demands[wd], target, people=people, rules=rules,
+                                      seed=seed)
+        days.append({**done[id(d)], "weekday": planning.WEEKDAY_KEYS[wd], "label": planning.WEEKDAY_LABELS[wd]})
     return {
         "scenario": scenario.name,
         "policy": policy.name,
@@ -64,8 +71,7 @@ def week_payload(scenario: Scenario, policy: RoutingPolicy, week: planning.WeekP
         "categories": {c.code: c.name for c in scenario.categories},
         "window_hours": round(week.window_hours, 2),
         "target_met_every_hour": all(d.met for d in week.days.values()),
-        "days": [day_payload(scenario, policy, wd, d, week.demands[wd], target, people=people, rules=rules, seed=seed)
-                 for wd, d in week.days.items()],
+        "days": days,
     }
 
 
