@@ -432,9 +432,10 @@ def plan_day(scenario: Scenario, policy: RoutingPolicy, demand: DayDemand, targe
 
 def _add_one(scenario: Scenario, counts: Mapping[str, int], waits: Mapping[str, list[float]],
              tickets: Mapping[str, float]) -> dict[str, int]:
-    # the category whose tickets waited longest in the hour gets the window
-    means = {code: float(np.mean(w)) for code, w in waits.items() if w}
-    code = max(means, key=lambda k: (means[k], k)) if means else max(tickets, key=lambda k: (tickets[k], k))
+    # the category whose tickets waited most in the hour, all together, gets the window (the hour's mean
+    # wait is the sum over its tickets)
+    totals = {code: float(np.sum(w)) for code, w in waits.items() if w}
+    code = max(totals, key=lambda k: (totals[k], k)) if totals else max(tickets, key=lambda k: (tickets[k], k))
     out = dict(counts)
     out[code] = out.get(code, 0) + 1
     return out

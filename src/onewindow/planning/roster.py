@@ -9,8 +9,8 @@ Hour by hour, greedily:
   ones stay free for the hours when only they fit);
 * one shift a day, at least ``min_shift_hours`` long (a person not needed before then stands by,
   备岗) and at most ``max_hours`` including standby;
-* whoever works across the lunch hours takes one hour off inside them, in the quietest hour that
-  still has enough people, at the latest in the last lunch hour;
+* whoever started before the lunch hours and works on takes one hour off inside them, in an hour
+  that still has enough people, at the latest in the last lunch hour;
 * a window nobody qualified can take is a shortfall (hour, category, how many), which the planner
   turns into the hours that miss the target and the 错峰 advice.
 """
@@ -141,7 +141,9 @@ def build_roster(hours: Sequence[str], windows: Sequence[Mapping[str, int]], peo
                 state[key] = "done"
         on = [key for key, s in state.items() if s == "on"]
         if hour in lunch_hours:
-            due = [key for key in on if key not in lunched]
+            # whoever started before the lunch hours takes one of them off (a later start has eaten already)
+            due = [key for key in on if key not in lunched
+                   and min([*shifts[key].seats, *shifts[key].standby], default=hour) < f"{rules.lunch_from_hour:02d}"]
             if hour == lunch_hours[-1]:
                 going = due
             else:
@@ -190,6 +192,9 @@ def build_roster(hours: Sequence[str], windows: Sequence[Mapping[str, int]], peo
             where[key] = window
         all_seats.append(dict(sorted(seats.items())))
 
+    for shift in shifts.values():  # a shift that ends at its lunch hour simply ends
+        if shift.lunch is not None and not any(h > shift.lunch for h in [*shift.seats, *shift.standby]):
+            shift.lunch = None
     worked = tuple(s for s in shifts.values() if s.hours)
     return Roster(hours=tuple(hours), seats=tuple(all_seats), shifts=worked, shortfalls=tuple(shortfalls))
 
