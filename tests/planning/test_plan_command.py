@@ -38,14 +38,25 @@ def test_plan_prints_a_week_with_windows_waits_tidal_settings_and_roster(tmp_pat
 
 def test_staff_too_few_gives_the_hours_that_miss_and_the_stagger_advice(tmp_path: Path) -> None:
     staff = tmp_path / "staff.json"
-    staff.write_text(json.dumps([{"name": "甲", "skills": ["A", "B"]}, {"name": "乙", "skills": ["A"]}]),
-                     encoding="utf-8")
+    staff.write_text(json.dumps([{"name": f"甲{i}", "skills": ["A", "B"]} for i in range(5)]), encoding="utf-8")
     result = runner.invoke(app, ["plan", "--scenario", str(_hall(tmp_path)), "--staff", str(staff), "--day", "mon",
                                  "--json"])
     assert result.exit_code == 0, result.output
     day = json.loads(result.stdout)["days"][0]
     assert day["roster"]["shortfalls"]
     assert day["stagger"] and day["stagger"][0]["over_by_min"] > 0
+
+
+def test_far_too_few_staff_are_told_to_add_people_not_to_move_bookings(tmp_path: Path) -> None:
+    staff = tmp_path / "staff.json"
+    staff.write_text(json.dumps([{"name": "甲", "skills": ["A", "B"]}, {"name": "乙", "skills": ["A"]}]),
+                     encoding="utf-8")
+    result = runner.invoke(app, ["plan", "--scenario", str(_hall(tmp_path)), "--staff", str(staff), "--day", "mon",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    day = json.loads(result.stdout)["days"][0]
+    assert "stagger" not in day
+    assert day["understaffed"]["staffed_window_hours"] < day["understaffed"]["planned_window_hours"]
 
 
 def test_bench_planner_prints_the_floor_figures(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from onewindow.planning.roster import Person, Roster, ShiftRules, build_roster
 from onewindow.queue.routing import RoutingPolicy
 from onewindow.simulation.scenario import Scenario
 
+STAGGER_MIN_STAFFED = 0.7  # 错峰 advice is worked out when the staff fill at least this share of the plan
+
 
 def day_payload(scenario: Scenario, policy: RoutingPolicy, weekday: int, day: planning.DayPlan,
                 demand: planning.DayDemand, target: planning.Target, *, people: Sequence[Person] | None,
@@ -33,11 +35,15 @@ def day_payload(scenario: Scenario, policy: RoutingPolicy, weekday: int, day: pl
     if people is not None:
         roster = build_roster(labels, day.windows, people, rules)
         payload["roster"] = roster_payload(roster)
-        if roster.shortfalls:
-            staffed = roster.staffed()
+        staffed = roster.staffed()
+        planned_hours = sum(sum(w.values()) for w in day.windows)
+        staffed_hours = sum(sum(w.values()) for w in staffed)
+        if roster.shortfalls and staffed_hours >= STAGGER_MIN_STAFFED * planned_hours:
             advice = planning.stagger_advice(scenario, policy, demand, staffed, target, seed=seed)
             payload["stagger"] = [{"hour": a.hour, "mean_wait_min": a.mean_wait_min, "over_by_min": a.over_by_min,
                                    "move_slots": a.move_slots, "to_hour": a.to_hour} for a in advice]
+        elif roster.shortfalls:  # far too few people: moving bookings cannot help, and simulating it is slow
+            payload["understaffed"] = {"planned_window_hours": planned_hours, "staffed_window_hours": staffed_hours}
     return payload
 
 

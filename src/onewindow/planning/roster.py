@@ -130,7 +130,9 @@ def build_roster(hours: Sequence[str], windows: Sequence[Mapping[str, int]], peo
     all_seats: list[dict[str, str]] = []
     shortfalls: list[Shortfall] = []
     skills = {p.key: set(p.skills) for p in people}
-    lunch_hours = [h for h in hours if rules.lunch_from_hour <= int(h) < rules.lunch_to_hour]
+    # a hall that closes before the lunch hours end sends nobody to lunch: they leave at closing
+    works_after_lunch = any(int(h) >= rules.lunch_to_hour for h in hours)
+    lunch_hours = [h for h in hours if rules.lunch_from_hour <= int(h) < rules.lunch_to_hour and works_after_lunch]
 
     for k, hour in enumerate(hours):
         open_windows = _windows(windows[k])
