@@ -10,9 +10,11 @@ optionally their 90th percentile) with as few window-hours as it can:
 2. **Then simulation.** The forecast is replayed through the live routing policy
    (``queue.routing``) on windows that open and close on the hour (:func:`run_schedule_day`) over
    ``plan_days`` days drawn from the planner's own seeds. An hour that misses the target gets one
-   more window (in the category that waits longest) until every hour meets it; then each hour in
-   turn gives back a window while every hour still meets it. A backlog spills into the next hour,
-   so every check looks at the whole day.
+   more window (in the category with the most waiting) until every hour meets it; then each hour in
+   turn gives back a window while every hour still meets it, never below the theory count for the
+   exact target. A backlog spills into the next hour, so every check looks at the whole day. "Meets"
+   is strict: 0.85 × the target on the planner's days, and the mean plus three standard errors (of
+   the difference between two 30-day means, from the hour's day-to-day spread) within the target.
 
 Windows are cross-trained as in the simulator's shared hall (一岗多能): each has a home category,
 served at specialist speed, and may serve every category (× the generalist factor). The roster
