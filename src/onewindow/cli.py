@@ -21,6 +21,7 @@ from onewindow.certificates import cli as _certificates_cli  # noqa: F401
 from onewindow.cli_support import app
 from onewindow.core import cli as _core_cli  # noqa: F401
 from onewindow.guide import cli as _guide_cli  # noqa: F401
+from onewindow.planning import cli as _planning_cli  # noqa: F401
 from onewindow.policies import cli as _policies_cli  # noqa: F401
 from onewindow.simulation import cli as _simulation_cli  # noqa: F401
 from onewindow.staff import cli as _staff_cli  # noqa: F401

@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     # model package is absent); CPU threads one question's encode may use
     guide_semantic: bool = True
     guide_semantic_threads: int = 1
+    # 排班 (staffing planner): the wait target per hour (practice: under 15 minutes on average) and the
+    # shift rules the roster keeps (see planning.roster.ShiftRules)
+    planning_target_mean_min: float = 15.0
+    planning_target_p90_min: float | None = None  # none: the mean alone
+    planning_min_shift_hours: int = 3
+    planning_max_hours_per_day: int = 7
+    planning_lunch_from_hour: int = 11  # everyone working across noon takes one hour off in [from, to)
+    planning_lunch_to_hour: int = 14
+    planning_scenario_path: Path | None = None  # the hall a plan falls back to without history (default: reference)
 
     @field_validator("secret_key")
     @classmethod

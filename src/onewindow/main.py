@@ -29,6 +29,7 @@ from onewindow.guide import views as guide_views
 from onewindow.guide.service import IndexCache
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import views as notifications_views
+from onewindow.planning import views as planning_views
 from onewindow.policies import api as policies_api
 from onewindow.policies import views as policies_views
 from onewindow.queue import api as queue_api
@@ -104,6 +105,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(rectification_views.router)
     app.include_router(ratings_views.router)
     app.include_router(staff_performance_views.router)
+    app.include_router(planning_views.router)
 
 
 def app_factory() -> Any:

@@ -32,6 +32,7 @@ from onewindow.certificates.models import Certificate
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.notifications.models import OutboxMessage
+from onewindow.planning.models import PlanRecord
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
 from onewindow.queue.models import (
     HallQueueSettings,
@@ -87,6 +88,7 @@ __all__ = [
     "OutboxMessage",
     "PerformanceMonth",
     "PerformanceScore",
+    "PlanRecord",
     "Policy",
     "Rating",
     "RectificationEvent",

@@ -96,6 +96,8 @@ EXPECTED: dict[Action, str] = {
     Action.PERFORMANCE_VIEW:        "-   O   -   -   D   A   A   -",
     Action.PERFORMANCE_EXPORT:      "-   -   -   -   D   A   A   -",
     Action.PERFORMANCE_COMPUTE:     "-   -   -   -   -   A   A   -",
+    Action.PLAN_VIEW:               "-   -   -   -   A   A   -   -",
+    Action.PLAN_EDIT:               "-   -   -   -   -   A   -   -",
 }
 
 
@@ -214,9 +216,9 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
     (Role.AGENT, ["我的办件", "叫号工作台"], "/my/cases"),
     (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "绩效考核"], "/cases/intake"),
     (Role.APPROVER, ["待办件", "办件查询"], "/cases/inbox"),
-    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "绩效考核", "管理后台"],
+    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "绩效考核", "排班", "管理后台"],
      "/cases/inbox"),
-    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "绩效考核",
+    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "绩效考核", "排班",
                   "管理后台"], "/admin"),
     (Role.SUPERVISOR, ["办件查询", "好差评", "差评整改", "绩效考核", "管理后台"], "/admin"),
     (Role.EXPERIENCER, [], "/"),

@@ -23,7 +23,7 @@ ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
-         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply",
+         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/planning",
          "/performance", "/performance?kind=window", "/performance?kind=department",
          "/admin/guide", "/admin/guide/evaluation.tsv"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",

@@ -126,6 +126,8 @@ class Action(StrEnum):
     PERFORMANCE_VIEW = "staff.performance_view"
     PERFORMANCE_EXPORT = "staff.performance_export"
     PERFORMANCE_COMPUTE = "staff.performance_compute"
+    PLAN_VIEW = "planning.view"
+    PLAN_EDIT = "planning.edit"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -178,6 +180,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PERFORMANCE_VIEW: "查看月度绩效与考勤（窗口人员看本人的得分明细）",
     Action.PERFORMANCE_EXPORT: "导出部门月度考勤与绩效报表（接收本部门月报）",
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
+    Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
+    Action.PLAN_EDIT: "编制和调整排班计划",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -249,6 +253,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.PERFORMANCE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
     Action.PERFORMANCE_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.PERFORMANCE_COMPUTE: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
+    Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
+    Action.PLAN_EDIT: {R.ADMIN: ALL},
 }
 
 
@@ -452,6 +459,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
     MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
+    MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 
