@@ -58,6 +58,8 @@ JOBS: tuple[Job, ...] = (
         description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
     Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
         description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
+    Job(name="callback-sampling", target="onewindow.supervision.callbacks:sampling_job", every_seconds=3600,
+        description="回访抽样：每个工作日按比例（不少于最低数）抽取各部门前一日办结的办件生成回访任务，同一人设定天数内不重复回访"),
 )
 
 
