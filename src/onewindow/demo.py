@@ -21,6 +21,7 @@ from onewindow.ratings.demo import load_demo_ratings
 from onewindow.rectification.demo import load_demo_rectification
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
+from onewindow.supervision.callbacks import load_demo_callbacks
 from onewindow.supervision.experiencers import register_demo as register_demo_experiencer
 from onewindow.wiring import install as install_listeners
 
@@ -72,6 +73,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_ratings(session, clock)
     load_demo_rectification(session, clock)  # the 差评 work orders in every stage of the loop
     register_demo_experiencer(session, clock=clock)  # the demo account `experiencer` files 体验报告
+    load_demo_callbacks(session, clock=clock)  # 回访 tasks drawn from the last week's finished cases
     return report
 
 

@@ -18,14 +18,18 @@ from onewindow.core.access import Field
 from onewindow.core.ids import is_valid_id_number
 from onewindow.policies.models import Entity
 from onewindow.staff.models import User
+from onewindow.supervision.callback_models import CallbackTask
 
 ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_scjg", "agent", "experiencer",
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
-         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply"]
+         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply",
+         "/supervision/callbacks", "/supervision/experience", "/experience"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
-       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me"]
+       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
+       "/api/v1/supervision/callbacks?limit=200", "/api/v1/supervision/callbacks/rates",
+       "/api/v1/supervision/experience/reports", "/api/v1/supervision/experience/figures"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -45,6 +49,9 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
     numbers = _personal_numbers(session)
     assert len(numbers["ids"]) >= 10 and numbers["phones"]  # the walk has something to find
     cases_shown = list(session.scalars(select(Case).order_by(Case.id).limit(30)))
+    callback_pages = [f"/supervision/callbacks/{t.id}" for t in session.scalars(
+        select(CallbackTask).order_by(CallbackTask.id).limit(8))]
+    assert callback_pages  # the demo draws 回访 tasks from its finished cases
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -55,7 +62,8 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             browser = login(username)
             get, headers = browser.client.get, HTML
         viewer = cases.viewer(cases_user(session, username)) if username else None
-        for url in PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]:
+        for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
+                    + callback_pages):
             r = get(url, headers=headers)
             if r.status_code != 200:
                 continue
@@ -83,6 +91,12 @@ def _whole_for(session: Session, viewer: access.Viewer | None, url: str, shown: 
     """The numbers the access policy lets this viewer see whole on this page: on a staff case page, the case's
     applicant's ID number and phone when the viewer handles it (or is the applicant)."""
     case = next((c for c in shown if url == f"/cases/{c.id}"), None)
+    if viewer is not None and url.startswith("/supervision/callbacks/"):  # a 回访 task: the case's department
+        task = session.get(CallbackTask, int(url.rsplit("/", 1)[1]))
+        if task is not None and task.case.applicant_phone and access.sees_whole(
+                viewer, Field.PHONE, access.Record(department=task.department_id)):
+            return {task.case.applicant_phone}
+        return set()
     if viewer is None or case is None:
         return set()
     record = cases.record_of(session, case)

@@ -380,3 +380,8 @@ def daily_report(session: Session, *, viewer: User, day_from: dt.date, day_to: d
             out.append(DailyRow(d.day, names.get(department_id, key), int(fig.get("finished", 0)),
                                 per_day[d.day].get(department_id)))
     return out
+
+
+def load_demo_callbacks(session: Session, *, clock: Clock) -> dict[str, int]:
+    """The demo county's callback tasks: the sampling job run on the demo day (idempotent)."""
+    return sampling_job(session, clock=clock, settings=Settings(jobs_enabled=False))
