@@ -18,16 +18,18 @@ from onewindow.supervision.callback_rules import Outcome, SampleRules
 from tests.conftest import Browser
 from tests.factories import CLAIM, at, make_case, make_person
 
-DAY = dt.date(2026, 11, 20)  # the Friday before the test clock's Monday
+DAY = dt.date(2026, 11, 23)  # the test clock's Monday (the demo drew the week before it)
 
 
 def _tasks(session: Session, n: int = 2) -> list[CallbackTask]:
-    clock = at(2026, 11, 20)
-    for _ in range(n):
-        make_case(session, clock, item_code=CLAIM, state="approved",
-                  applicant=make_person(session, clock, account=False))
-    callbacks.draw_day(session, clock=at(2026, 11, 23), day=DAY, rules=SampleRules(rate=1.0, minimum=1))
-    return list(session.scalars(select(CallbackTask).where(CallbackTask.day == DAY).order_by(CallbackTask.id)))
+    """The tasks of ``n`` fresh 医保 cases finished on DAY (first), then any demo case finished that day."""
+    clock = at(2026, 11, 23)
+    made = [make_case(session, clock, item_code=CLAIM, state="approved",
+                      applicant=make_person(session, clock, account=False)).id for _ in range(n)]
+    callbacks.draw_day(session, clock=at(2026, 11, 24), day=DAY, rules=SampleRules(rate=1.0, minimum=1))
+    tasks = list(session.scalars(select(CallbackTask).where(CallbackTask.day == DAY).order_by(CallbackTask.id)))
+    assert {t.case_id for t in tasks} >= set(made)
+    return sorted(tasks, key=lambda t: t.case_id not in made)
 
 
 def test_the_supervisor_calls_back_on_the_page_and_exports_both_ledgers(
@@ -49,12 +51,12 @@ def test_the_supervisor_calls_back_on_the_page_and_exports_both_ledgers(
     session.refresh(tasks[0])
     assert tasks[0].outcome == Outcome.RECTIFYING and tasks[0].order_id is not None
     ledger = load_workbook(io.BytesIO(sup.client.get(
-        "/supervision/callbacks/ledger.xlsx?day_from=2026-11-01&day_to=2026-11-23").content))
+        "/supervision/callbacks/ledger.xlsx?day_from=2026-11-23&day_to=2026-11-23").content))
     rows = list(ledger.active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert rows[0][:3] == ("办结日期", "抽取日期", "办件编号") and len(rows) == len(tasks) + 1
     assert tasks[0].case.applicant_phone not in str(rows)
     daily = load_workbook(io.BytesIO(sup.client.get(
-        "/supervision/callbacks/daily.xlsx?day_from=2026-11-20&day_to=2026-11-20").content))
+        "/supervision/callbacks/daily.xlsx?day_from=2026-11-23&day_to=2026-11-23").content))
     head, *lines = list(daily.active.iter_rows(values_only=True))  # type: ignore[union-attr]
     assert head[:4] == ("办结日期", "部门", "办结件数", "应访")
     [row] = [r for r in lines if r[1] == tasks[0].department.name]
@@ -69,7 +71,7 @@ def test_reach_and_api(session: Session, login: Callable[[str], Browser], client
     assert login("experiencer").client.get("/supervision/callbacks").status_code == 403
     assert login("head_scjg").post(f"/supervision/callbacks/{tasks[0].id}/outcome",
                                    {"version": "1", "reached": "0"}).status_code == 403
-    listed = client.get("/api/v1/supervision/callbacks?day_from=2026-11-20", headers=token_for("supervisor"))
+    listed = client.get("/api/v1/supervision/callbacks?day_from=2026-11-23", headers=token_for("supervisor"))
     assert listed.status_code == 200 and {t["id"] for t in listed.json()} == {t.id for t in tasks}
     assert tasks[0].case.applicant_phone not in listed.text
     r = client.post(f"/api/v1/supervision/callbacks/{tasks[0].id}/outcome", headers=token_for("admin"),
@@ -79,7 +81,7 @@ def test_reach_and_api(session: Session, login: Callable[[str], Browser], client
     stale = client.post(f"/api/v1/supervision/callbacks/{tasks[0].id}/outcome", headers=token_for("admin"),
                         json={"version": 1, "reached": False})
     assert stale.status_code == 409
-    rates = client.get("/api/v1/supervision/callbacks/rates?day_from=2026-11-20&day_to=2026-11-20",
+    rates = client.get("/api/v1/supervision/callbacks/rates?day_from=2026-11-23&day_to=2026-11-23",
                        headers=token_for("supervisor"))
     [mine] = [x for x in rates.json() if x["department_id"] == tasks[0].department_id]
     assert mine["drawn"] == drawn and mine["called"] == 0

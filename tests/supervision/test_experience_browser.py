@@ -48,7 +48,9 @@ def test_a_report_with_a_photo_goes_to_the_department_and_its_outcome_back_to_th
     expect(page.locator("#notice")).to_contain_text("体验报告已提交")
     expect(page.locator("#photos img")).to_have_count(1)
     report_url = page.url.split("?")[0]
-    assert page.evaluate("document.querySelector('#photos img').naturalWidth") == 1  # the stored photo is served
+    # the stored photo is served as an image (it loads after the page: wait for it, bounded)
+    page.wait_for_function("document.querySelector('#photos img').complete", timeout=10_000)
+    assert page.evaluate("document.querySelector('#photos img').naturalWidth") == 1
 
     contexts = []
     try:
