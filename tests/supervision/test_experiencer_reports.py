@@ -21,7 +21,7 @@ from onewindow.rectification import service as rectification
 from onewindow.supervision import experiencers
 from onewindow.supervision.experiencer_models import ExperiencePhoto, ExperienceReport
 from onewindow.supervision.experiencer_rules import ReportState
-from tests.conftest import START, Browser
+from tests.conftest import DEMO_PASSWORD, START, Browser
 from tests.factories import staff
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -123,3 +123,29 @@ def test_reach_of_reports_judgement_and_bad_reports(session: Session, clock: Fix
         experiencers.file_report(session, clock=clock, settings=settings, user=staff(session, "supervisor"),
                                  mode="online", hall_code="", item_code="", visited_on=dt.date(2026, 11, 20),
                                  title="x", content="y")
+
+
+def test_the_center_registers_experiencers_and_only_within_their_term_may_they_report(
+        session: Session, login: Callable[[str], Browser], tmp_path: Path) -> None:
+    admin = login("admin")
+    form = {"username": "tiyan_media", "password": DEMO_PASSWORD, "name": "孙记者", "category": "media",
+            "organisation": "获嘉融媒体中心", "phone": "13700001111", "term_start": "2026-01-01",
+            "term_end": "2026-06-30"}
+    bad = admin.post("/supervision/experience/experiencers", {**form, "term_end": "2025-12-31", "category": "x"})
+    assert bad.status_code == 422 and "聘期结束日期不能早于开始日期" in bad.text and "请选择体验员类别" in bad.text
+    assert admin.post("/supervision/experience/experiencers", {**form, "username": "clerk"}).status_code == 422
+    assert admin.post("/supervision/experience/experiencers", form).status_code == 303
+    registry = admin.client.get("/supervision/experience")
+    assert "孙记者" in registry.text and "13700001111" not in registry.text  # the phone masked
+    assert admin.post("/supervision/experience/experiencers", form).status_code == 422  # registered once
+    assert login("head_scjg").client.get("/supervision/experience").status_code == 403
+    # the term ended in June: the new experiencer lands on their page but may not file
+    media = staff(session, "tiyan_media")
+    settings = Settings(jobs_enabled=False, secret_key="x" * 20, upload_dir=tmp_path)
+    with pytest.raises(PermissionDenied) as out:
+        experiencers.file_report(session, clock=FixedClock(START), settings=settings, user=media, mode="online",
+                                 hall_code="", item_code="", visited_on=dt.date(2026, 11, 20), title="t",
+                                 content="c")
+    assert out.value.code == "out_of_term"
+    page = login("tiyan_media").client.get("/experience")
+    assert page.status_code == 200 and "聘期 2026-01-01 至 2026-06-30" in page.text

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defaultload
 
 from onewindow.calendar.service import build_calendar
 from onewindow.cases.kinds import CaseKind
@@ -55,6 +55,9 @@ from onewindow.supervision.callback_rules import (
 
 LOOKBACK_DAYS = 7  # the job draws every undrawn day of the last week (weekends and holidays on the next working day)
 JOB_ACTOR = Actor(None, "callback-sampling")
+# lists and ledgers show the case's number, item, applicant and phone: never its checklist or review steps
+LIST_LOAD = (defaultload(CallbackTask.case).lazyload(Case.materials),
+             defaultload(CallbackTask.case).lazyload(Case.steps))
 
 
 def rules_from(settings: Settings) -> SampleRules:
@@ -280,7 +283,7 @@ def list_tasks(session: Session, *, viewer: User, outcome: Outcome | str | None 
     if day_to is not None:
         query = query.where(CallbackTask.day <= day_to)
     query = query.order_by(CallbackTask.day.desc(), CallbackTask.id).limit(limit).offset(offset)
-    return list(session.scalars(query))
+    return list(session.scalars(query.options(*LIST_LOAD)))
 
 
 def outcome_counts(session: Session, *, viewer: User) -> dict[str, int]:
