@@ -91,7 +91,9 @@ def _photos(form: FormData) -> list[UploadFile]:
 def file_report(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep, settings: SettingsDep,
                 posted: FormDep) -> Response:
     """File a report (multipart, photos checked by their bytes); 303 to the report, or the form with the reasons."""
-    photos = [service.Photo(f.filename or "", f.file.read(settings.upload_max_bytes + 1)) for f in _photos(posted)]
+    # one past the limit is read, enough to refuse too many; each file one byte past the size limit at most
+    chosen = _photos(posted)[:settings.experience_max_photos + 1]
+    photos = [service.Photo(f.filename or "", f.file.read(settings.upload_max_bytes + 1)) for f in chosen]
     try:
         with session.begin_nested():
             report = service.file_report(
