@@ -386,5 +386,5 @@ def daily_report(session: Session, *, viewer: User, day_from: dt.date, day_to: d
 
 
 def load_demo_callbacks(session: Session, *, clock: Clock) -> dict[str, int]:
-    """The demo county's callback tasks: the sampling job run on the demo day (idempotent)."""
-    return sampling_job(session, clock=clock, settings=Settings(jobs_enabled=False))
+    """The demo county's callback tasks: the sampling job run on the demo day with the settings (idempotent)."""
+    return sampling_job(session, clock=clock)
