@@ -93,6 +93,15 @@ class Settings(BaseSettings):
     planning_lunch_from_hour: int = 11  # everyone working across noon takes one hour off in [from, to)
     planning_lunch_to_hour: int = 14
     planning_scenario_path: Path | None = None  # the hall a plan falls back to without history (default: reference)
+    # 回访 (callbacks on finished cases, 应访尽访): each working day a share of each department's finished cases,
+    # at least a minimum, nobody called again within N days; tasks due within N working days of the draw
+    callback_sample_rate: float = 0.1
+    callback_min_per_department: int = 3
+    callback_no_repeat_days: int = 30
+    callback_due_working_days: int = 2
+    callback_max_attempts: int = 3  # unanswered calls before a task is closed as 未联系上
+    # 体验员 reports: at most this many photos per report (each checked like any upload, see UPLOAD_MAX_BYTES)
+    experience_max_photos: int = 6
 
     @field_validator("secret_key")
     @classmethod

@@ -22,6 +22,8 @@ from onewindow.ratings.demo import load_demo_ratings
 from onewindow.rectification.demo import load_demo_rectification
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
+from onewindow.supervision.callbacks import load_demo_callbacks
+from onewindow.supervision.experiencers import register_demo as register_demo_experiencer
 from onewindow.wiring import install as install_listeners
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105  (documented demo log-in, printed by `make run`)
@@ -72,6 +74,8 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_ratings(session, clock)
     load_demo_rectification(session, clock)  # the 差评 work orders in every stage of the loop
     load_demo_performance(session, clock)  # the month so far ranked (绩效考核)
+    register_demo_experiencer(session, clock=clock)  # the demo account `experiencer` files 体验报告
+    load_demo_callbacks(session, clock=clock)  # 回访 tasks drawn from the last week's finished cases
     return report
 
 

@@ -62,6 +62,8 @@ JOBS: tuple[Job, ...] = (
         description="月度绩效：上月结束后计算窗口人员、窗口和部门的绩效排名（服务明星、流动红旗），向各部门首席代表发送考勤与绩效月报"),
     Job(name="guide-embeddings", target="onewindow.guide.service:embed_job", every_seconds=60,
         description="智能导办语义向量：为目录中新增或修改的事项和一件事计算并保存语义向量（关闭语义检索时不计算）"),
+    Job(name="callback-sampling", target="onewindow.supervision.callbacks:sampling_job", every_seconds=3600,
+        description="回访抽样：每个工作日按比例（不少于最低数）抽取各部门前一日办结的办件生成回访任务，同一人设定天数内不重复回访"),
 )
 
 

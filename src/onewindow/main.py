@@ -43,6 +43,10 @@ from onewindow.staff import api as staff_api
 from onewindow.staff import performance_api as staff_performance_api
 from onewindow.staff import performance_views as staff_performance_views
 from onewindow.staff import views as staff_views
+from onewindow.supervision import callback_api as supervision_callback_api
+from onewindow.supervision import callback_views as supervision_callback_views
+from onewindow.supervision import experiencer_api as supervision_experiencer_api
+from onewindow.supervision import experiencer_views as supervision_experiencer_views
 from onewindow.web import STATIC_DIR, make_templates
 
 
@@ -106,6 +110,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ratings_views.router)
     app.include_router(staff_performance_views.router)
     app.include_router(planning_views.router)
+    for module_s in (supervision_callback_api, supervision_experiencer_api):  # 回访 and 体验员
+        app.include_router(module_s.router, prefix="/api/v1")
+    for module_sv in (supervision_callback_views, supervision_experiencer_views):
+        app.include_router(module_sv.router)
 
 
 def app_factory() -> Any:

@@ -46,6 +46,8 @@ from onewindow.queue.models import (
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.staff.models import ApiToken, PerformanceMonth, PerformanceScore, StaffShift, User, WebSession
+from onewindow.supervision.callback_models import CallbackDraw, CallbackTask
+from onewindow.supervision.experiencer_models import ExperiencePhoto, Experiencer, ExperienceReport
 
 __all__ = [
     "AgentAuthorization",
@@ -56,6 +58,8 @@ __all__ = [
     "Bundle",
     "BundleItem",
     "CalendarNotice",
+    "CallbackDraw",
+    "CallbackTask",
     "Case",
     "CaseAlert",
     "CaseDelivery",
@@ -71,6 +75,9 @@ __all__ = [
     "Department",
     "Entity",
     "EntityField",
+    "ExperiencePhoto",
+    "ExperienceReport",
+    "Experiencer",
     "Grant",
     "GuideEmbedding",
     "GuideFeedback",

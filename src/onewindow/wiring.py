@@ -4,7 +4,9 @@ Domains do not import each other to react to events; the listener owner is wired
 Today: case due dates follow calendar changes (``cases.sweep.recompute_on_calendar_change``); a finished case
 (``cases.transitions.CASE_FINISHED_LISTENERS``) puts one SMS with its rating link into the outbox; a 差评
 (``ratings.service.NEGATIVE_RATING_LISTENERS``) opens one 整改 work order for the department it judges, and an
-upheld appeal on that order (``rectification.service.register_void_listener``) voids the rating.
+upheld appeal on that order (``rectification.service.register_void_listener``) voids the rating; the work orders
+of unsatisfied callbacks (回访) and of experiencer reports (体验员) bring their end (办结 or voided) back to the task
+or report (``supervision.callbacks`` / ``supervision.experiencers``).
 """
 
 from __future__ import annotations
@@ -103,3 +105,16 @@ def install(settings: Settings | None = None) -> None:
     if rating_rectification not in ratings_service.NEGATIVE_RATING_LISTENERS:
         ratings_service.NEGATIVE_RATING_LISTENERS.append(rating_rectification)
     rectification_service.register_void_listener(SourceKindName.RATING, _void_rating)
+    _install_supervision()
+
+
+def _install_supervision() -> None:
+    """回访 and 体验员 follow their rectification work orders to the end."""
+    from onewindow.rectification import service as rectification_service
+    from onewindow.rectification.states import SourceKind as SourceKindName
+    from onewindow.supervision import callbacks, experiencers
+
+    rectification_service.register_close_listener(SourceKindName.CALLBACK, callbacks.order_closed)
+    rectification_service.register_void_listener(SourceKindName.CALLBACK, callbacks.order_voided)
+    rectification_service.register_close_listener(SourceKindName.EXPERIENCE, experiencers.order_closed)
+    rectification_service.register_void_listener(SourceKindName.EXPERIENCE, experiencers.order_voided)

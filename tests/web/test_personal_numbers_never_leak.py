@@ -18,6 +18,7 @@ from onewindow.core.access import Field
 from onewindow.core.ids import is_valid_id_number
 from onewindow.policies.models import Entity
 from onewindow.staff.models import PerformanceScore, User
+from onewindow.supervision.callback_models import CallbackTask
 
 ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_scjg", "agent", "experiencer",
          "zhangwei", "wangfang"]
@@ -25,11 +26,14 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/planning",
          "/performance", "/performance?kind=window", "/performance?kind=department",
-         "/admin/guide", "/admin/guide/evaluation.tsv"]
+         "/admin/guide", "/admin/guide/evaluation.tsv",
+         "/supervision/callbacks", "/supervision/experience", "/experience"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",
-       "/api/v1/guide/unanswered", "/api/v1/guide/mappings"]
+       "/api/v1/guide/unanswered", "/api/v1/guide/mappings",
+       "/api/v1/supervision/callbacks?limit=200", "/api/v1/supervision/callbacks/rates",
+       "/api/v1/supervision/experience/reports", "/api/v1/supervision/experience/figures"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -53,6 +57,9 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
     # a visitor types personal numbers into 智能导办: the unanswered-question desk must not show them whole
     someone, phone = sorted(numbers["ids"])[0], sorted(numbers["phones"])[0]
     client.get("/api/v1/guide/search", params={"q": f"火星移民签证 {someone} {phone}"})
+    callback_pages = [f"/supervision/callbacks/{t.id}" for t in session.scalars(
+        select(CallbackTask).order_by(CallbackTask.id).limit(8))]
+    assert callback_pages  # the demo draws 回访 tasks from its finished cases
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -64,7 +71,8 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             get, headers = browser.client.get, HTML
         viewer = cases.viewer(cases_user(session, username)) if username else None
         for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
-                    + [f"/performance/scores/{i}" for i in scores_shown]):
+                    + [f"/performance/scores/{i}" for i in scores_shown]
+                    + callback_pages):
             r = get(url, headers=headers)
             if r.status_code != 200:
                 continue
@@ -92,6 +100,12 @@ def _whole_for(session: Session, viewer: access.Viewer | None, url: str, shown: 
     """The numbers the access policy lets this viewer see whole on this page: on a staff case page, the case's
     applicant's ID number and phone when the viewer handles it (or is the applicant)."""
     case = next((c for c in shown if url == f"/cases/{c.id}"), None)
+    if viewer is not None and url.startswith("/supervision/callbacks/"):  # a 回访 task: the case's department
+        task = session.get(CallbackTask, int(url.rsplit("/", 1)[1]))
+        if task is not None and task.case.applicant_phone and access.sees_whole(
+                viewer, Field.PHONE, access.Record(department=task.department_id)):
+            return {task.case.applicant_phone}
+        return set()
     if viewer is None or case is None:
         return set()
     record = cases.record_of(session, case)

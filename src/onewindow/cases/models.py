@@ -35,6 +35,7 @@ class Case(Base):
         Index("ix_case_record_inbox", "department_id", "state", "promised_due"),
         Index("ix_case_record_applicant", "applicant_id", "created_at"),
         Index("ix_case_record_open_due", "state", "legal_due"),
+        Index("ix_case_record_decided_on", "decided_on"),  # the day's finished cases (回访 sampling)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -122,6 +122,13 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    # 回访 callbacks and 体验员 reports (supervision)
+    CALLBACK_VIEW = "supervision.callback_view"
+    CALLBACK_RECORD = "supervision.callback_record"
+    EXPERIENCER_MANAGE = "supervision.experiencer_manage"
+    EXPERIENCE_FILE = "supervision.experience_file"
+    EXPERIENCE_VIEW = "supervision.experience_view"
+    EXPERIENCE_JUDGE = "supervision.experience_judge"
     # staff performance (绩效考核与考勤)
     PERFORMANCE_VIEW = "staff.performance_view"
     PERFORMANCE_EXPORT = "staff.performance_export"
@@ -177,6 +184,12 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.CALLBACK_VIEW: "查看回访任务、回访台账和回访率",
+    Action.CALLBACK_RECORD: "记录回访结果",
+    Action.EXPERIENCER_MANAGE: "登记和管理政务服务体验员",
+    Action.EXPERIENCE_FILE: "提交体验报告",
+    Action.EXPERIENCE_VIEW: "查看体验报告及其办理结果",
+    Action.EXPERIENCE_JUDGE: "研判体验报告并交办整改",
     Action.PERFORMANCE_VIEW: "查看月度绩效与考勤（窗口人员看本人的得分明细）",
     Action.PERFORMANCE_EXPORT: "导出部门月度考勤与绩效报表（接收本部门月报）",
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
@@ -248,6 +261,15 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 回访: the center calls a sample of finished cases back (independent of the department judged); a department
+    # head reads its own department's tasks and rates. 体验员: the center registers experiencers and judges their
+    # reports (研判); an experiencer files and follows their own; the department assigned reads what it was given
+    Action.CALLBACK_VIEW: {R.SUPERVISOR: ALL, R.ADMIN: ALL, R.DEPT_HEAD: DEP},
+    Action.CALLBACK_RECORD: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
+    Action.EXPERIENCER_MANAGE: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
+    Action.EXPERIENCE_FILE: {R.EXPERIENCER: OWN},
+    Action.EXPERIENCE_VIEW: {R.EXPERIENCER: OWN, R.SUPERVISOR: ALL, R.ADMIN: ALL, R.DEPT_HEAD: DEP},
+    Action.EXPERIENCE_JUDGE: {R.SUPERVISOR: ALL},
     # 绩效考核: the center ranks everyone; a department head reads (and is sent) their department's report; a
     # clerk reads their own score explained
     Action.PERFORMANCE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
@@ -458,6 +480,9 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("回访", "/supervision/callbacks", Action.CALLBACK_VIEW, "callbacks", prefix_match=True),
+    MenuEntry("体验员", "/supervision/experience", Action.EXPERIENCER_MANAGE, "experience", prefix_match=True),
+    MenuEntry("我的体验报告", "/experience", Action.EXPERIENCE_FILE, "my-experience", prefix_match=True),
     MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
     MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
@@ -469,6 +494,7 @@ LANDING_ORDER: tuple[tuple[Action, str], ...] = (
     (Action.AUDIT_READ, "/admin"),
     (Action.CASE_INTAKE, "/cases/intake"),
     (Action.CASE_APPLY, "/my/cases"),
+    (Action.EXPERIENCE_FILE, "/experience"),
 )
 
 
