@@ -21,6 +21,7 @@ from onewindow.ratings.demo import load_demo_ratings
 from onewindow.rectification.demo import load_demo_rectification
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
+from onewindow.supervision.demo import load_demo_alerts
 from onewindow.wiring import install as install_listeners
 
 DEMO_PASSWORD = "Demo@2026"  # noqa: S105  (documented demo log-in, printed by `make run`)
@@ -70,6 +71,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_cases(session, clock, DEMO_ACTOR)
     load_demo_ratings(session, clock)
     load_demo_rectification(session, clock)  # the 差评 work orders in every stage of the loop
+    load_demo_alerts(session, clock, DEMO_ACTOR)  # 电子监察: the window schedule, then one sweep
     return report
 
 

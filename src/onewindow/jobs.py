@@ -49,7 +49,7 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job(name="case-deadlines", target="onewindow.cases.sweep:sweep_deadlines", every_seconds=300,
-        description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
+        description="办件时限预警：为在办件标记黄牌、红牌预警（电子监察据此预警）"),
     Job(name="notifications", target="onewindow.notifications.jobs:deliver_outbox", every_seconds=60,
         description="消息发送：发送发件箱中到期的短信和接口推送，失败的按退避间隔重试"),
     Job(name="ratings-push", target="onewindow.ratings.exchange:push_job", every_seconds=300,
@@ -58,6 +58,9 @@ JOBS: tuple[Job, ...] = (
         description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
     Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
         description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
+    # after the deadline sweep and the rectification sweep, whose marks its rules read
+    Job(name="supervision-alerts", target="onewindow.supervision.service:sweep_job", every_seconds=120,
+        description="电子监察：按监察规则发现新预警（推送责任部门首席代表），原因消除的预警自动关闭"),
 )
 
 

@@ -39,6 +39,8 @@ from onewindow.rectification import api as rectification_api
 from onewindow.rectification import views as rectification_views
 from onewindow.staff import api as staff_api
 from onewindow.staff import views as staff_views
+from onewindow.supervision import api as supervision_api
+from onewindow.supervision import views as supervision_views
 from onewindow.web import STATIC_DIR, make_templates
 
 
@@ -90,7 +92,7 @@ def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
         app.include_router(module_n.router)
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api, rectification_api, ratings_api):
+                   cases_api, rectification_api, ratings_api, supervision_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views):
@@ -100,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(cases_public_views.router)
     app.include_router(rectification_views.router)
     app.include_router(ratings_views.router)
+    app.include_router(supervision_views.router)
 
 
 def app_factory() -> Any:

@@ -5,7 +5,6 @@ from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar.models import CalendarNotice, HolidayOverride
 from onewindow.cases.models import (
     Case,
-    CaseAlert,
     CaseDelivery,
     CaseEvent,
     CaseExtension,
@@ -45,6 +44,7 @@ from onewindow.queue.models import (
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.staff.models import ApiToken, User, WebSession
+from onewindow.supervision.models import SupervisionAlert, WindowDuty
 
 __all__ = [
     "AgentAuthorization",
@@ -56,7 +56,6 @@ __all__ = [
     "BundleItem",
     "CalendarNotice",
     "Case",
-    "CaseAlert",
     "CaseDelivery",
     "CaseEvent",
     "CaseExtension",
@@ -90,6 +89,7 @@ __all__ = [
     "SlotTemplate",
     "SlotUsage",
     "StaffQualification",
+    "SupervisionAlert",
     "Ticket",
     "TicketCase",
     "TicketCounter",
@@ -97,4 +97,5 @@ __all__ = [
     "User",
     "WebSession",
     "Window",
+    "WindowDuty",
 ]

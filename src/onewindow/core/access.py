@@ -122,6 +122,11 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    # 电子监察 alerts (supervision)
+    ALERT_VIEW = "supervision.alert_view"
+    ALERT_ACKNOWLEDGE = "supervision.alert_acknowledge"
+    ALERT_SUPERVISE = "supervision.alert_supervise"
+    ALERT_SCHEDULE = "supervision.window_schedule"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -171,6 +176,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.ALERT_VIEW: "查看电子监察预警",
+    Action.ALERT_ACKNOWLEDGE: "签收电子监察预警（说明情况）",
+    Action.ALERT_SUPERVISE: "督办电子监察预警（限期办理）",
+    Action.ALERT_SCHEDULE: "安排窗口在岗人员（在岗监察）",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -237,6 +246,12 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 电子监察: the supervisor reads every alert and puts it under supervision (督办) with a deadline; the
+    # department answering for it (its head, who receives it) acknowledges it; the center schedules the windows
+    Action.ALERT_VIEW: {R.SUPERVISOR: ALL, R.ADMIN: ALL, R.DEPT_HEAD: DEP},
+    Action.ALERT_ACKNOWLEDGE: {R.DEPT_HEAD: DEP, R.SUPERVISOR: ALL},
+    Action.ALERT_SUPERVISE: {R.SUPERVISOR: ALL},
+    Action.ALERT_SCHEDULE: {R.ADMIN: ALL},
 }
 
 
@@ -434,12 +449,14 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("电子监察", "/supervision/alerts", Action.ALERT_VIEW, "supervision-alerts", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 
 # Where a role lands after signing in (the first of these it may open), when no page asked for the sign-in.
 LANDING_ORDER: tuple[tuple[Action, str], ...] = (
     (Action.CASE_REVIEW, "/cases/inbox"),
+    (Action.ALERT_SUPERVISE, "/supervision/alerts"),  # the supervisor starts from the alert inbox
     (Action.AUDIT_READ, "/admin"),
     (Action.CASE_INTAKE, "/cases/intake"),
     (Action.CASE_APPLY, "/my/cases"),
