@@ -143,6 +143,11 @@ def register_rule(rule: Rule) -> None:
     _REGISTRY[rule.code] = rule
 
 
+def unregister_rule(code: str) -> None:
+    """Remove a rule (a plugin switched off; tests)."""
+    _REGISTRY.pop(code, None)
+
+
 def registered() -> list[Rule]:
     """Every registered rule, in registration order."""
     return list(_REGISTRY.values())
