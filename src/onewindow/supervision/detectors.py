@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from onewindow.cases.kinds import CaseKind
@@ -48,11 +48,30 @@ def _title(name: str | None) -> str:
     return name or "一件事"
 
 
+def _between(ctx: Context, start: dt.date, end: dt.date) -> int:
+    """Working days from ``start`` to ``end``, remembered for the sweep (many records share their dates)."""
+    key = (start, end)
+    found = ctx.memo.get(key)
+    if found is None:
+        found = ctx.memo[key] = ctx.calendar.working_days_between(start, end)
+    return found
+
+
+_CHINA_OFFSET = dt.timedelta(hours=8)  # CHINA_TZ: UTC+8 all year (no daylight saving)
+
+
+def _local_date(at: dt.datetime | str) -> dt.date:
+    """The China date of a stored instant (SQLite's aggregate answers it as UTC text)."""
+    if isinstance(at, str):
+        return (dt.datetime.fromisoformat(at[:19]) + _CHINA_OFFSET).date()
+    return at.astimezone(CHINA_TZ).date()
+
+
 # ----- cases ------------------------------------------------------------------------------------------------
 
 
 def _warned(session: Session, ctx: Context, level: Level) -> Iterable[Finding]:
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.legal_due, Case.accepted_on,
                ItemVersion.name)
         .join(ItemVersion, ItemVersion.id == Case.item_version_id, isouter=True)
@@ -61,7 +80,7 @@ def _warned(session: Session, ctx: Context, level: Level) -> Iterable[Finding]:
     for case_id, number, department_id, promised, legal, accepted, name in rows:
         if promised is None:
             continue
-        late = max(0, ctx.calendar.working_days_between(promised, ctx.today)) if level is Level.RED else 0
+        late = max(0, _between(ctx, promised, ctx.today)) if level is Level.RED else 0
         yield Finding("case", case_id, department_id, f"{number}（{_title(name)}）{text}（{promised:%Y-%m-%d}）",
                       {"case_number": number, "item": _title(name), "accepted_on": accepted.isoformat() if accepted
                        else None, "promised_due": promised.isoformat(), "legal_due": legal.isoformat() if legal
@@ -82,42 +101,50 @@ def find_case_red(session: Session, ctx: Context) -> Iterable[Finding]:
 def find_step_overdue(session: Session, ctx: Context) -> Iterable[Finding]:
     """环节超时: the current review step of a running case past its own limit (its share of the promised days),
     whether or not the case as a whole is on time."""
-    pending = (select(CaseStep.case_id, func.min(CaseStep.position).label("position"),
-                      func.count().label("n"))
-               .join(Case, Case.id == CaseStep.case_id)
-               .where(Case.state.in_(RUNNING), CaseStep.status == "pending").group_by(CaseStep.case_id).subquery())
-    done = (select(CaseStep.case_id, func.max(CaseStep.done_at).label("done_at"))
-            .join(Case, Case.id == CaseStep.case_id)
-            .where(Case.state.in_(RUNNING), CaseStep.status == "done").group_by(CaseStep.case_id).subquery())
-    totals = (select(CaseStep.case_id, func.count().label("steps")).join(Case, Case.id == CaseStep.case_id)
-              .where(Case.state.in_(RUNNING)).group_by(CaseStep.case_id).subquery())
-    rows = session.execute(
-        select(Case.id, Case.number, Case.department_id, Case.accepted_on, Case.promised_days, Case.promised_due,
-               Case.warning, pending.c.position, totals.c.steps, done.c.done_at, CaseStep.id, CaseStep.name)
-        .join(pending, pending.c.case_id == Case.id)
-        .join(totals, totals.c.case_id == Case.id)
-        .join(done, done.c.case_id == Case.id, isouter=True)
-        .join(CaseStep, (CaseStep.case_id == Case.id) & (CaseStep.position == pending.c.position))
-        .where(Case.state.in_(RUNNING), Case.kind != CaseKind.BUNDLE.value, Case.accepted_on.is_not(None)))
+    running = Case.state.in_(RUNNING)
+    # pass 1, narrow rows over every running case: the first pending step, the number of steps, the last done
+    per_case = (select(CaseStep.case_id,
+                       func.min(case((CaseStep.status == "pending", CaseStep.position))).label("position"),
+                       func.count().label("steps"),
+                       func.max(case((CaseStep.status == "done", CaseStep.done_at))).label("done_at"))
+                .join(Case, Case.id == CaseStep.case_id).where(running).group_by(CaseStep.case_id).subquery())
+    rows = session.connection().execute(
+        select(Case.id, Case.accepted_on, Case.promised_days, per_case.c.position, per_case.c.steps,
+               per_case.c.done_at)
+        .join(per_case, per_case.c.case_id == Case.id)
+        .where(running, Case.kind != CaseKind.BUNDLE.value, Case.accepted_on.is_not(None),
+               per_case.c.position.is_not(None)))
     dues: dict[tuple[dt.date, int], dt.date] = {}
     minimum = ctx.thresholds.step_min_working_days
-    for (case_id, number, department_id, accepted_on, promised_days, promised_due, warning, position, steps,
-         done_at, step_id, step_name) in rows:
-        started = done_at.astimezone(CHINA_TZ).date() if done_at is not None else accepted_on
+    late: dict[int, tuple[int, int, dt.date, int, dt.date]] = {}
+    for case_id, accepted_on, promised_days, position, steps, done_at in rows:
+        started = _local_date(done_at) if done_at is not None else accepted_on
         limit = step_limit(promised_days or 0, steps, minimum)
         due = dues.get((started, limit))
         if due is None:
             due = dues[(started, limit)] = ctx.calendar.add_working_days(started, limit).date
-        if ctx.today <= due:
-            continue
-        late = ctx.calendar.working_days_between(due, ctx.today)
-        yield Finding("case_step", step_id, department_id,
-                      f"{number} 的“{step_name}”环节超过本环节时限（{limit} 个工作日，应于 {due:%Y-%m-%d} 前完成）",
-                      {"case_number": number, "step": step_name, "position": position, "steps": steps,
-                       "started_on": started.isoformat(), "step_limit_working_days": limit, "step_due": due.isoformat(),
-                       "working_days_late": late, "case_promised_due": promised_due.isoformat() if promised_due
-                       else None, "case_warning": warning},
-                      episode=due.isoformat(), level=Level.YELLOW, link=f"/cases/{case_id}")
+        if ctx.today > due:
+            late[case_id] = (position, steps, started, limit, due)
+    # pass 2, only for the late ones: what the alert shows
+    ids = sorted(late)
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        for case_id, number, department_id, promised_due, warning, position, step_id, step_name in session.connection(
+        ).execute(
+                select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.warning, CaseStep.position,
+                       CaseStep.id, CaseStep.name)
+                .join(CaseStep, CaseStep.case_id == Case.id).where(Case.id.in_(chunk))):
+            pos, steps, started, limit, due = late[case_id]
+            if position != pos:
+                continue
+            yield Finding("case_step", step_id, department_id,
+                          f"{number} 的“{step_name}”环节超过本环节时限（{limit} 个工作日，应于 {due:%Y-%m-%d} 前完成）",
+                          {"case_number": number, "step": step_name, "position": position, "steps": steps,
+                           "started_on": started.isoformat(), "step_limit_working_days": limit,
+                           "step_due": due.isoformat(), "working_days_late": _between(ctx, due, ctx.today),
+                           "case_promised_due": promised_due.isoformat() if promised_due else None,
+                           "case_warning": warning},
+                          episode=due.isoformat(), level=Level.YELLOW, link=f"/cases/{case_id}")
 
 
 def find_deferral_due(session: Session, ctx: Context) -> Iterable[Finding]:
@@ -136,7 +163,7 @@ def find_deferral_due(session: Session, ctx: Context) -> Iterable[Finding]:
         yield Finding("case", case_id, department_id,
                       f"{number}（{_title(name)}）容缺材料{text}仍未补齐（补齐期限 {due:%Y-%m-%d}）",
                       {"case_number": number, "item": _title(name), "deferral_due": due.isoformat(),
-                       "working_days_left": ctx.calendar.working_days_between(ctx.today, due)},
+                       "working_days_left": _between(ctx, ctx.today, due)},
                       episode=due.isoformat(), level=Level.RED if late else Level.YELLOW, link=f"/cases/{case_id}")
 
 

@@ -103,6 +103,7 @@ class Context:
     calendar: WorkCalendar
     thresholds: Thresholds
     hall_department_id: int | None = None  # the department answering for hall alerts (综合窗口)
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False)  # finders' per-sweep arithmetic cache
 
 
 @dataclass(frozen=True)

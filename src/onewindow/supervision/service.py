@@ -115,7 +115,7 @@ def _known(session: Session, rule: str, findings: dict[Key, Finding]) -> set[Key
 def _run_rule(session: Session, rule: Rule, ctx: Context, clock: Clock) -> tuple[list[dict[str, Any]], list[int]]:
     """Raise what the rule finds anew and close what it no longer finds; the new rows and the closed ids."""
     findings = {_key(f): f for f in rule.finder(session, ctx)}
-    live = {(t, i, e): alert_id for alert_id, t, i, e in session.execute(
+    live = {(t, i, e): alert_id for alert_id, t, i, e in session.connection().execute(
         select(SupervisionAlert.id, SupervisionAlert.subject_type, SupervisionAlert.subject_id,
                SupervisionAlert.episode)
         .where(SupervisionAlert.rule == rule.code, SupervisionAlert.state.in_([s.value for s in LIVE])))}
@@ -127,11 +127,11 @@ def _run_rule(session: Session, rule: Rule, ctx: Context, clock: Clock) -> tuple
     now = clock.now()
     rows = [{"rule": rule.code, "subject_type": f.subject_type, "subject_id": f.subject_id, "episode": f.episode[:40],
              "level": f.level.value, "department_id": f.department_id, "title": f.title[:200],
-             "evidence": audit.canonical(dict(f.evidence)), "link": f.link[:200], "state": S.OPEN.value,
+             "evidence": dict(f.evidence), "link": f.link[:200], "state": S.OPEN.value,
              "version": 1, "raised_at": now, "acknowledge_note": "", "supervise_note": "", "close_reason": ""}
             for f in fresh.values()]
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(SupervisionAlert), rows[start:start + 2000])
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(SupervisionAlert), rows[start:start + 5000])
     for chunk in _chunks(gone):
         session.execute(update(SupervisionAlert).where(SupervisionAlert.id.in_(chunk),
                                                        SupervisionAlert.state.in_([s.value for s in LIVE]))
