@@ -34,3 +34,19 @@ def alerts_of(session: Session, rule: str, subject_type: str, subject_id: int) -
 def states(session: Session, rule: str, subject_type: str, subject_id: int) -> list[str]:
     """The states of those alerts."""
     return [a.state for a in alerts_of(session, rule, subject_type, subject_id)]
+
+
+def make_alert(session: Session, clock: Clock, *, department_code: str, title: str = "测试预警",
+               rule: str = "case_red", subject_id: int = 990_001) -> SupervisionAlert:
+    """An open alert of a department, written directly (the rules have their own tests)."""
+    from onewindow.catalog.models import Department
+
+    department_id = session.scalars(select(Department.id).where(Department.code == department_code)).one()
+    alert = SupervisionAlert(rule=rule, subject_type="case", subject_id=subject_id, episode="2026-11-20",
+                             level="red", department_id=department_id, title=title,
+                             evidence={"case_number": "TEST-0001", "promised_due": "2026-11-20"}, link="",
+                             state="open", version=1, raised_at=clock.now(), acknowledge_note="",
+                             supervise_note="", close_reason="")
+    session.add(alert)
+    session.flush()
+    return alert

@@ -18,14 +18,16 @@ from onewindow.core.access import Field
 from onewindow.core.ids import is_valid_id_number
 from onewindow.policies.models import Entity
 from onewindow.staff.models import User
+from onewindow.supervision.models import SupervisionAlert
 
 ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_scjg", "agent", "experiencer",
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
-         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply"]
+         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/supervision/alerts"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
-       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me"]
+       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
+       "/api/v1/supervision/alerts?limit=200", "/api/v1/supervision/rules"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -45,6 +47,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
     numbers = _personal_numbers(session)
     assert len(numbers["ids"]) >= 10 and numbers["phones"]  # the walk has something to find
     cases_shown = list(session.scalars(select(Case).order_by(Case.id).limit(30)))
+    alerts = [f"/supervision/alerts/{i}" for i in session.scalars(select(SupervisionAlert.id).limit(10))]
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -55,7 +58,8 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             browser = login(username)
             get, headers = browser.client.get, HTML
         viewer = cases.viewer(cases_user(session, username)) if username else None
-        for url in PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]:
+        for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
+                    + alerts):
             r = get(url, headers=headers)
             if r.status_code != 200:
                 continue
@@ -64,7 +68,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             whole_shown += sum(1 for n in allowed if n in r.text)
             leaks += [f"{username} {url}: {n}" for n in (numbers["ids"] | numbers["phones"]) - allowed if n in r.text]
         if username is not None:
-            for url in API + [f"/api/v1/cases/{c.id}" for c in cases_shown]:
+            for url in API + [f"/api/v1/cases/{c.id}" for c in cases_shown] + [f"/api/v1{a}" for a in alerts]:
                 r = client.get(url, headers=token_for(username))
                 if r.status_code != 200:
                     continue
