@@ -19,6 +19,7 @@ from onewindow.core.errors import Conflict, PermissionDenied, ValidationFailed
 from onewindow.notifications.models import OutboxMessage
 from onewindow.queue.models import Window
 from onewindow.supervision import service
+from onewindow.supervision.models import WindowDuty
 from onewindow.supervision.rules import Context, Finding, Rule, register_rule, unregister_rule
 from tests import factories
 from tests.conftest import HTML, Browser
@@ -165,3 +166,20 @@ def test_the_administrator_schedules_a_window_and_only_staff_who_work_windows(
     assert client.put(f"/api/v1/supervision/windows/{window}/duty", headers=token_for("supervisor"),
                       json={"clerk_id": None}).status_code == 403
     assert client.put("/api/v1/supervision/windows/999999/duty", headers=admin, json={}).status_code == 404
+
+
+def test_the_schedule_page_lets_the_administrator_schedule_a_clerk_at_a_window(
+        session: Session, login: Callable[[str], Browser]) -> None:
+    window = session.scalars(select(Window).order_by(Window.id).limit(1)).one()
+    clerk = factories.staff(session, "clerk")
+    admin = login("admin")
+    page = admin.client.get("/supervision/windows", headers=HTML)
+    assert page.status_code == 200 and f'data-window="{window.id}"' in page.text and "李综窗（clerk）" in page.text
+    assert 'id="duty-link"' in admin.client.get("/supervision/alerts", headers=HTML).text
+    saved = admin.post(f"/supervision/windows/{window.id}/duty", {"clerk_id": str(clerk.id)})
+    assert saved.status_code == 303
+    assert session.scalars(select(WindowDuty.user_id).where(WindowDuty.window_id == window.id)).one() == clerk.id
+    assert admin.post(f"/supervision/windows/{window.id}/duty", {"clerk_id": "x1"}).status_code == 422
+    supervisor = login("supervisor")
+    assert supervisor.client.get("/supervision/windows", headers=HTML).status_code == 403
+    assert 'id="duty-link"' not in supervisor.client.get("/supervision/alerts", headers=HTML).text

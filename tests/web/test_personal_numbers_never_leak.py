@@ -24,7 +24,7 @@ ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
-         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/supervision/alerts"]
+         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/supervision/alerts", "/supervision/windows"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/supervision/alerts?limit=200", "/api/v1/supervision/rules"]

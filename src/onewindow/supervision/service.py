@@ -416,6 +416,29 @@ def overdue_supervision(alert: SupervisionAlert, on: dt.date) -> bool:
 # ----- the window schedule (在岗安排) ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DutyRow:
+    """One window of the schedule page: where it is, who is scheduled, who sits there now."""
+
+    window: Window
+    hall: str
+    scheduled_id: int | None
+    scheduled_name: str
+
+
+def duty_board(session: Session, *, viewer: User) -> tuple[list[DutyRow], list[User]]:
+    """Every window with its scheduled clerk, and the staff who may be scheduled (those who may work windows)."""
+    access.require(viewer_of(viewer), Action.ALERT_SCHEDULE)
+    duties = {d.window_id: d.user_id for d in session.scalars(select(WindowDuty))}
+    staff = [u for u in session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.username))
+             if access.can(viewer_of(u), Action.QUEUE_OPERATE)]
+    names = {u.id: u.display_name for u in staff}
+    rows = [DutyRow(window=w, hall=w.hall.name, scheduled_id=duties.get(w.id),
+                    scheduled_name=names.get(duties.get(w.id) or 0, ""))
+            for w in session.scalars(select(Window).order_by(Window.hall_id, Window.number))]
+    return rows, staff
+
+
 def set_duty(session: Session, *, clock: Clock, user: User, window_id: int, clerk_id: int | None) -> WindowDuty | None:
     """Schedule ``clerk_id`` at the window (None: nobody scheduled), as the center's administrator; audited."""
     access.require(viewer_of(user), Action.ALERT_SCHEDULE)

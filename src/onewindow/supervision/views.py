@@ -107,6 +107,25 @@ def alert_page(request: Request, alert_id: int, auth: CurrentAuth, session: DbSe
     return _render_alert(request, session, auth, alert, today(clock), notice=NOTICES.get(done, ""))
 
 
+@router.get("/supervision/windows", response_class=HTMLResponse)
+def duty_page(request: Request, auth: CurrentAuth, session: DbSession,
+              done: Annotated[str, Query(max_length=10)] = "") -> Response:
+    """在岗安排: the clerk scheduled at each window (the 人员离岗 rule expects them there in opening hours)."""
+    rows, staff = service.duty_board(session, viewer=auth.user)
+    return _page(request, "supervision/windows.html", {
+        "rows": rows, "staff": staff, "notice": "在岗安排已保存。" if done == "duty" else ""}, auth)
+
+
+@router.post("/supervision/windows/{window_id}/duty", response_class=HTMLResponse)
+def duty_save(window_id: int, auth: CurrentAuth, session: DbSession, clock: ClockDep, posted: FormDep) -> Response:
+    """Schedule the chosen clerk (or nobody) at the window; 303 back to the schedule."""
+    raw = form_text(posted, "clerk_id")
+    if raw and not (raw.isdigit() and len(raw) < 10):
+        raise ValidationFailed([Problem("clerk_id", "clerk_invalid", "请选择窗口人员")])
+    service.set_duty(session, clock=clock, user=auth.user, window_id=window_id, clerk_id=int(raw) if raw else None)
+    return RedirectResponse("/supervision/windows?done=duty", status_code=303)
+
+
 @router.post("/supervision/alerts/{alert_id}/{action}", response_class=HTMLResponse)
 def alert_action(request: Request, alert_id: int, action: str, auth: CurrentAuth, session: DbSession,
                  clock: ClockDep, posted: FormDep) -> Response:
