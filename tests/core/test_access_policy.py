@@ -94,7 +94,7 @@ EXPECTED: dict[Action, str] = {
     Action.RECTIFICATION_DECIDE:    "-   -   -   -   -   -   A   -",
     Action.OUTBOX_VIEW:             "-   -   -   -   -   A   A   -",
     Action.ALERT_VIEW:              "-   -   -   -   D   A   A   -",
-    Action.ALERT_ACKNOWLEDGE:       "-   -   -   -   D   -   A   -",
+    Action.ALERT_ACKNOWLEDGE:       "-   -   -   -   D   -   -   -",
     Action.ALERT_SUPERVISE:         "-   -   -   -   -   -   A   -",
     Action.ALERT_SCHEDULE:          "-   -   -   -   -   A   -   -",
 }

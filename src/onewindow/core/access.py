@@ -249,7 +249,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # 电子监察: the supervisor reads every alert and puts it under supervision (督办) with a deadline; the
     # department answering for it (its head, who receives it) acknowledges it; the center schedules the windows
     Action.ALERT_VIEW: {R.SUPERVISOR: ALL, R.ADMIN: ALL, R.DEPT_HEAD: DEP},
-    Action.ALERT_ACKNOWLEDGE: {R.DEPT_HEAD: DEP, R.SUPERVISOR: ALL},
+    Action.ALERT_ACKNOWLEDGE: {R.DEPT_HEAD: DEP},
     Action.ALERT_SUPERVISE: {R.SUPERVISOR: ALL},
     Action.ALERT_SCHEDULE: {R.ADMIN: ALL},
 }
