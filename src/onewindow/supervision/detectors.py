@@ -102,49 +102,38 @@ def find_step_overdue(session: Session, ctx: Context) -> Iterable[Finding]:
     """环节超时: the current review step of a running case past its own limit (its share of the promised days),
     whether or not the case as a whole is on time."""
     running = Case.state.in_(RUNNING)
-    # pass 1, narrow rows over every running case: the first pending step, the number of steps, the last done
+    # one grouped pass over the steps of every running case: the first pending step, the number of steps, the
+    # last done; then that step's row (plain rows through the connection: no ORM objects)
     per_case = (select(CaseStep.case_id,
                        func.min(case((CaseStep.status == "pending", CaseStep.position))).label("position"),
                        func.count().label("steps"),
                        func.max(case((CaseStep.status == "done", CaseStep.done_at))).label("done_at"))
                 .join(Case, Case.id == CaseStep.case_id).where(running).group_by(CaseStep.case_id).subquery())
     rows = session.connection().execute(
-        select(Case.id, Case.accepted_on, Case.promised_days, per_case.c.position, per_case.c.steps,
-               per_case.c.done_at)
+        select(Case.id, Case.number, Case.department_id, Case.accepted_on, Case.promised_days, Case.promised_due,
+               Case.warning, per_case.c.position, per_case.c.steps, per_case.c.done_at, CaseStep.id, CaseStep.name)
         .join(per_case, per_case.c.case_id == Case.id)
-        .where(running, Case.kind != CaseKind.BUNDLE.value, Case.accepted_on.is_not(None),
-               per_case.c.position.is_not(None)))
+        .join(CaseStep, (CaseStep.case_id == Case.id) & (CaseStep.position == per_case.c.position))
+        .where(running, Case.kind != CaseKind.BUNDLE.value, Case.accepted_on.is_not(None)))
     dues: dict[tuple[dt.date, int], dt.date] = {}
     minimum = ctx.thresholds.step_min_working_days
-    late: dict[int, tuple[int, int, dt.date, int, dt.date]] = {}
-    for case_id, accepted_on, promised_days, position, steps, done_at in rows:
+    for (case_id, number, department_id, accepted_on, promised_days, promised_due, warning, position, steps,
+         done_at, step_id, step_name) in rows:
         started = _local_date(done_at) if done_at is not None else accepted_on
         limit = step_limit(promised_days or 0, steps, minimum)
         due = dues.get((started, limit))
         if due is None:
             due = dues[(started, limit)] = ctx.calendar.add_working_days(started, limit).date
-        if ctx.today > due:
-            late[case_id] = (position, steps, started, limit, due)
-    # pass 2, only for the late ones: what the alert shows
-    ids = sorted(late)
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        for case_id, number, department_id, promised_due, warning, position, step_id, step_name in session.connection(
-        ).execute(
-                select(Case.id, Case.number, Case.department_id, Case.promised_due, Case.warning, CaseStep.position,
-                       CaseStep.id, CaseStep.name)
-                .join(CaseStep, CaseStep.case_id == Case.id).where(Case.id.in_(chunk))):
-            pos, steps, started, limit, due = late[case_id]
-            if position != pos:
-                continue
-            yield Finding("case_step", step_id, department_id,
-                          f"{number} 的“{step_name}”环节超过本环节时限（{limit} 个工作日，应于 {due:%Y-%m-%d} 前完成）",
-                          {"case_number": number, "step": step_name, "position": position, "steps": steps,
-                           "started_on": started.isoformat(), "step_limit_working_days": limit,
-                           "step_due": due.isoformat(), "working_days_late": _between(ctx, due, ctx.today),
-                           "case_promised_due": promised_due.isoformat() if promised_due else None,
-                           "case_warning": warning},
-                          episode=due.isoformat(), level=Level.YELLOW, link=f"/cases/{case_id}")
+        if ctx.today <= due:
+            continue
+        yield Finding("case_step", step_id, department_id,
+                      f"{number} 的“{step_name}”环节超过本环节时限（{limit} 个工作日，应于 {due:%Y-%m-%d} 前完成）",
+                      {"case_number": number, "step": step_name, "position": position, "steps": steps,
+                       "started_on": started.isoformat(), "step_limit_working_days": limit,
+                       "step_due": due.isoformat(), "working_days_late": _between(ctx, due, ctx.today),
+                       "case_promised_due": promised_due.isoformat() if promised_due else None,
+                       "case_warning": warning},
+                      episode=due.isoformat(), level=Level.YELLOW, link=f"/cases/{case_id}")
 
 
 def find_deferral_due(session: Session, ctx: Context) -> Iterable[Finding]:
