@@ -25,6 +25,7 @@ from onewindow.planning import cli as _planning_cli  # noqa: F401
 from onewindow.policies import cli as _policies_cli  # noqa: F401
 from onewindow.simulation import cli as _simulation_cli  # noqa: F401
 from onewindow.staff import cli as _staff_cli  # noqa: F401
+from onewindow.supervision import cli as _supervision_cli  # noqa: F401
 from onewindow.wiring import install as _install_listeners
 
 # The CLI is a composition root like the app: cross-domain listeners (case due dates follow calendar

@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     callback_max_attempts: int = 3  # unanswered calls before a task is closed as 未联系上
     # 体验员 reports: at most this many photos per report (each checked like any upload, see UPLOAD_MAX_BYTES)
     experience_max_photos: int = 6
+    # 电子监察 alert rules (supervision/rules.py): thresholds, local practice varies
+    supervision_step_min_working_days: int = 1  # a review step's own limit: its share of the promised days, ≥ this
+    supervision_deferral_warn_working_days: int = 1  # 容缺 materials due within N working days and still missing
+    supervision_ticket_wait_min: int = 30  # a ticket waiting longer than this
+    supervision_queue_length: int = 15  # waiting tickets of a category, with a qualified window paused or unstaffed
+    supervision_window_idle_min: int = 30  # a signed-in window with no call for this long while tickets wait
+    supervision_absence_grace_min: int = 15  # a scheduled clerk not signed in this long after opening
+    supervision_order_warn_working_days: int = 1  # a 差评 work order due within N working days and still open
+    supervision_hall_department_code: str = "ZWFW"  # the department answering for hall alerts (综合窗口)
 
     @field_validator("secret_key")
     @classmethod

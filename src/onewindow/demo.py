@@ -23,6 +23,7 @@ from onewindow.rectification.demo import load_demo_rectification
 from onewindow.staff import service as staff_service
 from onewindow.staff.models import User
 from onewindow.supervision.callbacks import load_demo_callbacks
+from onewindow.supervision.demo import load_demo_alerts
 from onewindow.supervision.experiencers import register_demo as register_demo_experiencer
 from onewindow.wiring import install as install_listeners
 
@@ -76,6 +77,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_performance(session, clock)  # the month so far ranked (绩效考核)
     register_demo_experiencer(session, clock=clock)  # the demo account `experiencer` files 体验报告
     load_demo_callbacks(session, clock=clock)  # 回访 tasks drawn from the last week's finished cases
+    load_demo_alerts(session, clock, DEMO_ACTOR)  # 电子监察: the window schedule, then one sweep
     return report
 
 

@@ -49,7 +49,7 @@ class Job:
 
 JOBS: tuple[Job, ...] = (
     Job(name="case-deadlines", target="onewindow.cases.sweep:sweep_deadlines", every_seconds=300,
-        description="办件时限预警：为在办件标记黄牌、红牌预警，并向电子监察写入督办提醒"),
+        description="办件时限预警：为在办件标记黄牌、红牌预警（电子监察据此预警）"),
     Job(name="notifications", target="onewindow.notifications.jobs:deliver_outbox", every_seconds=60,
         description="消息发送：发送发件箱中到期的短信和接口推送，失败的按退避间隔重试"),
     Job(name="ratings-push", target="onewindow.ratings.exchange:push_job", every_seconds=300,
@@ -64,6 +64,9 @@ JOBS: tuple[Job, ...] = (
         description="智能导办语义向量：为目录中新增或修改的事项和一件事计算并保存语义向量（关闭语义检索时不计算）"),
     Job(name="callback-sampling", target="onewindow.supervision.callbacks:sampling_job", every_seconds=3600,
         description="回访抽样：每个工作日按比例（不少于最低数）抽取各部门前一日办结的办件生成回访任务，同一人设定天数内不重复回访"),
+    # after the deadline sweep and the rectification sweep, whose marks its rules read
+    Job(name="supervision-alerts", target="onewindow.supervision.service:sweep_job", every_seconds=120,
+        description="电子监察：按监察规则发现新预警（推送责任部门首席代表），原因消除的预警自动关闭"),
 )
 
 

@@ -43,10 +43,12 @@ from onewindow.staff import api as staff_api
 from onewindow.staff import performance_api as staff_performance_api
 from onewindow.staff import performance_views as staff_performance_views
 from onewindow.staff import views as staff_views
+from onewindow.supervision import api as supervision_api
 from onewindow.supervision import callback_api as supervision_callback_api
 from onewindow.supervision import callback_views as supervision_callback_views
 from onewindow.supervision import experiencer_api as supervision_experiencer_api
 from onewindow.supervision import experiencer_views as supervision_experiencer_views
+from onewindow.supervision import views as supervision_views
 from onewindow.web import STATIC_DIR, make_templates
 
 
@@ -98,7 +100,7 @@ def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
         app.include_router(module_n.router)
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api, rectification_api, ratings_api, staff_performance_api):
+                   cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views, guide_views):
@@ -114,6 +116,7 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(module_s.router, prefix="/api/v1")
     for module_sv in (supervision_callback_views, supervision_experiencer_views):
         app.include_router(module_sv.router)
+    app.include_router(supervision_views.router)
 
 
 def app_factory() -> Any:

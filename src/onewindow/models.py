@@ -5,7 +5,6 @@ from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar.models import CalendarNotice, HolidayOverride
 from onewindow.cases.models import (
     Case,
-    CaseAlert,
     CaseDelivery,
     CaseEvent,
     CaseExtension,
@@ -48,6 +47,7 @@ from onewindow.rectification.models import RectificationEvent, RectificationOrde
 from onewindow.staff.models import ApiToken, PerformanceMonth, PerformanceScore, StaffShift, User, WebSession
 from onewindow.supervision.callback_models import CallbackDraw, CallbackTask
 from onewindow.supervision.experiencer_models import ExperiencePhoto, Experiencer, ExperienceReport
+from onewindow.supervision.models import SupervisionAlert, WindowDuty
 
 __all__ = [
     "AgentAuthorization",
@@ -61,7 +61,6 @@ __all__ = [
     "CallbackDraw",
     "CallbackTask",
     "Case",
-    "CaseAlert",
     "CaseDelivery",
     "CaseEvent",
     "CaseExtension",
@@ -105,6 +104,7 @@ __all__ = [
     "SlotUsage",
     "StaffQualification",
     "StaffShift",
+    "SupervisionAlert",
     "Ticket",
     "TicketCase",
     "TicketCounter",
@@ -112,4 +112,5 @@ __all__ = [
     "User",
     "WebSession",
     "Window",
+    "WindowDuty",
 ]

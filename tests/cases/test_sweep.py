@@ -1,6 +1,6 @@
-"""The deadline sweep (电子监察) and calendar changes: yellow and red with one alert each, alerts resolved by the
-decision, 容缺 terminations, the pause of a suspended case, 缺席默认 in bundles, and due dates that follow a
-holiday override.
+"""The deadline sweep and calendar changes: yellow and red with one 电子监察 alert each (raised by the supervision
+rules from the sweep's warnings; yellow closes when red comes), alerts closed by the decision, 容缺 terminations,
+the pause of a suspended case, 缺席默认 in bundles, and due dates that follow a holiday override.
 
 Dates are on the 2026 official calendar; late November and early December 2026 have no holiday, so from
 Monday 2026-11-23 working days are: 11-24 (1), 11-25 (2), 11-26 (3), 11-27 (4), 11-30 (5), 12-01 (6),
@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 
 from onewindow import wiring
 from onewindow.calendar import service as calendar_service
-from onewindow.cases import service
-from onewindow.cases.models import Case, CaseAlert
+from onewindow.cases import service, sweep
+from onewindow.cases.models import Case
 from onewindow.cases.service import ApplicantIn, ApplicationIn
-from onewindow.cases.sweep import sweep_deadlines
 from onewindow.catalog.models import Bundle
 from onewindow.core.audit import Actor, AuditEntry
+from onewindow.core.clock import Clock
 from onewindow.staff.models import User
+from onewindow.supervision import detectors
+from onewindow.supervision import service as supervision
+from onewindow.supervision.models import SupervisionAlert
 from tests import factories
 from tests.cases.conftest import FATHER
 from tests.factories import FENG, FOOD, RULES, SOLE_TRADER, ZHANG, at, handed_in, material_keys
@@ -40,9 +43,22 @@ def food_case(session: Session, user: Users) -> Case:
     return case
 
 
+KINDS = {"case_yellow": "yellow", "case_red": "red", "deferral_due": "deferral_overdue"}
+CASE_RULES = [r for r in detectors.BUILT_IN if r.code in KINDS]
+
+
+def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
+    """The deadline sweep, then the 电子监察 case rules (as the jobs run them); ``alerts``: how many were raised."""
+    counts = sweep.sweep_deadlines(session, clock=clock)
+    raised = supervision.sweep(session, clock=clock, rules=CASE_RULES)
+    return {**counts, "alerts": raised["raised"]}
+
+
 def alerts(session: Session, case: Case) -> list[tuple[str, dt.date, bool]]:
-    rows = session.scalars(select(CaseAlert).where(CaseAlert.case_id == case.id).order_by(CaseAlert.id))
-    return [(a.kind, a.due, a.resolved_at is not None) for a in rows]
+    rows = session.scalars(select(SupervisionAlert).where(SupervisionAlert.subject_type == "case",
+                                                          SupervisionAlert.subject_id == case.id)
+                           .order_by(SupervisionAlert.id))
+    return [(KINDS[a.rule], dt.date.fromisoformat(a.episode), a.state == "closed") for a in rows]
 
 
 def test_yellow_the_working_day_before_red_after_one_alert_each_resolved_by_the_decision(
@@ -60,9 +76,10 @@ def test_yellow_the_working_day_before_red_after_one_alert_each_resolved_by_the_
     sweep_deadlines(session, clock=at(2026, 11, 27))
     sweep_deadlines(session, clock=at(2026, 11, 27, 15))
     assert case.warning == "red"
-    assert alerts(session, case) == [("yellow", dt.date(2026, 11, 26), False), ("red", dt.date(2026, 11, 26), False)]
-    red = session.scalars(select(CaseAlert).where(CaseAlert.case_id == case.id, CaseAlert.kind == "red")).one()
-    assert case.number in red.message and red.department_id == case.department_id
+    assert alerts(session, case) == [("yellow", dt.date(2026, 11, 26), True), ("red", dt.date(2026, 11, 26), False)]
+    red = session.scalars(select(SupervisionAlert).where(SupervisionAlert.subject_id == case.id,
+                                                         SupervisionAlert.rule == "case_red")).one()
+    assert case.number in red.title and red.department_id == case.department_id
 
     scjg = user("approver_scjg")
     factories.review_to_decision(session, scjg, case, at(2026, 11, 27), opinion="同意")

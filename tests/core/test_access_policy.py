@@ -104,6 +104,10 @@ EXPECTED: dict[Action, str] = {
     Action.PERFORMANCE_COMPUTE:     "-   -   -   -   -   A   A   -",
     Action.PLAN_VIEW:               "-   -   -   -   A   A   -   -",
     Action.PLAN_EDIT:               "-   -   -   -   -   A   -   -",
+    Action.ALERT_VIEW:              "-   -   -   -   D   A   A   -",
+    Action.ALERT_ACKNOWLEDGE:       "-   -   -   -   D   -   -   -",
+    Action.ALERT_SUPERVISE:         "-   -   -   -   -   -   A   -",
+    Action.ALERT_SCHEDULE:          "-   -   -   -   -   A   -   -",
 }
 
 
@@ -222,11 +226,12 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
     (Role.AGENT, ["我的办件", "叫号工作台"], "/my/cases"),
     (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "绩效考核"], "/cases/intake"),
     (Role.APPROVER, ["待办件", "办件查询"], "/cases/inbox"),
-    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "回访", "绩效考核", "排班",
-                      "管理后台"], "/cases/inbox"),
-    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "回访", "体验员",
-                  "绩效考核", "排班", "管理后台"], "/admin"),
-    (Role.SUPERVISOR, ["办件查询", "好差评", "差评整改", "回访", "体验员", "绩效考核", "管理后台"], "/admin"),
+    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "电子监察", "回访", "绩效考核",
+                      "排班", "管理后台"], "/cases/inbox"),
+    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "电子监察", "回访",
+                  "体验员", "绩效考核", "排班", "管理后台"], "/admin"),
+    (Role.SUPERVISOR, ["办件查询", "好差评", "差评整改", "电子监察", "回访", "体验员", "绩效考核", "管理后台"],
+     "/supervision/alerts"),
     (Role.EXPERIENCER, ["我的体验报告"], "/experience"),
 ])
 def test_menus_and_landing_pages_come_from_the_policy(role: Role, entries: list[str], home: str) -> None:

@@ -19,6 +19,7 @@ from onewindow.core.ids import is_valid_id_number
 from onewindow.policies.models import Entity
 from onewindow.staff.models import PerformanceScore, User
 from onewindow.supervision.callback_models import CallbackTask
+from onewindow.supervision.models import SupervisionAlert
 
 ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_scjg", "agent", "experiencer",
          "zhangwei", "wangfang"]
@@ -27,13 +28,15 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/planning",
          "/performance", "/performance?kind=window", "/performance?kind=department",
          "/admin/guide", "/admin/guide/evaluation.tsv",
-         "/supervision/callbacks", "/supervision/experience", "/experience"]
+         "/supervision/callbacks", "/supervision/experience", "/experience",
+         "/supervision/alerts", "/supervision/windows"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",
        "/api/v1/guide/unanswered", "/api/v1/guide/mappings",
        "/api/v1/supervision/callbacks?limit=200", "/api/v1/supervision/callbacks/rates",
-       "/api/v1/supervision/experience/reports", "/api/v1/supervision/experience/figures"]
+       "/api/v1/supervision/experience/reports", "/api/v1/supervision/experience/figures",
+       "/api/v1/supervision/alerts?limit=200", "/api/v1/supervision/rules"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -60,6 +63,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
     callback_pages = [f"/supervision/callbacks/{t.id}" for t in session.scalars(
         select(CallbackTask).order_by(CallbackTask.id).limit(8))]
     assert callback_pages  # the demo draws 回访 tasks from its finished cases
+    alerts = [f"/supervision/alerts/{i}" for i in session.scalars(select(SupervisionAlert.id).limit(10))]
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -72,7 +76,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
         viewer = cases.viewer(cases_user(session, username)) if username else None
         for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
                     + [f"/performance/scores/{i}" for i in scores_shown]
-                    + callback_pages):
+                    + callback_pages + alerts):
             r = get(url, headers=headers)
             if r.status_code != 200:
                 continue
@@ -81,7 +85,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             whole_shown += sum(1 for n in allowed if n in r.text)
             leaks += [f"{username} {url}: {n}" for n in (numbers["ids"] | numbers["phones"]) - allowed if n in r.text]
         if username is not None:
-            for url in API + [f"/api/v1/cases/{c.id}" for c in cases_shown]:
+            for url in API + [f"/api/v1/cases/{c.id}" for c in cases_shown] + [f"/api/v1{a}" for a in alerts]:
                 r = client.get(url, headers=token_for(username))
                 if r.status_code != 200:
                     continue

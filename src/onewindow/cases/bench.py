@@ -168,5 +168,5 @@ def run(engine: Engine, *, cases: int, intakes: int, lookups: int, seed: int, on
         "intake": _percentiles(intake_ms), "inbox": {**_percentiles(inbox_ms), "max_rows": inbox_rows},
         "track": _percentiles(track_ms),
         "sweep": {"seconds": round(sweep_s, 2), "checked": swept["checked"], "yellow": swept["yellow"],
-                  "red": swept["red"], "alerts": swept["alerts"]},
+                  "red": swept["red"]},
     }

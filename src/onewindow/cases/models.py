@@ -1,5 +1,5 @@
 """Cases (办件) and what hangs off them: materials, review steps, timeline, suspensions, extensions,
-uploads, delivery, visits, alerts, agent authorisations.
+uploads, delivery, visits, agent authorisations (电子监察 alerts live in ``supervision``).
 
 A bundle application (一件事) is one parent case (``kind="bundle"``) with one sub-case (``kind="sub"``)
 per member item; a plain application is ``kind="single"``. ``version`` is the optimistic lock: every
@@ -256,19 +256,3 @@ class CaseVisit(Base):
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("hall.id"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("queue_ticket.id"))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
-
-
-class CaseAlert(Base):
-    """A supervision alert (电子监察) written by the deadline sweep; one per case, kind and due date."""
-
-    __tablename__ = "case_alert"
-    __table_args__ = (UniqueConstraint("case_id", "kind", "due"), Index("ix_case_alert_open", "resolved_at", "kind"))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"), index=True)
-    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # yellow | red | deferral_overdue
-    due: Mapped[dt.date] = mapped_column(Date)
-    message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())

@@ -1,4 +1,7 @@
-"""Deadline sweep (电子监察): warnings, supervision alerts, 容缺 terminations and 缺席默认.
+"""Deadline sweep: yellow / red warnings on open cases, 容缺 terminations and 缺席默认.
+
+The 电子监察 alerts these raise (办件临期 / 超期, 容缺逾期, 环节超时) are the supervision domain's: its rules read
+the warnings and due dates stored here (``supervision.detectors``), so there is one alert inbox.
 
 Runs inside the app every few minutes and as ``onewindow jobs run-once``; idempotent, so running it
 twice in a day changes nothing the second time. Also listens to calendar changes and recomputes the
@@ -11,8 +14,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
 from onewindow.calendar import service as calendar_service
@@ -21,10 +23,9 @@ from onewindow.calendar.workdays import TimeUnit
 from onewindow.cases import deadlines as dl
 from onewindow.cases import service, transitions
 from onewindow.cases.kinds import CaseKind
-from onewindow.cases.models import Case, CaseAlert
+from onewindow.cases.models import Case
 from onewindow.cases.schedule import suspensions_of
 from onewindow.cases.states import CaseState
-from onewindow.catalog.models import ItemVersion
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
@@ -35,37 +36,6 @@ SWEEP = Actor(None, "电子监察")
 log = logging.getLogger(__name__)
 _OPEN = (S.ACCEPTED.value, S.IN_REVIEW.value, S.SUSPENDED.value)
 _CHUNK = 500  # ids per IN (…) list
-_WARN_TEXT = {"yellow": "距承诺办结期限仅剩 1 个工作日", "red": "已超过承诺办结期限"}
-
-
-def _write_alerts(session: Session, wanted: list[dict[str, object]], clock: Clock) -> int:
-    """Insert the alerts not written yet (one per case, kind and due date); returns how many were new."""
-    if not wanted:
-        return 0
-    ids = sorted({int(str(w["case_id"])) for w in wanted})
-    existing: set[tuple[int, str, object]] = set()
-    for start in range(0, len(ids), _CHUNK):
-        existing |= {(a, k, d) for a, k, d in session.execute(
-            select(CaseAlert.case_id, CaseAlert.kind, CaseAlert.due)
-            .where(CaseAlert.case_id.in_(ids[start:start + _CHUNK]))).all()}
-    fresh = [{**w, "created_at": clock.now()} for w in wanted
-             if (w["case_id"], w["kind"], w["due"]) not in existing]
-    if not fresh:
-        return 0
-    try:
-        with session.begin_nested():
-            session.execute(insert(CaseAlert), fresh)
-    except IntegrityError:  # a concurrent sweep wrote some of them first: one by one
-        written = 0
-        for row in fresh:
-            try:
-                with session.begin_nested():
-                    session.execute(insert(CaseAlert), [row])
-                written += 1
-            except IntegrityError:
-                continue
-        return written
-    return len(fresh)
 
 
 def _each(session: Session, case_id: int, counts: dict[str, int], act: Callable[[Case], bool]) -> bool:
@@ -84,9 +54,6 @@ def _terminate_overdue(session: Session, case: Case, on: dt.date, clock: Clock) 
     if not (case.deferred and case.deferral_due is not None and case.deferral_due < on
             and case.state in (*_OPEN, S.APPROVED.value)):
         return False
-    _write_alerts(session, [{"case_id": case.id, "department_id": case.department_id, "kind": "deferral_overdue",
-                             "due": case.deferral_due,
-                             "message": f"容缺材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，办件终止"}], clock)
     service.terminate(session, clock=clock, actor=SWEEP, case=case,
                       reason=f"容缺受理的材料未在 {case.deferral_due:%Y-%m-%d} 前补齐，依容缺受理承诺终止办理",
                       basis="容缺受理承诺书")
@@ -104,11 +71,10 @@ def _consent_by_default(session: Session, case: Case, on: dt.date, clock: Clock)
 
 
 def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
-    """Mark yellow/red on open cases, write alerts, terminate overdue 容缺 cases, apply 缺席默认."""
+    """Mark yellow/red on open cases, terminate overdue 容缺 cases, apply 缺席默认."""
     on = today(clock)
     calendar = calendar_service.build_calendar(session)
-    counts = {"checked": 0, "yellow": 0, "red": 0, "alerts": 0, "terminated": 0, "default_consent": 0,
-              "resolved": 0, "skipped": 0}
+    counts = {"checked": 0, "yellow": 0, "red": 0, "terminated": 0, "default_consent": 0, "skipped": 0}
     # 容缺 deadlines passed with materials still outstanding: terminate (bundle parents take their sub-cases).
     # Candidates are read without locks; each is then locked and checked again, so a clerk who just took the
     # materials, or an approver who just decided, wins over the sweep.
@@ -133,18 +99,16 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
     # running clocks: read plain rows (no ORM objects, no materials), ask deadlines.schedule, update in bulk
     parent = aliased(Case)
     rows = session.execute(
-        select(Case.id, Case.number, Case.department_id, Case.state, Case.accepted_on, Case.legal_days,
+        select(Case.id, Case.state, Case.accepted_on, Case.legal_days,
                Case.promised_days, Case.limit_unit, Case.extension_days, Case.legal_due, Case.promised_due,
-               Case.due_provisional, Case.warning, parent.promised_due, ItemVersion.name)
-        .join(ItemVersion, ItemVersion.id == Case.item_version_id, isouter=True)
+               Case.due_provisional, Case.warning, parent.promised_due)
         .join(parent, parent.id == Case.parent_id, isouter=True)
         .where(Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)), Case.kind != CaseKind.BUNDLE,
                Case.accepted_on.is_not(None))).all()
     paused = suspensions_of(session, [r[0] for r in rows], on)  # ended suspensions still move the dates
     changed: dict[str, list[int]] = {}
-    wanted: list[dict[str, object]] = []
-    for (case_id, number, department_id, state, accepted_on, legal_days, promised_days, unit, extension_days,
-         legal_due, promised_due, provisional, current, parent_due, title) in rows:
+    for (case_id, state, accepted_on, legal_days, promised_days, unit, extension_days,
+         legal_due, promised_due, provisional, current, parent_due) in rows:
         counts["checked"] += 1
         # the 容缺 date is not the sweep's to store (recompute_deadlines keeps it); dates and warning are
         answer = dl.schedule(calendar, limits=dl.Limits(legal_days, promised_days, TimeUnit(unit)), state=state,
@@ -154,25 +118,17 @@ def sweep_deadlines(session: Session, *, clock: Clock) -> dict[str, int]:
             session.execute(update(Case).where(Case.id == case_id).values(
                 legal_due=answer.legal_due, promised_due=answer.promised_due, due_provisional=answer.provisional)
                 .execution_options(synchronize_session="fetch"))
-        level, due = answer.warning, answer.promised_due
+        level = answer.warning
         if level.value != current:
             changed.setdefault(level.value, []).append(case_id)
-        if level is not dl.DeadlineWarning.NONE and due is not None:
+        if level is not dl.DeadlineWarning.NONE and answer.promised_due is not None:
             counts[level.value] += 1
-            wanted.append({"case_id": case_id, "department_id": department_id, "kind": level.value, "due": due,
-                           "message": f"{number}（{title or '一件事'}）{_WARN_TEXT[level.value]}（{due:%Y-%m-%d}）"})
     for level_value, ids in changed.items():
         for start in range(0, len(ids), _CHUNK):
             # only cases whose clock still runs: one decided since the read above keeps its cleared warning
             session.execute(update(Case).where(Case.id.in_(ids[start:start + _CHUNK]),
                                                Case.state.in_((S.ACCEPTED.value, S.IN_REVIEW.value)))
                             .values(warning=level_value).execution_options(synchronize_session="fetch"))
-    counts["alerts"] += _write_alerts(session, wanted, clock)
-    # alerts of cases decided since are resolved
-    for alert in session.scalars(select(CaseAlert).join(Case, Case.id == CaseAlert.case_id)
-                                 .where(CaseAlert.resolved_at.is_(None), Case.state.not_in(_OPEN))):
-        alert.resolved_at = clock.now()
-        counts["resolved"] += 1
     session.flush()
     return counts
 

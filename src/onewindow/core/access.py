@@ -122,6 +122,11 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    # 电子监察 alerts (supervision)
+    ALERT_VIEW = "supervision.alert_view"
+    ALERT_ACKNOWLEDGE = "supervision.alert_acknowledge"
+    ALERT_SUPERVISE = "supervision.alert_supervise"
+    ALERT_SCHEDULE = "supervision.window_schedule"
     # 回访 callbacks and 体验员 reports (supervision)
     CALLBACK_VIEW = "supervision.callback_view"
     CALLBACK_RECORD = "supervision.callback_record"
@@ -184,6 +189,10 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.ALERT_VIEW: "查看电子监察预警",
+    Action.ALERT_ACKNOWLEDGE: "签收电子监察预警（说明情况）",
+    Action.ALERT_SUPERVISE: "督办电子监察预警（限期办理）",
+    Action.ALERT_SCHEDULE: "安排窗口在岗人员（在岗监察）",
     Action.CALLBACK_VIEW: "查看回访任务、回访台账和回访率",
     Action.CALLBACK_RECORD: "记录回访结果",
     Action.EXPERIENCER_MANAGE: "登记和管理政务服务体验员",
@@ -261,6 +270,12 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 电子监察: the supervisor reads every alert and puts it under supervision (督办) with a deadline; the
+    # department answering for it (its head, who receives it) acknowledges it; the center schedules the windows
+    Action.ALERT_VIEW: {R.SUPERVISOR: ALL, R.ADMIN: ALL, R.DEPT_HEAD: DEP},
+    Action.ALERT_ACKNOWLEDGE: {R.DEPT_HEAD: DEP},
+    Action.ALERT_SUPERVISE: {R.SUPERVISOR: ALL},
+    Action.ALERT_SCHEDULE: {R.ADMIN: ALL},
     # 回访: the center calls a sample of finished cases back (independent of the department judged); a department
     # head reads its own department's tasks and rates. 体验员: the center registers experiencers and judges their
     # reports (研判); an experiencer files and follows their own; the department assigned reads what it was given
@@ -480,6 +495,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("电子监察", "/supervision/alerts", Action.ALERT_VIEW, "supervision-alerts", prefix_match=True),
     MenuEntry("回访", "/supervision/callbacks", Action.CALLBACK_VIEW, "callbacks", prefix_match=True),
     MenuEntry("体验员", "/supervision/experience", Action.EXPERIENCER_MANAGE, "experience", prefix_match=True),
     MenuEntry("我的体验报告", "/experience", Action.EXPERIENCE_FILE, "my-experience", prefix_match=True),
@@ -491,6 +507,7 @@ MENU: tuple[MenuEntry, ...] = (
 # Where a role lands after signing in (the first of these it may open), when no page asked for the sign-in.
 LANDING_ORDER: tuple[tuple[Action, str], ...] = (
     (Action.CASE_REVIEW, "/cases/inbox"),
+    (Action.ALERT_SUPERVISE, "/supervision/alerts"),  # the supervisor starts from the alert inbox
     (Action.AUDIT_READ, "/admin"),
     (Action.CASE_INTAKE, "/cases/intake"),
     (Action.CASE_APPLY, "/my/cases"),
