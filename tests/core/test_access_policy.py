@@ -88,6 +88,8 @@ EXPECTED: dict[Action, str] = {
     Action.RATING_VIEW:             "-   O   -   -   D   A   A   -",
     Action.RATING_FIGURES:          "-   -   -   -   D   A   A   -",
     Action.RATING_EXPORT:           "-   -   -   -   -   A   A   -",
+    Action.COMPLAINT_IMPORT:        "-   -   -   -   -   A   -   -",
+    Action.COMPLAINT_FIGURES:       "-   -   -   -   D   A   A   -",
     Action.RECTIFICATION_VIEW:      "-   -   -   -   D   A   A   -",
     Action.RECTIFICATION_WORK:      "-   -   -   -   D   -   -   -",
     Action.RECTIFICATION_CALLBACK:  "-   -   -   -   -   A   A   -",
@@ -211,9 +213,9 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
     (Role.AGENT, ["我的办件", "叫号工作台"], "/my/cases"),
     (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评"], "/cases/intake"),
     (Role.APPROVER, ["待办件", "办件查询"], "/cases/inbox"),
-    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "管理后台"], "/cases/inbox"),
-    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "管理后台"], "/admin"),
-    (Role.SUPERVISOR, ["办件查询", "好差评", "差评整改", "管理后台"], "/admin"),
+    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "诉求统计", "好差评", "差评整改", "管理后台"], "/cases/inbox"),
+    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "诉求统计", "好差评", "差评整改", "管理后台"], "/admin"),
+    (Role.SUPERVISOR, ["办件查询", "诉求统计", "好差评", "差评整改", "管理后台"], "/admin"),
     (Role.EXPERIENCER, [], "/"),
 ])
 def test_menus_and_landing_pages_come_from_the_policy(role: Role, entries: list[str], home: str) -> None:

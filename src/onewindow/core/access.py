@@ -117,6 +117,9 @@ class Action(StrEnum):
     RATING_VIEW = "ratings.view"
     RATING_FIGURES = "ratings.figures"
     RATING_EXPORT = "ratings.export"
+    # 有诉即办 / 12345 (complaints): the hotline import, figures, 未诉先办 and the ledgers
+    COMPLAINT_IMPORT = "complaints.import"
+    COMPLAINT_FIGURES = "complaints.figures"
     RECTIFICATION_VIEW = "rectification.view"
     RECTIFICATION_WORK = "rectification.work"
     RECTIFICATION_CALLBACK = "rectification.callback"
@@ -166,6 +169,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RATING_VIEW: "查看评价记录",
     Action.RATING_FIGURES: "查看好差评统计",
     Action.RATING_EXPORT: "导出评价台账、推送省级好差评系统",
+    Action.COMPLAINT_IMPORT: "导入12345热线工单",
+    Action.COMPLAINT_FIGURES: "查看诉求统计与未诉先办分析、导出问题工作台账",
     Action.RECTIFICATION_VIEW: "查看整改工单",
     Action.RECTIFICATION_WORK: "办理整改工单（核实、申诉、整改、申请延期）",
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
@@ -230,6 +235,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RATING_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
     Action.RATING_FIGURES: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.RATING_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 12345 orders come in through the center (the dispatcher, who then dispatches them); the figures, the
+    # 未诉先办 analysis and the 问题工作台账 are the center's and 电子监察's, a department's head sees its own
+    Action.COMPLAINT_IMPORT: {R.ADMIN: ALL},
+    Action.COMPLAINT_FIGURES: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     # 整改: the responsible department works its orders; the center calls the raiser back and decides
     # appeals, 无法整改, extensions and escalations (independent of the department judged)
     Action.RECTIFICATION_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
@@ -432,6 +441,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("网上预审", "/cases/precheck", Action.CASE_INTAKE, "precheck"),
     MenuEntry("待办件", "/cases/inbox", Action.CASE_REVIEW, "inbox"),
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
+    MenuEntry("诉求统计", "/complaints/figures", Action.COMPLAINT_FIGURES, "complaints-figures", prefix_match=True),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
