@@ -125,6 +125,16 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    # 有诉即办 / 12345 (complaints): work orders
+    COMPLAINT_VIEW = "complaints.view"
+    COMPLAINT_FILE = "complaints.file"
+    COMPLAINT_DISPATCH = "complaints.dispatch"
+    COMPLAINT_SIGN = "complaints.sign"
+    COMPLAINT_RETURN = "complaints.return"
+    COMPLAINT_REPLY = "complaints.reply"
+    COMPLAINT_CALLBACK = "complaints.callback"
+    COMPLAINT_MERGE = "complaints.merge"
+    COMPLAINT_SUPERVISE = "complaints.supervise"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -176,6 +186,15 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.COMPLAINT_VIEW: "查看诉求工单（有诉即办、12345）",
+    Action.COMPLAINT_FILE: "有诉即办窗口登记诉求（咨询可当场答复）",
+    Action.COMPLAINT_DISPATCH: "诉求派单、改派、裁定退单争议",
+    Action.COMPLAINT_SIGN: "签收诉求工单",
+    Action.COMPLAINT_RETURN: "退回派错的诉求工单（退单）",
+    Action.COMPLAINT_REPLY: "答复诉求人",
+    Action.COMPLAINT_CALLBACK: "诉求回访（满意、基本满意、不满意重办）",
+    Action.COMPLAINT_MERGE: "合并重复诉求",
+    Action.COMPLAINT_SUPERVISE: "诉求督办",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -246,6 +265,19 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 有诉即办: the window files (a 咨询 may be answered on the spot); the center (administrator) dispatches,
+    # re-dispatches, decides disputes and merges duplicates; the departments assigned (主办 and 协办) sign, the
+    # lead may return a wrong assignment and replies; the center calls the citizen back, independent of the
+    # department judged; 电子监察 supervises (督办); citizens follow their orders by tracking code
+    Action.COMPLAINT_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.CLERK: ALL, R.DEPT_HEAD: INV, R.APPROVER: INV},
+    Action.COMPLAINT_FILE: {R.CLERK: ALL, R.ADMIN: ALL},
+    Action.COMPLAINT_DISPATCH: {R.ADMIN: ALL},
+    Action.COMPLAINT_SIGN: {R.DEPT_HEAD: INV, R.APPROVER: INV},
+    Action.COMPLAINT_RETURN: {R.DEPT_HEAD: INV, R.APPROVER: INV},
+    Action.COMPLAINT_REPLY: {R.DEPT_HEAD: DEP, R.APPROVER: DEP},
+    Action.COMPLAINT_CALLBACK: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    Action.COMPLAINT_MERGE: {R.ADMIN: ALL},
+    Action.COMPLAINT_SUPERVISE: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
 }
 
 
@@ -444,6 +476,10 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("诉求统计", "/complaints/figures", Action.COMPLAINT_FIGURES, "complaints-figures", prefix_match=True),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("有诉即办", "/complaints/window", Action.COMPLAINT_FILE, "complaints-window"),
+    MenuEntry("诉求待办", "/complaints/inbox", Action.COMPLAINT_SIGN, "complaints-inbox"),
+    MenuEntry("诉求派单", "/complaints/dispatch", Action.COMPLAINT_DISPATCH, "complaints-dispatch"),
+    MenuEntry("诉求工单", "/complaints", Action.COMPLAINT_VIEW, "complaints"),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 
