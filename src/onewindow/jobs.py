@@ -58,6 +58,8 @@ JOBS: tuple[Job, ...] = (
         description="整改超期：标记超过整改期限仍在整改中的工单（期限延后则取消标记）"),
     Job(name="rating-defaults", target="onewindow.ratings.service:run_default_ratings", every_seconds=3600,
         description="默认评价：办结（办事）后超过设定天数仍未评价的，记为“基本满意”（默认评价，单独统计）"),
+    Job(name="complaints-urge", target="onewindow.complaints.sweep:urge_job", every_seconds=600,
+        description="诉求催办：超过办理时限仍未答复的诉求工单标记超期并自动催办（每隔设定小时数再催一次）"),
 )
 
 
