@@ -185,10 +185,19 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
             "due_provisional": limit.provisional, "overdue": False, "reply": "", "callback_note": "",
             "reopen_count": 0, "return_count": 0, "urge_count": 0, "created_by": actor.id, "updated_at": now})
     dispatched = 0
+    # Core statements on the session's connection (same transaction): the ORM's bulk path would splice RETURNING
+    # rows one by one, and none of its bookkeeping is wanted for rows no session holds
+    connection = session.connection()
+    complaints = Complaint.__table__
     try:
         for part in _chunks(orders, CHUNK):
-            ids = list(session.scalars(insert(Complaint).returning(Complaint.id, sort_by_parameter_order=True),
-                                       list(part)))
+            connection.execute(insert(complaints), list(part))
+            # the new ids by number (one SELECT a chunk): SQLite cannot return ids in parameter order from a
+            # multi-row insert, and one INSERT per row would cost ten times more
+            numbers_in = complaints.c.number.in_([o["number"] for o in part])
+            found = {number: complaint_id for number, complaint_id in connection.execute(
+                select(complaints.c.number, complaints.c.id).where(numbers_in))}
+            ids = [found[o["number"]] for o in part]
             events: list[dict[str, Any]] = []
             assignments: list[dict[str, Any]] = []
             for complaint_id, order in zip(ids, part, strict=True):
@@ -202,9 +211,9 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
                                         "role": AssignmentRole.LEAD.value, "assigned_at": now,
                                         "assigned_by": actor.id, "sign_due_at": sign_due_at, "return_reason": "",
                                         "active": True})
-            session.execute(insert(ComplaintEvent), events)
+            connection.execute(insert(ComplaintEvent.__table__), events)
             if assignments:
-                session.execute(insert(ComplaintAssignment), assignments)
+                connection.execute(insert(ComplaintAssignment.__table__), assignments)
                 dispatched += len(assignments)
     except IntegrityError:
         raise Conflict("导入时工单编号或12345工单号被同时写入，请重新导入", code="import_conflict") from None
