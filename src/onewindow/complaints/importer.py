@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -188,7 +188,9 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
     # Core statements on the session's connection (same transaction): the ORM's bulk path would splice RETURNING
     # rows one by one, and none of its bookkeeping is wanted for rows no session holds
     connection = session.connection()
-    complaints = Complaint.__table__
+    complaints: Table = Complaint.__table__  # type: ignore[assignment]  # declarative: always a Table
+    events_table: Table = ComplaintEvent.__table__  # type: ignore[assignment]
+    assignments_table: Table = ComplaintAssignment.__table__  # type: ignore[assignment]
     try:
         for part in _chunks(orders, CHUNK):
             connection.execute(insert(complaints), list(part))
@@ -211,9 +213,9 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
                                         "role": AssignmentRole.LEAD.value, "assigned_at": now,
                                         "assigned_by": actor.id, "sign_due_at": sign_due_at, "return_reason": "",
                                         "active": True})
-            connection.execute(insert(ComplaintEvent.__table__), events)
+            connection.execute(insert(events_table), events)
             if assignments:
-                connection.execute(insert(ComplaintAssignment.__table__), assignments)
+                connection.execute(insert(assignments_table), assignments)
                 dispatched += len(assignments)
     except IntegrityError:
         raise Conflict("导入时工单编号或12345工单号被同时写入，请重新导入", code="import_conflict") from None
