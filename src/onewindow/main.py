@@ -20,6 +20,7 @@ from onewindow.catalog import api as catalog_api
 from onewindow.catalog import views as catalog_views
 from onewindow.certificates import api as certificates_api
 from onewindow.certificates import views as certificates_views
+from onewindow.complaints import supervisor_views as complaints_supervisor_views
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import MaskedJSONResponse, install_error_handlers
@@ -89,6 +90,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
         app.include_router(module_n.router)
+    # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
+    app.include_router(complaints_supervisor_views.router)
+    app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1")
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
                    cases_api, rectification_api, ratings_api):
         app.include_router(module.router, prefix="/api/v1")

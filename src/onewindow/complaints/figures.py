@@ -30,7 +30,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from onewindow.catalog.models import Department
+from onewindow.catalog.models import Department, Item, ItemVersion
+from onewindow.complaints.insight import (
+    DEFAULT_DAYS,
+    DEFAULT_MIN_COUNT,
+    DEFAULT_TOP,
+    Insight,
+    InsightRow,
+    periods,
+    recurring,
+)
 from onewindow.complaints.models import Complaint, ComplaintAssignment
 from onewindow.complaints.states import OPEN, AssignmentRole, Category, ComplaintState
 from onewindow.core import access
@@ -263,3 +272,50 @@ def _department_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Department.id, Department.name).where(Department.id.in_(wanted)))
     return {int(i): str(name) for i, name in rows}
+
+
+# ----- 未诉先办 ---------------------------------------------------------------------------------------------------
+
+INSIGHT_LIMIT = 20_000  # orders read per period: the newest, so a flood of 12345 orders stays a quick page
+INSIGHT_CONTENT = 120  # characters of the content read per order, beside the subject
+
+
+@dataclass(frozen=True)
+class RecurringReport:
+    """未诉先办 over the viewer's reach: the analysis, the item names, and whether a period was cut at the limit."""
+
+    insight: Insight
+    item_names: dict[str, str]
+    capped: bool
+
+
+def recurring_subjects(session: Session, *, viewer: Viewer, today: dt.date, days: int = DEFAULT_DAYS,
+                       min_count: int = DEFAULT_MIN_COUNT, top: int = DEFAULT_TOP) -> RecurringReport:
+    """The subjects that keep coming back (:func:`onewindow.complaints.insight.recurring`) among the orders the
+    viewer may see figures of, the last ``days`` days against the ``days`` before; merged duplicates left out."""
+    access.require(viewer, Action.COMPLAINT_FIGURES)
+    department = access.department_scoped(viewer, Action.COMPLAINT_FIGURES)
+    cur_from, cur_to, prev_from, prev_to = periods(today, days)
+    c = Complaint
+    rows: list[InsightRow] = []
+    capped = False
+    for start, end in ((cur_from, cur_to), (prev_from, prev_to)):
+        query = (select(c.accepted_on, c.item_code, Department.name, c.subject, func.substr(c.content, 1,
+                                                                                              INSIGHT_CONTENT))
+                 .outerjoin(Department, Department.id == c.lead_department_id)
+                 .where(c.accepted_on >= start, c.accepted_on <= end, c.state != S.MERGED.value)
+                 .order_by(c.accepted_at.desc()).limit(INSIGHT_LIMIT))
+        if department is not None:
+            query = query.where(c.lead_department_id == department)
+        found = [InsightRow(on, item, dept, subject, content or "")
+                 for on, item, dept, subject, content in session.execute(query)]
+        capped = capped or len(found) == INSIGHT_LIMIT
+        rows.extend(found)
+    result = recurring(rows, today=today, days=days, min_count=min_count, top=top)
+    codes = sorted({t.key for t in result.items})
+    names: dict[str, str] = {}
+    if codes:
+        query_names = (select(Item.code, ItemVersion.name).join(ItemVersion, ItemVersion.id == Item.current_version_id)
+                       .where(Item.code.in_(codes)))
+        names = {str(code): str(name) for code, name in session.execute(query_names)}
+    return RecurringReport(result, names, capped)

@@ -259,6 +259,12 @@ def ledger_filename(filters: LedgerFilters) -> str:
     return f"complaints-ledger-{filters.date_from:%Y%m%d}-{filters.date_to:%Y%m%d}.xlsx"
 
 
+def filter_departments(session: Session, *, viewer: Viewer) -> list[tuple[int, str]]:
+    """The departments the viewer may narrow the 台账 to: all of them, or a department head's own."""
+    scope = _reach(viewer)
+    return [(d.id, d.name) for d in service.departments(session) if scope is None or d.id == scope]
+
+
 def choices() -> dict[str, Sequence[tuple[str, str]]]:
     """The filter choices of the supervisor's page."""
     return {"categories": [(c.value, c.label) for c in Category],
