@@ -21,7 +21,7 @@ ROW = {"accepted_at": "2026-11-20 09:15", "category": "投诉", "subject": "窗�
 
 
 def _orders(session: Session) -> None:
-    for day, subject in ((20, "小区垃圾清运不及时"), (21, "垃圾清运太慢"), (22, "楼下垃圾无人清运")):
+    for day, subject in ((20, "小区垃圾清运不及时"), (21, "垃圾清运太慢，请回电13812345678"), (22, "楼下垃圾无人清运")):
         make_order(session, dept="SCJG", accepted_at=at(11, day), due_on=dt.date(2026, 12, 8), subject=subject,
                    state="handling", leads=(Lead("SCJG", at(11, day), signed_at=at(11, day, 11)),))
     make_order(session, dept="WJW", accepted_at=at(11, 21), due_on=dt.date(2026, 11, 25), category="consult",
@@ -35,6 +35,7 @@ def test_figures_page_shows_rates_recurring_subjects_and_the_ledger_form(
     assert page.status_code == 200, page.text
     assert 'data-group="获嘉县市场监督管理局"' in page.text and 'data-group="合计"' in page.text
     assert 'data-key="垃圾"' in page.text and "新出现" in page.text and 'id="ledger-form"' in page.text
+    assert "13812345678" not in page.text and "138****5678" in page.text  # an example subject, masked
     head = login("head_scjg").client.get("/complaints/figures?date_from=2026-11-01&date_to=2026-11-30&by=category")
     assert head.status_code == 200 and "获嘉县卫生健康委员会" not in head.text
     assert login("clerk").client.get("/complaints/figures").status_code == 403

@@ -23,9 +23,11 @@ ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
-         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply"]
+         "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply",
+         "/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/complaints/import"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
-       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me"]
+       "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
+       "/api/v1/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/api/v1/complaints/recurring"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:

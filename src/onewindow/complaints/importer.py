@@ -27,7 +27,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from psycopg.types.json import Json
+from sqlalchemy import JSON, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -150,6 +151,61 @@ def _numbers(session: Session, rows: Sequence[HotlineRow]) -> list[str]:
     return out
 
 
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__  # a declarative model's table
+    return table
+
+
+class _CoreWriter:
+    """Chunked Core ``insert()`` executemany on the session's connection (SQLite: fast, one prepared statement);
+    none of the ORM's bookkeeping for rows no session holds."""
+
+    def __init__(self, session: Session) -> None:
+        self.connection = session.connection()
+
+    def orders(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert orders; their new ids in the same order (found again by number: one SELECT a chunk)."""
+        table = _table(Complaint)
+        self.connection.execute(insert(table), rows)
+        found = {number: complaint_id for number, complaint_id in self.connection.execute(
+            select(table.c.number, table.c.id).where(table.c.number.in_([r["number"] for r in rows])))}
+        return [found[r["number"]] for r in rows]
+
+    def rows(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
+        """Insert rows of a table."""
+        self.connection.execute(insert(_table(model)), rows)
+
+
+class _CopyWriter(_CoreWriter):
+    """PostgreSQL: ``COPY … FROM STDIN`` through psycopg, ids taken from the table's sequence beforehand.
+
+    psycopg runs an executemany as one statement per row, which is several times slower for 100,000 orders than
+    COPY. The values are the ones the Core path binds: aware datetimes (timestamptz), dates, booleans, JSON.
+    """
+
+    def orders(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Take ids from ``complaint``'s sequence, then COPY the orders with them."""
+        ids = list(self.connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence('complaint', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)}).scalars())
+        self.rows(Complaint, [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
+        return ids
+
+    def rows(self, model: type[Any], rows: list[dict[str, Any]]) -> None:
+        """COPY rows into a table (every row carries the same keys)."""
+        if not rows:
+            return
+        table = _table(model)
+        columns = list(rows[0])
+        json_columns = {c for c in columns if isinstance(table.c[c].type, JSON)}
+        raw = self.connection.connection.driver_connection
+        assert raw is not None  # noqa: S101 - an open connection has its driver connection
+        names = ", ".join(f'"{c}"' for c in columns)
+        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([Json(r[c]) if c in json_columns and r[c] is not None else r[c] for c in columns])
+
+
 def import_orders(session: Session, *, clock: Clock, user: User | None, raw: RawFile, content: bytes,
                   limits: Limits, source: str = "") -> ImportResult:
     """Check every row, skip 12345 numbers already imported, write the rest in bulk (or nothing: 422 / 409).
@@ -185,21 +241,10 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
             "due_provisional": limit.provisional, "overdue": False, "reply": "", "callback_note": "",
             "reopen_count": 0, "return_count": 0, "urge_count": 0, "created_by": actor.id, "updated_at": now})
     dispatched = 0
-    # Core statements on the session's connection (same transaction): the ORM's bulk path would splice RETURNING
-    # rows one by one, and none of its bookkeeping is wanted for rows no session holds
-    connection = session.connection()
-    complaints: Table = Complaint.__table__  # type: ignore[assignment]  # declarative: always a Table
-    events_table: Table = ComplaintEvent.__table__  # type: ignore[assignment]
-    assignments_table: Table = ComplaintAssignment.__table__  # type: ignore[assignment]
+    writer = _CopyWriter(session) if session.get_bind().dialect.name == "postgresql" else _CoreWriter(session)
     try:
         for part in _chunks(orders, CHUNK):
-            connection.execute(insert(complaints), list(part))
-            # the new ids by number (one SELECT a chunk): SQLite cannot return ids in parameter order from a
-            # multi-row insert, and one INSERT per row would cost ten times more
-            numbers_in = complaints.c.number.in_([o["number"] for o in part])
-            found = {number: complaint_id for number, complaint_id in connection.execute(
-                select(complaints.c.number, complaints.c.id).where(numbers_in))}
-            ids = [found[o["number"]] for o in part]
+            ids = writer.orders(list(part))
             events: list[dict[str, Any]] = []
             assignments: list[dict[str, Any]] = []
             for complaint_id, order in zip(ids, part, strict=True):
@@ -213,9 +258,9 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
                                         "role": AssignmentRole.LEAD.value, "assigned_at": now,
                                         "assigned_by": actor.id, "sign_due_at": sign_due_at, "return_reason": "",
                                         "active": True})
-            connection.execute(insert(events_table), events)
+            writer.rows(ComplaintEvent, events)
             if assignments:
-                connection.execute(insert(assignments_table), assignments)
+                writer.rows(ComplaintAssignment, assignments)
                 dispatched += len(assignments)
     except IntegrityError:
         raise Conflict("导入时工单编号或12345工单号被同时写入，请重新导入", code="import_conflict") from None
