@@ -20,6 +20,8 @@ from onewindow.catalog import api as catalog_api
 from onewindow.catalog import views as catalog_views
 from onewindow.certificates import api as certificates_api
 from onewindow.certificates import views as certificates_views
+from onewindow.complaints import api as complaints_api
+from onewindow.complaints import views as complaints_views
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import MaskedJSONResponse, install_error_handlers
@@ -90,7 +92,7 @@ def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
         app.include_router(module_n.router)
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api, rectification_api, ratings_api):
+                   cases_api, rectification_api, ratings_api, complaints_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views):
@@ -100,6 +102,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(cases_public_views.router)
     app.include_router(rectification_views.router)
     app.include_router(ratings_views.router)
+    app.include_router(complaints_views.router)
 
 
 def app_factory() -> Any:
