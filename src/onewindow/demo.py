@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases.demo import load_demo_cases
 from onewindow.certificates.demo import load_demo_certificates
+from onewindow.complaints.demo import load_demo_complaints
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.county_file import ImportReport, import_catalog
@@ -70,6 +71,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_cases(session, clock, DEMO_ACTOR)
     load_demo_ratings(session, clock)
     load_demo_rectification(session, clock)  # the 差评 work orders in every stage of the loop
+    load_demo_complaints(session, clock)  # 有诉即办 work orders in every stage
     return report
 
 

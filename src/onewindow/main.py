@@ -20,7 +20,9 @@ from onewindow.catalog import api as catalog_api
 from onewindow.catalog import views as catalog_views
 from onewindow.certificates import api as certificates_api
 from onewindow.certificates import views as certificates_views
+from onewindow.complaints import api as complaints_api
 from onewindow.complaints import supervisor_views as complaints_supervisor_views
+from onewindow.complaints import views as complaints_views
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import MaskedJSONResponse, install_error_handlers
@@ -94,7 +96,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(complaints_supervisor_views.router)
     app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1")
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api, rectification_api, ratings_api):
+                   cases_api, rectification_api, ratings_api, complaints_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views):
@@ -104,6 +106,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(cases_public_views.router)
     app.include_router(rectification_views.router)
     app.include_router(ratings_views.router)
+    app.include_router(complaints_views.router)
 
 
 def app_factory() -> Any:

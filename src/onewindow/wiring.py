@@ -4,11 +4,14 @@ Domains do not import each other to react to events; the listener owner is wired
 Today: case due dates follow calendar changes (``cases.sweep.recompute_on_calendar_change``); a finished case
 (``cases.transitions.CASE_FINISHED_LISTENERS``) puts one SMS with its rating link into the outbox; a 差评
 (``ratings.service.NEGATIVE_RATING_LISTENERS``) opens one 整改 work order for the department it judges, and an
-upheld appeal on that order (``rectification.service.register_void_listener``) voids the rating.
+upheld appeal on that order (``rectification.service.register_void_listener``) voids the rating; a 差评 or an
+experiencer's report whose 整改 order is escalated (``register_escalate_listener``: still unsatisfied after
+rectification) is filed as a 投诉 at the 有诉即办 center (``complaints.service.file_escalated``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -86,6 +89,24 @@ def _void_rating(session: Session, source_id: int, clock: Clock, actor: Actor, n
                         reason=note or "申诉成立，认定为无效差评")
 
 
+def _escalated_complaint(kind: str) -> Callable[[Session, int, Clock, Actor, str], None]:
+    """A listener filing an escalated 整改 order of this source kind as a 投诉 at the 有诉即办 center."""
+
+    def listener(session: Session, source_id: int, clock: Clock, actor: Actor, note: str) -> None:
+        from onewindow.complaints import service as complaints
+        from onewindow.rectification import service as rectification
+
+        order = rectification.order_for(session, kind, source_id)
+        if order is not None:
+            complaints.file_escalated(session, clock=clock, actor=actor, order=order, note=note)
+
+    listener.__name__ = f"escalated_{kind}_complaint"
+    return listener
+
+
+_ESCALATION_LISTENERS = {kind: _escalated_complaint(kind) for kind in ("rating", "experience")}
+
+
 def install(settings: Settings | None = None) -> None:
     """Register every cross-domain listener (idempotent); ``settings`` sign the links listeners send."""
     from onewindow.calendar import service as calendar_service
@@ -103,3 +124,5 @@ def install(settings: Settings | None = None) -> None:
     if rating_rectification not in ratings_service.NEGATIVE_RATING_LISTENERS:
         ratings_service.NEGATIVE_RATING_LISTENERS.append(rating_rectification)
     rectification_service.register_void_listener(SourceKindName.RATING, _void_rating)
+    for kind, listener in _ESCALATION_LISTENERS.items():
+        rectification_service.register_escalate_listener(kind, listener)

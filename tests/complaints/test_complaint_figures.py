@@ -13,42 +13,43 @@ from onewindow.core.errors import PermissionDenied, ValidationFailed
 from onewindow.staff.service import viewer_of
 from tests.complaints.ledger_support import Lead, at, make_order, user
 
-NOV_1, NOV_30 = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+OCT_1, OCT_31 = dt.date(2026, 10, 1), dt.date(2026, 10, 31)  # October
 
 
 @pytest.fixture
 def orders(session: Session) -> None:
-    """Seven orders of November (and one of October) in every state; the clock stands at 11-23 10:00."""
+    """Seven orders of October (and one of September) in every state; the clock stands at 11-23 10:00 (the demo's
+    own orders are of November)."""
     # O1 投诉 SCJG: signed in time, replied by its limit, 满意, closed and solved
-    o1 = make_order(session, dept="SCJG", accepted_at=at(11, 2), due_on=dt.date(2026, 11, 20), state="closed",
-                    replied_at=at(11, 5), verdict="satisfied", solved=True, closed_at=at(11, 6),
-                    leads=(Lead("SCJG", at(11, 2), signed_at=at(11, 2, 15)),))
+    o1 = make_order(session, dept="SCJG", accepted_at=at(10, 2), due_on=dt.date(2026, 10, 20), state="closed",
+                    replied_at=at(10, 5), verdict="satisfied", solved=True, closed_at=at(10, 6),
+                    leads=(Lead("SCJG", at(10, 2), signed_at=at(10, 2, 15)),))
     # O2 投诉: WJW returned it late (退单 after its 24 hours), SCJG signed in time; replied after the limit,
     # 不满意 → 重办, replied again, 基本满意, closed but not solved; urged twice
-    make_order(session, dept="SCJG", accepted_at=at(11, 3), due_on=dt.date(2026, 11, 10), state="closed",
-               replied_at=at(11, 22), verdict="basic", reopen=1, solved=False, urges=2, closed_at=at(11, 22, 16),
-               leads=(Lead("WJW", at(11, 3), returned_at=at(11, 4, 12), active=False),
-                      Lead("SCJG", at(11, 4, 13), signed_at=at(11, 4, 14))))
+    make_order(session, dept="SCJG", accepted_at=at(10, 3), due_on=dt.date(2026, 10, 10), state="closed",
+               replied_at=at(10, 22), verdict="basic", reopen=1, solved=False, urges=2, closed_at=at(10, 22, 16),
+               leads=(Lead("WJW", at(10, 3), returned_at=at(10, 4, 12), active=False),
+                      Lead("SCJG", at(10, 4, 13), signed_at=at(10, 4, 14))))
     # O3 求助 SCJG: signed late, still handling past its limit, urged once
-    make_order(session, dept="SCJG", accepted_at=at(11, 10), due_on=dt.date(2026, 11, 20), category="help",
-               state="handling", urges=1, leads=(Lead("SCJG", at(11, 10), signed_at=at(11, 12)),))
-    # O4 咨询 WJW: dispatched, not signed and past its sign limit (11-22 09:00), due 11-25
-    make_order(session, dept="WJW", accepted_at=at(11, 21), due_on=dt.date(2026, 11, 25), category="consult",
-               state="dispatched", leads=(Lead("WJW", at(11, 21)),))
+    make_order(session, dept="SCJG", accepted_at=at(10, 10), due_on=dt.date(2026, 10, 20), category="help",
+               state="handling", urges=1, leads=(Lead("SCJG", at(10, 10), signed_at=at(10, 12)),))
+    # O4 咨询 WJW: dispatched, not signed and past its sign limit (10-22 09:00), due 11-25
+    make_order(session, dept="WJW", accepted_at=at(10, 21), due_on=dt.date(2026, 11, 25), category="consult",
+               state="dispatched", leads=(Lead("WJW", at(10, 21)),))
     # O5 咨询 answered on the spot at the window (never dispatched)
-    make_order(session, dept=None, accepted_at=at(11, 20), due_on=dt.date(2026, 11, 24), category="consult",
-               state="replied", replied_at=at(11, 20, 9, 30))
-    # O6 建议 SCJG: dispatched an hour ago, its sign limit not yet reached
-    make_order(session, dept="SCJG", accepted_at=at(11, 23), due_on=dt.date(2026, 12, 7), category="suggest",
+    make_order(session, dept=None, accepted_at=at(10, 20), due_on=dt.date(2026, 10, 24), category="consult",
+               state="replied", replied_at=at(10, 20, 9, 30))
+    # O6 建议 SCJG: dispatched only an hour ago, its sign limit not yet reached
+    make_order(session, dept="SCJG", accepted_at=at(10, 23), due_on=dt.date(2026, 12, 7), category="suggest",
                state="dispatched", leads=(Lead("SCJG", at(11, 23)),))
-    # O7 a duplicate merged into O1 (its late assignment and urges count nowhere); O8 accepted in October
-    make_order(session, dept="SCJG", accepted_at=at(11, 4), due_on=dt.date(2026, 11, 25), state="merged",
-               urges=5, merged_into=o1.id, leads=(Lead("SCJG", at(11, 4)),))
-    make_order(session, dept="SCJG", accepted_at=at(10, 31), due_on=dt.date(2026, 11, 20), state="handling")
+    # O7 a duplicate merged into O1 (its late assignment and urges count nowhere); O8 accepted in September
+    make_order(session, dept="SCJG", accepted_at=at(10, 4), due_on=dt.date(2026, 11, 25), state="merged",
+               urges=5, merged_into=o1.id, leads=(Lead("SCJG", at(10, 4)),))
+    make_order(session, dept="SCJG", accepted_at=at(9, 30), due_on=dt.date(2026, 10, 20), state="handling")
 
 
 def _report(session: Session, clock: FixedClock, username: str, by: str) -> figures.FiguresReport:
-    return figures.figures(session, viewer=viewer_of(user(session, username)), date_from=NOV_1, date_to=NOV_30,
+    return figures.figures(session, viewer=viewer_of(user(session, username)), date_from=OCT_1, date_to=OCT_31,
                            now=clock.now(), by=by)
 
 
@@ -96,5 +97,5 @@ def test_a_department_head_sees_only_their_department(session: Session, clock: F
     with pytest.raises(ValidationFailed):
         _report(session, clock, "admin", "window")
     with pytest.raises(ValidationFailed):
-        figures.figures(session, viewer=viewer_of(user(session, "admin")), date_from=NOV_30, date_to=NOV_1,
+        figures.figures(session, viewer=viewer_of(user(session, "admin")), date_from=OCT_31, date_to=OCT_1,
                         now=clock.now())

@@ -44,7 +44,7 @@ from onewindow.staff.models import User
 from onewindow.staff.service import viewer_of
 
 LEDGER_LIMIT = 100_000
-TRACK_PATH = "/complaints/track"  # the public page where a citizen follows an order by its tracking code
+TRACK_PATH = "/complaint/track"  # the public page where a citizen follows an order by its tracking code
 CENTER = "获嘉县政务服务中心"
 EVENT_LABELS: dict[str, str] = {
     "accepted": "受理", "imported": "12345导入", "answered_on_spot": "当场答复", "dispatched": "派单",

@@ -28,6 +28,9 @@ class Complaint(Base):
         Index("ix_complaint_lead_department_state", "lead_department_id", "state"),
         Index("ix_complaint_accepted_on", "accepted_on"),
         Index("ix_complaint_complainant_phone", "complainant_phone"),  # duplicates of one person (合并)
+        # half of each page left free: the 催办 sweep's UPDATE of every overdue row stays heap-only (HOT) on
+        # PostgreSQL, touching no index, which is what keeps 100,000 rows under a second
+        {"postgresql_with": {"fillfactor": 50}},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -62,7 +65,9 @@ class Complaint(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)  # the due working day (urgent: the day of 受理)
     due_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())  # the end of the due day
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)  # rests on a provisional calendar
-    overdue: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # past the limit (set by the sweep, and at 答复 when late; stays as the record of a late order). Not indexed
+    # on purpose, so that the sweep's UPDATE stays heap-only: open overdue orders are found by (state, due_at).
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
 
     reply: Mapped[str] = mapped_column(Text, default="")  # 答复: what the citizen reads
     replied_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())

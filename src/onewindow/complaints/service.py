@@ -55,6 +55,8 @@ from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem,
 from onewindow.core.ids import is_valid_id_number, mask_id_number, mask_phone
 from onewindow.core.personal import mask_text
 from onewindow.notifications import service as notifications
+from onewindow.rectification.models import RectificationOrder
+from onewindow.rectification.states import SourceKind as RectificationSource
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of, viewer_of
 
@@ -348,6 +350,27 @@ def file_complaint(session: Session, *, clock: Clock, data: ComplaintIn, channel
                change=lambda: _set_reply(c, answer_text, clock, who))
         _reply_sms(session, c, clock)
     return c
+
+
+ESCALATED_CHANNELS: dict[str, Channel] = {RectificationSource.RATING.value: Channel.RATING,
+                                          RectificationSource.EXPERIENCE.value: Channel.EXPERIENCER}
+
+
+def file_escalated(session: Session, *, clock: Clock, actor: Actor, order: RectificationOrder,
+                   note: str = "", limits_: Limits | None = None) -> Complaint | None:
+    """An escalated 整改 order (a 差评 or an experiencer's report still unsatisfied after rectification) becomes a
+    投诉 work order at the center, once per order; other sources are not complaints (None)."""
+    channel = ESCALATED_CHANNELS.get(order.source_kind)
+    if channel is None:
+        return None
+    content = "；".join(x for x in (order.detail, f"整改工单{order.number}回访仍不满意，已升级督办",
+                                    f"回访记录：{note}" if note else "") if x)
+    named = bool(order.raiser_name) and order.identified
+    data = ComplaintIn(category=Category.COMPLAIN.value, subject=order.title, content=content,
+                       complainant_name=order.raiser_name if named else "", complainant_phone=order.raiser_phone,
+                       anonymous=not named, complainant_user_id=order.raiser_user_id)
+    return file_complaint(session, clock=clock, data=data, channel=channel, actor=actor,
+                          source_kind="rectification", source_id=order.id, limits_=limits_)
 
 
 # ----- 派单 / 改派 ------------------------------------------------------------------------------------------------

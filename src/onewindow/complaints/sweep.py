@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, and_, insert, literal, or_, select, update
+from sqlalchemy import JSON, Integer, Select, String, and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from onewindow.complaints import rules
@@ -32,25 +32,35 @@ def _due_for_urging(now: Any, threshold: Any) -> Any:
                 or_(Complaint.last_urged_at.is_(None), Complaint.last_urged_at <= threshold))
 
 
+def _event_rows(now: Any, complaint_id: Any, state: Any) -> Select[Any]:
+    return select(complaint_id, literal(now, Complaint.__table__.c.last_urged_at.type),
+                  literal(SYSTEM_NAME, String(64)), literal(None, Integer), literal("urged", String(24)), state,
+                  literal(None, String(16)), literal(URGE_NOTE), literal({"auto": True}, JSON))
+
+
 def sweep_overdue(session: Session, *, clock: Clock, limits_: Limits | None = None) -> int:
     """Flag and urge (催办) every open order past its limit; how many were urged."""
     now = clock.now()
     threshold = rules.urge_threshold(now, limits(limits_))
-    result = session.execute(
-        update(Complaint).where(_due_for_urging(now, threshold))
-        .values(overdue=True, urge_count=Complaint.urge_count + 1, last_urged_at=now)
-        .execution_options(synchronize_session=False))
-    urged = int(getattr(result, "rowcount", 0) or 0)
+    urge = (update(Complaint).where(_due_for_urging(now, threshold))
+            .values(overdue=True, urge_count=Complaint.urge_count + 1, last_urged_at=now))
+    columns = ["complaint_id", "at", "actor", "actor_id", "kind", "state_from", "state_to", "note", "data"]
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement: the UPDATE's RETURNING feeds the INSERT (no second scan of the table)
+        urged_rows = urge.returning(Complaint.id, Complaint.state).cte("urged")
+        events = insert(ComplaintEvent).from_select(
+            columns, _event_rows(now, urged_rows.c.id, urged_rows.c.state)).cte("events")
+        urged = int(session.scalar(select(func.count()).select_from(urged_rows).add_cte(events)) or 0)
+    else:
+        result = session.execute(urge.execution_options(synchronize_session=False))
+        urged = int(getattr(result, "rowcount", 0) or 0)
+        if urged:
+            # exactly the rows this UPDATE stamped with the sweep's own instant
+            session.execute(insert(ComplaintEvent).from_select(
+                columns, _event_rows(now, Complaint.id, Complaint.state).where(
+                    Complaint.last_urged_at == now, Complaint.state.in_(sorted(s.value for s in OPEN)))))
     if not urged:
         return 0
-    open_states = sorted(s.value for s in OPEN)
-    events = select(
-        Complaint.id, literal(now, Complaint.__table__.c.last_urged_at.type), literal(SYSTEM_NAME, String(64)),
-        literal(None, Integer), literal("urged", String(24)), Complaint.state, literal(None, String(16)),
-        literal(URGE_NOTE), literal({"auto": True}, JSON),
-    ).where(Complaint.last_urged_at == now, Complaint.state.in_(open_states))
-    session.execute(insert(ComplaintEvent).from_select(
-        ["complaint_id", "at", "actor", "actor_id", "kind", "state_from", "state_to", "note", "data"], events))
     audit.record(session, clock=clock, actor=audit.SYSTEM, action="complaints.urged", entity_type="complaint",
                  entity_id="sweep", before=None, after={"urged": urged, "at": now})
     # the ORM objects of this session (if any) must not keep stale flags

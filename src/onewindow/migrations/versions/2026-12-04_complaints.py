@@ -75,13 +75,13 @@ def upgrade() -> None:
     sa.UniqueConstraint('external_number', name=op.f('uq_complaint_external_number')),
     sa.UniqueConstraint('number', name=op.f('uq_complaint_number')),
     sa.UniqueConstraint('source_kind', 'source_id', name=op.f('uq_complaint_source_kind_source_id')),
-    sa.UniqueConstraint('tracking_code', name=op.f('uq_complaint_tracking_code'))
+    sa.UniqueConstraint('tracking_code', name=op.f('uq_complaint_tracking_code')),
+    postgresql_with={'fillfactor': 50},
     )
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.create_index('ix_complaint_accepted_on', ['accepted_on'], unique=False)
         batch_op.create_index('ix_complaint_complainant_phone', ['complainant_phone'], unique=False)
         batch_op.create_index('ix_complaint_lead_department_state', ['lead_department_id', 'state'], unique=False)
-        batch_op.create_index(batch_op.f('ix_complaint_overdue'), ['overdue'], unique=False)
         batch_op.create_index('ix_complaint_state_due_at', ['state', 'due_at'], unique=False)
 
     op.create_table('complaint_assignment',
@@ -139,7 +139,6 @@ def downgrade() -> None:
     op.drop_table('complaint_assignment')
     with op.batch_alter_table('complaint', schema=None) as batch_op:
         batch_op.drop_index('ix_complaint_state_due_at')
-        batch_op.drop_index(batch_op.f('ix_complaint_overdue'))
         batch_op.drop_index('ix_complaint_lead_department_state')
         batch_op.drop_index('ix_complaint_complainant_phone')
         batch_op.drop_index('ix_complaint_accepted_on')
