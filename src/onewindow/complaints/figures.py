@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.models import Department, Item, ItemVersion
@@ -174,6 +174,11 @@ def check_range(date_from: dt.date, date_to: dt.date) -> None:
         raise ValidationFailed([Problem("date_from", "range_too_long", "统计区间最长三年")])
 
 
+def lead_assignment() -> ColumnElement[bool]:
+    """In SQL: the assignment is the 主办 (lead) one (its part in the order, not anybody's role)."""
+    return literal(AssignmentRole.LEAD.value) == ComplaintAssignment.role
+
+
 def _n(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -183,7 +188,7 @@ def _lead_facts() -> Any:
     a = ComplaintAssignment
     return (select(a.complaint_id.label("complaint_id"),
                    func.max(case((a.signed_at.is_not(None), 1), else_=0)).label("signed"))
-            .where(a.role == AssignmentRole.LEAD.value).group_by(a.complaint_id).subquery("lead_facts"))
+            .where(lead_assignment()).group_by(a.complaint_id).subquery("lead_facts"))
 
 
 def _responses(session: Session, *, by: str, date_from: dt.date, date_to: dt.date, now: dt.datetime,
@@ -197,7 +202,7 @@ def _responses(session: Session, *, by: str, date_from: dt.date, date_to: dt.dat
     due = or_(answered_at.is_not(None), a.sign_due_at < now)
     query = (select(*columns, _n(and_(answered_at.is_not(None), answered_at <= a.sign_due_at)), _n(due))
              .select_from(a).join(c, c.id == a.complaint_id)
-             .where(a.role == AssignmentRole.LEAD.value, c.state != S.MERGED.value, c.accepted_on >= date_from,
+             .where(lead_assignment(), c.state != S.MERGED.value, c.accepted_on >= date_from,
                     c.accepted_on <= date_to).group_by(*columns))
     if department is not None:
         query = query.where(a.department_id == department)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onewindow.complaints import service
-from onewindow.complaints.figures import check_range
+from onewindow.complaints.figures import check_range, lead_assignment
 from onewindow.complaints.models import Complaint, ComplaintAssignment
 from onewindow.complaints.states import (
     AssignmentRole,
@@ -111,7 +111,7 @@ def ledger_rows(session: Session, *, viewer: Viewer, filters: LedgerFilters,
     a = ComplaintAssignment
     firsts = (select(a.complaint_id.label("complaint_id"), func.min(a.assigned_at).label("dispatched_at"),
                      func.min(a.signed_at).label("signed_at"))
-              .where(a.role == AssignmentRole.LEAD.value).group_by(a.complaint_id).subquery("firsts"))
+              .where(lead_assignment()).group_by(a.complaint_id).subquery("firsts"))
     c = Complaint
     query = (select(c, firsts.c.dispatched_at, firsts.c.signed_at).outerjoin(firsts, firsts.c.complaint_id == c.id)
              .where(c.accepted_on >= filters.date_from, c.accepted_on <= filters.date_to))
