@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from onewindow.catalog.models import Department
+from onewindow.complaints.states import AssignmentRole
 from onewindow.db import AwareDateTime, Base
 
 
@@ -116,6 +117,11 @@ class ComplaintAssignment(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     department: Mapped[Department] = relationship(lazy="joined")
+
+    @property
+    def is_lead(self) -> bool:
+        """True for the 主办 (lead) assignment, False for a 协办."""
+        return AssignmentRole(self.role) is AssignmentRole.LEAD
 
 
 class ComplaintEvent(Base):

@@ -445,7 +445,7 @@ def sign(session: Session, *, clock: Clock, user: User, complaint_id: int,
     if mine.signed_at is not None:
         raise Conflict("本部门已签收这张工单", code="already_signed", field="state")
     now = clock.now()
-    lead = mine.role == AssignmentRole.LEAD.value
+    lead = mine.is_lead
     if lead and S(c.state) is not S.DISPATCHED:
         check_transition(c.state, S.HANDLING)  # raises the 409 with its reason
 
@@ -467,7 +467,7 @@ def return_order(session: Session, *, clock: Clock, user: User, complaint_id: in
     text = _required(reason, "reason", "退单理由")
     c, actor = _begin(session, user, Action.COMPLAINT_RETURN, complaint_id, expected_version)
     mine = _own_assignment(session, c, user)
-    lead = mine.role == AssignmentRole.LEAD.value
+    lead = mine.is_lead
     if mine.signed_at is not None:
         raise Conflict("已签收的工单不能退单，请办理后答复或联系中心改派", code="illegal_complaint_transition",
                        field="state")
