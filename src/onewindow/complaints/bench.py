@@ -1,6 +1,7 @@
 """12345 import benchmark (``onewindow bench complaints``): import N hotline orders from a CSV file, then sweep.
 
-A fresh database gets the demo county (its departments are the 承办单位 the orders name). A CSV of ``orders``
+A fresh database gets the reference catalog of the demo county (its departments are the 承办单位 the orders
+name; nothing else of the demo is needed). A CSV of ``orders``
 synthetic 12345 orders is written to a temporary file: accepted over the ``days`` days before the benchmark day,
 every category, one in twenty urgent, seven in ten already assigned to a department by the hotline. Then, each
 in its own transaction as in production and timed wall-clock:
@@ -30,6 +31,7 @@ from onewindow.complaints import hotline, importer
 from onewindow.complaints.rules import Limits
 from onewindow.complaints.states import Category
 from onewindow.complaints.sweep import sweep_overdue
+from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, FixedClock
 
 SUBJECTS = (
@@ -65,13 +67,14 @@ def write_orders(path: Path, *, orders: int, on: dt.date, days: int, departments
 
 
 def run(engine: Engine, *, orders: int, on: dt.date, days: int, seed: int, workdir: Path) -> dict[str, Any]:
-    """Fill the database with the demo county, import ``orders`` orders from CSV, sweep; the JSON report."""
-    from onewindow.demo import load_demo
+    """Load the reference catalog, import ``orders`` orders from CSV, sweep; the JSON report."""
+    from onewindow.county_file import import_catalog
+    from onewindow.demo import reference_catalog
 
     factory = db.make_session_factory(engine)
     clock = FixedClock(dt.datetime.combine(on, dt.time(10), tzinfo=CHINA_TZ))
     with db.transaction(factory) as s:
-        load_demo(s, clock=clock)
+        import_catalog(s, clock=clock, actor=Actor(None, "bench"), data=reference_catalog())
         departments = list(s.scalars(select(Department.code).order_by(Department.id)))
     path = workdir / "12345-orders.csv"
     write_orders(path, orders=orders, on=on, days=days, departments=departments, seed=seed)
