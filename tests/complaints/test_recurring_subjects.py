@@ -44,3 +44,9 @@ def test_a_group_below_the_minimum_is_left_out_and_new_ones_are_marked() -> None
     found = recurring(rows, today=TODAY)
     assert [t.key for t in found.keywords] == ["路灯"]
     assert found.keywords[0].change_text == "新出现"
+
+
+def test_a_word_seen_only_inside_a_longer_one_is_not_listed_twice() -> None:
+    rows = [_row(1, "农贸市场噪音扰民"), _row(2, "农贸市场早上噪音太大"), _row(3, "超市门口占道")]
+    keys = [t.key for t in recurring(rows, today=TODAY).keywords]
+    assert "农贸市场" in keys and "农贸" not in keys and "噪音" in keys

@@ -149,11 +149,21 @@ def keywords(text: str) -> set[str]:
 
 
 def _trends(current: Counter[str], previous: Counter[str], examples: dict[str, list[str]], *, min_count: int,
-            top: int) -> list[Trend]:
+            top: int, parts: bool = True) -> list[Trend]:
     found = [Trend(k, n, previous.get(k, 0), tuple(examples.get(k, [])[:3]))
              for k, n in current.items() if n >= min_count]
     found.sort(key=lambda t: (-t.current, -t.change, t.key))
+    if not parts:  # the pool is bounded, so the pairwise check stays cheap however many words there are
+        found = _without_parts(found[:top * 5])
     return found[:top]
+
+
+def _without_parts(trends: list[Trend]) -> list[Trend]:
+    """Leave out a word that only came inside a longer one listed beside it (农贸 of 农贸市场: the same counts in
+    both periods), so one subject is not listed three times; a part that also stands on its own (市场) stays."""
+    return [t for t in trends
+            if not any(o.key != t.key and t.key in o.key and (o.current, o.previous) == (t.current, t.previous)
+                       for o in trends)]
 
 
 def recurring(rows: Iterable[InsightRow], *, today: dt.date, days: int = DEFAULT_DAYS,
@@ -185,7 +195,7 @@ def recurring(rows: Iterable[InsightRow], *, today: dt.date, days: int = DEFAULT
                     shown = examples[name].setdefault(key, [])
                     if len(shown) < 3 and row.subject not in shown:
                         shown.append(row.subject)
-    made = {name: _trends(cur, prev, examples[name], min_count=min_count, top=top)
+    made = {name: _trends(cur, prev, examples[name], min_count=min_count, top=top, parts=name != "keywords")
             for name, (cur, prev) in counters.items()}
     return Insight(cur_from, cur_to, prev_from, prev_to, totals[0], totals[1], made["items"], made["departments"],
                    made["keywords"])
