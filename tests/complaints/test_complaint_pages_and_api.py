@@ -72,7 +72,7 @@ def test_public_filing_is_anonymous_friendly_and_rate_limited(client: TestClient
         assert r.status_code == 200 and "查询码" in r.text
     r = client.post("/complaint", data={"csrf_token": token, "category": "suggest", "subject": "再一个",
                                         "content": "x", "anonymous": "1"}, headers=HTML)
-    assert r.status_code == 429
+    assert r.status_code == 429 and "提交过于频繁" in r.text
     assert client.post("/complaint", data={"category": "suggest"}, headers=HTML).status_code == 403  # no CSRF
     filed = session.scalars(select(Complaint).where(Complaint.channel == "online",
                                                     Complaint.subject.in_(["建议0", "建议1"]))).all()
