@@ -72,12 +72,24 @@ def test_public_filing_is_anonymous_friendly_and_rate_limited(client: TestClient
         assert r.status_code == 200 and "查询码" in r.text
     r = client.post("/complaint", data={"csrf_token": token, "category": "suggest", "subject": "再一个",
                                         "content": "x", "anonymous": "1"}, headers=HTML)
-    assert r.status_code == 429
+    assert r.status_code == 429 and "提交过于频繁" in r.text
     assert client.post("/complaint", data={"category": "suggest"}, headers=HTML).status_code == 403  # no CSRF
     filed = session.scalars(select(Complaint).where(Complaint.channel == "online",
                                                     Complaint.subject.in_(["建议0", "建议1"]))).all()
     assert len(filed) == 2 and all(c.anonymous and c.complainant_name == "" for c in filed)
     assert client.get("/complaint/qr.svg").headers["content-type"].startswith("image/svg+xml")
+
+
+def test_a_town_centers_qr_code_records_where_the_complaint_was_filed(client: TestClient, session: Session) -> None:
+    page = client.get("/complaint?hall=HJ-CGZ", headers=HTML)
+    assert "城关镇便民服务中心" in page.text and 'name="hall" value="HJ-CGZ"' in page.text
+    r = client.post("/complaint", data={"csrf_token": _csrf(page.text), "hall": "HJ-CGZ", "category": "help",
+                                        "subject": "镇中心自助机坏了", "content": "无法打印", "anonymous": "1"},
+                    headers=HTML)
+    assert r.status_code == 200
+    c = session.scalars(select(Complaint).where(Complaint.subject == "镇中心自助机坏了")).one()
+    assert c.hall is not None and c.hall.code == "HJ-CGZ"
+    assert client.get("/complaint/qr.svg?hall=HJ-CGZ").status_code == 200
 
 
 def test_the_api_files_dispatches_and_answers_with_versions(client: TestClient,

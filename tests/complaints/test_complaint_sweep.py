@@ -49,3 +49,13 @@ def test_the_sweep_urges_open_overdue_orders_once_per_interval(session: Session)
     events = session.scalar(select(func.count()).select_from(ComplaintEvent).join(Complaint)
                             .where(ComplaintEvent.kind == "urged", Complaint.tracking_code.like("SWEEP%")))
     assert events == 2 * expected
+
+
+def test_a_missed_supervision_deadline_is_urged_without_flagging_the_limit(session: Session) -> None:
+    _bulk(session, 2)
+    within = session.scalars(select(Complaint).where(Complaint.tracking_code == "SWEEP00001")).one()
+    within.supervised_due_on = dt.date(2026, 11, 30)  # 督办 deadline yesterday; the limit is tomorrow
+    session.flush()
+    sweep.sweep_overdue(session, clock=FixedClock(NOW))
+    session.refresh(within)
+    assert (within.urge_count, within.overdue) == (1, False)

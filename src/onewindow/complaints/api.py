@@ -21,7 +21,7 @@ from onewindow.complaints import service
 from onewindow.complaints.models import Complaint, ComplaintAssignment, ComplaintEvent
 from onewindow.complaints.rules import colour
 from onewindow.complaints.states import AssignmentRole, Category, Channel, ComplaintState, Verdict
-from onewindow.core.errors import NotFound
+from onewindow.core.errors import DomainError, NotFound
 from onewindow.core.ratelimit import FailureLimiter, TooManyAttempts
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep
 from onewindow.staff.models import User
@@ -425,7 +425,8 @@ def check_filing_rate(request: Request) -> tuple[FailureLimiter, str]:
     try:
         limiter.check(key)
     except TooManyAttempts:
-        raise TooManyAttempts(60) from None
+        raise DomainError(code="too_many_filings", status=429,
+                          message="提交过于频繁，请一小时后再试；紧急事项请拨打 12345 热线") from None
     return limiter, key
 
 

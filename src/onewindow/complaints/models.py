@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from onewindow.catalog.models import Department
+from onewindow.catalog.models import Department, Hall
 from onewindow.complaints.states import AssignmentRole
 from onewindow.db import AwareDateTime, Base
 
@@ -92,6 +92,7 @@ class Complaint(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
 
     lead_department: Mapped[Department | None] = relationship(lazy="joined")
+    hall: Mapped[Hall | None] = relationship(lazy="joined")  # where it was filed (county or town center)
 
 
 class ComplaintAssignment(Base):

@@ -766,6 +766,17 @@ def duplicates(session: Session, c: Complaint, limit: int = 20) -> list[Complain
         Complaint.state.in_([s.value for s in OPEN | {S.REPLIED}])).order_by(Complaint.id).limit(limit)))
 
 
+def halls(session: Session) -> list[Hall]:
+    """Every hall (the county center, town centers, village points): where an order may be filed."""
+    return list(session.scalars(select(Hall).order_by(Hall.id)))
+
+
+def hall_by_code(session: Session, code: str) -> Hall | None:
+    """The hall with this code (a public page's QR code names its hall), or None."""
+    text = clean(code, 30)
+    return session.scalars(select(Hall).where(Hall.code == text)).first() if text else None
+
+
 def departments(session: Session) -> list[Department]:
     """Every department (the dispatcher picks the 主办 and 协办 among them)."""
     return list(session.scalars(select(Department).order_by(Department.id)))

@@ -1,7 +1,8 @@
 """The overdue sweep (催办): set-based, so 100,000 open orders take well under a second or two.
 
-Every open order (受理 … 办理中) past its limit (``due_at``) that was never urged, or was last urged at least
-``ONEWINDOW_COMPLAINT_URGE_EVERY_HOURS`` ago, is flagged overdue and urged once more: one ``UPDATE`` stamps
+Every open order (受理 … 办理中) past its limit (``due_at``), or past a 督办 deadline (``supervised_due_on``), that
+was never urged, or was last urged at least ``ONEWINDOW_COMPLAINT_URGE_EVERY_HOURS`` ago, is urged once more (and
+flagged overdue when past its limit): one ``UPDATE`` stamps
 ``last_urged_at`` with the sweep's own instant, and one ``INSERT … SELECT`` writes an ``urged`` timeline event for
 exactly the rows that carry that stamp. No ORM objects are loaded. The version is not bumped: the sweep only
 touches its own columns (``overdue``, ``urge_count``, ``last_urged_at``) with atomic SQL, so it cannot overwrite a
@@ -22,13 +23,15 @@ from onewindow.complaints.rules import Limits
 from onewindow.complaints.service import SYSTEM_NAME, limits
 from onewindow.complaints.states import OPEN
 from onewindow.core import audit
-from onewindow.core.clock import Clock
+from onewindow.core.clock import Clock, today
 
 URGE_NOTE = "超过办理时限，系统自动催办"
 
 
-def _due_for_urging(now: Any, threshold: Any) -> Any:
-    return and_(Complaint.state.in_(sorted(s.value for s in OPEN)), Complaint.due_at < now,
+def _due_for_urging(now: Any, day: Any, threshold: Any) -> Any:
+    # past the limit, or past the supervisor's 督办 deadline (which may come before the limit)
+    late = or_(Complaint.due_at < now, Complaint.supervised_due_on < day)
+    return and_(Complaint.state.in_(sorted(s.value for s in OPEN)), late,
                 or_(Complaint.last_urged_at.is_(None), Complaint.last_urged_at <= threshold))
 
 
@@ -42,8 +45,9 @@ def sweep_overdue(session: Session, *, clock: Clock, limits_: Limits | None = No
     """Flag and urge (催办) every open order past its limit; how many were urged."""
     now = clock.now()
     threshold = rules.urge_threshold(now, limits(limits_))
-    urge = (update(Complaint).where(_due_for_urging(now, threshold))
-            .values(overdue=True, urge_count=Complaint.urge_count + 1, last_urged_at=now))
+    urge = (update(Complaint).where(_due_for_urging(now, today(clock), threshold))
+            .values(overdue=or_(Complaint.overdue, Complaint.due_at < now), urge_count=Complaint.urge_count + 1,
+                    last_urged_at=now))
     columns = ["complaint_id", "at", "actor", "actor_id", "kind", "state_from", "state_to", "note", "data"]
     if session.get_bind().dialect.name == "postgresql":
         # one statement: the UPDATE's RETURNING feeds the INSERT (no second scan of the table)

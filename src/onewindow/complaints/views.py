@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -120,7 +122,8 @@ def _window(request: Request, session: Session, auth: Auth, *, errors: DomainErr
     recent = service.list_complaints(session, viewer=auth.user, filters=service.Filters(channel=Channel.WINDOW),
                                      limit=20)
     return _page(request, "complaints/window.html", {
-        "recent": recent, "problems": list(errors.problems) if errors else [], "values": values,
+        "recent": recent, "halls": service.halls(session),
+        "problems": list(errors.problems) if errors else [], "values": values,
     }, auth, section="complaints-window", status_code=errors.status if errors else 200)
 
 
@@ -300,19 +303,23 @@ async def _public_csrf(request: Request, auth: OptionalAuth) -> Auth | None:
 PublicAuth = Annotated[Auth | None, Depends(_public_csrf)]
 
 
-def _public_form(request: Request, auth: Auth | None, *, errors: DomainError | None = None,
-                 values: FormData | None = None) -> Response:
+def _public_form(request: Request, session: Session, auth: Auth | None, *, hall: str = "",
+                 errors: DomainError | None = None, values: FormData | None = None) -> Response:
     base = request.app.state.settings.base_url.rstrip("/")
+    found = service.hall_by_code(session, hall)
+    target = f"{base}/complaint" + (f"?hall={quote(found.code)}" if found else "")
     return _page(request, "complaints/public/file.html", {
-        "problems": list(errors.problems) if errors else [], "values": values,
-        "qr": qr_svg(f"{base}/complaint", title="扫码反映诉求")}, auth, section="",
+        "problems": list(errors.problems) if errors else [], "values": values, "hall": found,
+        "qr": qr_svg(target, title="扫码反映诉求")}, auth, section="",
         status_code=errors.status if errors else 200)
 
 
 @router.get("/complaint", response_class=HTMLResponse)
-def public_form(request: Request, auth: OptionalAuth) -> Response:
-    """有诉即办 online: file a request or complaint from a phone (real-name or anonymous)."""
-    return _public_form(request, auth)
+def public_form(request: Request, auth: OptionalAuth, session: DbSession,
+                hall: Annotated[str, Query(max_length=30)] = "") -> Response:
+    """有诉即办 online: file a request or complaint from a phone (real-name or anonymous); ``hall`` (from the QR
+    code posted in a county or town center) records where."""
+    return _public_form(request, session, auth, hall=hall)
 
 
 @router.post("/complaint", response_class=HTMLResponse)
@@ -320,20 +327,24 @@ def public_file(request: Request, auth: PublicAuth, session: DbSession, clock: C
                 posted: FormDep) -> Response:
     """File online (rate-limited per client); the page then shows the number and the tracking code."""
     limiter, key = complaints_api.check_filing_rate(request)
+    hall = service.hall_by_code(session, form_text(posted, "hall"))
     try:
         with session.begin_nested():
-            c = service.file_complaint(session, clock=clock, channel=Channel.ONLINE, data=_data(posted))
+            data = replace(_data(posted), hall_id=hall.id if hall else None)
+            c = service.file_complaint(session, clock=clock, channel=Channel.ONLINE, data=data)
     except ValidationFailed as exc:
-        return _public_form(request, auth, errors=exc, values=posted)
+        return _public_form(request, session, auth, hall=form_text(posted, "hall"), errors=exc, values=posted)
     limiter.failed(key)
     return _page(request, "complaints/public/filed.html", {"c": c}, auth, section="")
 
 
 @router.get("/complaint/qr.svg")
-def public_qr(request: Request) -> Response:
-    """The QR code of the public filing page (for posters at the window and in town centers)."""
+def public_qr(request: Request, session: DbSession, hall: Annotated[str, Query(max_length=30)] = "") -> Response:
+    """The QR code of the public filing page, of one hall when ``hall`` names it (posters in each center)."""
     base = request.app.state.settings.base_url.rstrip("/")
-    return Response(qr_svg(f"{base}/complaint", scale=6, title="扫码反映诉求"), media_type="image/svg+xml")
+    found = service.hall_by_code(session, hall)
+    target = f"{base}/complaint" + (f"?hall={quote(found.code)}" if found else "")
+    return Response(qr_svg(target, scale=6, title="扫码反映诉求"), media_type="image/svg+xml")
 
 
 @router.get("/complaint/track", response_class=HTMLResponse)
