@@ -13,7 +13,7 @@ from onewindow.complaints.models import Complaint, ComplaintAssignment, Complain
 from onewindow.complaints.rules import Limits
 from onewindow.core.audit import AuditEntry
 from onewindow.core.clock import CHINA_TZ, FixedClock
-from onewindow.core.errors import ValidationFailed
+from onewindow.core.errors import Conflict, ValidationFailed
 
 LIMITS = Limits()
 BASE = {"accepted_at": "2026-09-30 16:20", "urgent": "否", "content": "具体情况见来电记录。",
@@ -89,3 +89,13 @@ def test_one_bad_row_writes_nothing_and_names_the_row_and_field(session: Session
     assert [(p.field, p.code) for p in caught.value.problems] == [("rows[5].department", "unknown_department")]
     assert "第 5 行（承办单位）" in caught.value.problems[0].message
     assert (_count(session, Complaint), _count(session, ComplaintEvent), _count(session, AuditEntry)) == counts
+
+
+def test_a_number_taken_meanwhile_is_a_conflict(session: Session, clock: FixedClock,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _import(session, clock, ROWS[:1])  # YS202609300001
+    # a concurrent writer took the day's numbers after this import read them: it believes the day is empty
+    monkeypatch.setattr(importer, "_last_sequences", lambda _session, _days: {})
+    with pytest.raises(Conflict) as caught:
+        _import(session, clock, [{**BASE, "external_number": "H-0100", "category": "咨询", "subject": "同日另一件"}])
+    assert caught.value.status == 409 and caught.value.code == "import_conflict"

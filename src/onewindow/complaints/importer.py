@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
@@ -262,7 +263,7 @@ def import_orders(session: Session, *, clock: Clock, user: User | None, raw: Raw
             if assignments:
                 writer.rows(ComplaintAssignment, assignments)
                 dispatched += len(assignments)
-    except IntegrityError:
+    except (IntegrityError, psycopg.errors.IntegrityError):  # the COPY path raises the driver's own error
         raise Conflict("导入时工单编号或12345工单号被同时写入，请重新导入", code="import_conflict") from None
     result = ImportResult(rows=len(checked), created=len(orders), skipped=len(checked) - len(fresh),
                           dispatched=dispatched, first_number=min(numbers) if numbers else None,
