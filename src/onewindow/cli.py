@@ -19,6 +19,7 @@ from onewindow.cases import cli as _cases_cli  # noqa: F401
 from onewindow.catalog import cli as _catalog_cli  # noqa: F401
 from onewindow.certificates import cli as _certificates_cli  # noqa: F401
 from onewindow.cli_support import app
+from onewindow.complaints import cli as _complaints_cli  # noqa: F401
 from onewindow.core import cli as _core_cli  # noqa: F401
 from onewindow.guide import cli as _guide_cli  # noqa: F401
 from onewindow.planning import cli as _planning_cli  # noqa: F401

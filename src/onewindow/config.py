@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     # 整改 (rectification of 差评, callbacks, experiencer reports, complaints; local practice: 5, 7 or 15)
     rectification_working_days: int = 5  # working days to rectify, from the day rectification starts
     rectification_max_extension_days: int = 10  # most working days one extension may add
+    # 有诉即办 / 12345 (local practice varies): limits in working days from the day after 受理, per category
+    complaint_limit_consult_days: int = 2  # 咨询
+    complaint_limit_help_days: int = 10  # 求助
+    complaint_limit_suggest_days: int = 10  # 建议
+    complaint_limit_complain_days: int = 15  # 投诉
+    complaint_limit_report_days: int = 15  # 举报
+    complaint_urgent_hours: int = 0  # urgent orders: 0 = by the end of the day of 受理, else N hours after it
+    complaint_sign_hours: int = 24  # 签收 within N (natural) hours of 派单
+    complaint_urge_every_hours: int = 24  # an overdue order is urged (催办) again every N hours
+    complaint_public_per_hour: int = 5  # complaints one client may file on the public page per hour
     # 好差评 (local practice varies): a visit may be rated within N days of its end; 0 days = off for the
     # 默认评价 (an unrated finished case / served visit becomes 基本满意 after N days)
     rating_window_days: int = 7

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases.demo import load_demo_cases
 from onewindow.certificates.demo import load_demo_certificates
+from onewindow.complaints.demo import load_demo_complaints
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.county_file import ImportReport, import_catalog
@@ -78,6 +79,7 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     register_demo_experiencer(session, clock=clock)  # the demo account `experiencer` files 体验报告
     load_demo_callbacks(session, clock=clock)  # 回访 tasks drawn from the last week's finished cases
     load_demo_alerts(session, clock, DEMO_ACTOR)  # 电子监察: the window schedule, then one sweep
+    load_demo_complaints(session, clock)  # 有诉即办 work orders in every stage
     return report
 
 

@@ -67,6 +67,8 @@ JOBS: tuple[Job, ...] = (
     # after the deadline sweep and the rectification sweep, whose marks its rules read
     Job(name="supervision-alerts", target="onewindow.supervision.service:sweep_job", every_seconds=120,
         description="电子监察：按监察规则发现新预警（推送责任部门首席代表），原因消除的预警自动关闭"),
+    Job(name="complaints-urge", target="onewindow.complaints.sweep:urge_job", every_seconds=600,
+        description="诉求催办：超过办理时限仍未答复的诉求工单标记超期并自动催办（每隔设定小时数再催一次）"),
 )
 
 

@@ -20,6 +20,9 @@ from onewindow.catalog import api as catalog_api
 from onewindow.catalog import views as catalog_views
 from onewindow.certificates import api as certificates_api
 from onewindow.certificates import views as certificates_views
+from onewindow.complaints import api as complaints_api
+from onewindow.complaints import supervisor_views as complaints_supervisor_views
+from onewindow.complaints import views as complaints_views
 from onewindow.config import Settings, get_settings
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import MaskedJSONResponse, install_error_handlers
@@ -99,8 +102,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
         app.include_router(module_n.router)
+    # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
+    app.include_router(complaints_supervisor_views.router)
+    app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1")
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
-                   cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api):
+                   cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api,
+                   complaints_api):
         app.include_router(module.router, prefix="/api/v1")
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views, guide_views):
@@ -117,6 +124,7 @@ def _include_routers(app: FastAPI) -> None:
     for module_sv in (supervision_callback_views, supervision_experiencer_views):
         app.include_router(module_sv.router)
     app.include_router(supervision_views.router)
+    app.include_router(complaints_views.router)
 
 
 def app_factory() -> Any:

@@ -28,6 +28,7 @@ from onewindow.catalog.models import (
     Region,
 )
 from onewindow.certificates.models import Certificate
+from onewindow.complaints.models import Complaint, ComplaintAssignment, ComplaintEvent
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.notifications.models import OutboxMessage
@@ -71,6 +72,9 @@ __all__ = [
     "CaseVisit",
     "Certificate",
     "CertificateType",
+    "Complaint",
+    "ComplaintAssignment",
+    "ComplaintEvent",
     "Department",
     "Entity",
     "EntityField",

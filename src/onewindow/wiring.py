@@ -6,11 +6,14 @@ Today: case due dates follow calendar changes (``cases.sweep.recompute_on_calend
 (``ratings.service.NEGATIVE_RATING_LISTENERS``) opens one 整改 work order for the department it judges, and an
 upheld appeal on that order (``rectification.service.register_void_listener``) voids the rating; the work orders
 of unsatisfied callbacks (回访) and of experiencer reports (体验员) bring their end (办结 or voided) back to the task
-or report (``supervision.callbacks`` / ``supervision.experiencers``).
+or report (``supervision.callbacks`` / ``supervision.experiencers``); a 差评 or an experiencer's report whose 整改
+order is escalated (``register_escalate_listener``: still unsatisfied after rectification) is filed as a 投诉 at
+the 有诉即办 center (``complaints.service.file_escalated``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -88,6 +91,24 @@ def _void_rating(session: Session, source_id: int, clock: Clock, actor: Actor, n
                         reason=note or "申诉成立，认定为无效差评")
 
 
+def _escalated_complaint(kind: str) -> Callable[[Session, int, Clock, Actor, str], None]:
+    """A listener filing an escalated 整改 order of this source kind as a 投诉 at the 有诉即办 center."""
+
+    def listener(session: Session, source_id: int, clock: Clock, actor: Actor, note: str) -> None:
+        from onewindow.complaints import service as complaints
+        from onewindow.rectification import service as rectification
+
+        order = rectification.order_for(session, kind, source_id)
+        if order is not None:
+            complaints.file_escalated(session, clock=clock, actor=actor, order=order, note=note)
+
+    listener.__name__ = f"escalated_{kind}_complaint"
+    return listener
+
+
+_ESCALATION_LISTENERS = {kind: _escalated_complaint(kind) for kind in ("rating", "experience")}
+
+
 def install(settings: Settings | None = None) -> None:
     """Register every cross-domain listener (idempotent); ``settings`` sign the links listeners send."""
     from onewindow.calendar import service as calendar_service
@@ -106,6 +127,7 @@ def install(settings: Settings | None = None) -> None:
         ratings_service.NEGATIVE_RATING_LISTENERS.append(rating_rectification)
     rectification_service.register_void_listener(SourceKindName.RATING, _void_rating)
     _install_supervision()
+    _install_complaints()
 
 
 def _install_supervision() -> None:
@@ -118,3 +140,11 @@ def _install_supervision() -> None:
     rectification_service.register_void_listener(SourceKindName.CALLBACK, callbacks.order_voided)
     rectification_service.register_close_listener(SourceKindName.EXPERIENCE, experiencers.order_closed)
     rectification_service.register_void_listener(SourceKindName.EXPERIENCE, experiencers.order_voided)
+
+
+def _install_complaints() -> None:
+    """An escalated 差评 or experiencer report becomes a 投诉 at the 有诉即办 center."""
+    from onewindow.rectification import service as rectification_service
+
+    for kind, listener in _ESCALATION_LISTENERS.items():
+        rectification_service.register_escalate_listener(kind, listener)

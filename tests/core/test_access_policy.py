@@ -88,6 +88,8 @@ EXPECTED: dict[Action, str] = {
     Action.RATING_VIEW:             "-   O   -   -   D   A   A   -",
     Action.RATING_FIGURES:          "-   -   -   -   D   A   A   -",
     Action.RATING_EXPORT:           "-   -   -   -   -   A   A   -",
+    Action.COMPLAINT_IMPORT:        "-   -   -   -   -   A   -   -",
+    Action.COMPLAINT_FIGURES:       "-   -   -   -   D   A   A   -",
     Action.RECTIFICATION_VIEW:      "-   -   -   -   D   A   A   -",
     Action.RECTIFICATION_WORK:      "-   -   -   -   D   -   -   -",
     Action.RECTIFICATION_CALLBACK:  "-   -   -   -   -   A   A   -",
@@ -108,6 +110,15 @@ EXPECTED: dict[Action, str] = {
     Action.ALERT_ACKNOWLEDGE:       "-   -   -   -   D   -   -   -",
     Action.ALERT_SUPERVISE:         "-   -   -   -   -   -   A   -",
     Action.ALERT_SCHEDULE:          "-   -   -   -   -   A   -   -",
+    Action.COMPLAINT_VIEW:          "-   A   I   -   I   A   A   -",
+    Action.COMPLAINT_FILE:          "-   A   -   -   -   A   -   -",
+    Action.COMPLAINT_DISPATCH:      "-   -   -   -   -   A   -   -",
+    Action.COMPLAINT_SIGN:          "-   -   I   -   I   -   -   -",
+    Action.COMPLAINT_RETURN:        "-   -   I   -   I   -   -   -",
+    Action.COMPLAINT_REPLY:         "-   -   D   -   D   -   -   -",
+    Action.COMPLAINT_CALLBACK:      "-   -   -   -   -   A   A   -",
+    Action.COMPLAINT_MERGE:         "-   -   -   -   -   A   -   -",
+    Action.COMPLAINT_SUPERVISE:     "-   -   -   -   -   A   A   -",
 }
 
 
@@ -224,14 +235,15 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
 @pytest.mark.parametrize(("role", "entries", "home"), [
     (Role.APPLICANT, ["我的办件"], "/my/cases"),
     (Role.AGENT, ["我的办件", "叫号工作台"], "/my/cases"),
-    (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "绩效考核"], "/cases/intake"),
-    (Role.APPROVER, ["待办件", "办件查询"], "/cases/inbox"),
-    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "好差评", "差评整改", "电子监察", "回访", "绩效考核",
-                      "排班", "管理后台"], "/cases/inbox"),
-    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "差评整改", "电子监察", "回访",
-                  "体验员", "绩效考核", "排班", "管理后台"], "/admin"),
-    (Role.SUPERVISOR, ["办件查询", "好差评", "差评整改", "电子监察", "回访", "体验员", "绩效考核", "管理后台"],
-     "/supervision/alerts"),
+    (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "有诉即办", "诉求工单", "绩效考核"],
+     "/cases/intake"),
+    (Role.APPROVER, ["待办件", "办件查询", "诉求待办", "诉求工单"], "/cases/inbox"),
+    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "诉求统计", "好差评", "差评整改", "诉求待办", "诉求工单",
+                      "电子监察", "回访", "绩效考核", "排班", "管理后台"], "/cases/inbox"),
+    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "诉求统计", "好差评", "差评整改", "有诉即办",
+                  "诉求派单", "诉求工单", "电子监察", "回访", "体验员", "绩效考核", "排班", "管理后台"], "/admin"),
+    (Role.SUPERVISOR, ["办件查询", "诉求统计", "好差评", "差评整改", "诉求工单", "电子监察", "回访", "体验员",
+                       "绩效考核", "管理后台"], "/supervision/alerts"),
     (Role.EXPERIENCER, ["我的体验报告"], "/experience"),
 ])
 def test_menus_and_landing_pages_come_from_the_policy(role: Role, entries: list[str], home: str) -> None:

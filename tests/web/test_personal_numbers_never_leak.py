@@ -3,6 +3,7 @@ access policy names the viewer (the mask is one mechanism at the edge, not somet
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -12,9 +13,13 @@ from tests.conftest import HTML, Browser
 
 from onewindow.cases import service as cases
 from onewindow.cases.models import Case
+from onewindow.catalog.models import Department
 from onewindow.certificates.models import Certificate
+from onewindow.complaints import service as complaints
+from onewindow.complaints.models import Complaint
 from onewindow.core import access
 from onewindow.core.access import Field
+from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.ids import is_valid_id_number
 from onewindow.policies.models import Entity
 from onewindow.staff.models import PerformanceScore, User
@@ -29,14 +34,19 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/performance", "/performance?kind=window", "/performance?kind=department",
          "/admin/guide", "/admin/guide/evaluation.tsv",
          "/supervision/callbacks", "/supervision/experience", "/experience",
-         "/supervision/alerts", "/supervision/windows"]
+         "/supervision/alerts", "/supervision/windows",
+         "/complaint", "/complaint/track", "/complaints",
+         "/complaints/window", "/complaints/inbox", "/complaints/dispatch",
+         "/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/complaints/import"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",
        "/api/v1/guide/unanswered", "/api/v1/guide/mappings",
        "/api/v1/supervision/callbacks?limit=200", "/api/v1/supervision/callbacks/rates",
        "/api/v1/supervision/experience/reports", "/api/v1/supervision/experience/figures",
-       "/api/v1/supervision/alerts?limit=200", "/api/v1/supervision/rules"]
+       "/api/v1/supervision/alerts?limit=200", "/api/v1/supervision/rules",
+       "/api/v1/complaints?limit=200", "/api/v1/complaints/inbox",
+       "/api/v1/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/api/v1/complaints/recurring"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:
@@ -46,13 +56,16 @@ def _personal_numbers(session: Session) -> dict[str, set[str]]:
     ids |= {i for i in session.scalars(select(User.id_number)) if i}
     ids |= set(session.scalars(select(Certificate.holder_id)))
     ids |= set(session.scalars(select(Entity.identifier).where(Entity.kind == "person")))
+    ids |= {i for i in session.scalars(select(Complaint.complainant_id_number)) if i}
     phones = {p for p in session.scalars(select(Case.applicant_phone)) if p and p.startswith("1") and len(p) == 11}
+    phones |= {p for p in session.scalars(select(Complaint.complainant_phone)) if p}
     return {"ids": {i for i in ids if is_valid_id_number(i)}, "phones": phones}
 
 
 def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[str], Browser],
                                                                 token_for: Callable[[str], dict[str, str]],
                                                                 client: TestClient, session: Session) -> None:
+    filed = _complaints(session)
     numbers = _personal_numbers(session)
     assert len(numbers["ids"]) >= 10 and numbers["phones"]  # the walk has something to find
     cases_shown = list(session.scalars(select(Case).order_by(Case.id).limit(30)))
@@ -76,16 +89,19 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
         viewer = cases.viewer(cases_user(session, username)) if username else None
         for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
                     + [f"/performance/scores/{i}" for i in scores_shown]
-                    + callback_pages + alerts):
+                    + callback_pages + alerts
+                    + [f"/complaints/{c.id}" for c in filed] + [f"/complaint/track?code={c.tracking_code}"
+                                                                for c in filed]):
             r = get(url, headers=headers)
             if r.status_code != 200:
                 continue
             opened += 1
-            allowed = _whole_for(session, viewer, url, cases_shown)
+            allowed = _whole_for(session, viewer, url, cases_shown) | _complaint_whole_for(session, viewer, url, filed)
             whole_shown += sum(1 for n in allowed if n in r.text)
             leaks += [f"{username} {url}: {n}" for n in (numbers["ids"] | numbers["phones"]) - allowed if n in r.text]
         if username is not None:
-            for url in API + [f"/api/v1/cases/{c.id}" for c in cases_shown] + [f"/api/v1{a}" for a in alerts]:
+            for url in (API + [f"/api/v1/cases/{c.id}" for c in cases_shown] + [f"/api/v1{a}" for a in alerts]
+                        + [f"/api/v1/complaints/{c.id}" for c in filed]):
                 r = client.get(url, headers=token_for(username))
                 if r.status_code != 200:
                     continue
@@ -118,4 +134,37 @@ def _whole_for(session: Session, viewer: access.Viewer | None, url: str, shown: 
         out.add(case.applicant_id)
     if case.applicant_phone and access.sees_whole(viewer, Field.PHONE, record):
         out.add(case.applicant_phone)
+    return out
+
+
+def _complaints(session: Session) -> list[Complaint]:
+    """Two complaints with a phone and an ID number: one at the center, one dispatched to 市场监管 (SCJG)."""
+    clock = FixedClock(dt.datetime(2026, 11, 23, 10, tzinfo=CHINA_TZ))
+    clerk, admin = cases_user(session, "clerk"), cases_user(session, "admin")
+    out = []
+    for i, (phone, id_number) in enumerate((("13655550001", "11010519491231002X"),
+                                             ("13655550002", "410724198503120015"))):
+        c = complaints.file_complaint(session, clock=clock, user=clerk, channel="window", data=complaints.ComplaintIn(
+            category="complain", subject=f"投诉{i}：联系电话 {phone}", content=f"身份证 {id_number}，电话 {phone}",
+            complainant_name="孙投诉", complainant_phone=phone, complainant_id_number=id_number))
+        out.append(c)
+    scjg = session.scalars(select(Department).where(Department.code == "SCJG")).one()
+    complaints.dispatch(session, clock=clock, user=admin, complaint_id=out[1].id, expected_version=out[1].version,
+                        lead_department_id=scjg.id)
+    session.flush()
+    return out
+
+
+def _complaint_whole_for(session: Session, viewer: access.Viewer | None, url: str,
+                         filed: list[Complaint]) -> set[str]:
+    """On a staff complaint page, the citizen's numbers when the viewer's department handles the order."""
+    c = next((c for c in filed if url == f"/complaints/{c.id}"), None)
+    if viewer is None or c is None:
+        return set()
+    record = complaints.record_of(session, c)
+    out: set[str] = set()
+    if c.complainant_id_number and access.sees_whole(viewer, Field.ID_NUMBER, record):
+        out.add(c.complainant_id_number)
+    if c.complainant_phone and access.sees_whole(viewer, Field.PHONE, record):
+        out.add(c.complainant_phone)
     return out

@@ -117,11 +117,24 @@ class Action(StrEnum):
     RATING_VIEW = "ratings.view"
     RATING_FIGURES = "ratings.figures"
     RATING_EXPORT = "ratings.export"
+    # 有诉即办 / 12345 (complaints): the hotline import, figures, 未诉先办 and the ledgers
+    COMPLAINT_IMPORT = "complaints.import"
+    COMPLAINT_FIGURES = "complaints.figures"
     RECTIFICATION_VIEW = "rectification.view"
     RECTIFICATION_WORK = "rectification.work"
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    # 有诉即办 / 12345 (complaints): work orders
+    COMPLAINT_VIEW = "complaints.view"
+    COMPLAINT_FILE = "complaints.file"
+    COMPLAINT_DISPATCH = "complaints.dispatch"
+    COMPLAINT_SIGN = "complaints.sign"
+    COMPLAINT_RETURN = "complaints.return"
+    COMPLAINT_REPLY = "complaints.reply"
+    COMPLAINT_CALLBACK = "complaints.callback"
+    COMPLAINT_MERGE = "complaints.merge"
+    COMPLAINT_SUPERVISE = "complaints.supervise"
     # 电子监察 alerts (supervision)
     ALERT_VIEW = "supervision.alert_view"
     ALERT_ACKNOWLEDGE = "supervision.alert_acknowledge"
@@ -184,11 +197,22 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RATING_VIEW: "查看评价记录",
     Action.RATING_FIGURES: "查看好差评统计",
     Action.RATING_EXPORT: "导出评价台账、推送省级好差评系统",
+    Action.COMPLAINT_IMPORT: "导入12345热线工单",
+    Action.COMPLAINT_FIGURES: "查看诉求统计与未诉先办分析、导出问题工作台账",
     Action.RECTIFICATION_VIEW: "查看整改工单",
     Action.RECTIFICATION_WORK: "办理整改工单（核实、申诉、整改、申请延期）",
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.COMPLAINT_VIEW: "查看诉求工单（有诉即办、12345）",
+    Action.COMPLAINT_FILE: "有诉即办窗口登记诉求（咨询可当场答复）",
+    Action.COMPLAINT_DISPATCH: "诉求派单、改派、裁定退单争议",
+    Action.COMPLAINT_SIGN: "签收诉求工单",
+    Action.COMPLAINT_RETURN: "退回派错的诉求工单（退单）",
+    Action.COMPLAINT_REPLY: "答复诉求人",
+    Action.COMPLAINT_CALLBACK: "诉求回访（满意、基本满意、不满意重办）",
+    Action.COMPLAINT_MERGE: "合并重复诉求",
+    Action.COMPLAINT_SUPERVISE: "诉求督办",
     Action.ALERT_VIEW: "查看电子监察预警",
     Action.ALERT_ACKNOWLEDGE: "签收电子监察预警（说明情况）",
     Action.ALERT_SUPERVISE: "督办电子监察预警（限期办理）",
@@ -263,6 +287,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RATING_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
     Action.RATING_FIGURES: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.RATING_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 12345 orders come in through the center (the dispatcher, who then dispatches them); the figures, the
+    # 未诉先办 analysis and the 问题工作台账 are the center's and 电子监察's, a department's head sees its own
+    Action.COMPLAINT_IMPORT: {R.ADMIN: ALL},
+    Action.COMPLAINT_FIGURES: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     # 整改: the responsible department works its orders; the center calls the raiser back and decides
     # appeals, 无法整改, extensions and escalations (independent of the department judged)
     Action.RECTIFICATION_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
@@ -270,6 +298,19 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # 有诉即办: the window files (a 咨询 may be answered on the spot); the center (administrator) dispatches,
+    # re-dispatches, decides disputes and merges duplicates; the departments assigned (主办 and 协办) sign, the
+    # lead may return a wrong assignment and replies; the center calls the citizen back, independent of the
+    # department judged; 电子监察 supervises (督办); citizens follow their orders by tracking code
+    Action.COMPLAINT_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.CLERK: ALL, R.DEPT_HEAD: INV, R.APPROVER: INV},
+    Action.COMPLAINT_FILE: {R.CLERK: ALL, R.ADMIN: ALL},
+    Action.COMPLAINT_DISPATCH: {R.ADMIN: ALL},
+    Action.COMPLAINT_SIGN: {R.DEPT_HEAD: INV, R.APPROVER: INV},
+    Action.COMPLAINT_RETURN: {R.DEPT_HEAD: INV, R.APPROVER: INV},
+    Action.COMPLAINT_REPLY: {R.DEPT_HEAD: DEP, R.APPROVER: DEP},
+    Action.COMPLAINT_CALLBACK: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    Action.COMPLAINT_MERGE: {R.ADMIN: ALL},
+    Action.COMPLAINT_SUPERVISE: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     # 电子监察: the supervisor reads every alert and puts it under supervision (督办) with a deadline; the
     # department answering for it (its head, who receives it) acknowledges it; the center schedules the windows
     Action.ALERT_VIEW: {R.SUPERVISOR: ALL, R.ADMIN: ALL, R.DEPT_HEAD: DEP},
@@ -493,8 +534,13 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("网上预审", "/cases/precheck", Action.CASE_INTAKE, "precheck"),
     MenuEntry("待办件", "/cases/inbox", Action.CASE_REVIEW, "inbox"),
     MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
+    MenuEntry("诉求统计", "/complaints/figures", Action.COMPLAINT_FIGURES, "complaints-figures", prefix_match=True),
     MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
     MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
+    MenuEntry("有诉即办", "/complaints/window", Action.COMPLAINT_FILE, "complaints-window"),
+    MenuEntry("诉求待办", "/complaints/inbox", Action.COMPLAINT_SIGN, "complaints-inbox"),
+    MenuEntry("诉求派单", "/complaints/dispatch", Action.COMPLAINT_DISPATCH, "complaints-dispatch"),
+    MenuEntry("诉求工单", "/complaints", Action.COMPLAINT_VIEW, "complaints"),
     MenuEntry("电子监察", "/supervision/alerts", Action.ALERT_VIEW, "supervision-alerts", prefix_match=True),
     MenuEntry("回访", "/supervision/callbacks", Action.CALLBACK_VIEW, "callbacks", prefix_match=True),
     MenuEntry("体验员", "/supervision/experience", Action.EXPERIENCER_MANAGE, "experience", prefix_match=True),

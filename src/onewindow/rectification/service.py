@@ -60,6 +60,7 @@ MAX_SEQUENCE = 999
 OrderListener = Callable[[Session, int, Clock, Actor, str], None]
 _void_listeners: dict[SourceKind, list[OrderListener]] = {}
 _close_listeners: dict[SourceKind, list[OrderListener]] = {}
+_escalate_listeners: dict[SourceKind, list[OrderListener]] = {}
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,13 @@ def register_void_listener(source_kind: SourceKind | str, fn: OrderListener) -> 
 def register_close_listener(source_kind: SourceKind | str, fn: OrderListener) -> None:
     """Call ``fn`` when an order of this source kind is closed (办结); idempotent."""
     found = _close_listeners.setdefault(SourceKind(source_kind), [])
+    if fn not in found:
+        found.append(fn)
+
+
+def register_escalate_listener(source_kind: SourceKind | str, fn: OrderListener) -> None:
+    """Call ``fn`` when an order of this source kind is escalated to the supervisor (升级督办); idempotent."""
+    found = _escalate_listeners.setdefault(SourceKind(source_kind), [])
     if fn not in found:
         found.append(fn)
 
@@ -453,6 +461,8 @@ def record_callback(session: Session, *, clock: Clock, user: User, order_id: int
            data={"verdict": v.value})
     if target is S.CLOSED:
         _notify(_close_listeners, session, order, clock, actor, text)
+    elif target is S.ESCALATED:
+        _notify(_escalate_listeners, session, order, clock, actor, text)
     return order
 
 
