@@ -214,12 +214,41 @@ def test_another_domain_registers_a_rule_whose_alerts_raise_once_and_close_by_th
             yield Finding("complaint", complaint_id, None, f"投诉 {complaint_id} 临近办理时限",
                           {"due": (ctx.today + dt.timedelta(days=1)).isoformat()}, level=Level.RED)
 
-    register_rule(Rule("complaint_due", "投诉临期", "投诉工单临近办理时限", complaints_near_limit))
+    register_rule(Rule("plugin_due", "插件规则", "另一领域登记的规则", complaints_near_limit))
     try:
-        assert run(session, at(2026, 11, 24), "complaint_due")["raised"] == 1
-        assert run(session, at(2026, 11, 24, 11), "complaint_due")["raised"] == 0
+        assert run(session, at(2026, 11, 24), "plugin_due")["raised"] == 1
+        assert run(session, at(2026, 11, 24, 11), "plugin_due")["raised"] == 0
         pending.clear()
-        assert run(session, at(2026, 11, 24, 12), "complaint_due")["closed"] == 1
-        assert states(session, "complaint_due", "complaint", 42) == ["closed"]
+        assert run(session, at(2026, 11, 24, 12), "plugin_due")["closed"] == 1
+        assert states(session, "plugin_due", "complaint", 42) == ["closed"]
     finally:
-        unregister_rule("complaint_due")
+        unregister_rule("plugin_due")
+
+
+def test_a_complaint_near_its_limit_alerts_its_lead_department_and_closes_once_answered(session: Session) -> None:
+    from onewindow.complaints import service as complaints
+    from tests.complaints.support import department, file_at_window
+
+    # a 咨询 filed on Monday 11-23 is due in 2 working days: Wednesday 11-25
+    complaint = file_at_window(session, hm(23, 9), category="consult", subject="个体户变更要带什么材料")
+    assert complaint.due_on == dt.date(2026, 11, 25)
+    run(session, hm(23, 10), "complaint_due")
+    assert states(session, "complaint_due", "complaint", complaint.id) == []
+    scjg = department(session, "SCJG")
+    complaints.dispatch(session, clock=hm(23, 11), user=factories.staff(session, "admin"),
+                        complaint_id=complaint.id, expected_version=complaint.version,
+                        lead_department_id=scjg.id)
+    for _ in range(2):  # one working day left: raised once, on the lead department
+        run(session, hm(24, 9), "complaint_due")
+    [alert] = alerts_of(session, "complaint_due", "complaint", complaint.id)
+    assert alert.level == "yellow" and alert.department_id == scjg.id
+    assert alert.link == f"/complaints/{complaint.id}" and alert.evidence["due_on"] == "2026-11-25"
+    run(session, hm(26, 9), "complaint_due")  # past the limit: a new, red episode
+    yellow, red = alerts_of(session, "complaint_due", "complaint", complaint.id)
+    assert (yellow.level, yellow.state, red.level, red.state) == ("yellow", "closed", "red", "open")
+    head = factories.staff(session, "head_scjg")
+    complaints.sign(session, clock=hm(26, 10), user=head, complaint_id=complaint.id, expected_version=None)
+    complaints.reply(session, clock=hm(26, 11), user=head, complaint_id=complaint.id, expected_version=None,
+                     text="请携带营业执照正本和经营者身份证到市场监管窗口办理。")
+    run(session, hm(26, 12), "complaint_due")
+    assert set(states(session, "complaint_due", "complaint", complaint.id)) == {"closed"}

@@ -20,6 +20,9 @@ from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseStep
 from onewindow.cases.states import CaseState
 from onewindow.catalog.models import Hall, HallCategory, ItemVersion
+from onewindow.complaints.models import Complaint
+from onewindow.complaints.states import STATE_LABELS as COMPLAINT_STATE_LABELS
+from onewindow.complaints.states import ComplaintState
 from onewindow.core.clock import CHINA_TZ
 from onewindow.queue.models import Ticket, Window, WindowStatus
 from onewindow.queue.states import TicketState
@@ -297,6 +300,31 @@ def find_order_due(session: Session, ctx: Context) -> Iterable[Finding]:
                       link=f"/rectifications/{order_id}")
 
 
+# ----- 有诉即办 work orders ---------------------------------------------------------------------------------------
+
+UNANSWERED = (ComplaintState.ACCEPTED, ComplaintState.DISPATCHED, ComplaintState.RETURNED, ComplaintState.HANDLING)
+
+
+def find_complaint_due(session: Session, ctx: Context) -> Iterable[Finding]:
+    """诉求临期: a complaint not yet answered (答复), due within the warning days or past its limit.
+
+    It answers to its lead department (主办) or, before 派单, to the center (综合窗口)."""
+    horizon = ctx.calendar.add_working_days(ctx.today, ctx.thresholds.order_warn_working_days).date
+    rows = session.execute(
+        select(Complaint.id, Complaint.number, Complaint.lead_department_id, Complaint.subject, Complaint.state,
+               Complaint.due_on)
+        .where(Complaint.state.in_([s.value for s in UNANSWERED]), Complaint.due_on <= horizon))
+    for complaint_id, number, department_id, subject, state, due in rows:
+        late = due < ctx.today
+        yield Finding("complaint", complaint_id, department_id or ctx.hall_department_id,
+                      f"诉求工单 {number} {'已超过' if late else '临近'}办理时限（{due:%Y-%m-%d}）",
+                      {"complaint": number, "subject": subject,
+                       "state": COMPLAINT_STATE_LABELS[ComplaintState(state)], "due_on": due.isoformat(),
+                       "working_days_left": ctx.calendar.working_days_between(ctx.today, due)},
+                      episode=f"{due.isoformat()} {'late' if late else 'near'}",  # yellow, then red
+                      level=Level.RED if late else Level.YELLOW, link=f"/complaints/{complaint_id}")
+
+
 BUILT_IN: tuple[Rule, ...] = (
     Rule("case_step_overdue", "环节超时",
          "在办件的当前审查环节超过本环节时限（承诺时限按环节平均分配），即使整个办件未超期", find_step_overdue,
@@ -313,6 +341,8 @@ BUILT_IN: tuple[Rule, ...] = (
     Rule("clerk_absent", "人员离岗", "办公时间内，排定在窗口的工作人员未在该窗口签到", find_clerk_absent,
          ("supervision_absence_grace_min",)),
     Rule("order_due", "差评整改临期", "差评整改工单临近或超过整改期限仍未整改完成", find_order_due,
+         ("supervision_order_warn_working_days",)),
+    Rule("complaint_due", "诉求临期", "有诉即办诉求工单临近或超过办理时限仍未答复", find_complaint_due,
          ("supervision_order_warn_working_days",)),
 )
 
