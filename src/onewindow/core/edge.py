@@ -257,12 +257,12 @@ def _is_int(annotation: Any) -> bool:
     return False
 
 
-_INT_PARAMS: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+_CACHE_ATTRIBUTE = "_onewindow_int_params"  # kept on the route itself: ids of routes of dropped apps get reused
 
 
 def int_params(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
     """Names of the integer (path, query) parameters of a route and of all its dependencies (cached)."""
-    cached = _INT_PARAMS.get(id(route))
+    cached: tuple[frozenset[str], frozenset[str]] | None = getattr(route, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
     path: set[str] = set()
@@ -276,7 +276,7 @@ def int_params(route: APIRoute) -> tuple[frozenset[str], frozenset[str]]:
                     names.add(f.alias)
         stack.extend(dependant.dependencies)
     result = (frozenset(path), frozenset(query))
-    _INT_PARAMS[id(route)] = result
+    setattr(route, _CACHE_ATTRIBUTE, result)
     return result
 
 
