@@ -28,6 +28,9 @@ fi
 # source (inside node_modules) -> name under static/vendor
 files=(
   "htmx.org/dist/htmx.min.js:htmx.min.js"
+  # /docs: Swagger UI served from here, never from a CDN (core/edge.py sets a CSP of 'self' only)
+  "swagger-ui-dist/swagger-ui-bundle.js:swagger-ui/swagger-ui-bundle.js"
+  "swagger-ui-dist/swagger-ui.css:swagger-ui/swagger-ui.css"
 )
 
 mkdir -p "$vendor"
@@ -35,6 +38,7 @@ for entry in "${files[@]}"; do
   src="node_modules/${entry%%:*}"
   dest="$vendor/${entry##*:}"
   [ -f "$src" ] || { echo "vendor-assets: $src not found; run FORCE=1 $0" >&2; exit 1; }
+  mkdir -p "$(dirname "$dest")"
   if ! cmp -s "$src" "$dest"; then
     cp "$src" "$dest"
     echo "vendor-assets: $dest updated"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
@@ -24,8 +24,9 @@ from onewindow.complaints import api as complaints_api
 from onewindow.complaints import supervisor_views as complaints_supervisor_views
 from onewindow.complaints import views as complaints_views
 from onewindow.config import Settings, get_settings
+from onewindow.core import edge
 from onewindow.core.clock import Clock, SystemClock
-from onewindow.core.http import MaskedJSONResponse, install_error_handlers
+from onewindow.core.http import ERROR_RESPONSES, MaskedJSONResponse, edge_rejection, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide import api as guide_api
 from onewindow.guide import views as guide_views
@@ -67,8 +68,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         version="0.1.0",
         description="县级政务服务中心一体化平台：事项库、办事指南、办件、排队叫号、好差评等。",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, not from a CDN
         redoc_url=None,
+        dependencies=[Depends(edge.guard_params)],  # integer ranges and multipart text, on every route
         lifespan=jobs.lifespan,  # background jobs when settings.jobs_enabled
         default_response_class=MaskedJSONResponse,  # personal numbers masked in every API answer
     )
@@ -81,6 +83,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.lookup_limiter = FailureLimiter(limit=settings.public_lookup_failures, window=600)
     wiring.install(settings)
     install_error_handlers(app)
+    app.add_middleware(edge.EdgeGuard, reject=edge_rejection)  # hostile input refused before any route
+    app.add_middleware(edge.SecurityHeaders)  # outermost: also on the edge's own 422s
     STATIC_DIR.mkdir(parents=True, exist_ok=True)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
@@ -95,20 +99,34 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
             return JSONResponse({"status": "error", "database": exc.__class__.__name__}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "schema": revision})
 
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        """Swagger UI from /static/vendor (scripts/vendor-assets.sh copies it from npm's swagger-ui-dist)."""
+        return HTMLResponse(SWAGGER_PAGE)
+
     _include_routers(app)
     return app
 
 
+SWAGGER_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>OneWindow 一窗通办 API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
+
+
 def _include_routers(app: FastAPI) -> None:
     for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
-        app.include_router(module_n.router)
+        app.include_router(module_n.router, responses=ERROR_RESPONSES)
     # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
     app.include_router(complaints_supervisor_views.router)
-    app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1")
+    app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
     for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
                    cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api,
                    complaints_api):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
                      certificates_views, guide_views):
         app.include_router(module_v.router)
@@ -120,7 +138,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(staff_performance_views.router)
     app.include_router(planning_views.router)
     for module_s in (supervision_callback_api, supervision_experiencer_api):  # 回访 and 体验员
-        app.include_router(module_s.router, prefix="/api/v1")
+        app.include_router(module_s.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     for module_sv in (supervision_callback_views, supervision_experiencer_views):
         app.include_router(module_sv.router)
     app.include_router(supervision_views.router)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from onewindow.core.errors import DomainError, Problem
@@ -21,6 +22,36 @@ class MaskedJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         """JSON of ``content`` with ID and mobile numbers masked wherever they appear."""
         return super().render(mask_payload(content))
+
+
+class ProblemOut(BaseModel):
+    """One thing wrong: the field (empty for the request as a whole), a stable code, a Chinese reason."""
+
+    field: str
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every 4xx answer of the API."""
+
+    errors: list[ProblemOut]
+
+
+# The shared ``responses=`` of every API router: each operation documents its typed error answers.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "未登录或令牌无效"},
+    403: {"model": ErrorOut, "description": "无权执行此操作"},
+    404: {"model": ErrorOut, "description": "记录不存在"},
+    409: {"model": ErrorOut, "description": "与当前状态冲突（如版本已变化）"},
+    413: {"model": ErrorOut, "description": "请求内容过大"},
+    422: {"model": ErrorOut, "description": "输入有误：字段与中文原因"},
+    429: {"model": ErrorOut, "description": "请求过于频繁"},
+}
+
+# A value the database cannot hold (class 22: out of range, a character the encoding refuses) that slipped
+# past the edge checks (core/edge.py): the user's mistake, not a server fault.
+OUT_OF_RANGE = Problem("", "invalid_value", "输入的数值超出允许范围或包含无效字符")
 
 
 def error_body(problems: list[Problem]) -> dict[str, Any]:
@@ -61,6 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
+        if isinstance(exc, DataError):
+            if _wants_html(request):
+                return _html_error(request, 422, [OUT_OF_RANGE])
+            return MaskedJSONResponse(error_body([OUT_OF_RANGE]), status_code=422)
         if not is_retryable(exc):
             raise exc  # a real fault: the server error page and the log, not a message to the user
         if _wants_html(request):
@@ -82,6 +117,14 @@ def install_error_handlers(app: FastAPI) -> None:
         if _wants_html(request):
             return _html_error(request, exc.status_code, [problem])
         return MaskedJSONResponse(error_body([problem]), status_code=exc.status_code, headers=exc.headers)
+
+
+async def edge_rejection(scope: Any, problems: list[Problem], status: int) -> Response:
+    """The answer of ``core.edge.EdgeGuard`` to hostile input: the JSON envelope, or the error page."""
+    request = Request(scope)
+    if _wants_html(request):
+        return _html_error(request, status, problems)
+    return MaskedJSONResponse(error_body(problems), status_code=status)
 
 
 def _html_error(request: Request, status: int, problems: list[Problem]) -> Response:

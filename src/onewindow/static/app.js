@@ -14,6 +14,11 @@
       if (params instanceof FormData) { params.delete(key); } else { delete params[key]; }
     });
   });
+  // Print buttons (no inline handlers: the Content-Security-Policy allows scripts from this server only).
+  document.addEventListener("click", function (evt) {
+    var button = evt.target instanceof Element ? evt.target.closest("[data-print]") : null;
+    if (button) { window.print(); }
+  });
   // Tell assistive technology when a live region is being refreshed.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var target = evt.detail.target;
