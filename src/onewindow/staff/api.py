@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from onewindow.core.access import Action
 from onewindow.core.ids import mask_phone
-from onewindow.deps import ClockDep, CurrentAuth, DbSession, SettingsDep
+from onewindow.deps import ClockDep, CurrentAuth, DbSession, SettingsDep, client_address
 from onewindow.staff import service
 from onewindow.staff.models import User
 from onewindow.staff.schemas import Me, TokenRequest, TokenResponse, UserIn
@@ -22,9 +22,11 @@ def _me(user: User) -> Me:
 
 
 @router.post("/auth/token", response_model=TokenResponse, summary="用户名密码换取访问令牌")
-def issue_token(body: TokenRequest, session: DbSession, clock: ClockDep, settings: SettingsDep) -> TokenResponse:
+def issue_token(request: Request, body: TokenRequest, session: DbSession, clock: ClockDep,
+                settings: SettingsDep) -> TokenResponse:
     """Exchange a username and password for a bearer token."""
-    user = service.authenticate(session, clock=clock, username=body.username, password=body.password)
+    user = service.authenticate(session, clock=clock, username=body.username, password=body.password,
+                                address=client_address(request), throttle=service.throttle_of(settings))
     token, row = service.issue_api_token(session, clock=clock, user=user, name=body.name,
                                          days=settings.api_token_days)
     return TokenResponse(access_token=token, expires_at=row.expires_at.isoformat())
