@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from onewindow.catalog.models import Department, Hall
 from onewindow.config import Settings
 from onewindow.core import access, audit, security
-from onewindow.core.access import Role, Viewer
+from onewindow.core.access import Action, Record, Role, Viewer
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import Conflict, DomainError, NotAuthenticated, NotFound, Problem, ValidationFailed
@@ -250,6 +250,8 @@ def resolve_api_token(session: Session, *, clock: Clock, token: str) -> User | N
     now = clock.now()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         return None
+    if row.last_used_at is None or now - row.last_used_at >= SEEN_RESOLUTION:
+        row.last_used_at = now
     return row.user
 
 
@@ -355,8 +357,23 @@ def get_token(session: Session, token_id: int) -> ApiToken:
     return row
 
 
-def revoke_token(session: Session, *, clock: Clock, actor: Actor, token: ApiToken) -> ApiToken:
-    """Revoke a token at once (409 when it already is)."""
+def tokens_for(session: Session, viewer: Viewer, *, everyone: bool = False) -> list[ApiToken]:
+    """The viewer's own tokens, or everyone's when asked and the policy lets them (403 otherwise)."""
+    if everyone:
+        access.require(viewer, Action.TOKEN_MANAGE)
+        return list_tokens(session)
+    access.require(viewer, Action.ACCOUNT_SELF, Record(owner_user_ids=frozenset({viewer.user_id})))
+    return list_tokens(session, user_id=viewer.user_id)
+
+
+def revoke_token(session: Session, *, clock: Clock, viewer: Viewer, actor: Actor, token_id: int) -> ApiToken:
+    """Revoke a token at once: one's own, or anyone's with ``TOKEN_MANAGE`` (403 otherwise, 409 when it already
+    is revoked). A token of someone else that the viewer may not manage is a 404, so ids reveal nothing."""
+    token = get_token(session, token_id)
+    if not access.can(viewer, Action.TOKEN_MANAGE):
+        if token.user_id != viewer.user_id:
+            raise NotFound("访问令牌", str(token_id), field="token_id")
+        access.require(viewer, Action.ACCOUNT_SELF, Record(owner_user_ids=frozenset({token.user_id})))
     if token.revoked_at is not None:
         raise Conflict("访问令牌已撤销", code="already_revoked")
     token.revoked_at = clock.now()
