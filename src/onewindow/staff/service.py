@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.models import Department, Hall
@@ -147,14 +149,26 @@ def authenticate(session: Session, *, clock: Clock, username: str, password: str
             session.delete(rows[user_key])
         user.last_login_at = now
         return user
-    _count_failure(session, clock=clock, rows=rows, throttle=throttle, username=username, address=address,
-                   reason=reason)
+    _count_failure(session, clock=clock, throttle=throttle, username=username, address=address, reason=reason)
     session.commit()
     raise NotAuthenticated("用户名或密码错误")
 
 
-def _count_failure(session: Session, *, clock: Clock, rows: dict[str, LoginThrottle], throttle: Throttle,
-                   username: str, address: str, reason: str) -> None:
+def _throttle_row(session: Session, key: str, now: dt.datetime) -> LoginThrottle:
+    # the row locked (created first if need be), so that failures counted at once by several workers all count
+    stmt = (select(LoginThrottle).where(LoginThrottle.key == key).with_for_update()
+            .execution_options(populate_existing=True))
+    row = session.scalars(stmt).first()
+    if row is None:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(LoginThrottle).values(key=key, failures=0, window_started_at=now)
+                        .on_conflict_do_nothing(index_elements=[LoginThrottle.key]))
+        row = session.scalars(stmt).one()
+    return row
+
+
+def _count_failure(session: Session, *, clock: Clock, throttle: Throttle, username: str, address: str,
+                   reason: str) -> None:
     now = clock.now()
     window = dt.timedelta(minutes=throttle.window_minutes)
     anonymous = Actor(None, "anonymous")
@@ -162,14 +176,11 @@ def _count_failure(session: Session, *, clock: Clock, rows: dict[str, LoginThrot
                  entity_id=username[:64], after={"address": address, "reason": reason})
     user_key, addr_key = _throttle_keys(username, address)
     for key, limit in ((user_key, throttle.account_failures), (addr_key, throttle.address_failures)):
-        row = rows.get(key)
-        if row is None:
-            row = LoginThrottle(key=key, failures=0, window_started_at=now)
-            session.add(row)
-        elif row.window_started_at + window <= now:
+        row = _throttle_row(session, key, now)
+        if row.window_started_at + window <= now:
             row.failures, row.window_started_at, row.locked_until = 0, now, None
         row.failures += 1
-        if row.failures >= limit:
+        if row.failures >= limit and (row.locked_until is None or row.locked_until <= now):
             row.locked_until = now + dt.timedelta(minutes=throttle.lockout_minutes)
             audit.record(session, clock=clock, actor=anonymous, action="staff.login_locked",
                          entity_type="login_throttle", entity_id=key,
