@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     environment: str = "development"
     session_hours: int = 12
     api_token_days: int = 90
+    session_idle_minutes: int = 30  # a staff web session unused this long ends (0 = never idle out)
+    # sign-in throttling (shared by every worker through the database): failures within the window before
+    # the account, or the client address, is locked for the lockout
+    login_account_failures: int = 5
+    login_address_failures: int = 20
+    login_window_minutes: int = 15
+    login_lockout_minutes: int = 15
     cookie_secure: bool = False
     jobs_enabled: bool = True
     # 预约 rules (local practice varies): see appointments.service.BookingRules.

@@ -102,7 +102,12 @@ async def check_csrf(request: Request, expected: str | None) -> None:
                           field="csrf_token", status=403)
 
 
-async def optional_auth(request: Request, session: DbSession, clock: ClockDep) -> Auth | None:
+def client_address(request: Request) -> str:
+    """The calling client's address (behind a proxy: what the proxy headers middleware put there)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def optional_auth(request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep) -> Auth | None:
     """The caller if signed in (token or cookie), else None. Cookie callers pass the CSRF check."""
     token = _bearer(request)
     if token is not None:
@@ -112,7 +117,8 @@ async def optional_auth(request: Request, session: DbSession, clock: ClockDep) -
         return _remember(request, Auth(user, None))
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        web_session = staff_service.resolve_session(session, clock=clock, token=cookie)
+        web_session = staff_service.resolve_session(session, clock=clock, token=cookie,
+                                                    idle_minutes=settings.session_idle_minutes)
         if web_session is not None:
             _remember(request, Auth(web_session.user, web_session))
             await check_csrf(request, web_session.csrf_token)

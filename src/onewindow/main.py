@@ -43,6 +43,7 @@ from onewindow.ratings import exchange_api as ratings_exchange_api
 from onewindow.ratings import views as ratings_views
 from onewindow.rectification import api as rectification_api
 from onewindow.rectification import views as rectification_views
+from onewindow.staff import account_views as staff_account_views
 from onewindow.staff import api as staff_api
 from onewindow.staff import performance_api as staff_performance_api
 from onewindow.staff import performance_views as staff_performance_views
@@ -127,8 +128,8 @@ def _include_routers(app: FastAPI) -> None:
                    cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api,
                    complaints_api):
         app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module_v in (staff_views, catalog_views, catalog_admin_views, calendar_admin_views, policies_views,
-                     certificates_views, guide_views):
+    for module_v in (staff_views, staff_account_views, catalog_views, catalog_admin_views, calendar_admin_views,
+                     policies_views, certificates_views, guide_views):
         app.include_router(module_v.router)
     app.include_router(queue_views.router)
     app.include_router(cases_views.router)

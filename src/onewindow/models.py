@@ -45,7 +45,15 @@ from onewindow.queue.models import (
 )
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
-from onewindow.staff.models import ApiToken, PerformanceMonth, PerformanceScore, StaffShift, User, WebSession
+from onewindow.staff.models import (
+    ApiToken,
+    LoginThrottle,
+    PerformanceMonth,
+    PerformanceScore,
+    StaffShift,
+    User,
+    WebSession,
+)
 from onewindow.supervision.callback_models import CallbackDraw, CallbackTask
 from onewindow.supervision.experiencer_models import ExperiencePhoto, Experiencer, ExperienceReport
 from onewindow.supervision.models import SupervisionAlert, WindowDuty
@@ -93,6 +101,7 @@ __all__ = [
     "HolidayOverride",
     "Item",
     "ItemVersion",
+    "LoginThrottle",
     "Material",
     "NegativeListEntry",
     "OutboxMessage",

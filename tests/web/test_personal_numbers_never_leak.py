@@ -37,7 +37,8 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/supervision/alerts", "/supervision/windows",
          "/complaint", "/complaint/track", "/complaints",
          "/complaints/window", "/complaints/inbox", "/complaints/dispatch",
-         "/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/complaints/import"]
+         "/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/complaints/import",
+         "/account", "/admin/users", "/admin/tokens"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",
@@ -46,7 +47,8 @@ API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck
        "/api/v1/supervision/experience/reports", "/api/v1/supervision/experience/figures",
        "/api/v1/supervision/alerts?limit=200", "/api/v1/supervision/rules",
        "/api/v1/complaints?limit=200", "/api/v1/complaints/inbox",
-       "/api/v1/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/api/v1/complaints/recurring"]
+       "/api/v1/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/api/v1/complaints/recurring",
+       "/api/v1/tokens", "/api/v1/tokens?all=true"]
 
 
 def _personal_numbers(session: Session) -> dict[str, set[str]]:

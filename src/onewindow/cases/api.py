@@ -53,9 +53,11 @@ from onewindow.cases.schemas import (
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, DeliveryIn
 from onewindow.cases.states import CaseState
 from onewindow.config import Settings
+from onewindow.core import audit
 from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.personal import mask_text
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep, SettingsDep
 from onewindow.staff.models import User
 
@@ -166,6 +168,10 @@ def post_checklist(body: ChecklistIn, auth: CurrentAuth, session: DbSession, clo
     holders = [h.strip().upper() for raw in [body.holder_id or "", *body.extra_holders] for h in raw.split(",")
                if h.strip() and len(h.strip()) <= 30]
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
+    if holders:
+        audit.record_read(session, clock=clock, actor=auth.actor, what="checklist_library_lookup",
+                          entity_type="certificate_holder", entity_id=mask_text(",".join(holders))[:120],
+                          detail={"supplied": len(library)})
     department = (target.bundle.lead_department.name if target.bundle is not None
                   else target.version.department.name if target.version is not None else "")
     return ChecklistOut(title=target.title, department=department, materials=[
@@ -381,7 +387,7 @@ def upload(case_id: CaseId, auth: CurrentAuth, session: DbSession, clock: ClockD
 
 
 @router.get("/cases/{case_id}/uploads/{upload_id}", response_class=FileResponse, summary="下载申报材料附件")
-def download(case_id: CaseId, upload_id: UploadId, auth: CurrentAuth, session: DbSession,
+def download(case_id: CaseId, upload_id: UploadId, auth: CurrentAuth, session: DbSession, clock: ClockDep,
              settings: SettingsDep) -> FileResponse:
     """The stored file, to those who may view the case."""
     case = _visible(session, auth.user, case_id)
@@ -389,6 +395,8 @@ def download(case_id: CaseId, upload_id: UploadId, auth: CurrentAuth, session: D
     if row is None or row.case_id != case.id:
         raise NotFound("附件", str(upload_id))
     path = uploads.open_upload(settings.upload_dir, row.sha256)
+    audit.record_read(session, clock=clock, actor=auth.actor, what="upload_download", entity_type="case_upload",
+                      entity_id=row.id, detail={"case": case.number})
     return FileResponse(path, media_type=row.content_type, filename=row.filename,
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 

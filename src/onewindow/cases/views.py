@@ -38,6 +38,7 @@ from onewindow.catalog.service import ItemFilters
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
 from onewindow.config import Settings
+from onewindow.core import access, audit
 from onewindow.core.access import Action, Field
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFailed
@@ -607,6 +608,10 @@ def case_page(request: Request, case_id: int, auth: CurrentAuth, session: DbSess
     """One case: header, deadlines, materials, steps, sub-cases, decision, delivery, timeline, actions."""
     case = service.get_case(session, case_id)
     service.require_view(session, auth.user, case)
+    if access.sees_whole(auth.viewer, Field.ID_NUMBER, service.record_of(session, case)):
+        # this page shows the applicant's numbers whole to this viewer: a read of personal data
+        audit.record_read(session, clock=clock, actor=auth.actor, what="case_page", entity_type="case",
+                          entity_id=case.id, detail={"case": case.number})
     return _render_case(request, session, clock, auth, case, notice=NOTICES.get(done, ""))
 
 

@@ -12,9 +12,11 @@ from fastapi import APIRouter, Query
 
 from onewindow.certificates import service
 from onewindow.certificates.schemas import CertificateOut, LookupIn, RevokeIn, VerificationOut
+from onewindow.core import audit
 from onewindow.core.access import Action
 from onewindow.core.clock import today
 from onewindow.core.errors import DomainError
+from onewindow.core.personal import mask_text
 from onewindow.deps import ClockDep, CurrentAuth, DbSession, LookupGuardDep
 
 router = APIRouter(tags=["certificates"])
@@ -29,6 +31,9 @@ def lookup(body: LookupIn, auth: CurrentAuth, session: DbSession, clock: ClockDe
     day = body.on or today(clock)
     rows = (service.usable_certificates(session, holder_id=body.holder_id, on=day) if body.usable_only
             else service.certificates_of(session, holder_id=body.holder_id))
+    audit.record_read(session, clock=clock, actor=auth.actor, what="certificate_lookup",
+                      entity_type="certificate_holder", entity_id=mask_text(body.holder_id),
+                      detail={"certificates": len(rows)})
     return [CertificateOut.of(c, day) for c in rows]
 
 

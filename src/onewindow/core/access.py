@@ -84,6 +84,8 @@ class Action(StrEnum):
     CALENDAR_EDIT = "calendar.edit"
     AUDIT_READ = "audit.read"
     STAFF_MANAGE = "staff.manage"
+    ACCOUNT_SELF = "staff.account_self"
+    TOKEN_MANAGE = "staff.token_manage"  # noqa: S105  (an action name, not a secret)
     GUIDE_EDIT = "guide.edit"
     GUIDE_ANALYTICS = "guide.analytics"
     QUEUE_OPERATE = "queue.operate"
@@ -163,7 +165,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.ORG_EDIT: "编辑部门与大厅",
     Action.CALENDAR_EDIT: "维护节假日",
     Action.AUDIT_READ: "查阅审计日志",
-    Action.STAFF_MANAGE: "管理账号",
+    Action.STAFF_MANAGE: "管理账号（新建、停用、重置密码）",
+    Action.ACCOUNT_SELF: "修改本人密码、查看和撤销本人的访问令牌",
+    Action.TOKEN_MANAGE: "查看和撤销所有人的访问令牌",
     Action.GUIDE_EDIT: "维护导办同义词",
     Action.GUIDE_ANALYTICS: "查看导办未解答问题",
     Action.QUEUE_OPERATE: "窗口叫号",
@@ -243,6 +247,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.CALENDAR_EDIT: {R.ADMIN: ALL},
     Action.AUDIT_READ: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
     Action.STAFF_MANAGE: {R.ADMIN: ALL},
+    Action.ACCOUNT_SELF: {r: OWN for r in Role},
+    Action.TOKEN_MANAGE: {R.ADMIN: ALL},
     Action.GUIDE_EDIT: {R.ADMIN: ALL},
     Action.GUIDE_ANALYTICS: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
     # window work (签到, 叫号, 办结): staff who sit at windows; the window itself checks qualifications
@@ -548,6 +554,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
     MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
+    MenuEntry("账号管理", "/admin/users", Action.STAFF_MANAGE, "admin-users", prefix_match=True),
 )
 
 # Where a role lands after signing in (the first of these it may open), when no page asked for the sign-in.

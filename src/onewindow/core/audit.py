@@ -137,3 +137,15 @@ def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     if head is not None and head.last_hash != prev:
         return VerifyResult(False, checked, None, "链尾哈希不符：最后的记录可能被删除")
     return VerifyResult(True, checked)
+
+
+PERSONAL_READ = "personal.read"
+
+
+def record_read(session: Session, *, clock: Clock, actor: Actor, what: str, entity_type: str,
+                entity_id: str | int, detail: dict[str, Any] | None = None) -> AuditEntry:
+    """Audit a read of whole personal data (a certificate or entity lookup by ID number, a case page with the
+    numbers shown whole, an uploaded file): who looked at whose data, and through what (``what``). The caller
+    passes identifiers masked; the entry is written in the request's transaction like any change."""
+    return record(session, clock=clock, actor=actor, action=PERSONAL_READ, entity_type=entity_type,
+                  entity_id=entity_id, after={"what": what, **(detail or {})})

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.schemas import PolicyIn
-from onewindow.core import access
+from onewindow.core import access, audit
 from onewindow.core.access import Action
 from onewindow.core.errors import PermissionDenied, Problem, ValidationFailed
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
@@ -149,11 +149,14 @@ def put_entity(body: EntityIn, auth: CurrentAuth, session: DbSession, clock: Clo
 
 
 @router.post("/entities/lookup", response_model=EntityOut, summary="主体信息（证件号码放在请求体中）")
-def get_entity(body: EntityRef, auth: CurrentAuth, session: DbSession) -> EntityOut:
+def get_entity(body: EntityRef, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> EntityOut:
     """One entity of the register (a person's ID number masked). A POST so that no ID number
     travels in the URL; it writes nothing."""
     auth.require(Action.ENTITY_VIEW)
-    return EntityOut.of(service.get_entity(session, body.kind, body.identifier))
+    entity = service.get_entity(session, body.kind, body.identifier)
+    audit.record_read(session, clock=clock, actor=auth.actor, what="entity_lookup", entity_type="entity",
+                      entity_id=entity.id)
+    return EntityOut.of(entity)
 
 
 @router.post("/entities/policies", response_model=EntityPoliciesOut,
@@ -164,6 +167,8 @@ def entity_policies(body: EntityRef, auth: CurrentAuth, session: DbSession, cloc
     ID number travels in the URL; it writes nothing."""
     auth.require(Action.ENTITY_VIEW)
     ep = service.policies_for(session, cache, clock=clock, kind=body.kind, identifier=body.identifier)
+    audit.record_read(session, clock=clock, actor=auth.actor, what="entity_policies", entity_type="entity",
+                      entity_id=ep.entity.id)
     return EntityPoliciesOut(entity=EntityOut.of(ep.entity),
                              matched=[explanation_out(e) for e in ep.matched],
                              near_misses=[explanation_out(e) for e in ep.near_misses],

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.schemas import PolicyIn
-from onewindow.core import access
+from onewindow.core import access, audit
 from onewindow.core.access import Action, Record
 from onewindow.core.clock import Clock
 from onewindow.core.errors import DomainError, NotFound, Problem, ValidationFailed
@@ -317,6 +317,8 @@ def entity_lookup_post(request: Request, auth: CurrentAuth, session: DbSession, 
     except DomainError as exc:
         return _lookup_form(request, auth, kind=kind, identifier=identifier, problems=exc.problems,
                             status_code=exc.status)
+    audit.record_read(session, clock=clock, actor=auth.actor, what="entity_lookup", entity_type="entity",
+                      entity_id=entity.id)
     return _entity_page(request, auth, session, clock, cache, entity)
 
 
@@ -326,7 +328,10 @@ def entity_page(request: Request, entity_id: EntityId, auth: CurrentAuth, sessio
                 done: Annotated[str, Query(max_length=20)] = "") -> Response:
     """The entity's matches and near misses, each condition explained, and its offers (by its numeric id)."""
     auth.require(Action.ENTITY_VIEW)
-    return _entity_page(request, auth, session, clock, cache, _entity(session, entity_id), done)
+    entity = _entity(session, entity_id)
+    audit.record_read(session, clock=clock, actor=auth.actor, what="entity_page", entity_type="entity",
+                      entity_id=entity.id)
+    return _entity_page(request, auth, session, clock, cache, entity, done)
 
 
 @router.post("/entities/{entity_id}/grants/{grant_id}/{verb}")

@@ -23,7 +23,7 @@ def create(
     department: Annotated[str | None, typer.Option(help="部门编码")] = None,
     hall: Annotated[str | None, typer.Option(help="大厅编码")] = None,
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="密码（至少8位）")] = "",
+                                          help="密码（至少8位，含大小写字母、数字、符号中的三类）")] = "",
 ) -> None:
     """Create a staff account."""
     from onewindow.staff import service
@@ -33,6 +33,44 @@ def create(
                                    password=password, display_name=display_name, role=role,
                                    department_code=department, hall_code=hall)
         typer.echo(f"已创建账号 {user.username}（{user.role}）")
+
+
+@users_app.command("deactivate")
+@user_errors
+def deactivate(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """Deactivate an account: its sessions and API tokens stop at once."""
+    from onewindow.staff import service
+
+    with database_session() as session:
+        service.set_active(session, clock=SystemClock(), actor=CLI_ACTOR, username=username, active=False)
+        typer.echo(f"已停用账号 {username}（登录和访问令牌立即失效）")
+
+
+@users_app.command("reactivate")
+@user_errors
+def reactivate(username: Annotated[str, typer.Argument(help="用户名")]) -> None:
+    """Reactivate an account."""
+    from onewindow.staff import service
+
+    with database_session() as session:
+        service.set_active(session, clock=SystemClock(), actor=CLI_ACTOR, username=username, active=True)
+        typer.echo(f"已启用账号 {username}")
+
+
+@users_app.command("reset-password")
+@user_errors
+def reset_password(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="新密码")] = "",
+) -> None:
+    """Set a new password (the account's sessions end, a lockout is lifted): the way back for a locked-out
+    administrator."""
+    from onewindow.staff import service
+
+    with database_session() as session:
+        service.reset_password(session, clock=SystemClock(), actor=CLI_ACTOR, username=username, password=password)
+        typer.echo(f"已重置账号 {username} 的密码")
 
 
 @users_app.command("list")

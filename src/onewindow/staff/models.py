@@ -29,6 +29,7 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     last_login_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 
     department: Mapped[Department | None] = relationship(lazy="joined")
     hall: Mapped[Hall | None] = relationship(lazy="joined")
@@ -45,8 +46,22 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), index=True)
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())  # idle expiry counts from here
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins of one account (``user:<name>``) or one client address (``addr:<ip>``) in the current
+    window, and the lockout they led to. In the database so that every worker sees the same counts."""
+
+    __tablename__ = "staff_login_throttle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    locked_until: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
 
 
 class ApiToken(Base):
@@ -59,7 +74,7 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime(), index=True)
     expires_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     last_used_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())

@@ -46,3 +46,43 @@ class UserIn(BaseModel):
     department: str | None = None
     hall: str | None = None
     phone: str | None = None
+
+
+class PasswordChange(BaseModel):
+    """One's own password change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class PasswordReset(BaseModel):
+    """A new password set by an administrator."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(max_length=256)
+
+
+class TokenOut(BaseModel):
+    """An API token as listed (never the token itself: only its first characters)."""
+
+    id: int
+    prefix: str
+    name: str
+    username: str
+    created_at: str
+    expires_at: str
+    last_used_at: str | None
+    revoked_at: str | None
+    state: str
+
+
+class AccountOut(BaseModel):
+    """An account as the administrator manages it."""
+
+    username: str
+    display_name: str
+    role: str
+    is_active: bool

@@ -9,7 +9,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onewindow.core import access
 from onewindow.core.errors import NotAuthenticated
-from onewindow.deps import CSRF_COOKIE, SESSION_COOKIE, ClockDep, DbSession, OptionalAuth, SettingsDep, check_csrf
+from onewindow.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    ClockDep,
+    DbSession,
+    OptionalAuth,
+    SettingsDep,
+    check_csrf,
+    client_address,
+)
 from onewindow.staff import service
 from onewindow.staff.models import User
 from onewindow.web import render
@@ -46,10 +55,11 @@ async def login(request: Request, session: DbSession, clock: ClockDep, settings:
     """Check the credentials, open a session and set its cookie."""
     await check_csrf(request, request.cookies.get(CSRF_COOKIE))
     try:
-        user = service.authenticate(session, clock=clock, username=username.strip(), password=password)
-    except NotAuthenticated as exc:
+        user = service.authenticate(session, clock=clock, username=username.strip(), password=password,
+                                    address=client_address(request), throttle=service.throttle_of(settings))
+    except (NotAuthenticated, service.LoginLocked) as exc:
         return render(request, "staff/login.html", {"next": _safe_next(next), "error": exc.message,
-                                                    "username": username}, status_code=401)
+                                                    "username": username}, status_code=exc.status)
     token, _row = service.start_session(session, clock=clock, user=user, hours=settings.session_hours)
     response = RedirectResponse(_landing(next, user), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=settings.cookie_secure,
