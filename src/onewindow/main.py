@@ -30,6 +30,7 @@ from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide import api as guide_api
 from onewindow.guide import views as guide_views
 from onewindow.guide.service import IndexCache
+from onewindow.network import views as network_views
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import views as notifications_views
 from onewindow.planning import views as planning_views
@@ -119,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ratings_views.router)
     app.include_router(staff_performance_views.router)
     app.include_router(planning_views.router)
+    app.include_router(network_views.router)
     for module_s in (supervision_callback_api, supervision_experiencer_api):  # 回访 and 体验员
         app.include_router(module_s.router, prefix="/api/v1")
     for module_sv in (supervision_callback_views, supervision_experiencer_views):

@@ -31,6 +31,7 @@ from onewindow.certificates.models import Certificate
 from onewindow.complaints.models import Complaint, ComplaintAssignment, ComplaintEvent
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
+from onewindow.network.models import CaseTransfer
 from onewindow.notifications.models import OutboxMessage
 from onewindow.planning.models import PlanRecord
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
@@ -68,6 +69,7 @@ __all__ = [
     "CaseMaterial",
     "CaseStep",
     "CaseSuspension",
+    "CaseTransfer",
     "CaseUpload",
     "CaseVisit",
     "Certificate",
