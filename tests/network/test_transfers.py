@@ -109,3 +109,12 @@ def test_a_too_long_note_writes_nothing(session: Session, clock: FixedClock) -> 
                                note="长" * 201)
     assert exc.value.field == "note" and "200" in exc.value.message
     assert session.scalars(select(CaseTransfer).where(CaseTransfer.case_id == case.id)).first() is None
+
+
+def test_a_village_point_receiving_for_the_county_sends_its_file_too(session: Session, clock: FixedClock) -> None:
+    case = window(session, staff(session, "clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM), clock=clock,
+                  hall_code="HJ-NGC")  # a village 便民服务站 of the demo county
+    assert case.receiving_hall is not None and case.receiving_hall.level == "village"
+    service.send_materials(session, clock=clock, user=staff(session, "clerk_town"), case_id=case.id)
+    assert _location(session, case).startswith(f"申请材料流转中：{case.receiving_hall.name}")
+    assert cases_service.visit_count(session, case) == 1  # the visit at the village counts

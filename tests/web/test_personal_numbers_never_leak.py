@@ -78,6 +78,11 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
         select(CallbackTask).order_by(CallbackTask.id).limit(8))]
     assert callback_pages  # the demo draws 回访 tasks from its finished cases
     alerts = [f"/supervision/alerts/{i}" for i in session.scalars(select(SupervisionAlert.id).limit(10))]
+    # 三级 network 流转 pages: the cases received at a town or village point (the demo has some) and one other
+    network_pages = [f"/network/cases/{c.id}" for c in cases_shown
+                     if c.receiving_hall is not None and c.receiving_hall.level != "county"][:5]
+    assert network_pages
+    network_pages.append(f"/network/cases/{cases_shown[0].id}")
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -90,7 +95,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
         viewer = cases.viewer(cases_user(session, username)) if username else None
         for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
                     + [f"/performance/scores/{i}" for i in scores_shown]
-                    + callback_pages + alerts
+                    + callback_pages + alerts + network_pages
                     + [f"/complaints/{c.id}" for c in filed] + [f"/complaint/track?code={c.tracking_code}"
                                                                 for c in filed]):
             r = get(url, headers=headers)
