@@ -32,6 +32,7 @@ from onewindow.guide import views as guide_views
 from onewindow.guide.service import IndexCache
 from onewindow.network import views as network_views
 from onewindow.notifications import api as notifications_api
+from onewindow.notifications import public_views as notifications_public_views
 from onewindow.notifications import views as notifications_views
 from onewindow.planning import views as planning_views
 from onewindow.policies import api as policies_api
@@ -101,7 +102,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
 
 def _include_routers(app: FastAPI) -> None:
-    for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
+    # first: fixed paths
+    for module_n in (notifications_api, notifications_views, notifications_public_views, ratings_exchange_api):
         app.include_router(module_n.router)
     # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
     app.include_router(complaints_supervisor_views.router)

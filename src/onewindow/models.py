@@ -32,7 +32,7 @@ from onewindow.complaints.models import Complaint, ComplaintAssignment, Complain
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.network.models import CaseTransfer
-from onewindow.notifications.models import OutboxMessage
+from onewindow.notifications.models import NotificationOptOut, OutboxMessage
 from onewindow.planning.models import PlanRecord
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
 from onewindow.queue.models import (
@@ -97,6 +97,7 @@ __all__ = [
     "ItemVersion",
     "Material",
     "NegativeListEntry",
+    "NotificationOptOut",
     "OutboxMessage",
     "PerformanceMonth",
     "PerformanceScore",

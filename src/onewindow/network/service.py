@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from onewindow.cases import service as cases_service
 from onewindow.cases.models import Case, CaseDelivery
 from onewindow.catalog.models import Department, Hall
+from onewindow.config import Settings, get_settings
 from onewindow.core import access, audit
 from onewindow.core.access import Action
 from onewindow.core.clock import Clock
@@ -38,6 +39,7 @@ from onewindow.network.rules import (
     result_returns,
 )
 from onewindow.notifications import service as notifications
+from onewindow.notifications.templates import MessageKind
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of, viewer_of
 
@@ -45,7 +47,7 @@ NOTE_MAX = 200
 # a case's file leaves the point once the case is accepted (a refused or withdrawn case keeps nothing to send)
 SENDABLE_STATES = frozenset({"accepted", "in_review", "suspended", "approved", "denied"})
 DECIDED_STATES = frozenset({"approved", "denied"})
-RESULT_TOPIC = "case.result_at_point"
+RESULT_TOPIC = MessageKind.RESULT_READY.value
 
 
 @dataclass(frozen=True)
@@ -171,17 +173,19 @@ def send_result(session: Session, *, clock: Clock, user: User, case_id: int, not
                  note=note)
 
 
-def receive_result(session: Session, *, clock: Clock, user: User, case_id: int) -> CaseTransfer:
-    """The receiving point signs for the result; the applicant is told it is ready for pickup there."""
+def receive_result(session: Session, *, clock: Clock, user: User, case_id: int,
+                   settings: Settings | None = None) -> CaseTransfer:
+    """The receiving point signs for the result; the applicant is told (SMS template) to pick it up there."""
     row = _receive(session, clock=clock, user=user, case_id=case_id, leg=Leg.RESULT, action=Action.NETWORK_POINT)
     case = _case(session, case_id)
     hall = case.receiving_hall
-    if case.applicant_phone and hall is not None:
-        notifications.enqueue(session, clock=clock, topic=RESULT_TOPIC, channel="sms", recipient=case.applicant_phone,
-                              recipient_user_id=case.applicant_user_id, subject="办理结果待领取",
-                              body=f"您的办件{case.number}（{case.title}）办理结果已送达{hall.name}，"
-                                   f"请携带身份证件前往领取。{hall.address}",
-                              payload={"case_id": case.id, "hall": hall.code})
+    if hall is not None:
+        conf = settings or get_settings()
+        where = f"送达{hall.name}，请携带身份证件前往领取（{hall.address or hall.name}）"
+        notifications.notify(session, clock=clock, kind=MessageKind.RESULT_READY, phone=case.applicant_phone,
+                             fields={"case": case.number, "item": case.title, "where": where},
+                             base_url=conf.base_url, secret=conf.secret_key,
+                             payload={"case_id": case.id, "hall": hall.code}, recipient_user_id=case.applicant_user_id)
     return row
 
 
@@ -193,7 +197,8 @@ MOVES: dict[str, tuple[Leg, TransferState, Action]] = {
 }
 
 
-def move(session: Session, *, clock: Clock, user: User, case_id: int, name: str, note: str = "") -> CaseTransfer:
+def move(session: Session, *, clock: Clock, user: User, case_id: int, name: str, note: str = "",
+         settings: Settings | None = None) -> CaseTransfer:
     """One of :data:`MOVES` by its name (the pages' and the API's single entry)."""
     match name:
         case "send-materials":
@@ -203,7 +208,7 @@ def move(session: Session, *, clock: Clock, user: User, case_id: int, name: str,
         case "send-result":
             return send_result(session, clock=clock, user=user, case_id=case_id, note=note)
         case "receive-result":
-            return receive_result(session, clock=clock, user=user, case_id=case_id)
+            return receive_result(session, clock=clock, user=user, case_id=case_id, settings=settings)
     raise NotFound("流转操作", name)
 
 

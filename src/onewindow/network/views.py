@@ -51,7 +51,7 @@ def make_move(request: Request, case_id: int, name: str, auth: CurrentAuth, sess
     try:
         with session.begin_nested():
             service.move(session, clock=clock, user=auth.user, case_id=case_id, name=name,
-                         note=form_text(posted, "note"))
+                         note=form_text(posted, "note"), settings=request.app.state.settings)
     except (ValidationFailed, Conflict) as exc:
         session.expire_all()
         return _render(request, session, auth, case_id, error=exc, status_code=exc.status)

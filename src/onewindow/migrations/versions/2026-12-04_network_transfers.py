@@ -1,4 +1,4 @@
-"""三级 network: 流转 of a case's paper file between its receiving point and the handling department
+"""三级 network: 流转 of a case's paper file between its receiving point and the handling department; SMS opt-out
 
 Revision ID: 0020
 Revises: 0009
@@ -43,8 +43,20 @@ def upgrade() -> None:
         batch_op.create_index('ix_case_transfer_department_state', ['department_id', 'state'], unique=False)
         batch_op.create_index('ix_case_transfer_hall_state', ['hall_id', 'state'], unique=False)
 
+    op.create_table('notification_opt_out',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('via', sa.String(length=10), nullable=False),
+    sa.Column('opted_out_at', onewindow.db.AwareDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['staff_user.id'], name=op.f('fk_notification_opt_out_user_id_staff_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_opt_out')),
+    sa.UniqueConstraint('phone', name=op.f('uq_notification_opt_out_phone'))
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('notification_opt_out')
     with op.batch_alter_table('case_transfer', schema=None) as batch_op:
         batch_op.drop_index('ix_case_transfer_hall_state')
         batch_op.drop_index('ix_case_transfer_department_state')
