@@ -21,6 +21,7 @@ from onewindow.core import access
 from onewindow.core.access import Field
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.ids import is_valid_id_number
+from onewindow.notifications.templates import opt_out_token
 from onewindow.policies.models import Entity
 from onewindow.staff.models import PerformanceScore, User
 from onewindow.supervision.callback_models import CallbackTask
@@ -83,6 +84,8 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
                      if c.receiving_hall is not None and c.receiving_hall.level != "county"][:5]
     assert network_pages
     network_pages.append(f"/network/cases/{cases_shown[0].id}")
+    # the public opt-out page names the number its signed link is for (masked like everywhere else)
+    network_pages.append(f"/notify/opt-out/{opt_out_token(client.app.state.settings.secret_key, phone)}")
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
