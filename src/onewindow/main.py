@@ -31,7 +31,9 @@ from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide import api as guide_api
 from onewindow.guide import views as guide_views
 from onewindow.guide.service import IndexCache
+from onewindow.network import views as network_views
 from onewindow.notifications import api as notifications_api
+from onewindow.notifications import public_views as notifications_public_views
 from onewindow.notifications import views as notifications_views
 from onewindow.planning import views as planning_views
 from onewindow.policies import api as policies_api
@@ -119,7 +121,8 @@ SWAGGER_PAGE = """<!doctype html>
 
 
 def _include_routers(app: FastAPI) -> None:
-    for module_n in (notifications_api, notifications_views, ratings_exchange_api):  # first: fixed paths
+    # first: fixed paths
+    for module_n in (notifications_api, notifications_views, notifications_public_views, ratings_exchange_api):
         app.include_router(module_n.router, responses=ERROR_RESPONSES)
     # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
     app.include_router(complaints_supervisor_views.router)
@@ -138,6 +141,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ratings_views.router)
     app.include_router(staff_performance_views.router)
     app.include_router(planning_views.router)
+    app.include_router(network_views.router)
     for module_s in (supervision_callback_api, supervision_experiencer_api):  # 回访 and 体验员
         app.include_router(module_s.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     for module_sv in (supervision_callback_views, supervision_experiencer_views):

@@ -31,7 +31,8 @@ from onewindow.certificates.models import Certificate
 from onewindow.complaints.models import Complaint, ComplaintAssignment, ComplaintEvent
 from onewindow.core.audit import AuditEntry, AuditHead
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
-from onewindow.notifications.models import OutboxMessage
+from onewindow.network.models import CaseTransfer
+from onewindow.notifications.models import NotificationOptOut, OutboxMessage
 from onewindow.planning.models import PlanRecord
 from onewindow.policies.models import Entity, EntityField, Grant, Policy
 from onewindow.queue.models import (
@@ -76,6 +77,7 @@ __all__ = [
     "CaseMaterial",
     "CaseStep",
     "CaseSuspension",
+    "CaseTransfer",
     "CaseUpload",
     "CaseVisit",
     "Certificate",
@@ -104,6 +106,7 @@ __all__ = [
     "LoginThrottle",
     "Material",
     "NegativeListEntry",
+    "NotificationOptOut",
     "OutboxMessage",
     "PerformanceMonth",
     "PerformanceScore",

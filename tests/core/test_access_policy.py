@@ -108,6 +108,8 @@ EXPECTED: dict[Action, str] = {
     Action.PERFORMANCE_COMPUTE:     "-   -   -   -   -   A   A   -",
     Action.PLAN_VIEW:               "-   -   -   -   A   A   -   -",
     Action.PLAN_EDIT:               "-   -   -   -   -   A   -   -",
+    Action.NETWORK_POINT:           "-   A   -   -   -   A   -   -",
+    Action.NETWORK_DEPARTMENT:      "-   -   D   -   D   A   -   -",
     Action.ALERT_VIEW:              "-   -   -   -   D   A   A   -",
     Action.ALERT_ACKNOWLEDGE:       "-   -   -   -   D   -   -   -",
     Action.ALERT_SUPERVISE:         "-   -   -   -   -   -   A   -",

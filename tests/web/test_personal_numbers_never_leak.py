@@ -21,6 +21,7 @@ from onewindow.core import access
 from onewindow.core.access import Field
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.ids import is_valid_id_number
+from onewindow.notifications.templates import opt_out_token
 from onewindow.policies.models import Entity
 from onewindow.staff.models import PerformanceScore, User
 from onewindow.supervision.callback_models import CallbackTask
@@ -80,6 +81,13 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
         select(CallbackTask).order_by(CallbackTask.id).limit(8))]
     assert callback_pages  # the demo draws 回访 tasks from its finished cases
     alerts = [f"/supervision/alerts/{i}" for i in session.scalars(select(SupervisionAlert.id).limit(10))]
+    # 三级 network 流转 pages: the cases received at a town or village point (the demo has some) and one other
+    network_pages = [f"/network/cases/{c.id}" for c in cases_shown
+                     if c.receiving_hall is not None and c.receiving_hall.level != "county"][:5]
+    assert network_pages
+    network_pages.append(f"/network/cases/{cases_shown[0].id}")
+    # the public opt-out page names the number its signed link is for (masked like everywhere else)
+    network_pages.append(f"/notify/opt-out/{opt_out_token(client.app.state.settings.secret_key, phone)}")
     leaks: list[str] = []
     opened = whole_shown = 0
     for username in [None, *ROLES]:
@@ -92,7 +100,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
         viewer = cases.viewer(cases_user(session, username)) if username else None
         for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
                     + [f"/performance/scores/{i}" for i in scores_shown]
-                    + callback_pages + alerts
+                    + callback_pages + alerts + network_pages
                     + [f"/complaints/{c.id}" for c in filed] + [f"/complaint/track?code={c.tracking_code}"
                                                                 for c in filed]):
             r = get(url, headers=headers)

@@ -45,6 +45,8 @@ from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFail
 from onewindow.core.ids import validate_credit_code, validate_id_number
 from onewindow.core.personal import Personal
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
+from onewindow.network import service as network_service
+from onewindow.network import views as network_views
 from onewindow.ratings import views as ratings_views
 from onewindow.staff.models import User
 from onewindow.web import FormDep, form_text, render
@@ -57,6 +59,7 @@ INTAKE_STATUSES = (MaterialStatus.PAPER, MaterialStatus.ELECTRONIC, MaterialStat
 PRECHECK_STATUSES = (*INTAKE_STATUSES[:3], MaterialStatus.UPLOADED, *INTAKE_STATUSES[3:])
 TARGET_RESULTS = 15
 NOTICES = {
+    "transfer": "已登记材料流转。",
     "accepted": "已受理。请打印受理通知书交申请人。",
     "auto_approved": "已受理，并已按秒批规则自动准予。",
     "correction": "材料不齐，已出具一次性告知书，请打印交申请人。",
@@ -592,6 +595,8 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "applicant_phone": Personal(case.applicant_phone, Field.PHONE, service.record_of(session, case)),
         "section": "case",
         "rating": ratings_views.case_rating_block(session, case),
+        # 三级 network: where the paper file is and the 流转 moves the viewer may make
+        **network_views.panel_context(network_service.file_status(session, user=auth.user, case=case)),
     }
 
 

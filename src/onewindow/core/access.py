@@ -155,6 +155,8 @@ class Action(StrEnum):
     PERFORMANCE_COMPUTE = "staff.performance_compute"
     PLAN_VIEW = "planning.view"
     PLAN_EDIT = "planning.edit"
+    NETWORK_POINT = "network.point"
+    NETWORK_DEPARTMENT = "network.department"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -232,6 +234,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
     Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
     Action.PLAN_EDIT: "编制和调整排班计划",
+    Action.NETWORK_POINT: "代收点流转（寄出申请材料、签收回传的办理结果）",
+    Action.NETWORK_DEPARTMENT: "办理部门流转（签收代收点寄来的申请材料、回传办理结果）",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -340,6 +344,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
     Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
     Action.PLAN_EDIT: {R.ADMIN: ALL},
+    # 三级 network 流转: the receiving point's window staff send a case's paper file and sign for its result (any
+    # point's window serves anyone, like intake); the handling department signs for the file and sends the result
+    Action.NETWORK_POINT: {R.CLERK: ALL, R.ADMIN: ALL},
+    Action.NETWORK_DEPARTMENT: {R.APPROVER: DEP, R.DEPT_HEAD: DEP, R.ADMIN: ALL},
 }
 
 

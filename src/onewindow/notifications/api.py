@@ -16,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
 @router.get("/outbox", response_model=list[OutboxMessageOut], summary="消息发送记录")
 def outbox(auth: CurrentAuth, session: DbSession,
-           status: Annotated[str | None, Query(pattern="^(pending|sent|failed)$")] = None,
+           status: Annotated[str | None, Query(pattern="^(pending|sent|failed|suppressed)$")] = None,
            topic: Annotated[str | None, Query(max_length=40)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[OutboxMessageOut]:
     """The newest messages first, with status, attempts and the last error (phones masked)."""

@@ -31,3 +31,15 @@ class OutboxMessage(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+
+
+class NotificationOptOut(Base):
+    """A phone number that asked for no more SMS (退订): messages to it are logged as suppressed, never sent."""
+
+    __tablename__ = "notification_opt_out"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))  # the account that opted out, if any
+    via: Mapped[str] = mapped_column(String(10))  # link | account
+    opted_out_at: Mapped[dt.datetime] = mapped_column(AwareDateTime())

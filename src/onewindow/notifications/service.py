@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session
 
 from onewindow.core.clock import Clock
 from onewindow.core.errors import Problem, ValidationFailed
-from onewindow.notifications.models import OutboxMessage
+from onewindow.notifications.models import NotificationOptOut, OutboxMessage
 from onewindow.notifications.senders import Sender
+from onewindow.notifications.templates import MessageKind, opt_out_token, render
 
 DEFAULT_MAX_ATTEMPTS = 6
 BACKOFF_CAP_MINUTES = 60
@@ -43,6 +44,7 @@ class Status(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+    SUPPRESSED = "suppressed"  # the recipient opted out (退订): kept in the log, never sent
 
     @property
     def label(self) -> str:
@@ -50,7 +52,9 @@ class Status(StrEnum):
         return STATUS_LABELS[self]
 
 
-STATUS_LABELS: dict[Status, str] = {Status.PENDING: "待发送", Status.SENT: "已发送", Status.FAILED: "发送失败"}
+STATUS_LABELS: dict[Status, str] = {Status.PENDING: "待发送", Status.SENT: "已发送", Status.FAILED: "发送失败",
+                                    Status.SUPPRESSED: "已退订未发送"}
+OPTED_OUT_NOTE = "收件人已退订短信通知"
 CHANNEL_LABELS: dict[Channel, str] = {Channel.SMS: "短信", Channel.HTTP: "接口推送"}
 
 
@@ -87,10 +91,13 @@ def enqueue(session: Session, *, clock: Clock, topic: str, channel: str, recipie
     if problems:
         raise ValidationFailed(problems)
     now = clock.now()
+    # an opted-out phone: the message is logged (the change did happen) but never handed to a sender
+    suppressed = channel == Channel.SMS and opted_out(session, recipient.strip())
     message = OutboxMessage(topic=topic[:40], channel=channel, recipient=recipient.strip()[:300],
                             recipient_user_id=recipient_user_id, subject=subject[:200], body=body,
-                            payload=dict(payload or {}), status=Status.PENDING.value, attempts=0,
-                            next_attempt_at=now, last_error="", created_at=now)
+                            payload=dict(payload or {}),
+                            status=(Status.SUPPRESSED if suppressed else Status.PENDING).value, attempts=0,
+                            next_attempt_at=now, last_error=OPTED_OUT_NOTE if suppressed else "", created_at=now)
     session.add(message)
     session.flush()
     return message
@@ -158,3 +165,50 @@ def status_counts(session: Session) -> dict[str, int]:
     counts = {s.value: 0 for s in Status}
     counts.update({str(status): int(n) for status, n in rows})
     return counts
+
+
+# ----- templates and opt-out (退订) ------------------------------------------------------------------------
+
+
+def opted_out(session: Session, phone: str) -> bool:
+    """True when the phone number asked for no more SMS."""
+    return bool(phone) and session.scalar(
+        select(func.count()).select_from(NotificationOptOut).where(NotificationOptOut.phone == phone)) != 0
+
+
+def opt_out(session: Session, *, clock: Clock, phone: str, via: str = "link",
+            user_id: int | None = None) -> NotificationOptOut:
+    """Record that ``phone`` wants no more SMS (idempotent: a second request keeps the first record)."""
+    if not phone.isdigit() or not 5 <= len(phone) <= 20:
+        raise ValidationFailed([Problem("phone", "invalid_phone", "手机号码无效")])
+    existing = session.scalars(select(NotificationOptOut).where(NotificationOptOut.phone == phone)).first()
+    if existing is not None:
+        return existing
+    record = NotificationOptOut(phone=phone, user_id=user_id, via=via, opted_out_at=clock.now())
+    session.add(record)
+    session.flush()
+    return record
+
+
+def opt_in(session: Session, *, phone: str) -> None:
+    """Take an opt-out back (the citizen wants messages again)."""
+    record = session.scalars(select(NotificationOptOut).where(NotificationOptOut.phone == phone)).first()
+    if record is not None:
+        session.delete(record)
+        session.flush()
+
+
+def opt_out_link(base_url: str, secret: str, phone: str) -> str:
+    """The public link that unsubscribes ``phone``."""
+    return f"{base_url.rstrip('/')}/notify/opt-out/{opt_out_token(secret, phone)}"
+
+
+def notify(session: Session, *, clock: Clock, kind: MessageKind, phone: str, fields: dict[str, str],
+           base_url: str, secret: str, payload: dict[str, Any] | None = None,
+           recipient_user_id: int | None = None) -> OutboxMessage | None:
+    """An SMS to a citizen from the kind's template, with an opt-out link (None when there is no phone)."""
+    if not phone:
+        return None
+    subject, body = render(kind, fields, opt_out_link=opt_out_link(base_url, secret, phone))
+    return enqueue(session, clock=clock, topic=kind.value, channel=Channel.SMS.value, recipient=phone,
+                   subject=subject, body=body, payload=payload, recipient_user_id=recipient_user_id)

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/admin/outbox", include_in_schema=False)
 
 @router.get("", response_class=HTMLResponse)
 def outbox_page(request: Request, auth: CurrentAuth, session: DbSession,
-                status: Annotated[str, Query(pattern="^(|pending|sent|failed)$")] = "") -> Response:
+                status: Annotated[str, Query(pattern="^(|pending|sent|failed|suppressed)$")] = "") -> Response:
     """The newest 200 messages (optionally of one status) and how many there are in each status."""
     auth.require(Action.OUTBOX_VIEW)
     messages = service.recent_messages(session, limit=200, status=status or None)
