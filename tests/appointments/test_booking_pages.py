@@ -143,3 +143,15 @@ def test_the_kiosk_takes_tickets_in_opening_hours_and_during_the_lunch_break(
     assert visitor.post(f"/halls/{HALL}/kiosk", {"category": "A"}).status_code == 303
     clock.set(dt.datetime(2026, 11, 23, 17, 1, tzinfo=CHINA_TZ))
     assert visitor.post(f"/halls/{HALL}/kiosk", {"category": "A"}).status_code == 409
+
+
+def test_slots_outside_the_halls_opening_hours_are_not_offered(session: Session, clock: FixedClock) -> None:
+    from onewindow.appointments import service
+    from onewindow.catalog.models import Hall
+
+    hall = session.scalars(select(Hall).where(Hall.code == HALL)).one()
+    hall.opening_hours = "工作日 9:00-11:00"
+    session.flush()
+    starts = [s.start.strftime("%H:%M") for s in service.available_slots(
+        session, clock=clock, hall_code=HALL, category="A", day=dt.date(2026, 11, 24))]
+    assert starts == ["09:00", "09:30", "10:00", "10:30"]

@@ -4,7 +4,7 @@ Rules (numbers in :class:`BookingRules`, configured by ``ONEWINDOW_APPOINTMENT_*
 
 * Slots come from the hall's templates on every working day of the calendar (holidays and 调休
   from :func:`calendar.service.build_calendar`), from today up to ``horizon_days`` ahead; a slot
-  that has begun can no longer be booked.
+  that has begun can no longer be booked, nor one outside the hall's opening hours.
 * Capacity is enforced by one atomic upsert per slot and day (no over-booking under concurrency).
 * One person (ID number) holds at most ``max_active_per_person`` upcoming bookings and one per slot.
 * No-shows: a booking not checked in by its slot's end becomes ``no_show``; ``no_show_limit``
@@ -39,9 +39,11 @@ from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
 from onewindow.notifications import service as notifications
 from onewindow.notifications.models import OutboxMessage
+from onewindow.queue import opening
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
 from onewindow.queue.states import TicketClass
+from onewindow.staff.attendance import DEFAULT_OPENING_HOURS
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class BookingRules:
     no_show_window_days: int = 30
     no_show_block_days: int = 7
     check_in_early_min: int = 30
+    default_opening_hours: str = DEFAULT_OPENING_HOURS  # for a hall whose hours name no period
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BookingRules:
@@ -63,7 +66,8 @@ class BookingRules:
                    no_show_limit=settings.appointment_no_show_limit,
                    no_show_window_days=settings.appointment_no_show_window_days,
                    no_show_block_days=settings.appointment_no_show_block_days,
-                   check_in_early_min=settings.appointment_check_in_early_min)
+                   check_in_early_min=settings.appointment_check_in_early_min,
+                   default_opening_hours=settings.attendance_default_hours)
 
 
 DEFAULT_RULES = BookingRules()
@@ -165,7 +169,9 @@ def available_slots(session: Session, *, clock: Clock, hall_code: str, category:
         SlotUsage.day == day, SlotUsage.template_id.in_([t.id for t in templates])))} if templates else {}
     return [SlotView(t.id, day, t.start_time, t.end_time, t.capacity, used.get(t.id, 0),
                      max(0, t.capacity - used.get(t.id, 0)))
-            for t in templates if _at(day, t.start_time) > now]
+            for t in templates if _at(day, t.start_time) > now
+            and opening.within_opening(hall.opening_hours, t.start_time, t.end_time,
+                                       default=rules.default_opening_hours)]
 
 
 def booking_days(session: Session, *, clock: Clock, rules: BookingRules = DEFAULT_RULES) -> list[dt.date]:

@@ -39,3 +39,9 @@ def next_opening(opening_hours: str, at: dt.datetime, *, is_workday: Callable[[d
         if opens > local and is_workday(day):
             return opens
     return None
+
+
+def within_opening(opening_hours: str, start: dt.time, end: dt.time, *,
+                   default: str = DEFAULT_OPENING_HOURS) -> bool:
+    """True when ``start``–``end`` lies inside one opening period (a bookable slot must: someone is there)."""
+    return any(p.start <= start and end <= p.end for p in parse_opening_hours(opening_hours, default))
