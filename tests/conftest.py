@@ -234,6 +234,34 @@ def live_server(databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFac
     thread.join(timeout=10)
 
 
+class ShiftedClock:
+    """A clock that runs at real speed from a chosen moment (``set``): live pages that wait for time to pass
+    (server-sent events, refreshes) keep working, and a test still decides which day and hour it is."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.set(at)
+
+    def set(self, at: dt.datetime) -> None:
+        """From now on, the time is ``at`` and runs on."""
+        self._offset = at - dt.datetime.now(dt.UTC)
+
+    def now(self) -> dt.datetime:
+        """The shifted time."""
+        return dt.datetime.now(dt.UTC) + self._offset
+
+
+@pytest.fixture
+def live_clock(live_server: LiveServer) -> Iterator[ShiftedClock]:
+    """Shift the live server's clock (to a working-day morning, START) for one test; the system clock after it."""
+    state = live_server.server.config.app.state
+    previous = state.clock
+    state.clock = ShiftedClock(START)
+    try:
+        yield state.clock
+    finally:
+        state.clock = previous
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium driven by Playwright (no browser download)."""

@@ -155,3 +155,17 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own ``Settings`` instead)."""
     return Settings()
+
+
+def for_serving(settings: Settings, *, host: str, port: int) -> Settings:
+    """The settings of a server on ``host:port``: QR codes and PDF links point where it serves.
+
+    ``ONEWINDOW_BASE_URL`` wins when set (a proxy or a public name in front); otherwise the links use
+    the port actually served (``PORT=9000 make run`` links to 9000), a wildcard host read as loopback.
+    """
+    if "base_url" in settings.model_fields_set:
+        return settings
+    shown_host = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104 - only compared
+    if ":" in shown_host:
+        shown_host = f"[{shown_host}]"
+    return settings.model_copy(update={"base_url": f"http://{shown_host}:{port}"})

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from onewindow import db, jobs, wiring
 from onewindow.appointments import api as appointments_api
+from onewindow.appointments import views as appointments_views
 from onewindow.calendar import admin_views as calendar_admin_views
 from onewindow.cases import api as cases_api
 from onewindow.cases import public_views as cases_public_views
@@ -135,6 +136,7 @@ def _include_routers(app: FastAPI) -> None:
                      policies_views, certificates_views, guide_views):
         app.include_router(module_v.router)
     app.include_router(queue_views.router)
+    app.include_router(appointments_views.router)  # /book, /bookings/{token}
     app.include_router(cases_views.router)
     app.include_router(cases_public_views.router)
     app.include_router(rectification_views.router)

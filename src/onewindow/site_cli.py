@@ -23,11 +23,16 @@ def serve(
     """Serve the web app and API on the configured database."""
     import uvicorn
 
+    from onewindow.config import for_serving, get_settings
     from onewindow.main import create_app
 
     port = port or int(os.environ.get("PORT", "8000"))
-    open_database()
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    settings = for_serving(get_settings(), host=host, port=port)
+    # every reader of the settings in this process (jobs included) links to the port served
+    os.environ["ONEWINDOW_BASE_URL"] = settings.base_url
+    get_settings.cache_clear()
+    open_database(settings)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
 @demo_app.command("load")

@@ -168,3 +168,13 @@ def test_upload_settings_have_defaults_and_read_the_environment(monkeypatch: pyt
     monkeypatch.setenv("ONEWINDOW_UPLOAD_MAX_BYTES", "1048576")
     configured = Settings(secret_key="x" * 32)
     assert configured.upload_dir == tmp_path and configured.upload_max_bytes == MB
+
+
+def test_the_message_gives_the_real_size_of_a_file_read_only_up_to_the_limit() -> None:
+    read = PDF + bytes(2 * MB - len(PDF) + 1)  # the caller stopped one byte past the limit
+    with pytest.raises(ValidationFailed) as excinfo:
+        check_upload("扫描件.pdf", None, read, max_bytes=2 * MB, field="f", size=int(2.7 * MB))
+    assert problem_of(excinfo)[2] == "文件“扫描件.pdf”大小为 2.7 MB，超过 2 MB 的上限"
+    with pytest.raises(ValidationFailed) as excinfo:
+        check_upload("扫描件.pdf", None, read, max_bytes=2 * MB, field="f")
+    assert problem_of(excinfo)[2] == "文件“扫描件.pdf”大小为 2,049 KB，超过 2 MB 的上限"

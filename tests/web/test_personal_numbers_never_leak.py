@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import HTML, Browser
 
+from onewindow.appointments import service as appointments_service
+from onewindow.appointments.models import Booking
 from onewindow.cases import service as cases
 from onewindow.cases.models import Case
 from onewindow.catalog.models import Department
@@ -19,6 +21,7 @@ from onewindow.complaints import service as complaints
 from onewindow.complaints.models import Complaint
 from onewindow.core import access
 from onewindow.core.access import Field
+from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.ids import is_valid_id_number
 from onewindow.notifications.templates import opt_out_token
@@ -39,7 +42,8 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/complaint", "/complaint/track", "/complaints",
          "/complaints/window", "/complaints/inbox", "/complaints/dispatch",
          "/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/complaints/import",
-         "/account", "/admin/users", "/admin/tokens"]
+         "/account", "/admin/users", "/admin/tokens",
+         "/book?item=410724-SCJG-XK-001", "/items/410724-SCJG-XK-001"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",
@@ -62,13 +66,21 @@ def _personal_numbers(session: Session) -> dict[str, set[str]]:
     ids |= {i for i in session.scalars(select(Complaint.complainant_id_number)) if i}
     phones = {p for p in session.scalars(select(Case.applicant_phone)) if p and p.startswith("1") and len(p) == 11}
     phones |= {p for p in session.scalars(select(Complaint.complainant_phone)) if p}
+    ids |= set(session.scalars(select(Booking.id_number)))
+    phones |= set(session.scalars(select(Booking.phone)))
     return {"ids": {i for i in ids if is_valid_id_number(i)}, "phones": phones}
 
 
 def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[str], Browser],
                                                                 token_for: Callable[[str], dict[str, str]],
-                                                                client: TestClient, session: Session) -> None:
+                                                                client: TestClient, session: Session,
+                                                                clock: FixedClock) -> None:
     filed = _complaints(session)
+    someone_booked = sorted(i for i in session.scalars(select(Case.applicant_id)) if is_valid_id_number(i))[0]
+    booked = appointments_service.book(session, clock=clock, actor=Actor(None, "applicant"), hall_code="HJ-ZWZX",
+                                       category="A", day=dt.date(2026, 11, 24), start="09:00",
+                                       id_number=someone_booked, phone="13903731234")
+    session.flush()
     numbers = _personal_numbers(session)
     assert len(numbers["ids"]) >= 10 and numbers["phones"]  # the walk has something to find
     cases_shown = list(session.scalars(select(Case).order_by(Case.id).limit(30)))
@@ -99,7 +111,7 @@ def test_no_page_or_api_answer_carries_a_whole_personal_number(login: Callable[[
             get, headers = browser.client.get, HTML
         viewer = cases.viewer(cases_user(session, username)) if username else None
         for url in (PAGES + [f"/cases/{c.id}" for c in cases_shown] + [f"/my/cases/{c.id}" for c in cases_shown[:10]]
-                    + [f"/performance/scores/{i}" for i in scores_shown]
+                    + [f"/performance/scores/{i}" for i in scores_shown] + [f"/bookings/{booked.token}"]
                     + callback_pages + alerts + network_pages
                     + [f"/complaints/{c.id}" for c in filed] + [f"/complaint/track?code={c.tracking_code}"
                                                                 for c in filed]):

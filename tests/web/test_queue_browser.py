@@ -43,8 +43,9 @@ def _free_the_window(clerk: Any) -> None:
     assert clerk.locator("[data-current-ticket]").count() == 0, clerk.locator("#workbench-panel").inner_text()
 
 
-def test_kiosk_ticket_called_at_the_workbench_appears_on_the_display(live_server: Any, browser: Any, page: Any,
-                                                                      artifacts: Path) -> None:
+def test_kiosk_ticket_called_at_the_workbench_appears_on_the_display(live_server: Any, live_clock: Any, browser: Any,
+                                                                      page: Any, artifacts: Path) -> None:
+    # live_clock: a working-day morning, when the kiosk issues tickets (7×24 rule: none at night)
     from playwright.sync_api import expect
 
     display = page

@@ -80,7 +80,8 @@ def book(hall_code: str, body: BookingIn, session: DbSession, clock: ClockDep, s
     """Book a slot with ID number and phone; the token is needed to check in or cancel."""
     booking = service.book(session, clock=clock, actor=_actor(auth), hall_code=hall_code, category=body.category,
                            day=body.day, start=body.start, id_number=body.id_number, phone=body.phone,
-                           item_code=body.item_code, rules=service.BookingRules.from_settings(settings))
+                           item_code=body.item_code, rules=service.BookingRules.from_settings(settings),
+                           base_url=settings.base_url)
     data: dict[str, Any] = _plain(service.booking_view(session, booking))
     return {"token": booking.token} | data
 

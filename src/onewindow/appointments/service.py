@@ -4,7 +4,7 @@ Rules (numbers in :class:`BookingRules`, configured by ``ONEWINDOW_APPOINTMENT_*
 
 * Slots come from the hall's templates on every working day of the calendar (holidays and 调休
   from :func:`calendar.service.build_calendar`), from today up to ``horizon_days`` ahead; a slot
-  that has begun can no longer be booked.
+  that has begun can no longer be booked, nor one outside the hall's opening hours.
 * Capacity is enforced by one atomic upsert per slot and day (no over-booking under concurrency).
 * One person (ID number) holds at most ``max_active_per_person`` upcoming bookings and one per slot.
 * No-shows: a booking not checked in by its slot's end becomes ``no_show``; ``no_show_limit``
@@ -30,15 +30,20 @@ from sqlalchemy.orm import Session
 from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar import service as calendar_service
 from onewindow.catalog import service as catalog_service
+from onewindow.catalog.models import HallCategory
 from onewindow.config import Settings
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
+from onewindow.notifications import service as notifications
+from onewindow.notifications.models import OutboxMessage
+from onewindow.queue import opening
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
 from onewindow.queue.states import TicketClass
+from onewindow.staff.attendance import DEFAULT_OPENING_HOURS
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class BookingRules:
     no_show_window_days: int = 30
     no_show_block_days: int = 7
     check_in_early_min: int = 30
+    default_opening_hours: str = DEFAULT_OPENING_HOURS  # for a hall whose hours name no period
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BookingRules:
@@ -60,7 +66,8 @@ class BookingRules:
                    no_show_limit=settings.appointment_no_show_limit,
                    no_show_window_days=settings.appointment_no_show_window_days,
                    no_show_block_days=settings.appointment_no_show_block_days,
-                   check_in_early_min=settings.appointment_check_in_early_min)
+                   check_in_early_min=settings.appointment_check_in_early_min,
+                   default_opening_hours=settings.attendance_default_hours)
 
 
 DEFAULT_RULES = BookingRules()
@@ -162,7 +169,32 @@ def available_slots(session: Session, *, clock: Clock, hall_code: str, category:
         SlotUsage.day == day, SlotUsage.template_id.in_([t.id for t in templates])))} if templates else {}
     return [SlotView(t.id, day, t.start_time, t.end_time, t.capacity, used.get(t.id, 0),
                      max(0, t.capacity - used.get(t.id, 0)))
-            for t in templates if _at(day, t.start_time) > now]
+            for t in templates if _at(day, t.start_time) > now
+            and opening.within_opening(hall.opening_hours, t.start_time, t.end_time,
+                                       default=rules.default_opening_hours)]
+
+
+def booking_days(session: Session, *, clock: Clock, rules: BookingRules = DEFAULT_RULES) -> list[dt.date]:
+    """The working days from today to the horizon (holidays off, 调休 make-up days on)."""
+    calendar = calendar_service.build_calendar(session)
+    first = today(clock)
+    return [d for d in (first + dt.timedelta(days=i) for i in range(rules.horizon_days + 1)) if calendar.is_workday(d)]
+
+
+def bookable_halls(session: Session, *, category: str, levels: list[str] | None = None) -> list[Any]:
+    """Halls with bookable slots of a category, at the levels an item may be handled (all when None)."""
+    cat = queue_service.category_by_code(session, category)
+    hall_ids = set(session.scalars(select(SlotTemplate.hall_id).where(
+        SlotTemplate.category_id == cat.id, SlotTemplate.capacity > 0).distinct()))
+    return [h for h in catalog_service.list_halls(session)
+            if h.id in hall_ids and (levels is None or h.level in levels)]
+
+
+def bookable_categories(session: Session, *, hall_code: str) -> set[str]:
+    """Codes of the categories a hall takes bookings for (some slot with places)."""
+    hall = catalog_service.hall_by_code(session, hall_code)
+    return set(session.scalars(select(HallCategory.code).join(SlotTemplate, SlotTemplate.category_id == HallCategory.id)
+                               .where(SlotTemplate.hall_id == hall.id, SlotTemplate.capacity > 0).distinct()))
 
 
 def mark_no_shows(session: Session, *, clock: Clock, id_number: str | None = None) -> int:
@@ -207,8 +239,8 @@ def booking_snapshot(booking: Booking) -> dict[str, Any]:
 
 def book(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str, day: dt.date,
          start: str, id_number: str, phone: str, item_code: str | None = None,
-         rules: BookingRules = DEFAULT_RULES) -> Booking:
-    """Book a slot: capacity, per-person limit and no-show restriction enforced."""
+         rules: BookingRules = DEFAULT_RULES, base_url: str = "") -> Booking:
+    """Book a slot: capacity, per-person limit and no-show restriction enforced; confirmation and reminder queued."""
     problems: list[Problem] = []
     person = phone_clean = ""
     try:
@@ -222,6 +254,8 @@ def book(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     if problems:
         raise ValidationFailed(problems)
     start_time = _parse_time(start, "start")
+    if day < today(clock):
+        raise ValidationFailed([Problem("day", "past_date", f"{day.isoformat()} 已经过去，请选择今天或以后的日期")])
     info = calendar_service.build_calendar(session).day_info(day)
     if not info.workday:
         reason = f"（{info.name}）" if info.name else ""
@@ -256,7 +290,45 @@ def book(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     session.flush()
     audit.record(session, clock=clock, actor=actor, action="appointments.book", entity_type="appointment_booking",
                  entity_id=booking.id, after=booking_snapshot(booking))
+    _notify_booked(session, clock=clock, booking=booking, base_url=base_url)
     return booking
+
+
+REMINDER_HOURS = 24  # the reminder leaves a day before the slot (at once when the slot is nearer)
+TOPIC_CONFIRMED, TOPIC_REMINDER = "appointment.confirmed", "appointment.reminder"
+
+
+def booking_url(base_url: str, token: str) -> str:
+    """The public page of a booking (its QR code and the link in the messages)."""
+    return f"{base_url.rstrip('/')}/bookings/{token}"
+
+
+def _notify_booked(session: Session, *, clock: Clock, booking: Booking, base_url: str) -> None:
+    # one confirmation now and one reminder before the slot, both through the outbox (sent after commit
+    # by the delivery job; nothing leaves when the booking rolls back)
+    when = booking.starts_at.astimezone(CHINA_TZ).strftime("%m月%d日 %H:%M")
+    place = f"{booking.hall.name}（{booking.category.name}）"
+    link = booking_url(base_url, booking.token)
+    payload = {"booking_id": booking.id}
+    notifications.enqueue(session, clock=clock, topic=TOPIC_CONFIRMED, channel=notifications.Channel.SMS.value,
+                          recipient=booking.phone, subject="预约成功",
+                          body=f"您已预约{when}到{place}办理业务，请带好身份证件提前到大厅签到取号。详情或取消：{link}",
+                          payload=payload)
+    reminder = notifications.enqueue(session, clock=clock, topic=TOPIC_REMINDER,
+                                     channel=notifications.Channel.SMS.value, recipient=booking.phone,
+                                     subject="预约提醒",
+                                     body=f"提醒：您预约了{when}到{place}办理业务，请按时到大厅自助机签到。{link}",
+                                     payload=payload)
+    reminder.next_attempt_at = max(clock.now(), booking.starts_at - dt.timedelta(hours=REMINDER_HOURS))
+
+
+def _withdraw_reminder(session: Session, booking: Booking) -> None:
+    # a cancelled booking's pending reminder is not sent (it is deleted: it never left the outbox)
+    for message in session.scalars(select(OutboxMessage).where(
+            OutboxMessage.topic == TOPIC_REMINDER, OutboxMessage.status == notifications.Status.PENDING.value,
+            OutboxMessage.recipient == booking.phone)):
+        if message.payload.get("booking_id") == booking.id:
+            session.delete(message)
 
 
 def _take_place(session: Session, *, template_id: int, day: dt.date) -> int:
@@ -302,6 +374,7 @@ def cancel_booking(session: Session, *, clock: Clock, actor: Actor, token: str, 
     booking.cancelled_at = clock.now()
     session.execute(update(SlotUsage).where(SlotUsage.template_id == booking.template_id, SlotUsage.day == booking.day)
                     .values(booked=SlotUsage.booked - 1).execution_options(synchronize_session=False))
+    _withdraw_reminder(session, booking)
     session.flush()
     return booking
 
@@ -323,6 +396,7 @@ def check_in(session: Session, *, clock: Clock, actor: Actor, token: str,
                                         item_code=booking.item_code, appointment_at=booking.starts_at)
     booking.checked_in_at = now
     booking.ticket_id = ticket.id
+    _withdraw_reminder(session, booking)
     session.flush()
     return booking, ticket
 

@@ -376,7 +376,7 @@ def upload(case_id: CaseId, auth: CurrentAuth, session: DbSession, clock: ClockD
     # One byte over the limit is enough to refuse; a larger body is never held in memory whole.
     data = file.file.read(settings.upload_max_bytes + 1)
     checked = uploads.check_upload(file.filename or "", file.content_type, data,
-                                   max_bytes=settings.upload_max_bytes, field="file")
+                                   max_bytes=settings.upload_max_bytes, field="file", size=file.size)
     # The row first: when the service refuses (closed case, unknown material) nothing reaches the disk;
     # when the write to disk fails, the exception rolls the row back.
     service.attach_upload(session, clock=clock, user=auth.user, case=case, material_key=material_key,

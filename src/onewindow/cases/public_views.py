@@ -414,7 +414,7 @@ def _check_file(upload: UploadFile, key: str, max_bytes: int) -> _Checked:
     # Read one byte past the limit at most: enough to refuse, without holding a huge file in memory.
     data = upload.file.read(max_bytes + 1)
     checked = uploads.check_upload(upload.filename or "", upload.content_type, data, max_bytes=max_bytes,
-                                   field=f"materials.{key}")
+                                   field=f"materials.{key}", size=upload.size)
     return _Checked(key, checked, data)
 
 

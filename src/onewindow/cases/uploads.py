@@ -59,8 +59,12 @@ class CheckedUpload:
 
 
 def check_upload(filename: str, declared_type: str | None, data: bytes, *, max_bytes: int,
-                 field: str) -> CheckedUpload:
-    """Accept a PDF, JPEG, PNG or OFD file within the size limit, or raise ``ValidationFailed``."""
+                 field: str, size: int | None = None) -> CheckedUpload:
+    """Accept a PDF, JPEG, PNG or OFD file within the size limit, or raise ``ValidationFailed``.
+
+    Callers read at most one byte past the limit; ``size`` is the file's real size when they know it
+    (the multipart parser does), so the message never calls an 11 MB file "10 MB".
+    """
     # ``declared_type`` is taken so callers can pass what they received, and deliberately ignored:
     # trusting it is how an HTML page named 营业执照.pdf gets stored and served as a PDF.
     del declared_type
@@ -68,8 +72,9 @@ def check_upload(filename: str, declared_type: str | None, data: bytes, *, max_b
     if not data:
         raise _problem(field, "upload_empty", f"文件“{name}”是空文件，请重新选择")
     if len(data) > max_bytes:
+        real = size if size is not None and size > max_bytes else len(data)
         raise _problem(field, "upload_too_large",
-                       f"文件“{name}”大小为 {_mb(len(data))} MB，超过 {_mb(max_bytes)} MB 的上限")
+                       f"文件“{name}”大小为 {_over(real, max_bytes)}，超过 {_mb(max_bytes)} MB 的上限")
     file_type = _sniff(name, data)
     if file_type is None:
         raise _problem(field, "upload_type_not_allowed",
@@ -165,6 +170,13 @@ def _limit(stem: str, ext: str) -> str:
 
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def _over(size: int, limit: int) -> str:
+    # a size just over the limit must not read as the limit itself ("10 MB，超过 10 MB")
+    if _mb(size) != _mb(limit):
+        return f"{_mb(size)} MB"
+    return f"{-(-size // 1024):,} KB"
 
 
 def _problem(field: str, code: str, message: str) -> ValidationFailed:

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from onewindow.catalog import documents, procedure, service
+from onewindow.appointments import service as appointments_service
+from onewindow.catalog import documents, indicators, procedure, service
 from onewindow.catalog.documents import BundleMaterial, Limits, MaterialRow
 from onewindow.catalog.models import Bundle, Department, Item, ItemVersion
 from onewindow.catalog.schemas import BundleOut, ItemDetail
@@ -23,6 +24,7 @@ from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import NotFound
 from onewindow.deps import Auth, ClockDep, DbSession, OptionalAuth, SettingsDep
 from onewindow.guide import service as guide_service
+from onewindow.queue import service as queue_service
 from onewindow.web import AUDIENCE_LABELS, LEVEL_LABELS, render
 
 router = APIRouter(include_in_schema=False)
@@ -249,6 +251,33 @@ def bundle_page(session: Session, code: str) -> BundlePage:
                       raw_material_count=sum(len(d.materials) for d in details))
 
 
+@dataclass(frozen=True)
+class GuideAction:
+    """A way from a guide page to doing it: apply online, book, take a ticket at a hall."""
+
+    label: str
+    href: str
+    style: str = ""
+
+
+def guide_actions(session: Session, version: ItemVersion, *, in_hall: bool = True) -> list[GuideAction]:
+    """What the item allows, and nothing it does not: 在线申报 from 三级 up, 预约 and 取号 where a hall serves it."""
+    code = version.item.code
+    actions: list[GuideAction] = []
+    if version.online_depth >= indicators.ONLINE_DEPTH:
+        actions.append(GuideAction("在线申报", f"/apply/{quote(code)}", "primary"))
+    if not in_hall:  # 进驻负面清单: the hall does not take it
+        return actions
+    category, levels = version.hall_category.code, version.levels
+    if appointments_service.bookable_halls(session, category=category, levels=levels):
+        actions.append(GuideAction("预约办理", "/book?" + urlencode({"item": code}), "primary"))
+    for hall in queue_service.halls_serving(session, category):
+        if hall.level in levels:
+            actions.append(GuideAction(f"{hall.name}取号", f"/halls/{quote(hall.code)}/kiosk?"
+                                       + urlencode({"q": version.name})))
+    return actions
+
+
 # ----- pages ---------------------------------------------------------------------------------
 
 
@@ -280,10 +309,11 @@ def item_guide(code: str, request: Request, session: DbSession, auth: OptionalAu
                settings: SettingsDep) -> Response:
     """The guide (办事指南) of one item."""
     try:
-        page, _ = item_page(session, code, deferral_working_days=settings.case_deferral_working_days)
+        page, version = item_page(session, code, deferral_working_days=settings.case_deferral_working_days)
     except NotFound as exc:
         return _not_found(request, auth, exc)
-    return render(request, "catalog/item.html", {"page": page, "item": page.item}, auth=auth)
+    actions = guide_actions(session, version, in_hall=not page.item.negative_list_reason)
+    return render(request, "catalog/item.html", {"page": page, "item": page.item, "actions": actions}, auth=auth)
 
 
 @router.get("/items/{code}/notice.pdf")
@@ -313,7 +343,14 @@ def bundle_detail(code: str, request: Request, session: DbSession, auth: Optiona
         page = bundle_page(session, code)
     except NotFound as exc:
         return _not_found(request, auth, exc)
-    return render(request, "catalog/bundle.html", {"page": page, "bundle": page.bundle}, auth=auth)
+    actions = [GuideAction("在线申报", f"/apply/bundle/{quote(page.bundle.code)}", "primary")]
+    for member in page.members:  # one window takes the whole bundle: book it under its first bookable member
+        _item, version = service.get_item_version(session, member.code)
+        if appointments_service.bookable_halls(session, category=version.hall_category.code, levels=version.levels):
+            actions.append(GuideAction("预约办理", "/book?" + urlencode({"item": member.code})))
+            break
+    return render(request, "catalog/bundle.html", {"page": page, "bundle": page.bundle, "actions": actions},
+                  auth=auth)
 
 
 @router.get("/departments/{code}", response_class=HTMLResponse)

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from onewindow.calendar import service as calendar_service
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Hall, HallCategory
 from onewindow.core import audit
@@ -28,7 +29,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
-from onewindow.queue import events, metrics, routing, states
+from onewindow.queue import events, metrics, opening, routing, states
 from onewindow.queue.models import (
     Channel,
     HallQueueSettings,
@@ -1037,3 +1038,28 @@ def queue_metrics(session: Session, *, clock: Clock, hall_code: str, start_date:
     return HallMetrics(hall=hall.code, start_date=start_date, end_date=end_date,
                        overtime_wait_min=settings.overtime_wait_min, figures=figures, window_labels=windows,
                        clerk_labels=clerks)
+
+
+def halls_serving(session: Session, category: str) -> list[Hall]:
+    """Halls where some window serves a hall category (one query over the windows)."""
+    hall_ids = {hall_id for hall_id, skills in session.execute(select(Window.hall_id, Window.skills))
+                if category in (skills or [])}
+    return [h for h in catalog_service.list_halls(session) if h.id in hall_ids]
+
+
+@dataclass(frozen=True)
+class KioskHours:
+    """Whether a hall's kiosk issues tickets now, and when it next does."""
+
+    takes_tickets: bool
+    next_opening: dt.datetime | None
+
+
+def kiosk_hours(session: Session, *, clock: Clock, hall: Hall, default_hours: str) -> KioskHours:
+    """The 7×24 rule for a hall now (its opening hours on the holiday calendar)."""
+    calendar = calendar_service.build_calendar(session)
+    now = clock.now()
+    open_now = opening.takes_tickets(hall.opening_hours, now, workday=calendar.is_workday(today(clock)),
+                                     default=default_hours)
+    return KioskHours(open_now, None if open_now else opening.next_opening(
+        hall.opening_hours, now, is_workday=calendar.is_workday, default=default_hours))

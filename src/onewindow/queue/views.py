@@ -211,6 +211,7 @@ class KioskItem:
     name: str
     category_code: str
     category_name: str
+    bookable: bool = False
 
 
 def _kiosk_items(session: Session, hall: Hall, query: str) -> list[KioskItem]:
@@ -219,7 +220,9 @@ def _kiosk_items(session: Session, hall: Hall, query: str) -> list[KioskItem]:
     rows, _total = catalog_service.list_items(
         session, catalog_service.ItemFilters(text=query, level=hall.level), limit=ITEM_RESULTS)
     served = _served_codes(session, hall)
-    return [KioskItem(item.code, version.name, version.hall_category.code, version.hall_category.name)
+    bookable = appointments_service.bookable_categories(session, hall_code=hall.code)
+    return [KioskItem(item.code, version.name, version.hall_category.code, version.hall_category.name,
+                      version.hall_category.code in bookable)
             for item, version in rows if not served or version.hall_category.code in served]
 
 
@@ -238,7 +241,11 @@ def _kiosk_page(request: Request, session: Session, clock: Clock, auth: Auth | N
                 query: str = "", error: str = "", form: dict[str, str] | None = None,
                 status_code: int = 200) -> Response:
     state = queue_service.hall_queue_state(session, clock=clock, hall_code=hall.code, recent=0)
+    hours = _kiosk_hours(request, session, clock, hall)
     return render(request, "queue/kiosk.html", {
+        "takes_tickets": hours.takes_tickets,
+        "next_opening_text": hours.next_opening.astimezone(CHINA_TZ).strftime("%m月%d日 %H:%M")
+        if hours.next_opening else "",
         "hall": hall, "query": query, "items": _kiosk_items(session, hall, query),
         "categories": _served_categories(session, hall, [CategoryLine(c.code, c.name, c.waiting)
                                                          for c in state.categories]),
@@ -247,6 +254,11 @@ def _kiosk_page(request: Request, session: Session, clock: Clock, auth: Auth | N
         "checkin_early_min": appointments_service.BookingRules.from_settings(
             request.app.state.settings).check_in_early_min, "form": form or {"id_number": "", "phone": ""},
     }, auth=auth, status_code=status_code, fragment="queue/_kiosk_items.html")
+
+
+def _kiosk_hours(request: Request, session: Session, clock: Clock, hall: Hall) -> queue_service.KioskHours:
+    return queue_service.kiosk_hours(session, clock=clock, hall=hall,
+                                     default_hours=request.app.state.settings.attendance_default_hours)
 
 
 @router.get("/halls/{hall_code}/kiosk", response_class=HTMLResponse)
@@ -273,6 +285,10 @@ def take_ticket(request: Request, hall_code: str, session: DbSession, clock: Clo
     hall = _hall(session, hall_code)
     category, item_code = form_text(form, "category"), form_text(form, "item")
     id_number, phone = form_text(form, "id_number"), form_text(form, "phone")
+    if not _kiosk_hours(request, session, clock, hall).takes_tickets:
+        # 7×24: outside opening hours a ticket would never be called, so none is issued
+        return _kiosk_page(request, session, clock, auth, hall, error="现在是非办公时间，暂停取号；可预约或自助办理",
+                           status_code=409)
     try:
         if item_code:
             _item, version = catalog_service.get_item_version(session, item_code)

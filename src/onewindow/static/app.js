@@ -28,4 +28,23 @@
     var target = evt.detail.target;
     if (target && target.hasAttribute("aria-live")) { target.setAttribute("aria-busy", "false"); }
   });
+  // A file over the upload limit is refused as soon as it is chosen, with its real size, and only that
+  // input is cleared: the files already chosen in the other inputs stay (a refused post would lose them all).
+  function megabytes(bytes, up) { return ((up ? Math.ceil : Math.round)(bytes / 104857.6) / 10).toString(); }
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!(input instanceof HTMLInputElement) || input.type !== "file" || !input.dataset.maxBytes) { return; }
+    var limit = parseInt(input.dataset.maxBytes, 10);
+    var note = input.parentNode.querySelector(".upload-size-error");
+    if (note) { note.remove(); }
+    var big = Array.from(input.files || []).filter(function (f) { return f.size > limit; })[0];
+    if (!big) { return; }
+    note = document.createElement("span");
+    note.className = "field-error upload-size-error";
+    note.setAttribute("role", "alert");
+    note.textContent = "文件“" + big.name + "”大小为 " + megabytes(big.size, true) + " MB，超过 " + megabytes(limit, false) +
+      " MB 的上限，请压缩后重新选择";
+    input.value = "";
+    input.after(note);
+  });
 })();

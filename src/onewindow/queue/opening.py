@@ -1,0 +1,47 @@
+"""The 7×24 rule of the self-service kiosk: tickets only while the hall is staffed (pure).
+
+A hall takes walk-in tickets on a working day (holiday calendar with 调休) from the start of its first
+opening period to the end of its last one; a break between periods (lunch) still takes tickets, since
+they are called when the windows reopen. Outside that — nights, weekends, holidays — the kiosk offers
+only what needs nobody at a window: booking, case tracking, certificate printing, self-service items.
+The opening periods come from the hall's free-text hours, read by ``staff.attendance`` (one parser).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from onewindow.core.clock import CHINA_TZ
+from onewindow.staff.attendance import DEFAULT_OPENING_HOURS, parse_opening_hours
+
+LOOKAHEAD_DAYS = 31
+
+
+def takes_tickets(opening_hours: str, at: dt.datetime, *, workday: bool,
+                  default: str = DEFAULT_OPENING_HOURS) -> bool:
+    """True when a walk-in ticket taken ``at`` will be called the same day."""
+    if not workday:
+        return False
+    periods = parse_opening_hours(opening_hours, default)
+    local = at.astimezone(CHINA_TZ).time()
+    return periods[0].start <= local < periods[-1].end
+
+
+def next_opening(opening_hours: str, at: dt.datetime, *, is_workday: Callable[[dt.date], bool],
+                 default: str = DEFAULT_OPENING_HOURS) -> dt.datetime | None:
+    """When the hall next starts taking tickets after ``at`` (None when no working day within a month)."""
+    first = parse_opening_hours(opening_hours, default)[0].start
+    local = at.astimezone(CHINA_TZ)
+    for offset in range(LOOKAHEAD_DAYS + 1):
+        day = local.date() + dt.timedelta(days=offset)
+        opens = dt.datetime.combine(day, first, tzinfo=CHINA_TZ)
+        if opens > local and is_workday(day):
+            return opens
+    return None
+
+
+def within_opening(opening_hours: str, start: dt.time, end: dt.time, *,
+                   default: str = DEFAULT_OPENING_HOURS) -> bool:
+    """True when ``start``–``end`` lies inside one opening period (a bookable slot must: someone is there)."""
+    return any(p.start <= start and end <= p.end for p in parse_opening_hours(opening_hours, default))
