@@ -439,6 +439,8 @@ def _workbench_context(session: Session, clock: Clock, auth: Auth, *, message: s
     served = _served_codes(session, window.hall)
     context.update(
         window=_WindowLine(window.id, window.label, WindowStatus(window.status).label), ticket=current,
+        can_intake=current is not None and current.state == TicketState.SERVING.value
+        and auth.can(Action.CASE_INTAKE),
         actions=_actions(window, current), can_transfer=current is not None,
         transfer_categories=[c for c in catalog_service.list_hall_categories(session)
                              if (c.code in served or not served)
