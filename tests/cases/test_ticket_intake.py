@@ -64,6 +64,10 @@ def test_intake_opened_from_the_ticket_carries_number_phone_and_item_and_links_t
     case_id = int(re.findall(r"/cases/(\d+)", done.headers["location"])[0])
     case = session.get(Case, case_id)
     assert case is not None and case.applicant_phone == PHONE
+    clerk_user = session.scalars(select(User).where(User.username == "clerk")).one()
+    assert case.steps[0].done_by_name == clerk_user.display_name != "clerk"  # names, not usernames
+    page = clerk.client.get(f"/cases/{case_id}").text
+    assert clerk_user.display_name in page and ">clerk<" not in page
     visit = session.scalars(select(CaseVisit).where(CaseVisit.case_id == case_id)).one()
     assert visit.ticket_id == ticket.id and visit.kind == "intake"
     assert session.scalars(select(TicketCase.case_number).where(TicketCase.ticket_id == ticket.id)).all() == [

@@ -21,7 +21,7 @@ from onewindow.cases.schedule import add_steps, recompute_deadlines
 from onewindow.cases.states import (
     CaseState,
 )
-from onewindow.cases.transitions import TEXT_MAX, insert_numbered, move, record_event
+from onewindow.cases.transitions import TEXT_MAX, actor_name, insert_numbered, move, record_event
 from onewindow.catalog import service as catalog_service
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
@@ -71,7 +71,7 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
                                                   deferral_working_days=rules_.deferral_working_days)
         sub.procedure = procedure.to_json()
         recompute_deadlines(session, sub, calendar=calendar, on=on)  # capped by the bundle's promise
-        add_steps(sub, procedure, now, actor)
+        add_steps(sub, procedure, now, actor, actor_name(session, actor))
         move(session, sub, S.ACCEPTED, clock=clock, actor=actor, kind="accepted", note="一件事分办受理",
              data={"promised_due": sub.promised_due, "parent": parent.number})
         recompute_deadlines(session, sub, calendar=calendar, on=on)  # the clock runs from now: warn at once

@@ -39,6 +39,7 @@ from onewindow.cases.states import (
 from onewindow.cases.transitions import (
     TEXT_MAX,
     DuplicateKey,
+    actor_name,
     insert_numbered,
     lock,
     move,
@@ -415,7 +416,7 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
     case.procedure = procedure.to_json()  # the rules the case runs under, whatever the item becomes
     recompute_deadlines(session, case, calendar=calendar, on=on)  # the dates the acceptance event records
     if case.kind != CaseKind.BUNDLE:
-        add_steps(case, procedure, now, actor)
+        add_steps(case, procedure, now, actor, actor_name(session, actor))
     move(session, case, S.ACCEPTED, clock=clock, actor=actor, kind="accepted",
          note="容缺受理" if case.deferred else ("告知承诺受理" if case.commitment else "受理"),
          data={"promised_due": case.promised_due, "legal_due": case.legal_due, "deferral_due": case.deferral_due,
