@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -27,9 +27,9 @@ from starlette.datastructures import FormData
 from onewindow.calendar.service import build_calendar
 from onewindow.cases import actions as case_actions
 from onewindow.cases import deadlines as dl
-from onewindow.cases import notices, service
+from onewindow.cases import notices, service, uploads
 from onewindow.cases.kinds import CaseKind, DecidedByRule, ExtensionStatus
-from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension
+from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension, CaseUpload
 from onewindow.cases.rules import MaterialStatus
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
 from onewindow.cases.states import CaseState
@@ -40,10 +40,10 @@ from onewindow.certificates.models import Certificate
 from onewindow.config import Settings
 from onewindow.core.access import Action, Field
 from onewindow.core.clock import CHINA_TZ, Clock, today
-from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFailed
+from onewindow.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from onewindow.core.ids import validate_credit_code, validate_id_number
 from onewindow.core.personal import Personal
-from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
+from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, SettingsDep
 from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
 from onewindow.ratings import views as ratings_views
@@ -601,16 +601,35 @@ class MaterialRow:
     label: str
     certificate: str
     key: str
+    uploads: list[UploadLink] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class UploadLink:
+    """A file the applicant uploaded for a material, opened through the case's access check."""
+
+    url: str
+    filename: str
+    size_text: str
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
 def _materials(session: Session, case: Case) -> list[MaterialRow]:
+    files: dict[str, list[UploadLink]] = {}
+    for u in session.scalars(select(CaseUpload).where(CaseUpload.case_id == case.id).order_by(CaseUpload.id)):
+        files.setdefault(u.material_key, []).append(
+            UploadLink(f"/cases/{case.id}/uploads/{u.id}", u.filename, _size_text(u.size)))
     rows = []
     for m in case.materials:
         cert = ""
         if m.certificate_id is not None:
             c = certificates.get_certificate(session, m.certificate_id)
             cert = f"{c.type.name} {c.number}（持证人 {c.holder_id}）"  # masked at the edge
-        rows.append(MaterialRow(m.name, m.required, m.deferrable, m.status, status_label(m.status), cert, m.key))
+        rows.append(MaterialRow(m.name, m.required, m.deferrable, m.status, status_label(m.status), cert, m.key,
+                                files.get(m.key, [])))
     return rows
 
 
@@ -666,6 +685,20 @@ def case_page(request: Request, case_id: int, auth: CurrentAuth, session: DbSess
     case = service.get_case(session, case_id)
     service.require_view(session, auth.user, case)
     return _render_case(request, session, clock, auth, case, notice=NOTICES.get(done, ""))
+
+
+@router.get("/cases/{case_id}/uploads/{upload_id}")
+def case_upload(case_id: int, upload_id: int, auth: CurrentAuth, session: DbSession,
+                settings: SettingsDep) -> Response:
+    """A file the applicant uploaded, to staff who may view the case (the pre-check and the case page link it)."""
+    case = service.get_case(session, case_id)
+    service.require_view(session, auth.user, case)
+    row = session.get(CaseUpload, upload_id)
+    if row is None or row.case_id != case.id:
+        raise NotFound("附件", str(upload_id))
+    return FileResponse(uploads.open_upload(settings.upload_dir, row.sha256), media_type=row.content_type,
+                        filename=row.filename,
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
 def _version(form: FormData) -> int | None:
