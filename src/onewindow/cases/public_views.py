@@ -558,16 +558,21 @@ class ApplyChoice:
 
 
 @router.get("/apply", response_class=HTMLResponse)
-def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth) -> Response:
-    """Choose what to apply for: items open to online application (三级 and up), and 一件事."""
+def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth,
+                 q: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """Choose what to apply for: items open to online application (三级 and up), and 一件事; ``q`` searches
+    names, codes and keywords."""
+    q = q.strip()
     rows, _total = catalog_service.list_items(
-        session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH), limit=1000)
+        session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH, text=q or None), limit=1000)
     # an applicant's account is a person: enterprise-only items are for agents (who type the enterprise)
     items = [ApplyChoice(f"/apply/{i.code}", v.name, v.department.name, v.online_depth) for i, v in rows
              if _is_agent(auth) or v.audience in ("person", "both")]
     bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None)
-               for b in catalog_service.list_bundles(session) if b.status == "active"]
-    return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles}, auth=auth)
+               for b in catalog_service.list_bundles(session) if b.status == "active"
+               and (not q or q in b.name or q.upper() in b.code.upper())]
+    return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles, "q": q},
+                  auth=auth)
 
 
 @dataclass(frozen=True)
