@@ -49,6 +49,7 @@ from onewindow.cases.transitions import (
     snapshot,
     touch,
 )
+from onewindow.catalog import rules as catalog_rules
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Bundle, Hall, Item, ItemVersion
 from onewindow.certificates import service as certificates
@@ -152,11 +153,21 @@ def resolve_target(session: Session, *, item_code: str | None, bundle_code: str 
     return Target(item, version, None, ((item, version),))
 
 
+def produced_in_bundle(target: Target) -> dict[int, str]:
+    """For a bundle: the certificate types its own items issue (type id → the issuing item's name)."""
+    if target.bundle is None:
+        return {}
+    return catalog_rules.produced_in_bundle((v.result_certificate_type_id, v.name) for _i, v in target.members)
+
+
 def checklist(target: Target) -> list[ChecklistEntry]:
     """The one merged material list of the application: a material several items need appears once."""
     merged: dict[str, ChecklistEntry] = {}
+    produced = produced_in_bundle(target)
     for _item, version in target.members:
         for m in version.materials:
+            if m.certificate_type_id in produced:
+                continue  # issued by another sub-case of the bundle: passed on inside, never asked
             key = material_key(m)
             prev = merged.get(key)
             if prev is None:

@@ -125,3 +125,16 @@ def auto_approvable(*, instant: bool, lines: Sequence[ChecklistLine]) -> bool:
     """
     required = [ln for ln in lines if ln.required]
     return instant and bool(required) and all(ln.status is MaterialStatus.LIBRARY for ln in required)
+
+
+_PASSED_ON_TAIL = "签发后内部流转，申请人无需提交"
+
+
+def passed_on_note(issuer: str) -> str:
+    """The note of a sub-case material another sub-case of the same bundle issues (never asked of the applicant)."""
+    return f"由本一件事“{issuer}”{_PASSED_ON_TAIL}"
+
+
+def is_passed_on(note: str) -> bool:
+    """Whether a material's note says it is passed on inside its bundle."""
+    return note.endswith(_PASSED_ON_TAIL)

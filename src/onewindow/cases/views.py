@@ -30,7 +30,7 @@ from onewindow.cases import deadlines as dl
 from onewindow.cases import notices, service, uploads
 from onewindow.cases.kinds import CaseKind, DecidedByRule, ExtensionStatus
 from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension, CaseUpload
-from onewindow.cases.rules import MaterialStatus
+from onewindow.cases.rules import MaterialStatus, is_passed_on
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
 from onewindow.cases.states import CaseState
 from onewindow.catalog import service as catalog_service
@@ -602,6 +602,7 @@ class MaterialRow:
     certificate: str
     key: str
     uploads: list[UploadLink] = field(default_factory=list)
+    passed_on: str = ""  # issued inside the bundle: where it comes from
 
 
 @dataclass(frozen=True)
@@ -629,7 +630,7 @@ def _materials(session: Session, case: Case) -> list[MaterialRow]:
             c = certificates.get_certificate(session, m.certificate_id)
             cert = f"{c.type.name} {c.number}（持证人 {c.holder_id}）"  # masked at the edge
         rows.append(MaterialRow(m.name, m.required, m.deferrable, m.status, status_label(m.status), cert, m.key,
-                                files.get(m.key, [])))
+                                files.get(m.key, []), m.note if is_passed_on(m.note) else ""))
     return rows
 
 
