@@ -111,3 +111,24 @@ def test_a_clerk_not_signed_in_cannot_take_intake_by_ticket(login: Callable[[str
     clerk.post("/workbench/sign-out", headers=HX)
     r = clerk.post("/cases/intake/ticket", {"ticket": ticket.number})
     assert r.status_code == 409 and "请先在叫号工作台签到窗口" in r.text
+
+
+def test_the_workbench_calls_a_chosen_ticket_with_a_reason(login: Callable[[str], Browser],
+                                                          session: Session) -> None:
+    ticket = _serving(session)
+    clerk = login("clerk")
+    clerk.post("/workbench/finish", headers=HX)
+    waiting = session.scalars(select(Ticket).where(Ticket.hall_id == ticket.hall_id, Ticket.day == ticket.day,
+                                                  Ticket.state == "waiting")).all()
+    page = clerk.client.get("/workbench").text
+    assert 'action="/workbench/call-specific"' in page
+    chosen = next((t for t in waiting if t.category.code in ticket.window.skills), None) if ticket.window else None
+    assert chosen is not None
+    r = clerk.post("/workbench/call-specific", {"number": chosen.number, "reason": ""}, headers=HX)
+    assert "指定呼叫须填写原因" in r.text
+    session.refresh(chosen)
+    assert chosen.state == "waiting"
+    r = clerk.post("/workbench/call-specific", {"number": chosen.number, "reason": "老年人优先"}, headers=HX)
+    assert f"data-ticket-number>{chosen.number}<" in r.text
+    r = clerk.post("/workbench/call-specific", {"number": "Z999", "reason": "老年人优先"}, headers=HX)
+    assert "号票不存在" in r.text

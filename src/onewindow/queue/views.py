@@ -31,7 +31,7 @@ from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Hall
 from onewindow.core.access import Action
 from onewindow.core.audit import Actor
-from onewindow.core.clock import CHINA_TZ, Clock
+from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import DomainError, PermissionDenied
 from onewindow.core.personal import mask_payload
 from onewindow.core.qr import qr_png_data_uri, qr_svg
@@ -523,6 +523,12 @@ def _act(session: Session, clock: Clock, auth: Auth, action: str, form: Any) -> 
     if action == "call-next":
         called = queue_service.call_next(session, clock=clock, actor=actor, **ids)
         return queue_service.announcement(called.number, window.number) if called else NOTHING_TO_CALL
+    if action == "call-specific":  # 特呼: a chosen ticket of today, out of policy order, with a reason
+        ticket = queue_service.ticket_by_number(session, hall_code=window.hall.code, number=form_text(form, "number"),
+                                                day=today(clock))
+        called = queue_service.call_specific(session, clock=clock, actor=actor, ticket_id=ticket.id,
+                                             reason=form_text(form, "reason"), **ids)
+        return queue_service.announcement(called.number, window.number)
     if action in ("pause", "resume"):
         queue_service.pause_window(session, clock=clock, actor=actor, paused=action == "pause", **ids)
         return "已暂停服务" if action == "pause" else "已恢复服务"
@@ -548,8 +554,8 @@ def _act(session: Session, clock: Clock, auth: Auth, action: str, form: Any) -> 
     return done[action]
 
 
-WORKBENCH_ACTIONS = ("sign-in", "sign-out", "call-next", "recall", "start", "finish", "miss", "transfer", "pause",
-                     "resume")
+WORKBENCH_ACTIONS = ("sign-in", "sign-out", "call-next", "call-specific", "recall", "start", "finish", "miss",
+                     "transfer", "pause", "resume")
 
 
 @router.post("/workbench/{action}", response_class=HTMLResponse)
