@@ -73,7 +73,7 @@ def test_a_bundle_parent_has_no_review_of_its_own_and_cannot_be_withdrawn_once_a
     _mother, applicant = parents()
     parent = service.apply(session, clock=ACCEPT, user=user("clerk"), rules_=RULES, online=False, data=ApplicationIn(
         applicant=applicant, bundle_code="YJS-NEWBORN",
-        materials={"cert:BIRTH_MED_CERT": "paper", "name:出生医学证明首次签发登记表": "paper",
+        materials={"name:出生医学证明首次签发登记表": "paper",
                    "cert:HUKOU_BOOK": "paper"})).case
     assert any(s.state == "approved" for s in service.sub_cases(session, parent.id))  # 秒批 sub-cases
     with pytest.raises(Conflict) as exc:

@@ -48,8 +48,9 @@ def test_newborn_bundle_from_online_application_to_delivery(
     # the father's hukou is in the library too, but online only the applicant's own certificates are used
     # (anyone could otherwise probe a stranger's library by naming them); at a window the clerk may use it
     assert status["cert:HUKOU_BOOK"] == "missing"
-    assert status["cert:BIRTH_MED_CERT"] == "missing"
-    for key in ("cert:BIRTH_MED_CERT", "cert:HUKOU_BOOK", "name:出生医学证明首次签发登记表"):
+    # the bundle itself issues the birth certificate (出生医学证明签发): never asked of the parents
+    assert "cert:BIRTH_MED_CERT" not in status
+    for key in ("cert:HUKOU_BOOK", "name:出生医学证明首次签发登记表"):
         service.attach_upload(session, clock=clock, user=mother, case=parent, material_key=key,
                               filename="scan.pdf", content_type="application/pdf", size=1234, sha256="a" * 64)
 
@@ -70,6 +71,8 @@ def test_newborn_bundle_from_online_application_to_delivery(
     assert subs["410724-RSJ-GG-001"].decided_by_rule == "秒批"
     assert subs["410724-YBJ-GG-001"].state == "approved"
     assert subs["410724-GAJ-QR-003"].state == "accepted"  # an uploaded proof needs a person
+    passed_on = {m.key: m for m in subs["410724-GAJ-QR-003"].materials}["cert:BIRTH_MED_CERT"]
+    assert passed_on.status == "missing" and "出生医学证明签发" in passed_on.note and "无需提交" in passed_on.note
 
     # the departments work in parallel, each only on its own sub-case
     wjw = subs["410724-WJW-GG-001"]
@@ -105,7 +108,7 @@ def test_newborn_bundle_from_online_application_to_delivery(
     assert service.visit_count(session, parent) == 0
     assert service.one_visit(session, parent) is True
     kinds = [e.kind for e in service.timeline(session, parent)]
-    assert kinds[:4] == ["submitted", "uploaded", "uploaded", "uploaded"]
+    assert kinds[:3] == ["submitted", "uploaded", "uploaded"]
     assert kinds[-1] == "delivered"
 
 
@@ -138,7 +141,7 @@ def test_at_a_window_a_further_holders_certificates_are_used(
     _mother, applicant = parents()
     case = service.apply(session, clock=clock, user=user("clerk"), rules_=RULES, online=False, data=ApplicationIn(
         applicant=applicant, bundle_code="YJS-NEWBORN", extra_holders=[FATHER],
-        materials={"cert:BIRTH_MED_CERT": "paper", "name:出生医学证明首次签发登记表": "paper"})).case
+        materials={"name:出生医学证明首次签发登记表": "paper"})).case
     status = {m.key: m.status for m in case.materials}
     assert status["cert:HUKOU_BOOK"] == "library"  # the father's, named by the clerk who sees him consent
     assert case.state in ("accepted", "in_review")

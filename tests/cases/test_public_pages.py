@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from onewindow.cases.public_views import TRACK_NOT_FOUND
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules
 from onewindow.cases.uploads import upload_path
 from onewindow.certificates.demo import WANG_FANG, ZHANG_WEI
-from onewindow.core.clock import FixedClock
+from onewindow.core.clock import CHINA_TZ, Clock, FixedClock
 from onewindow.staff.models import User
 
 if TYPE_CHECKING:
@@ -267,17 +268,27 @@ def test_after_a_correction_request_the_applicant_uploads_and_resubmits(
 
 
 def test_a_bundle_is_one_form_and_family_members_are_recorded_not_looked_up(
-        session: Session, login: Callable[[str], Browser]) -> None:
+        session: Session, login: Callable[[str], Browser], clock: Clock) -> None:
     wang = login("wangfang")
     url = "/apply/bundle/YJS-NEWBORN"
     page = wang.client.get(url).text
     assert "新生儿出生一件事" in page and "家庭成员 1 身份证号码" in page
-    _fields, bad = _post_application(wang, url, {}, {"extra_holder_0": "410724199209080046"})
+    assert 'name="baby_name"' in page and 'name="birth_date"' in page  # what the bundle needs
+    born = (clock.now().astimezone(CHINA_TZ).date() - dt.timedelta(days=5)).isoformat()
+    child = {"baby_name": "王小禾", "birth_date": born}
+    before = _case_count(session)
+    _fields, bad = _post_application(wang, url, {}, {"extra_holder_0": "410724199209080046", **child})
     assert bad.status_code == 422 and "家庭成员身份证号码无效" in bad.text
-    _fields, r = _post_application(wang, url, {}, {"extra_holder_0": ZHANG_WEI})
+    _fields, bad = _post_application(wang, url, {}, {"extra_holder_0": ZHANG_WEI})
+    assert bad.status_code == 422 and "请填写新生儿姓名" in bad.text and "请填写出生日期" in bad.text
+    _fields, bad = _post_application(wang, url, {}, {**child, "birth_date": "2099-01-01"})
+    assert bad.status_code == 422 and "出生日期不能晚于今天" in bad.text and "王小禾" in bad.text
+    assert _case_count(session) == before
+    _fields, r = _post_application(wang, url, {}, {"extra_holder_0": ZHANG_WEI, **child})
     assert r.status_code == 303, r.text
     case = _case_at(session, r.headers["location"])
     assert case.kind == "bundle" and case.state == "submitted"
+    assert case.form_data["baby_name"] == "王小禾" and case.form_data["birth_date"] == born
     status = {m.key: m.status for m in case.materials}
     # online, only the applicant's own certificates are used: a spouse's would let anyone probe a stranger's
     # library; the family member is recorded for the clerk, who may use their certificates at the window

@@ -150,7 +150,6 @@ def newborn(session: Session, user: Users, parents: Callable[..., tuple[User, Ap
     _mother, applicant = parents()
     target = service.resolve_target(session, item_code=None, bundle_code="YJS-NEWBORN")
     marks = {e.key: "paper" for e in service.checklist(target) if e.required and e.certificate_type_id is None}
-    marks["cert:BIRTH_MED_CERT"] = "paper"
     parent = service.apply(session, clock=MONDAY, user=user("clerk"), rules_=RULES, online=False, data=ApplicationIn(
         applicant=applicant, bundle_code="YJS-NEWBORN", materials=marks, extra_holders=[FATHER])).case
     subs = {s.item.code if s.item else "": s for s in service.sub_cases(session, parent.id)}

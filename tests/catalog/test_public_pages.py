@@ -162,7 +162,12 @@ def test_bundle_page_merges_materials_across_items(client: TestClient) -> None:
     assert names.count("居民身份证") == 1
     assert "父母居民身份证" not in names and "监护人居民身份证" not in names
     assert "各事项表述：父母居民身份证；监护人居民身份证" in html
-    assert names.count("出生医学证明") == 1
+    # the bundle issues the birth certificate itself (出生医学证明签发): passed on inside, never asked
+    assert "出生医学证明" not in names and "原出生医学证明" not in html
+    assert "无需提交（由本一件事办理产生并内部流转）：出生医学证明（“出生医学证明签发”签发）" in html
+    # optional in every member that asks for it (父母结婚证, 结婚证): optional when merged
+    marriage = next(tr for tr in html.split("<tr>") if 'data-label="材料名称">结婚证' in tr)
+    assert "非必要" in marriage and "necessity-required" not in marriage
     assert "各事项合计 17 项，合并去重" in html
     assert f"共 {len(names)} 项" in html
 

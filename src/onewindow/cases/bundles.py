@@ -16,12 +16,13 @@ from onewindow.cases.models import (
     Case,
     CaseMaterial,
 )
-from onewindow.cases.rules import CaseRules, MaterialStatus
+from onewindow.cases.rules import CaseRules, MaterialStatus, passed_on_note
 from onewindow.cases.schedule import add_steps, recompute_deadlines
 from onewindow.cases.states import (
     CaseState,
 )
-from onewindow.cases.transitions import TEXT_MAX, insert_numbered, move, record_event
+from onewindow.cases.transitions import TEXT_MAX, actor_name, insert_numbered, move, record_event
+from onewindow.catalog import rules as catalog_rules
 from onewindow.catalog import service as catalog_service
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
@@ -40,6 +41,7 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
     actor = actor_of(user)
     parent_status = {m.key: m for m in parent.materials}
     pairs = catalog_service.items_by_codes(session, [m.item.code for m in parent.bundle.members])
+    produced = catalog_rules.produced_in_bundle((v.result_certificate_type_id, v.name) for _i, v in pairs)
     for item, version in pairs:
         sub = Case(number="", kind=CaseKind.SUB, parent_id=parent.id, item_id=item.id, item_version_id=version.id,
                    bundle_id=parent.bundle_id, department_id=version.department_id,
@@ -55,6 +57,16 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
                    created_at=now, updated_at=now)
         for pos, m in enumerate(version.materials, start=1):
             shared = parent_status.get(material_key(m))
+            issuer = produced.get(m.certificate_type_id) if m.certificate_type_id is not None else None
+            if shared is None and issuer is not None and issuer != version.name:
+                # issued by another sub-case of this bundle: never asked of the applicant; not yet there either
+                # (so no 秒批 on it: the sub-case waits for a person, who sees where it comes from)
+                sub.materials.append(CaseMaterial(
+                    position=pos, material_id=m.id, key=material_key(m), name=m.name, required=m.required,
+                    deferrable=m.deferrable, certificate_type_id=m.certificate_type_id,
+                    status=MaterialStatus.MISSING.value, certificate_id=None, upload_id=None, supplied_at=None,
+                    note=passed_on_note(issuer)[:TEXT_MAX]))
+                continue
             sub.materials.append(CaseMaterial(
                 position=pos, material_id=m.id, key=material_key(m), name=m.name, required=m.required,
                 deferrable=m.deferrable, certificate_type_id=m.certificate_type_id,
@@ -71,7 +83,7 @@ def open_sub_cases(session: Session, *, clock: Clock, user: User, parent: Case, 
                                                   deferral_working_days=rules_.deferral_working_days)
         sub.procedure = procedure.to_json()
         recompute_deadlines(session, sub, calendar=calendar, on=on)  # capped by the bundle's promise
-        add_steps(sub, procedure, now, actor)
+        add_steps(sub, procedure, now, actor, actor_name(session, actor))
         move(session, sub, S.ACCEPTED, clock=clock, actor=actor, kind="accepted", note="一件事分办受理",
              data={"promised_due": sub.promised_due, "parent": parent.number})
         recompute_deadlines(session, sub, calendar=calendar, on=on)  # the clock runs from now: warn at once

@@ -18,7 +18,7 @@ from onewindow.cases.states import (
     DECIDED,
     CaseState,
 )
-from onewindow.cases.transitions import lock, move, record_event
+from onewindow.cases.transitions import actor_name, lock, move, record_event
 from onewindow.certificates import service as certificates
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
@@ -31,6 +31,7 @@ def record_decision(session: Session, *, clock: Clock, actor: Actor, case: Case,
                     by_rule: DecidedByRule | None, user: User | None) -> None:
     """Decide a case: close its steps, set the decision, move it, issue the result, complete its bundle."""
     now = clock.now()
+    by_name = actor_name(session, actor)  # the steps show names, not usernames
     decision_at = decision_index(case)
     for i, step in enumerate(case.steps):
         if step.status != StepStatus.PENDING:
@@ -47,7 +48,7 @@ def record_decision(session: Session, *, clock: Clock, actor: Actor, case: Case,
             agreed = StepOutcome.DEFAULT if by_rule == DecidedByRule.DEFAULT_CONSENT else StepOutcome.AGREE
             step.outcome = agreed if approve else StepOutcome.DISAGREE
             step.opinion = reason
-        step.done_by, step.done_by_name, step.done_at = actor.id, actor.label[:64], now
+        step.done_by, step.done_by_name, step.done_at = actor.id, by_name, now
     case.decision = Decision.of(approve)
     case.decision_reason, case.decision_basis, case.decided_by_rule = reason, basis, by_rule
     case.decided_at, case.decided_on = now, today(clock)

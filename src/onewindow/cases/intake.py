@@ -39,6 +39,7 @@ from onewindow.cases.states import (
 from onewindow.cases.transitions import (
     TEXT_MAX,
     DuplicateKey,
+    actor_name,
     insert_numbered,
     lock,
     move,
@@ -48,6 +49,7 @@ from onewindow.cases.transitions import (
     snapshot,
     touch,
 )
+from onewindow.catalog import rules as catalog_rules
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Bundle, Hall, Item, ItemVersion
 from onewindow.certificates import service as certificates
@@ -151,11 +153,21 @@ def resolve_target(session: Session, *, item_code: str | None, bundle_code: str 
     return Target(item, version, None, ((item, version),))
 
 
+def produced_in_bundle(target: Target) -> dict[int, str]:
+    """For a bundle: the certificate types its own items issue (type id → the issuing item's name)."""
+    if target.bundle is None:
+        return {}
+    return catalog_rules.produced_in_bundle((v.result_certificate_type_id, v.name) for _i, v in target.members)
+
+
 def checklist(target: Target) -> list[ChecklistEntry]:
     """The one merged material list of the application: a material several items need appears once."""
     merged: dict[str, ChecklistEntry] = {}
+    produced = produced_in_bundle(target)
     for _item, version in target.members:
         for m in version.materials:
+            if m.certificate_type_id in produced:
+                continue  # issued by another sub-case of the bundle: passed on inside, never asked
             key = material_key(m)
             prev = merged.get(key)
             if prev is None:
@@ -415,7 +427,7 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
     case.procedure = procedure.to_json()  # the rules the case runs under, whatever the item becomes
     recompute_deadlines(session, case, calendar=calendar, on=on)  # the dates the acceptance event records
     if case.kind != CaseKind.BUNDLE:
-        add_steps(case, procedure, now, actor)
+        add_steps(case, procedure, now, actor, actor_name(session, actor))
     move(session, case, S.ACCEPTED, clock=clock, actor=actor, kind="accepted",
          note="容缺受理" if case.deferred else ("告知承诺受理" if case.commitment else "受理"),
          data={"promised_due": case.promised_due, "legal_due": case.legal_due, "deferral_due": case.deferral_due,

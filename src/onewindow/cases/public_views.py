@@ -33,7 +33,7 @@ from onewindow.agents.service import AgentAuthorization, AuthorizationIn
 from onewindow.cases import notices, service, uploads
 from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseEvent, CaseUpload
-from onewindow.cases.rules import MaterialStatus
+from onewindow.cases.rules import BUNDLE_FIELDS, BundleField, MaterialStatus, bundle_field_problems
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Target
 from onewindow.cases.states import CaseState, is_withdrawable
 from onewindow.catalog import service as catalog_service
@@ -558,16 +558,21 @@ class ApplyChoice:
 
 
 @router.get("/apply", response_class=HTMLResponse)
-def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth) -> Response:
-    """Choose what to apply for: items open to online application (三级 and up), and 一件事."""
+def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth,
+                 q: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """Choose what to apply for: items open to online application (三级 and up), and 一件事; ``q`` searches
+    names, codes and keywords."""
+    q = q.strip()
     rows, _total = catalog_service.list_items(
-        session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH), limit=1000)
+        session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH, text=q or None), limit=1000)
     # an applicant's account is a person: enterprise-only items are for agents (who type the enterprise)
     items = [ApplyChoice(f"/apply/{i.code}", v.name, v.department.name, v.online_depth) for i, v in rows
              if _is_agent(auth) or v.audience in ("person", "both")]
     bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None)
-               for b in catalog_service.list_bundles(session) if b.status == "active"]
-    return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles}, auth=auth)
+               for b in catalog_service.list_bundles(session) if b.status == "active"
+               and (not q or q in b.name or q.upper() in b.code.upper())]
+    return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles, "q": q},
+                  auth=auth)
 
 
 @dataclass(frozen=True)
@@ -595,6 +600,7 @@ class ApplyForm:
     errors: Errors
     is_bundle: bool
     library_known: bool  # False for an agent before the applicant's ID is known
+    questions: tuple[BundleField, ...] = ()  # what the bundle asks beyond the applicant (新生儿: name, birth date)
 
 
 def _target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
@@ -624,7 +630,8 @@ def _build_form(session: Session, *, clock: Clock, user: User, target: Target, a
                               library[e.key].type.name if e.key in library else "")
                  for i, e in enumerate(service.checklist(target))]
     return ApplyForm(target=target, action=action, values=values, extra_holders=extra, materials=materials,
-                     errors=errors, is_bundle=target.bundle is not None, library_known=bool(holders))
+                     errors=errors, is_bundle=target.bundle is not None, library_known=bool(holders),
+                     questions=BUNDLE_FIELDS.get(target.bundle.code, ()) if target.bundle else ())
 
 
 def _initial_values(auth: Auth) -> dict[str, str]:
@@ -666,6 +673,11 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
         values["applicant_id"] = values["applicant_id"].upper()
     extra = [form_text(posted, f"extra_holder_{i}").upper() for i in range(EXTRA_HOLDER_FIELDS)]
     problems: list[Problem] = []
+    questions = BUNDLE_FIELDS.get(target.bundle.code, ()) if target.bundle else ()
+    for q in questions:
+        values[q.name] = form_text(posted, q.name)[:200]
+    if target.bundle is not None:
+        problems += bundle_field_problems(target.bundle.code, values, today(clock))
     for i, h in enumerate(extra):
         if h and not is_valid_id_number(h):
             problems.append(Problem(f"extra_holder_{i}", "invalid_id_number", "家庭成员身份证号码无效，请核对"))
@@ -698,7 +710,8 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
                               id_number=values["applicant_id"], phone=values["phone"]),
         item_code=target.item.code if target.bundle is None and target.item is not None else None,
         bundle_code=target.bundle.code if target.bundle is not None else None,
-        extra_holders=[h for h in extra if h], idempotency_key=values["idempotency_key"])
+        extra_holders=[h for h in extra if h], idempotency_key=values["idempotency_key"],
+        form_data={q.name: values[q.name].strip() for q in questions})
     try:
         with session.begin_nested():  # a refusal leaves nothing behind
             created = service.apply(session, clock=clock, user=user, data=data, rules_=_rules(settings), online=True)

@@ -6,10 +6,13 @@ every rule can be tested on its own and is stated once.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from onewindow.core.errors import Problem
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,54 @@ def auto_approvable(*, instant: bool, lines: Sequence[ChecklistLine]) -> bool:
     """
     required = [ln for ln in lines if ln.required]
     return instant and bool(required) and all(ln.status is MaterialStatus.LIBRARY for ln in required)
+
+
+_PASSED_ON_TAIL = "签发后内部流转，申请人无需提交"
+
+
+def passed_on_note(issuer: str) -> str:
+    """The note of a sub-case material another sub-case of the same bundle issues (never asked of the applicant)."""
+    return f"由本一件事“{issuer}”{_PASSED_ON_TAIL}"
+
+
+def is_passed_on(note: str) -> bool:
+    """Whether a material's note says it is passed on inside its bundle."""
+    return note.endswith(_PASSED_ON_TAIL)
+
+
+@dataclass(frozen=True)
+class BundleField:
+    """A question a 一件事's form asks beyond the applicant (e.g. the child's name for 新生儿出生)."""
+
+    name: str
+    label: str
+    kind: str  # "text" | "date"
+    max_length: int = 20
+
+
+BUNDLE_FIELDS: dict[str, tuple[BundleField, ...]] = {
+    "YJS-NEWBORN": (BundleField("baby_name", "新生儿姓名", "text"), BundleField("birth_date", "出生日期", "date")),
+}
+
+
+def bundle_field_problems(bundle_code: str, values: dict[str, str], on: dt.date) -> list[Problem]:
+    """What is wrong with the answers to a bundle's questions (all required; a birth date not in the future and
+    within the last year)."""
+    problems: list[Problem] = []
+    for f in BUNDLE_FIELDS.get(bundle_code, ()):
+        raw = values.get(f.name, "").strip()
+        if not raw:
+            problems.append(Problem(f.name, "required", f"请填写{f.label}"))
+        elif len(raw) > f.max_length:
+            problems.append(Problem(f.name, "too_long", f"{f.label}不能超过 {f.max_length} 个字符"))
+        elif f.kind == "date":
+            try:
+                day = dt.date.fromisoformat(raw)
+            except ValueError:
+                problems.append(Problem(f.name, "invalid_date", f"{f.label}应为日期，如 2026-02-10"))
+                continue
+            if day > on:
+                problems.append(Problem(f.name, "future_date", f"{f.label}不能晚于今天"))
+            elif day < on - dt.timedelta(days=366):
+                problems.append(Problem(f.name, "too_old", f"{f.label}早于一年前，请到窗口办理"))
+    return problems

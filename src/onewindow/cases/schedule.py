@@ -26,15 +26,17 @@ from onewindow.core.clock import Clock, today
 _CHUNK = 500  # ids per IN (…) list
 
 
-def add_steps(case: Case, procedure: Procedure, now: dt.datetime, actor: Actor) -> None:
-    """Give an accepted case its workflow steps, one per step of its procedure (the acceptance step done)."""
+def add_steps(case: Case, procedure: Procedure, now: dt.datetime, actor: Actor, by_name: str = "") -> None:
+    """Give an accepted case its workflow steps, one per step of its procedure (the acceptance step done by
+    ``by_name``, the accepting staff member's name; the actor's label when not given)."""
     for pos, rule in enumerate(procedure.steps, start=1):
         done = pos == 1
         case.steps.append(CaseStep(position=pos, name=rule.name[:40], kind=rule.kind.value,
                                    status=StepStatus.DONE if done else StepStatus.PENDING,
                                    outcome=StepOutcome.AGREE if done else None,
                                    opinion="材料齐全，予以受理" if done else "",
-                                   done_by=actor.id if done else None, done_by_name=actor.label if done else "",
+                                   done_by=actor.id if done else None,
+                                   done_by_name=(by_name or actor.label)[:64] if done else "",
                                    done_at=now if done else None))
 
 

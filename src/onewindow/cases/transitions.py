@@ -61,12 +61,17 @@ def snapshot(case: Case) -> dict[str, Any]:
             "promised_due": case.promised_due, "decision": case.decision}
 
 
+def actor_name(session: Session, actor: Actor) -> str:
+    """The name a case shows for who did something: the staff member's name, not the username."""
+    person = session.get(User, actor.id) if actor.id is not None else None
+    return (person.display_name if person else actor.label)[:64]
+
+
 def record_event(session: Session, case: Case, *, clock: Clock, actor: Actor, kind: str, from_state: str | None = None,
                  to_state: str | None = None, note: str = "", data: Mapping[str, Any] | None = None) -> CaseEvent:
     """Add a timeline event to the case; the actor is shown by name."""
-    person = session.get(User, actor.id) if actor.id is not None else None  # the timeline shows names
     ev = CaseEvent(case_id=case.id, at=clock.now(), kind=kind, from_state=from_state, to_state=to_state,
-                   actor_id=actor.id, actor_name=(person.display_name if person else actor.label)[:64],
+                   actor_id=actor.id, actor_name=actor_name(session, actor),  # the timeline shows names
                    note=note[:TEXT_MAX],
                    data=audit.canonical(dict(data or {})))
     session.add(ev)

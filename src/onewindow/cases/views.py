@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -27,10 +27,10 @@ from starlette.datastructures import FormData
 from onewindow.calendar.service import build_calendar
 from onewindow.cases import actions as case_actions
 from onewindow.cases import deadlines as dl
-from onewindow.cases import notices, service
+from onewindow.cases import notices, service, uploads
 from onewindow.cases.kinds import CaseKind, DecidedByRule, ExtensionStatus
-from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension
-from onewindow.cases.rules import MaterialStatus
+from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspension, CaseUpload
+from onewindow.cases.rules import MaterialStatus, is_passed_on
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
 from onewindow.cases.states import CaseState
 from onewindow.catalog import service as catalog_service
@@ -41,12 +41,14 @@ from onewindow.config import Settings
 from onewindow.core import access, audit
 from onewindow.core.access import Action, Field
 from onewindow.core.clock import CHINA_TZ, Clock, today
-from onewindow.core.errors import Conflict, DomainError, Problem, ValidationFailed
+from onewindow.core.errors import Conflict, DomainError, NotFound, Problem, ValidationFailed
 from onewindow.core.ids import validate_credit_code, validate_id_number
 from onewindow.core.personal import Personal
-from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
+from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, SettingsDep
 from onewindow.network import service as network_service
 from onewindow.network import views as network_views
+from onewindow.queue import service as queue_service
+from onewindow.queue.models import Ticket
 from onewindow.ratings import views as ratings_views
 from onewindow.staff.models import User
 from onewindow.web import FormDep, form_text, render
@@ -275,13 +277,38 @@ class IntakeForm:
                    idempotency_key=form_text(form, "idempotency_key")[:80], materials=materials)
 
 
+@dataclass(frozen=True)
+class VisitTicket:
+    """The queue ticket an intake belongs to (opened from the workbench): shown above the steps, carried along."""
+
+    number: str
+    phone: str
+    item_code: str
+    item_name: str
+    category: str
+
+
+def _visit_ticket(session: Session, ticket: Ticket | None) -> VisitTicket | None:
+    if ticket is None:
+        return None
+    item_name = ""
+    if ticket.item_code:
+        try:
+            item_name = catalog_service.get_item_version(session, ticket.item_code)[1].name
+        except DomainError:
+            item_name = ticket.item_code
+    return VisitTicket(number=ticket.number, phone=ticket.phone or "", item_code=ticket.item_code or "",
+                       item_name=item_name, category=f"{ticket.category.code} {ticket.category.name}")
+
+
 def _intake_context(session: Session, clock: Clock, *, id_text: str, item: str, bundle: str, q: str,
-                    form: IntakeForm | None = None, errors: Errors | None = None) -> dict[str, Any]:
+                    form: IntakeForm | None = None, errors: Errors | None = None,
+                    ticket: VisitTicket | None = None) -> dict[str, Any]:
     on = today(clock)
     errors = errors or Errors()
     ctx: dict[str, Any] = {"id_text": id_text, "q": q, "item": item, "bundle": bundle, "errors": errors,
                            "applicant": None, "target": None, "rows": [], "lookup_problems": [],
-                           "bundles": [], "items": [], "statuses": INTAKE_STATUSES}
+                           "bundles": [], "items": [], "statuses": INTAKE_STATUSES, "ticket": ticket}
     if not id_text:
         return ctx
     try:
@@ -300,7 +327,9 @@ def _intake_context(session: Session, clock: Clock, *, id_text: str, item: str, 
         ctx["lookup_problems"] = exc.problems
         return ctx
     form = form or IntakeForm(applicant_id=number, applicant_name=applicant.name, item_code=item,
-                              bundle_code=bundle, idempotency_key=secrets.token_urlsafe(18))
+                              bundle_code=bundle, idempotency_key=secrets.token_urlsafe(18),
+                              applicant_phone=ticket.phone if ticket else "",
+                              ticket_id=ticket.number if ticket else "")
     ctx.update(_checklist_context(session, clock, target, number, form, errors))
     return ctx
 
@@ -321,7 +350,7 @@ def _intake_guard(auth: Auth) -> None:
 # Every step of the workbench after the empty page is a POST: the applicant's full ID number travels in form
 # bodies only, never in a URL (browser history, proxies, the access log). Field name → most characters.
 INTAKE_FIELD_LIMITS = {"id": 40, "q": 60, "item": 60, "bundle": 40, "applicant_id": 40, "item_code": 60,
-                       "bundle_code": 40, "extra_holders": 400}
+                       "bundle_code": 40, "extra_holders": 400, "ticket": 12}
 
 
 def _intake_field(posted: FormData, name: str) -> str:
@@ -334,9 +363,31 @@ def _intake_field(posted: FormData, name: str) -> str:
 
 
 def _intake_page(request: Request, auth: Auth, session: Session, clock: Clock, *, id_text: str = "",
-                 item: str = "", bundle: str = "", q: str = "") -> Response:
-    ctx = _intake_context(session, clock, id_text=id_text, item=item, bundle=bundle, q=q)
+                 item: str = "", bundle: str = "", q: str = "", ticket: VisitTicket | None = None) -> Response:
+    ctx = _intake_context(session, clock, id_text=id_text, item=item, bundle=bundle, q=q, ticket=ticket)
     return _page(request, "cases/intake.html", {**ctx, "section": "intake"}, auth)
+
+
+def _posted_ticket(session: Session, clock: Clock, auth: Auth, posted: FormData) -> VisitTicket | None:
+    """The ticket carried through the intake steps (hidden ``ticket``): today's, at the clerk's own window."""
+    number = _intake_field(posted, "ticket")
+    if not number:
+        return None
+    return _visit_ticket(session, queue_service.ticket_at_my_window(session, clock=clock, user_id=auth.user.id,
+                                                                    number=number))
+
+
+@router.post("/cases/intake/ticket", response_class=HTMLResponse)
+def intake_from_ticket(request: Request, auth: CurrentAuth, session: DbSession, clock: ClockDep,
+                       posted: FormDep) -> Response:
+    """受理办件 from the workbench: the intake opened with the ticket being served at the clerk's window (its
+    number, the phone typed at the kiosk, the item chosen there, the ID number if one was registered)."""
+    _intake_guard(auth)
+    ticket = queue_service.ticket_at_my_window(session, clock=clock, user_id=auth.user.id,
+                                               number=_intake_field(posted, "ticket"))
+    visit = _visit_ticket(session, ticket)
+    return _intake_page(request, auth, session, clock, id_text=ticket.id_number or "",
+                        item=ticket.item_code or "", ticket=visit)
 
 
 @router.get("/cases/intake", response_class=HTMLResponse)
@@ -362,7 +413,8 @@ def intake_applicant(request: Request, auth: CurrentAuth, session: DbSession, cl
     without JavaScript, and "重新选择")."""
     _intake_guard(auth)
     return _intake_page(request, auth, session, clock, id_text=_intake_field(posted, "id"),
-                        q=_intake_field(posted, "q"))
+                        q=_intake_field(posted, "q"), item=_intake_field(posted, "item"),
+                        ticket=_posted_ticket(session, clock, auth, posted))
 
 
 @router.post("/cases/intake/target", response_class=HTMLResponse)
@@ -371,7 +423,8 @@ def intake_target(request: Request, auth: CurrentAuth, session: DbSession, clock
     """Step 2: the item (``item``) or bundle (``bundle``) picked for the applicant (``id``); the materials."""
     _intake_guard(auth)
     return _intake_page(request, auth, session, clock, id_text=_intake_field(posted, "id"),
-                        item=_intake_field(posted, "item"), bundle=_intake_field(posted, "bundle"))
+                        item=_intake_field(posted, "item"), bundle=_intake_field(posted, "bundle"),
+                        ticket=_posted_ticket(session, clock, auth, posted))
 
 
 @router.post("/cases/intake/targets", response_class=HTMLResponse)
@@ -381,7 +434,8 @@ def intake_targets(request: Request, auth: CurrentAuth, session: DbSession, post
     q = _intake_field(posted, "q")
     bundles, items = _targets(session, q)
     return _page(request, "cases/_targets.html",
-                 {"bundles": bundles, "items": items, "q": q, "id_text": _intake_field(posted, "id")}, auth)
+                 {"bundles": bundles, "items": items, "q": q, "id_text": _intake_field(posted, "id"),
+                  "ticket_number": _intake_field(posted, "ticket")}, auth)
 
 
 @router.post("/cases/intake/checklist", response_class=HTMLResponse)
@@ -430,10 +484,14 @@ def intake_submit(request: Request, auth: CurrentAuth, session: DbSession, clock
     problems.extend(_extra_holder_problems(holders, on))
     ticket_id: int | None = None
     if form.ticket_id:
-        if form.ticket_id.isdigit():
+        if form.ticket_id.isdigit():  # a ticket's database id, as the API takes it
             ticket_id = int(form.ticket_id)
-        else:
-            problems.append(Problem("ticket_id", "invalid_ticket", "号票编号应为数字"))
+        else:  # the number on the slip (C004): today's, at this clerk's window
+            try:
+                ticket_id = queue_service.ticket_at_my_window(session, clock=clock, user_id=auth.user.id,
+                                                              number=form.ticket_id).id
+            except DomainError as exc:
+                problems.append(Problem("ticket_id", exc.problems[0].code, exc.problems[0].message))
     created = None
     status = 422
     if not problems:
@@ -547,16 +605,36 @@ class MaterialRow:
     label: str
     certificate: str
     key: str
+    uploads: list[UploadLink] = field(default_factory=list)
+    passed_on: str = ""  # issued inside the bundle: where it comes from
+
+
+@dataclass(frozen=True)
+class UploadLink:
+    """A file the applicant uploaded for a material, opened through the case's access check."""
+
+    url: str
+    filename: str
+    size_text: str
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
 def _materials(session: Session, case: Case) -> list[MaterialRow]:
+    files: dict[str, list[UploadLink]] = {}
+    for u in session.scalars(select(CaseUpload).where(CaseUpload.case_id == case.id).order_by(CaseUpload.id)):
+        files.setdefault(u.material_key, []).append(
+            UploadLink(f"/cases/{case.id}/uploads/{u.id}", u.filename, _size_text(u.size)))
     rows = []
     for m in case.materials:
         cert = ""
         if m.certificate_id is not None:
             c = certificates.get_certificate(session, m.certificate_id)
             cert = f"{c.type.name} {c.number}（持证人 {c.holder_id}）"  # masked at the edge
-        rows.append(MaterialRow(m.name, m.required, m.deferrable, m.status, status_label(m.status), cert, m.key))
+        rows.append(MaterialRow(m.name, m.required, m.deferrable, m.status, status_label(m.status), cert, m.key,
+                                files.get(m.key, []), m.note if is_passed_on(m.note) else ""))
     return rows
 
 
@@ -618,6 +696,20 @@ def case_page(request: Request, case_id: int, auth: CurrentAuth, session: DbSess
         audit.record_read(session, clock=clock, actor=auth.actor, what="case_page", entity_type="case",
                           entity_id=case.id, detail={"case": case.number})
     return _render_case(request, session, clock, auth, case, notice=NOTICES.get(done, ""))
+
+
+@router.get("/cases/{case_id}/uploads/{upload_id}")
+def case_upload(case_id: int, upload_id: int, auth: CurrentAuth, session: DbSession,
+                settings: SettingsDep) -> Response:
+    """A file the applicant uploaded, to staff who may view the case (the pre-check and the case page link it)."""
+    case = service.get_case(session, case_id)
+    service.require_view(session, auth.user, case)
+    row = session.get(CaseUpload, upload_id)
+    if row is None or row.case_id != case.id:
+        raise NotFound("附件", str(upload_id))
+    return FileResponse(uploads.open_upload(settings.upload_dir, row.sha256), media_type=row.content_type,
+                        filename=row.filename,
+                        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})
 
 
 def _version(form: FormData) -> int | None:

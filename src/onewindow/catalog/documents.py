@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from onewindow.catalog.rules import produced_in_bundle
 from onewindow.catalog.schemas import ItemDetail, ItemSummary, MaterialOut
 from onewindow.core.clock import CHINA_TZ
 from onewindow.core.pdf import NoticePdf
@@ -167,11 +168,15 @@ def merge_materials(members: Sequence[ItemDetail]) -> list[BundleMaterial]:
     """One material list across a bundle's items, deduplicated by certificate type, else by name.
 
     A merged material is required when any item requires it, deferrable only when every item
-    that asks for it allows 容缺, and asks for the strictest form and the most copies.
+    that asks for it allows 容缺, and asks for the strictest form and the most copies. A material whose
+    certificate one of the bundle's items issues (``produced_in_bundle``) is left out: it is passed on inside.
     """
+    produced = produced_in_bundle([(i.result_certificate_type, i.name) for i in members])
     merged: dict[tuple[str, str], BundleMaterial] = {}
     for item in members:
         for m in item.materials:
+            if m.certificate_type and m.certificate_type in produced:
+                continue
             key = ("cert", m.certificate_type) if m.certificate_type else ("name", _name_key(m.name))
             entry = merged.get(key)
             if entry is None:

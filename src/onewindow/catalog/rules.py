@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable, Iterable
+from typing import TypeVar
 
 from onewindow.catalog.procedure import ProcedureError, procedure_of, unknown_step_names
 from onewindow.catalog.schemas import ItemIn
@@ -55,3 +57,17 @@ def item_warnings(item: ItemIn, prefix: str = "") -> list[Problem]:
             warnings.append(Problem(f"{prefix}steps", "unknown_step_kind", f"无法识别办理环节“{name}”的类型，"
                                     "按审查环节处理；可在 procedure.steps 中指定 kind"))
     return warnings
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+def produced_in_bundle(results: Iterable[tuple[K | None, str]]) -> dict[K, str]:
+    """The certificate types a bundle's own items issue (type → the issuing item's name), from (result type,
+    item name) pairs. Such a material passes from sub-case to sub-case inside the bundle: it is never asked of
+    the applicant (the guide's merged list, the intake checklist and the online form all leave it out)."""
+    produced: dict[K, str] = {}
+    for kind, name in results:
+        if kind is not None:
+            produced.setdefault(kind, name)
+    return produced

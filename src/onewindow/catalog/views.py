@@ -19,6 +19,7 @@ from onewindow.appointments import service as appointments_service
 from onewindow.catalog import documents, indicators, procedure, service
 from onewindow.catalog.documents import BundleMaterial, Limits, MaterialRow
 from onewindow.catalog.models import Bundle, Department, Item, ItemVersion
+from onewindow.catalog.rules import produced_in_bundle
 from onewindow.catalog.schemas import BundleOut, ItemDetail
 from onewindow.core.clock import CHINA_TZ, Clock
 from onewindow.core.errors import NotFound
@@ -225,6 +226,7 @@ class BundlePage:
     members: list[BundleMember]
     materials: list[BundleMaterial]
     raw_material_count: int
+    passed_on: list[tuple[str, str]] = field(default_factory=list)  # (certificate, issuing item): never asked
 
     @property
     def any_exempt(self) -> bool:
@@ -247,8 +249,12 @@ def bundle_page(session: Session, code: str) -> BundlePage:
     details = service.item_details(session, [(m.item, versions[m.item_id]) for m in bundle.members
                                              if m.item_id in versions])
     members = [BundleMember(d.code, d.name, d.department_name, documents.limits_of(d)) for d in details]
+    produced = produced_in_bundle((d.result_certificate_type, d.name) for d in details)
+    names = {d.result_certificate_type: d.result_certificate_type_name or d.result_certificate_type for d in details
+             if d.result_certificate_type}
     return BundlePage(bundle=out, members=members, materials=documents.merge_materials(details),
-                      raw_material_count=sum(len(d.materials) for d in details))
+                      raw_material_count=sum(len(d.materials) for d in details),
+                      passed_on=[(names[k], issuer) for k, issuer in produced.items()])
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,22 @@ def ticket_by_number(session: Session, *, hall_code: str, number: str, day: dt.d
     return ticket
 
 
+def ticket_at_my_window(session: Session, *, clock: Clock, user_id: int, number: str) -> Ticket:
+    """Today's ticket ``number`` (e.g. ``C004``) called or served at the window this staff member is signed into:
+    the ticket a window intake belongs to. 409 when not signed in, 404 when the number is not at that window."""
+    window = window_of_clerk(session, user_id)
+    if window is None:
+        raise Conflict("请先在叫号工作台签到窗口，再按号票受理", code="not_signed_in", field="ticket_id")
+    number = (number or "").strip().upper()
+    ticket = session.scalars(select(Ticket).where(
+        Ticket.hall_id == window.hall_id, Ticket.day == today(clock),
+        Ticket.number == number, Ticket.window_id == window.id)).first()
+    if ticket is None or ticket.state not in (TicketState.CALLED.value, TicketState.SERVING.value,
+                                              TicketState.DONE.value):
+        raise NotFound("号票", f"{number}（不是本窗口今天呼叫或办理的号）", "ticket_id")
+    return ticket
+
+
 def qualified_categories(session: Session, user_id: int) -> list[str]:
     """The hall category codes a staff member may serve (一岗多能)."""
     rows = session.scalars(select(HallCategory.code).join(StaffQualification,

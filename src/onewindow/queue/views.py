@@ -31,7 +31,7 @@ from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Hall
 from onewindow.core.access import Action
 from onewindow.core.audit import Actor
-from onewindow.core.clock import CHINA_TZ, Clock
+from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import DomainError, PermissionDenied
 from onewindow.core.personal import mask_payload
 from onewindow.core.qr import qr_png_data_uri, qr_svg
@@ -455,6 +455,8 @@ def _workbench_context(session: Session, clock: Clock, auth: Auth, *, message: s
     served = _served_codes(session, window.hall)
     context.update(
         window=_WindowLine(window.id, window.label, WindowStatus(window.status).label), ticket=current,
+        can_intake=current is not None and current.state == TicketState.SERVING.value
+        and auth.can(Action.CASE_INTAKE),
         actions=_actions(window, current), can_transfer=current is not None,
         transfer_categories=[c for c in catalog_service.list_hall_categories(session)
                              if (c.code in served or not served)
@@ -537,6 +539,12 @@ def _act(session: Session, clock: Clock, auth: Auth, action: str, form: Any) -> 
     if action == "call-next":
         called = queue_service.call_next(session, clock=clock, actor=actor, **ids)
         return queue_service.announcement(called.number, window.number) if called else NOTHING_TO_CALL
+    if action == "call-specific":  # 特呼: a chosen ticket of today, out of policy order, with a reason
+        ticket = queue_service.ticket_by_number(session, hall_code=window.hall.code, number=form_text(form, "number"),
+                                                day=today(clock))
+        called = queue_service.call_specific(session, clock=clock, actor=actor, ticket_id=ticket.id,
+                                             reason=form_text(form, "reason"), **ids)
+        return queue_service.announcement(called.number, window.number)
     if action in ("pause", "resume"):
         queue_service.pause_window(session, clock=clock, actor=actor, paused=action == "pause", **ids)
         return "已暂停服务" if action == "pause" else "已恢复服务"
@@ -562,8 +570,8 @@ def _act(session: Session, clock: Clock, auth: Auth, action: str, form: Any) -> 
     return done[action]
 
 
-WORKBENCH_ACTIONS = ("sign-in", "sign-out", "call-next", "recall", "start", "finish", "miss", "transfer", "pause",
-                     "resume")
+WORKBENCH_ACTIONS = ("sign-in", "sign-out", "call-next", "call-specific", "recall", "start", "finish", "miss",
+                     "transfer", "pause", "resume")
 
 
 @router.post("/workbench/{action}", response_class=HTMLResponse)
