@@ -35,6 +35,7 @@ LOAD_SECONDS = 1.5
 def _start(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, ONEWINDOW_DATABASE_URL=url, ONEWINDOW_JOBS_ENABLED="false",
                ONEWINDOW_UPLOAD_DIR=str(tmp / "uploads"), ONEWINDOW_GUIDE_SEMANTIC="false",
+               ONEWINDOW_TICKET_KIOSK_ADDRESSES='["127.0.0.1"]',  # the load generator stands in for kiosks
                PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     process = subprocess.Popen([sys.executable, "-c", "from onewindow.cli import main; main()", "serve",
                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
