@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from onewindow import backup, db
-from onewindow.cli_support import app, echo_json, fail, open_database, user_errors
+from onewindow import backup, db, loadbench
+from onewindow.cli_support import app, bench_app, echo_json, fail, open_database, user_errors
 from onewindow.config import get_settings
 from onewindow.core.clock import SystemClock
 
@@ -43,3 +43,21 @@ def restore_command(
         fail("目标数据库不是空的：恢复只写入新建的空数据库")
     report = backup.restore(engine, settings.upload_dir, directory)
     echo_json(report.as_dict())
+
+
+@bench_app.command("api")
+@user_errors
+def bench_api(
+    workers: Annotated[int, typer.Option(min=1, max=16, help="服务工作进程数（多于 1 个需要 PostgreSQL）")] = 1,
+    clients: Annotated[int, typer.Option(min=1, max=64, help="并发客户端数")] = 16,
+    seconds: Annotated[float, typer.Option(min=1, max=120, help="压测秒数")] = 10,
+    database_url: Annotated[str | None, typer.Option(help="空数据库或演示数据库（默认临时 SQLite 文件）")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = True,
+) -> None:
+    """Serve the app on loopback and drive a ticket / status / hall-state mix; print figures and invariants."""
+    if workers > 1 and not (database_url or "").startswith("postgresql"):
+        fail("多个工作进程（--workers）需要 PostgreSQL：请用 --database-url 指定一个 PostgreSQL 数据库")
+    report = loadbench.run(database_url=database_url, workers=workers, clients=clients, seconds=seconds)
+    echo_json(report)
+    if report["invariant_violations"]:
+        raise typer.Exit(1)
