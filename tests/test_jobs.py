@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -20,7 +20,17 @@ from onewindow.cli_support import app
 from onewindow.config import get_settings
 from onewindow.core.clock import Clock, FixedClock
 from onewindow.core.errors import ValidationFailed
-from onewindow.jobs import JOBS, Job, JobRunner, find_job, resolve_target, run_all_once, run_job
+from onewindow.jobs import (
+    JOBS,
+    Job,
+    JobRunner,
+    LeaderLock,
+    find_job,
+    job_lock_key,
+    resolve_target,
+    run_all_once,
+    run_job,
+)
 from onewindow.jobs_cli import jobs_app  # noqa: F401  (registers ``jobs`` on ``app``)
 
 calls: list[str] = []
@@ -157,3 +167,27 @@ def test_the_app_starts_and_stops_the_runner_only_when_jobs_are_enabled(app: Fas
         assert started == ["start"]
         assert client.get("/healthz").status_code == 200
     assert started == ["start", "stop"]
+
+
+def test_only_the_leader_process_runs_the_jobs_and_another_takes_over(engine: Engine,
+                                                                      session_factory: sessionmaker[Session],
+                                                                      clock: FixedClock) -> None:
+    first, second = LeaderLock(engine), LeaderLock(engine)  # two server processes on one database
+    follower = JobRunner(session_factory, clock, jobs=[COUNTING], leader=second)
+    try:
+        assert first.acquire()
+        if engine.dialect.name == "postgresql":
+            assert not second.acquire()
+            assert follower.run_due() == {} and calls == []  # the follower runs nothing
+            assert first.acquire()  # the leader keeps leading
+            first.release()  # the leader stops (or dies: the server drops its lock)
+        assert follower.run_due() == {"counting": {"seen": 1}}
+    finally:
+        first.release()
+        second.release()
+
+
+def test_job_lock_keys_are_stable_and_distinct() -> None:
+    keys = {job_lock_key(job.name) for job in JOBS}
+    assert len(keys) == len(JOBS) and job_lock_key("case-deadlines") == job_lock_key("case-deadlines")
+    assert all(0 <= key < 2**63 for key in keys)

@@ -10,6 +10,7 @@ import sys
 import typer
 
 from onewindow import jobs_cli as _jobs_cli  # noqa: F401
+from onewindow import ops_cli as _ops_cli  # noqa: F401
 from onewindow import site_cli as _site_cli  # noqa: F401
 
 # Each domain contributes its commands by importing its cli module, which registers on ``app``

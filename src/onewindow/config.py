@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     rating_window_days: int = 7
     rating_default_after_days: int = 0
     # public lookups (办件进度查询, 证照核验): failed attempts per client in 10 minutes before a 429
+    # 取号 without signing in (the public API and the kiosk page): tickets one client address may take per
+    # hour, counted in the database (shared by every worker); 0 = no limit. Hall kiosks are exempt by address.
+    ticket_anonymous_per_hour: int = 20
+    ticket_kiosk_addresses: list[str] = []
     public_lookup_failures: int = 20  # 秒批: instant items whose required materials all come from the library
     # 网上申报 attachments: content-addressed files under this directory (see cases.uploads).
     upload_dir: Path = Path("./var/uploads")

@@ -5,9 +5,11 @@ so the registry can name a domain's function without importing that domain (or f
 not written yet). A target has the shape ``fn(session, *, clock) -> dict[str, int]``: it does its
 work in the session it is given and returns what it counted; ``run_job`` owns the transaction.
 
-Every process started with ``ONEWINDOW_JOBS_ENABLED=true`` (the default) runs the jobs in a daemon
-thread; with several server processes, set it to false in all but one, or turn it off everywhere and
-call ``onewindow jobs run-once`` from cron / a systemd timer. Targets must be safe to run twice.
+Every process started with ``ONEWINDOW_JOBS_ENABLED=true`` (the default) starts the runner thread; with
+several server processes on PostgreSQL (``onewindow serve --workers N``) only the one holding the jobs'
+advisory lock (:class:`LeaderLock`) runs them, and another takes over when it dies. Each job's run also
+holds a per-job transaction-level advisory lock, so ``onewindow jobs run-once`` from cron never overlaps
+the server's run of the same job. SQLite serves from one process. Targets must be safe to run twice.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import importlib
 import logging
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import db
@@ -96,6 +100,8 @@ def run_job(session_factory: sessionmaker[Session], clock: Clock, job: Job) -> d
     """Run one job in one write transaction (committed when it returns) and give back its counts."""
     function = resolve_target(job.target)
     with db.transaction(session_factory, write=True) as session:
+        if session.get_bind().dialect.name == "postgresql":  # one run of a job at a time across processes
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": job_lock_key(job.name)})
         counts = function(session, clock=clock)
     return {str(key): int(value) for key, value in counts.items()}
 
@@ -104,6 +110,63 @@ def run_all_once(session_factory: sessionmaker[Session], clock: Clock,
                  jobs: Sequence[Job] = JOBS) -> dict[str, dict[str, int]]:
     """Run every job once, in registry order; the first failure propagates."""
     return {job.name: run_job(session_factory, clock, job) for job in jobs}
+
+
+LEADER_LOCK_KEY = 0x4F57_4A42  # "OWJB": held by the one server process that runs the background jobs
+
+
+def job_lock_key(name: str) -> int:
+    """The PostgreSQL advisory lock key of one job (stable across processes and releases)."""
+    return zlib.crc32(f"onewindow-job:{name}".encode())
+
+
+class LeaderLock:
+    """Which of several server processes runs the jobs: the holder of a session-level advisory lock.
+
+    On PostgreSQL the lock lives on a connection of its own, kept for as long as the process leads; when
+    the process dies, the server drops the lock and the next process to ask becomes the leader. On SQLite
+    (one server process) every process leads.
+    """
+
+    def __init__(self, engine: Engine, key: int = LEADER_LOCK_KEY) -> None:
+        self.engine = engine
+        self.key = key
+        self._conn: Connection | None = None
+
+    def acquire(self) -> bool:
+        """True when this process leads (asks again after a lost connection); never blocks."""
+        if self.engine.dialect.name != "postgresql":
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            except Exception:  # the connection (and with it the lock) is gone: ask again below
+                self.release()
+        try:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except Exception:
+            log.warning("定时任务：无法连接数据库，本轮不运行")
+            return False
+        if conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}):
+            self._conn = conn
+            return True
+        conn.close()
+        return False
+
+    def release(self) -> None:
+        """Give up leadership (closing the connection drops the lock on the server)."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+        except Exception:  # a dead connection holds no lock any more
+            log.debug("advisory unlock on a lost connection", exc_info=True)
+        try:
+            self._conn.close()
+        except Exception:
+            log.debug("closing a lost connection", exc_info=True)
+        self._conn = None
 
 
 class JobRunner:
@@ -115,12 +178,14 @@ class JobRunner:
     """
 
     def __init__(self, session_factory: sessionmaker[Session], clock: Clock, *, jobs: Sequence[Job] = JOBS,
-                 tick_seconds: float = 30.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 tick_seconds: float = 30.0, monotonic: Callable[[], float] = time.monotonic,
+                 leader: LeaderLock | None = None) -> None:
         self.session_factory = session_factory
         self.clock = clock
         self.jobs = tuple(jobs)
         self.tick_seconds = tick_seconds
         self._monotonic = monotonic
+        self.leader = leader
         self._last_started: dict[str, float] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -141,10 +206,14 @@ class JobRunner:
             if self._thread.is_alive():
                 log.warning("定时任务线程在 %.0f 秒内未结束", timeout)
             self._thread = None
+        if self.leader is not None:
+            self.leader.release()
 
     def run_due(self) -> dict[str, dict[str, int]]:
         """Run each job whose interval has passed; returns the counts of those that succeeded."""
         results: dict[str, dict[str, int]] = {}
+        if self.leader is not None and not self.leader.acquire():
+            return results  # another server process runs the jobs
         for job in self.jobs:
             if self._stop.is_set():
                 break
@@ -176,7 +245,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     runner: JobRunner | None = None
     if settings.jobs_enabled:
-        runner = JobRunner(app.state.session_factory, app.state.clock)
+        runner = JobRunner(app.state.session_factory, app.state.clock, leader=LeaderLock(app.state.engine))
         runner.start()
     try:
         yield

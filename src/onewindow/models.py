@@ -30,6 +30,7 @@ from onewindow.catalog.models import (
 from onewindow.certificates.models import Certificate
 from onewindow.complaints.models import Complaint, ComplaintAssignment, ComplaintEvent
 from onewindow.core.audit import AuditEntry, AuditHead
+from onewindow.core.ratebucket import RateBucket
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.network.models import CaseTransfer
 from onewindow.notifications.models import NotificationOptOut, OutboxMessage
@@ -112,6 +113,7 @@ __all__ = [
     "PerformanceScore",
     "PlanRecord",
     "Policy",
+    "RateBucket",
     "Rating",
     "RectificationEvent",
     "RectificationOrder",

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from onewindow.cli_support import app, open_database, user_errors
+from onewindow.cli_support import app, fail, open_database, user_errors
+from onewindow.config import get_settings
 from onewindow.core.clock import SystemClock
 
 demo_app = typer.Typer(help="演示数据", no_args_is_help=True)
@@ -19,8 +20,9 @@ app.add_typer(demo_app, name="demo")
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口（默认读取环境变量 PORT，否则 8000）")] = 0,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="工作进程数（仅 PostgreSQL 可多于 1 个）")] = 1,
 ) -> None:
-    """Serve the web app and API on the configured database."""
+    """Serve the web app and API on the configured database (several worker processes on PostgreSQL)."""
     import uvicorn
 
     from onewindow.config import for_serving, get_settings
@@ -28,11 +30,23 @@ def serve(
 
     port = port or int(os.environ.get("PORT", "8000"))
     settings = for_serving(get_settings(), host=host, port=port)
-    # every reader of the settings in this process (jobs included) links to the port served
+    # every reader of the settings in this process (jobs and workers included) links to the port served
     os.environ["ONEWINDOW_BASE_URL"] = settings.base_url
     get_settings.cache_clear()
-    open_database(settings)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    engine, _factory = open_database(settings)  # upgraded once here, before any worker starts
+    check_workers(engine.dialect.name, workers)
+    engine.dispose()
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    else:  # each worker builds its own app (and pool); the jobs run in one of them (jobs.LeaderLock)
+        uvicorn.run("onewindow.main:app_factory", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+
+
+def check_workers(dialect: str, workers: int) -> None:
+    """The embedded SQLite database serves from one process; several workers need PostgreSQL."""
+    if workers > 1 and dialect != "postgresql":
+        fail("SQLite 数据库只能由一个进程提供服务：多个工作进程（--workers）需要 PostgreSQL")
 
 
 @demo_app.command("load")

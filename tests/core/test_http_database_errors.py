@@ -29,7 +29,19 @@ def _app() -> FastAPI:
 
     @app.get("/api/broken")
     def broken() -> None:
-        raise OperationalError("SELECT …", {}, _PgError("08006"))  # connection failure: a real fault
+        raise OperationalError("SELECT …", {}, _PgError("42P01"))  # undefined table: a real fault
+
+    @app.get("/api/lost")
+    def lost() -> None:
+        raise OperationalError("SELECT …", {}, _PgError("08006"))  # connection failure: retry later
+
+    @app.get("/api/terminated")
+    def terminated() -> None:
+        raise OperationalError("SELECT …", {}, _PgError("57P01"))  # pg_terminate_backend / a restart
+
+    @app.get("/lost-page")
+    def lost_page() -> None:
+        raise OperationalError("SELECT …", {}, Exception("server closed the connection"), connection_invalidated=True)
 
     @app.get("/page")
     def page() -> None:
@@ -52,3 +64,14 @@ def test_deadlock_serialization_and_busy_database_answer_409_with_a_chinese_reas
 def test_other_database_errors_stay_server_errors() -> None:
     client = TestClient(_app(), raise_server_exceptions=False)
     assert client.get("/api/broken").status_code == 500
+
+
+def test_a_lost_database_connection_is_a_clean_503_with_retry_after() -> None:
+    client = TestClient(_app(), raise_server_exceptions=False)
+    for url in ("/api/lost", "/api/terminated"):
+        r = client.get(url)
+        assert r.status_code == 503 and r.headers["retry-after"] == "2"
+        assert r.json()["errors"][0]["code"] == "database_unavailable"
+        assert "请稍后重试" in r.json()["errors"][0]["message"]
+    page = client.get("/lost-page", headers={"accept": "text/html"})
+    assert page.status_code == 503 and "数据库暂时不可用" in page.text and page.headers["retry-after"] == "2"

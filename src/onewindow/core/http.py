@@ -71,6 +71,19 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 CONCURRENT = Problem("", "concurrent_update", "有其他人同时在处理此记录，本次操作未生效，请刷新后重试")
 
 
+# PostgreSQL: connection exceptions (class 08), admin / crash shutdown and "cannot connect now" (a restart)
+LOST_SQLSTATE_PREFIXES = ("08", "57P01", "57P02", "57P03")
+UNAVAILABLE = Problem("", "database_unavailable", "数据库暂时不可用，本次操作未生效，请稍后重试")
+
+
+def is_lost_connection(exc: DBAPIError) -> bool:
+    """True when the database connection went away (a restart, a terminated backend): nothing was committed."""
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(state, str) and state.startswith(LOST_SQLSTATE_PREFIXES)
+
+
 def is_retryable(exc: DBAPIError) -> bool:
     """True for a database error that only means "someone else got there first": the client may retry."""
     state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
@@ -92,6 +105,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> Response:
+        if is_lost_connection(exc):
+            # the transaction died with its connection (nothing half-written); the pool reconnects (pre-ping)
+            headers = {"Retry-After": "2"}
+            if _wants_html(request):
+                response = _html_error(request, 503, [UNAVAILABLE])
+                response.headers.update(headers)
+                return response
+            return MaskedJSONResponse(error_body([UNAVAILABLE]), status_code=503, headers=headers)
         if isinstance(exc, DataError):
             if _wants_html(request):
                 return _html_error(request, 422, [OUT_OF_RANGE])

@@ -12,13 +12,13 @@ import dataclasses
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, today
-from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
+from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth, SettingsDep
 from onewindow.queue import service
 from onewindow.queue.models import Ticket, Window
 
@@ -117,10 +117,15 @@ def _window(session: DbSession, window: Window) -> dict[str, Any]:
 
 
 @router.post("/halls/{hall_code}/tickets", status_code=201, summary="取号（公开）")
-def take_ticket(hall_code: str, body: TicketIn, session: DbSession, clock: ClockDep,
-                auth: OptionalAuth) -> dict[str, Any]:
-    """Take a ticket: number, token for the status page, position and estimated wait."""
+def take_ticket(request: Request, hall_code: str, body: TicketIn, session: DbSession, clock: ClockDep,
+                settings: SettingsDep, auth: OptionalAuth) -> dict[str, Any]:
+    """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
+    at most ``ticket_anonymous_per_hour`` per client address; 429 beyond)."""
     actor = auth.actor if auth is not None else KIOSK_ACTOR
+    if auth is None:
+        service.spend_anonymous_ticket(session, clock=clock, client=request.client.host if request.client else None,
+                                       per_hour=settings.ticket_anonymous_per_hour,
+                                       exempt=settings.ticket_kiosk_addresses)
     ticket = service.issue_ticket(session, clock=clock, actor=actor, hall_code=hall_code, category=body.category,
                                   ticket_class=body.ticket_class, channel=body.channel, id_number=body.id_number,
                                   phone=body.phone, item_code=body.item_code)

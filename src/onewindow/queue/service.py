@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from onewindow.calendar import service as calendar_service
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Hall, HallCategory
-from onewindow.core import audit
+from onewindow.core import audit, ratebucket
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
@@ -315,6 +315,16 @@ def _parse_channel(value: str) -> Channel:
             return channel
     allowed = "、".join(f"{c.value}（{c.label}）" for c in Channel)
     raise ValidationFailed([Problem("channel", "unknown_channel", f"未知的取号渠道：{value}，可选：{allowed}")])
+
+
+def spend_anonymous_ticket(session: Session, *, clock: Clock, client: str | None, per_hour: int,
+                           exempt: Sequence[str]) -> None:
+    """Count a ticket taken without signing in against the client address's hourly budget (shared by every
+    worker through the database); a hall kiosk's address is exempt. 429 once the budget is used up."""
+    if per_hour <= 0 or (client or "") in exempt:
+        return
+    ratebucket.spend(session, f"ticket:{client or 'unknown'}", limit=per_hour, window_seconds=3600, now=clock.now(),
+                     message=f"取号过于频繁：同一设备每小时最多取 {per_hour} 个号，请到大厅取号机取号或稍后再试")
 
 
 def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,

@@ -280,7 +280,7 @@ KioskAuth = Annotated[Auth | None, Depends(_kiosk_csrf)]
 
 @router.post("/halls/{hall_code}/kiosk", response_class=HTMLResponse)
 def take_ticket(request: Request, hall_code: str, session: DbSession, clock: ClockDep, auth: KioskAuth,
-                form: FormDep) -> Response:
+                settings: SettingsDep, form: FormDep) -> Response:
     """Issue a ticket by category or by item, then show the slip to print."""
     hall = _hall(session, hall_code)
     category, item_code = form_text(form, "category"), form_text(form, "item")
@@ -290,6 +290,10 @@ def take_ticket(request: Request, hall_code: str, session: DbSession, clock: Clo
         return _kiosk_page(request, session, clock, auth, hall, error="现在是非办公时间，暂停取号；可预约或自助办理",
                            status_code=409)
     try:
+        if auth is None:  # the hall's kiosks are exempt by address (settings.ticket_kiosk_addresses)
+            queue_service.spend_anonymous_ticket(
+                session, clock=clock, client=request.client.host if request.client else None,
+                per_hour=settings.ticket_anonymous_per_hour, exempt=settings.ticket_kiosk_addresses)
         if item_code:
             _item, version = catalog_service.get_item_version(session, item_code)
             category = version.hall_category.code

@@ -1,0 +1,56 @@
+"""Request budgets shared by every server process: a fixed-window counter per key in the database.
+
+``spend(session, key, limit=, window_seconds=, now=)`` counts one request of ``key`` (say
+``"ticket:203.0.113.7"``) in the current window with a single upsert, so several workers (or a restarted
+one) see the same count; past ``limit`` it raises a 429 with a Chinese reason. The count is written in the
+caller's transaction: a request that fails (and rolls back) does not use up the budget.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Integer, String, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from onewindow.core.errors import DomainError
+from onewindow.db import AwareDateTime, Base
+
+
+class RateBucket(Base):
+    """One key's window: when it started and how many requests it has counted."""
+
+    __tablename__ = "rate_bucket"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    window_start: Mapped[dt.datetime] = mapped_column(AwareDateTime())
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class TooManyRequests(DomainError):
+    """A client used up its budget (HTTP 429)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(code="too_many_requests", status=429, message=message)
+
+
+def spend(session: Session, key: str, *, limit: int, window_seconds: int, now: dt.datetime, message: str) -> int:
+    """Count one request of ``key``; raise ``TooManyRequests(message)`` once more than ``limit`` came in the
+    window. Returns the count so far. ``limit`` 0 means no limit (nothing is written)."""
+    if limit <= 0:
+        return 0
+    key = key[:120]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(RateBucket).values(key=key, window_start=now, count=1)
+    # one statement that also locks the row (PostgreSQL) until the caller's transaction ends
+    stmt = stmt.on_conflict_do_update(index_elements=[RateBucket.key], set_={"count": RateBucket.count + 1})
+    count, started = session.execute(stmt.returning(RateBucket.count, RateBucket.window_start)).one()
+    if started.tzinfo is None:  # SQLite's RETURNING gives the stored UTC value without its zone
+        started = started.replace(tzinfo=dt.UTC)
+    if now - started >= dt.timedelta(seconds=window_seconds):  # the window is over: this request opens the next
+        session.execute(update(RateBucket).where(RateBucket.key == key).values(count=1, window_start=now))
+        count = 1
+    if count > limit:
+        raise TooManyRequests(message)
+    return count

@@ -1,0 +1,194 @@
+"""``onewindow bench api``: the app served on loopback in its own process(es), driven by client threads here.
+
+The mix (per client, at random with a fixed seed): 80 % 取号 (anonymous ticket issue), 10 % a ticket's status,
+10 % the hall's live state. Afterwards the invariants: every acknowledged (201) ticket is in the database
+with its number, no ticket number is given twice in a hall's category on a day, and the audit chain
+verifies. Prints throughput and p50 / p99 per operation.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from onewindow import db
+from onewindow.catalog.models import Item
+from onewindow.core import audit
+from onewindow.core.clock import SystemClock
+from onewindow.demo import load_demo
+from onewindow.queue.models import Ticket
+
+HALL = "HJ-ZWZX"
+CATEGORIES = ("A", "B", "C")
+
+
+@dataclass
+class Tally:
+    """Latencies (seconds) per operation, and what the server acknowledged."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    acknowledged: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, op: str, seconds: float, ok: bool) -> None:
+        """Count one request."""
+        with self.lock:
+            if ok:
+                self.latencies.setdefault(op, []).append(seconds)
+            else:
+                self.errors[op] = self.errors.get(op, 0) + 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(url: str) -> None:
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    factory = db.make_session_factory(engine)
+    with db.transaction(factory) as session:
+        if not session.scalar(select(func.count()).select_from(Item)):
+            load_demo(session, clock=SystemClock())
+    engine.dispose()
+
+
+def _serve(url: str, port: int, workers: int, upload_dir: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, ONEWINDOW_DATABASE_URL=url, ONEWINDOW_JOBS_ENABLED="false",
+               ONEWINDOW_UPLOAD_DIR=str(upload_dir), ONEWINDOW_GUIDE_SEMANTIC="false",
+               ONEWINDOW_TICKET_KIOSK_ADDRESSES='["127.0.0.1"]',  # the load generator stands in for kiosks
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    # this interpreter running this package's own CLI: no shell, no outside input
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", "from onewindow.cli import main; main()", "serve", "--port", str(port),
+         "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the server exited while starting")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)  # polling a process that is starting
+    os.killpg(process.pid, signal.SIGKILL)
+    raise RuntimeError("the server did not start")
+
+
+def _client(base: str, seconds: float, seed: int, tally: Tally) -> None:
+    rng = random.Random(seed)  # noqa: S311  (a reproducible load mix, nothing secret)
+    tokens: list[str] = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            roll = rng.random()
+            start = time.perf_counter()
+            if roll < 0.8 or not tokens:
+                op = "ticket_issue"
+                try:
+                    r = client.post(f"/api/v1/queue/halls/{HALL}/tickets", json={"category": rng.choice(CATEGORIES)})
+                except httpx.HTTPError:
+                    tally.record(op, 0, False)
+                    continue
+                ok = r.status_code == 201
+                if ok:
+                    body = r.json()
+                    tokens.append(body["token"])
+                    with tally.lock:
+                        tally.acknowledged.append((body["token"], body["number"]))
+            elif roll < 0.9:
+                op = "ticket_status"
+                try:
+                    ok = client.get(f"/api/v1/queue/tickets/{rng.choice(tokens)}").status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+            else:
+                op = "hall_state"
+                try:
+                    ok = client.get(f"/api/v1/queue/halls/{HALL}/state").status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+            tally.record(op, time.perf_counter() - start, ok)
+
+
+def _percentile(values: list[float], q: int) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if q < 100 else max(values)
+
+
+def _invariants(url: str, acknowledged: list[tuple[str, str]]) -> list[str]:
+    problems: list[str] = []
+    engine = db.make_engine(url)
+    try:
+        with db.make_session_factory(engine)() as session:
+            stored = {token: number for token, number in session.execute(select(Ticket.token, Ticket.number))}
+            lost = [t for t, _n in acknowledged if t not in stored]
+            if lost:
+                problems.append(f"{len(lost)} acknowledged tickets missing")
+            if any(stored.get(t) not in (None, n) for t, n in acknowledged):
+                problems.append("a ticket's number differs from the acknowledged one")
+            duplicates = session.execute(
+                select(Ticket.hall_id, Ticket.day, Ticket.number).group_by(Ticket.hall_id, Ticket.day, Ticket.number)
+                .having(func.count() > 1)).all()
+            if duplicates:
+                problems.append(f"{len(duplicates)} duplicate ticket numbers")
+            result = audit.verify(session)
+            if not result.ok:
+                problems.append(f"audit chain broken at {result.broken_id}: {result.reason}")
+    finally:
+        engine.dispose()
+    return problems
+
+
+def run(*, database_url: str | None, workers: int, clients: int, seconds: float, seed: int = 16) -> dict[str, Any]:
+    """Serve, drive, stop, check; the JSON-ready report."""
+    with tempfile.TemporaryDirectory(prefix="onewindow-bench-") as tmp:
+        url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        _prepare(url)
+        port = _free_port()
+        server = _serve(url, port, workers, Path(tmp) / "uploads")
+        tally = Tally()
+        try:
+            threads = [threading.Thread(target=_client, args=(f"http://127.0.0.1:{port}", seconds, seed + i, tally))
+                       for i in range(clients)]
+            started = time.perf_counter()
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            elapsed = time.perf_counter() - started
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        operations = {
+            op: {"count": len(v), "per_second": round(len(v) / elapsed, 1),
+                 "p50_ms": round(_percentile(v, 50) * 1000, 1), "p99_ms": round(_percentile(v, 99) * 1000, 1),
+                 "errors": tally.errors.get(op, 0)}
+            for op, v in sorted(tally.latencies.items()) if v}
+        violations = _invariants(url, tally.acknowledged)
+        return {"database": url.split(":", 1)[0], "workers": workers, "clients": clients,
+                "seconds": round(elapsed, 1), "operations": operations, "errors": tally.errors,
+                "invariant_violations": violations, "load_average": list(os.getloadavg())}
