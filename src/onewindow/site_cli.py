@@ -25,7 +25,7 @@ def serve(
     """Serve the web app and API on the configured database (several worker processes on PostgreSQL)."""
     import uvicorn
 
-    from onewindow.config import for_serving, get_settings
+    from onewindow.config import for_serving
     from onewindow.main import create_app
 
     port = port or int(os.environ.get("PORT", "8000"))
