@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.browser_wait import wait_for_expression
 from tests.factories import browser_login
 
 
@@ -16,7 +17,7 @@ def test_editing_conditions_updates_the_match_count_without_reload(live_server: 
     before = page.locator("#match-count").inner_text()
     page.evaluate("window.__notReloaded = true")
     page.fill("#conditions", '[{"field": "employees", "op": ">=", "value": 1}]')
-    page.wait_for_function(f"document.querySelector('#match-count') && "
+    wait_for_expression(page, f"document.querySelector('#match-count') && "
                            f"document.querySelector('#match-count').innerText !== '{before}'")
     assert int(page.locator("#match-count").inner_text()) > int(before)
     page.fill("#conditions", '[{"field": "employees", "op": ">=", "value": "x"}]')

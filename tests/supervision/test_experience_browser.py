@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser_wait import wait_for_expression
 from tests.factories import browser_login
 
 pytestmark = pytest.mark.browser
@@ -49,7 +50,7 @@ def test_a_report_with_a_photo_goes_to_the_department_and_its_outcome_back_to_th
     expect(page.locator("#photos img")).to_have_count(1)
     report_url = page.url.split("?")[0]
     # the stored photo is served as an image (it loads after the page: wait for it, bounded)
-    page.wait_for_function("document.querySelector('#photos img').complete", timeout=10_000)
+    wait_for_expression(page, "document.querySelector('#photos img').complete")
     assert page.evaluate("document.querySelector('#photos img').naturalWidth") == 1
 
     contexts = []

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.browser_wait import wait_for_expression
 from tests.factories import DEMO_PASSWORD
 
 # A quiet item that other browser tests do not look at: the live server's database is shared by the run.
@@ -28,7 +29,7 @@ def test_admin_edits_the_promised_limit_and_sees_version_2(live_server: Any, pag
     before = rows.count()
     page.evaluate("window.__notReloaded = true")
     page.click("button[value=add_material]")
-    page.wait_for_function(f"document.querySelectorAll('#materials tbody tr').length === {before + 1}")
+    wait_for_expression(page, f"document.querySelectorAll('#materials tbody tr').length === {before + 1}")
     assert page.evaluate("window.__notReloaded === true")  # HTMX swapped the table in place
 
     page.fill("input[name=promised_limit_days]", "10")

@@ -1,0 +1,20 @@
+"""Waiting in the browser tests under the pages' Content-Security-Policy.
+
+Playwright's ``page.wait_for_function`` builds its predicate with ``eval`` inside the page, which the policy
+(``script-src 'self'``, no ``'unsafe-eval'``) refuses, as it should. ``page.evaluate`` goes through the DevTools
+protocol instead, so polling it from Python waits for the same condition without weakening the policy.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def wait_for_expression(page: Any, expression: str, timeout_ms: int = 10_000) -> None:
+    """Poll a JavaScript expression until it is truthy; fail after ``timeout_ms``."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"浏览器中的条件在 {timeout_ms} ms 内未成立：{expression}")
+        page.wait_for_timeout(50)
