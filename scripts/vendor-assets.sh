@@ -28,6 +28,7 @@ fi
 # source (inside node_modules) -> name under static/vendor
 files=(
   "htmx.org/dist/htmx.min.js:htmx.min.js"
+  "echarts/dist/echarts.min.js:echarts.min.js"
 )
 
 mkdir -p "$vendor"
