@@ -153,6 +153,9 @@ class Action(StrEnum):
     PERFORMANCE_COMPUTE = "staff.performance_compute"
     PLAN_VIEW = "planning.view"
     PLAN_EDIT = "planning.edit"
+    # statistics and dashboards (analytics)
+    DASHBOARD_VIEW = "analytics.dashboard"
+    DASHBOARD_EXPORT = "analytics.export"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -228,6 +231,8 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
     Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
     Action.PLAN_EDIT: "编制和调整排班计划",
+    Action.DASHBOARD_VIEW: "查看统计分析大屏与指标明细（首席代表看本部门）",
+    Action.DASHBOARD_EXPORT: "导出统计表（Excel、CSV）和月度分析报告",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -334,6 +339,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
     Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
     Action.PLAN_EDIT: {R.ADMIN: ALL},
+    # 统计分析: the center and 电子监察 read every figure; a 首席代表 their department's (the drill-down lists the
+    # records behind a figure within the same reach). The open-data page (政务公开) is public and needs no action.
+    Action.DASHBOARD_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
+    Action.DASHBOARD_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
 }
 
 
@@ -547,6 +556,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("我的体验报告", "/experience", Action.EXPERIENCE_FILE, "my-experience", prefix_match=True),
     MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
     MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
+    MenuEntry("统计分析", "/dashboard", Action.DASHBOARD_VIEW, "dashboard", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
 )
 
