@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from onewindow import db, jobs, wiring
+from onewindow.analytics import views as analytics_views
 from onewindow.appointments import api as appointments_api
 from onewindow.calendar import admin_views as calendar_admin_views
 from onewindow.cases import api as cases_api
@@ -119,6 +120,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(ratings_views.router)
     app.include_router(staff_performance_views.router)
     app.include_router(planning_views.router)
+    app.include_router(analytics_views.router)
     for module_s in (supervision_callback_api, supervision_experiencer_api):  # 回访 and 体验员
         app.include_router(module_s.router, prefix="/api/v1")
     for module_sv in (supervision_callback_views, supervision_experiencer_views):
