@@ -14,13 +14,13 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.analytics.stub import StubReader
-from tests.conftest import Browser
 
 from onewindow.analytics import dashboard
 from onewindow.core.clock import FixedClock, today
 from onewindow.core.errors import ValidationFailed
 from onewindow.staff.models import User
+from tests.analytics.stub import StubReader
+from tests.conftest import Browser
 
 Login = Callable[[str], Browser]
 
