@@ -104,6 +104,7 @@ EXPECTED: dict[Action, str] = {
     Action.PERFORMANCE_VIEW:        "-   O   -   -   D   A   A   -",
     Action.PERFORMANCE_EXPORT:      "-   -   -   -   D   A   A   -",
     Action.PERFORMANCE_COMPUTE:     "-   -   -   -   -   A   A   -",
+    Action.DASHBOARD_VIEW:          "-   -   -   -   D   A   A   -",
     Action.PLAN_VIEW:               "-   -   -   -   A   A   -   -",
     Action.PLAN_EDIT:               "-   -   -   -   -   A   -   -",
     Action.ALERT_VIEW:              "-   -   -   -   D   A   A   -",

@@ -151,6 +151,7 @@ class Action(StrEnum):
     PERFORMANCE_VIEW = "staff.performance_view"
     PERFORMANCE_EXPORT = "staff.performance_export"
     PERFORMANCE_COMPUTE = "staff.performance_compute"
+    DASHBOARD_VIEW = "analytics.dashboard_view"
     PLAN_VIEW = "planning.view"
     PLAN_EDIT = "planning.edit"
 
@@ -226,6 +227,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PERFORMANCE_VIEW: "查看月度绩效与考勤（窗口人员看本人的得分明细）",
     Action.PERFORMANCE_EXPORT: "导出部门月度考勤与绩效报表（接收本部门月报）",
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
+    Action.DASHBOARD_VIEW: "查看统计分析与数据看板（部门负责人看本部门，可下钻到办件）",
     Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
     Action.PLAN_EDIT: "编制和调整排班计划",
 }
@@ -331,6 +333,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.PERFORMANCE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
     Action.PERFORMANCE_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.PERFORMANCE_COMPUTE: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    Action.DASHBOARD_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
     Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
     Action.PLAN_EDIT: {R.ADMIN: ALL},
