@@ -151,10 +151,10 @@ class Action(StrEnum):
     PERFORMANCE_VIEW = "staff.performance_view"
     PERFORMANCE_EXPORT = "staff.performance_export"
     PERFORMANCE_COMPUTE = "staff.performance_compute"
+    DASHBOARD_VIEW = "analytics.dashboard_view"
     PLAN_VIEW = "planning.view"
     PLAN_EDIT = "planning.edit"
     # statistics and dashboards (analytics)
-    DASHBOARD_VIEW = "analytics.dashboard"
     DASHBOARD_EXPORT = "analytics.export"
 
 
@@ -229,9 +229,9 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PERFORMANCE_VIEW: "查看月度绩效与考勤（窗口人员看本人的得分明细）",
     Action.PERFORMANCE_EXPORT: "导出部门月度考勤与绩效报表（接收本部门月报）",
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
+    Action.DASHBOARD_VIEW: "查看统计分析与数据看板（部门负责人看本部门，可下钻到办件）",
     Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
     Action.PLAN_EDIT: "编制和调整排班计划",
-    Action.DASHBOARD_VIEW: "查看统计分析大屏与指标明细（首席代表看本部门）",
     Action.DASHBOARD_EXPORT: "导出统计表（Excel、CSV）和月度分析报告",
 }
 
@@ -336,12 +336,12 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.PERFORMANCE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
     Action.PERFORMANCE_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.PERFORMANCE_COMPUTE: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    Action.DASHBOARD_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
     Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
     Action.PLAN_EDIT: {R.ADMIN: ALL},
     # 统计分析: the center and 电子监察 read every figure; a 首席代表 their department's (the drill-down lists the
     # records behind a figure within the same reach). The open-data page (政务公开) is public and needs no action.
-    Action.DASHBOARD_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.DASHBOARD_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
 }
 
