@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 
 from onewindow import db, jobs, wiring
 from onewindow.analytics import views as analytics_views
+from onewindow.analytics.reader import ServiceReader
 from onewindow.appointments import api as appointments_api
 from onewindow.calendar import admin_views as calendar_admin_views
 from onewindow.cases import api as cases_api
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.engine = engine
     app.state.session_factory = db.make_session_factory(engine)
     app.state.clock = clock or SystemClock()
+    app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache(semantic=settings.guide_semantic, threads=settings.guide_semantic_threads)
     app.state.lookup_limiter = FailureLimiter(limit=settings.public_lookup_failures, window=600)

@@ -46,7 +46,7 @@ class StubReader:
     def drilldown(self, session: Any, viewer: Viewer | None, metric: str, query: Query, page: int) -> Table:
         self.calls.append((f"drilldown:{metric}", query))
         return Table(metric, "取号明细", [Column("number", "号码", numeric=False), Column("wait", "等待（分钟）")],
-                     [{"number": f"A{page:03d}", "wait": 12}], total=40)
+                     [{"number": f"A{page:03d}", "wait": 12}], total=40, has_next=True)
 
     def choices(self, session: Any, viewer: Viewer | None) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
         return [(1, "县政务服务中心")], [(1, "市场监管局"), (2, "卫健委")]

@@ -191,6 +191,8 @@ class Table:
     rows: Sequence[Mapping[str, Any]]
     note: str = ""
     total: int | None = None  # rows in all (a drill-down page shows a slice)
+    has_next: bool = False  # a drill-down page with more after it
+    chart_key: str = ""  # the column its bar chart shows (default: the first numeric one)
 
     def cells(self) -> list[list[str]]:
         """Every row as the texts of its columns."""
@@ -246,19 +248,19 @@ class Board:
 class Reader(Protocol):
     """The read service as the pages need it; every method reads rollups only, except ``drilldown``."""
 
-    def overview(self, session: Any, viewer: Viewer | None, query: Query) -> list[Tile]:
+    def overview(self, session: Any, viewer: Viewer, query: Query) -> list[Tile]:
         """The center overview's indicators."""
         ...
 
-    def trend(self, session: Any, viewer: Viewer | None, query: Query, by: str) -> Chart:
+    def trend(self, session: Any, viewer: Viewer, query: Query, by: str) -> Chart:
         """Tickets, cases and ratings by day or by hour of the week."""
         ...
 
-    def table(self, session: Any, viewer: Viewer | None, query: Query, key: str) -> Table:
+    def table(self, session: Any, viewer: Viewer, query: Query, key: str) -> Table:
         """One of ``TABLES``."""
         ...
 
-    def drilldown(self, session: Any, viewer: Viewer | None, metric: str, query: Query, page: int) -> Table:
+    def drilldown(self, session: Any, viewer: Viewer, metric: str, query: Query, page: int) -> Table:
         """The records behind one indicator, a page at a time."""
         ...
 
@@ -275,14 +277,15 @@ def build_board(reader: Reader, session: Any, viewer: Viewer, query: Query) -> B
     """The overview page's tiles, charts and tables for a scoped query."""
     tables = {key: reader.table(session, viewer, query, key) for key in TABLES}
     charts = {by: reader.trend(session, viewer, query, by) for by in TREND_BY}
-    charts["league"] = tables["league"].chart(*_chart_columns(tables["league"]))
-    charts["channels"] = tables["channels"].chart(*_chart_columns(tables["channels"]))
+    charts["league"] = tables["league"].chart(*chart_columns(tables["league"]))
+    charts["channels"] = tables["channels"].chart(*chart_columns(tables["channels"]))
     halls, departments = reader.choices(session, viewer)
     return Board(query=query, tiles=reader.overview(session, viewer, query), charts=charts, tables=tables,
                  halls=halls, departments=departments)
 
 
-def _chart_columns(table: Table) -> tuple[str, str]:
+def chart_columns(table: Table) -> tuple[str, str]:
+    """The value and label columns of a table's bar chart."""
     label = table.columns[0].key if table.columns else ""
-    value = next((c.key for c in table.columns[1:] if c.numeric), label)
+    value = table.chart_key or next((c.key for c in table.columns[1:] if c.numeric), label)
     return value, label

@@ -134,16 +134,11 @@ def monthly_report(request: Request, session: DbSession, clock: ClockDep, settin
     report = exports.MonthlyReport(
         month=first, tiles=reader.overview(session, auth.viewer, query),
         previous=reader.overview(session, auth.viewer, previous),
-        charts=[reader.trend(session, auth.viewer, query, "day"), tables[0].chart(*_first_numeric(tables[0]))],
+        charts=[reader.trend(session, auth.viewer, query, "day"), tables[0].chart(*dashboard.chart_columns(tables[0]))],
         tables=tables)
     data = exports.monthly_pdf(report, printed_at=clock.now(), font_paths=settings.cjk_font_paths)
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f"inline; filename=\"dashboard-report-{first:%Y-%m}.pdf\""})
-
-
-def _first_numeric(table: dashboard.Table) -> tuple[str, str]:
-    label = table.columns[0].key if table.columns else ""
-    return next((c.key for c in table.columns[1:] if c.numeric), label), label
 
 
 @router.get("/open-data", response_class=HTMLResponse)
