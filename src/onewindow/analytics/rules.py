@@ -82,7 +82,8 @@ def wait_bucket(seconds: float) -> int:
 
 
 def quantile_from_buckets(buckets: dict[int, int], q: float) -> float | None:
-    """The q-quantile (minutes, the bucket's upper edge) of a bucketed histogram; None when it is empty."""
+    """The q-quantile of a bucketed histogram in minutes, to the whole minute below (the bucket where the
+    q-th share of the waits is reached); None when it is empty."""
     total = sum(buckets.values())
     if total == 0:
         return None
@@ -91,5 +92,5 @@ def quantile_from_buckets(buckets: dict[int, int], q: float) -> float | None:
     for bucket in sorted(buckets):
         seen += buckets[bucket]
         if seen >= rank:
-            return float((bucket + 1) * WAIT_BUCKET_MINUTES)
-    return float((max(buckets) + 1) * WAIT_BUCKET_MINUTES)
+            return float(bucket * WAIT_BUCKET_MINUTES)
+    return float(max(buckets) * WAIT_BUCKET_MINUTES)

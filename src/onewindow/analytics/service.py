@@ -320,8 +320,8 @@ def drilldown(session: Session, viewer: Viewer, metric: str, filters: Filters, p
 
 def _department_names(session: Session, keys: Iterable[Any]) -> dict[Any, str]:
     ids = [k for k in keys if k != NONE]
-    return dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).tuples()) \
-        if ids else {}
+    stmt = select(Department.id, Department.name).where(Department.id.in_(ids))
+    return {k: v for k, v in session.execute(stmt)} if ids else {}
 
 
 def _item_names(session: Session, keys: Iterable[Any]) -> dict[Any, str]:
@@ -330,7 +330,7 @@ def _item_names(session: Session, keys: Iterable[Any]) -> dict[Any, str]:
         return {}
     stmt = (select(Item.id, ItemVersion.name).join(ItemVersion, ItemVersion.id == Item.current_version_id)
             .where(Item.id.in_(ids)))
-    return dict(session.execute(stmt).tuples())
+    return {k: v for k, v in session.execute(stmt)}
 
 
 def _window_names(session: Session, keys: Iterable[Any]) -> dict[Any, str]:
@@ -338,12 +338,13 @@ def _window_names(session: Session, keys: Iterable[Any]) -> dict[Any, str]:
     if not ids:
         return {}
     stmt = select(Window.id, Hall.name, Window.number).join(Hall, Hall.id == Window.hall_id).where(Window.id.in_(ids))
-    return {wid: f"{hall} {number}号窗口" for wid, hall, number in session.execute(stmt).tuples()}
+    return {wid: f"{hall} {number}号窗口" for wid, hall, number in session.execute(stmt)}
 
 
 def _clerk_names(session: Session, keys: Iterable[Any]) -> dict[Any, str]:
     ids = [k for k in keys if k != NONE]
-    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples()) if ids else {}
+    stmt = select(User.id, User.display_name).where(User.id.in_(ids))
+    return {k: v for k, v in session.execute(stmt)} if ids else {}
 
 
 def _halls(session: Session, keys: Iterable[Any]) -> dict[int, tuple[str, str]]:
@@ -351,4 +352,4 @@ def _halls(session: Session, keys: Iterable[Any]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
     return {hid: (name, level) for hid, name, level in
-            session.execute(select(Hall.id, Hall.name, Hall.level).where(Hall.id.in_(ids))).tuples()}
+            session.execute(select(Hall.id, Hall.name, Hall.level).where(Hall.id.in_(ids)))}
