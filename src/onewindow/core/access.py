@@ -340,8 +340,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
     Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
     Action.PLAN_EDIT: {R.ADMIN: ALL},
-    # 统计分析: the center and 电子监察 read every figure; a 首席代表 their department's (the drill-down lists the
-    # records behind a figure within the same reach). The open-data page (政务公开) is public and needs no action.
+    # 统计分析 downloads (Excel, CSV, the monthly report): the dashboard's own reach, a 首席代表 their department's.
+    # The open-data page (政务公开) is public and needs no action.
     Action.DASHBOARD_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
 }
 
