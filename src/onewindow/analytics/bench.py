@@ -1,8 +1,10 @@
 """``onewindow bench dashboard``: build (or reuse) a synthetic history and time the dashboard reads.
 
-The reads are timed as a dashboard makes them, each repeated after one warm-up run: the overview over the
-last 365 days, the trend by day over the last 90 days, the department league over 365 days, and the first
-page of a drill-down (按期办结率 over the last 30 days). A history is reused when its sidecar file
+The reads are timed as a dashboard opens them by default, each repeated after one warm-up run: the overview,
+the trend by day, the department league and the first page of a drill-down (按期办结率), all over the last 30
+days, so that a small history and a ten-year one answer the same question (a read costs what its range holds,
+not what the history holds). The overview over the last 365 days is reported beside them
+(``overview_year_p95_ms``). A history is reused when its sidecar file
 (``<database>.analytics-bench.json``) says it was built with the same number of cases and seed.
 """
 
@@ -67,13 +69,13 @@ def time_reads(engine: Engine, repeats: int = 30) -> dict[str, float]:
     assert role is not None  # noqa: S101
     admin = Viewer(user_id=0, role=role)
     year = Filters(END - dt.timedelta(days=364), END)
-    quarter = Filters(END - dt.timedelta(days=89), END)
     month = Filters(END - dt.timedelta(days=29), END)
     reads: dict[str, Callable[[Any], object]] = {
-        "overview_p95_ms": lambda s: service.overview(s, admin, year, END),
-        "trend_p95_ms": lambda s: service.trend(s, admin, quarter),
-        "league_p95_ms": lambda s: service.league(s, admin, year),
+        "overview_p95_ms": lambda s: service.overview(s, admin, month, END),
+        "trend_p95_ms": lambda s: service.trend(s, admin, month),
+        "league_p95_ms": lambda s: service.league(s, admin, month),
         "drilldown_p95_ms": lambda s: service.drilldown(s, admin, "on_time_rate", month),
+        "overview_year_p95_ms": lambda s: service.overview(s, admin, year, END),
     }
     out: dict[str, float] = {}
     with factory() as session:
