@@ -104,8 +104,8 @@ def generate(session: Session, *, cases: int, days: int, seed: int, end: dt.date
     halls = [(hid, level) for hid, level in session.execute(select(Hall.id, Hall.level).order_by(Hall.id))]
     if not items or not halls:
         raise ValueError("the catalog and halls must be loaded first")
-    agents = [uid for uid, role in session.execute(select(User.id, User.role).order_by(User.id))
-              if (parsed := access.parse_role(role)) is not None and access.acts_for_others(parsed)]
+    agents = [uid for uid, account in session.execute(select(User.id, User.role).order_by(User.id))
+              if (parsed := access.parse_role(account)) is not None and access.acts_for_others(parsed)]
     windows: dict[int, list[tuple[int, int | None]]] = {}
     for wid, hid, clerk in session.execute(select(Window.id, Window.hall_id, Window.clerk_id).order_by(Window.id)):
         windows.setdefault(hid, []).append((wid, clerk))
