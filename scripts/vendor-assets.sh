@@ -31,6 +31,7 @@ files=(
   # /docs: Swagger UI served from here, never from a CDN (core/edge.py sets a CSP of 'self' only)
   "swagger-ui-dist/swagger-ui-bundle.js:swagger-ui/swagger-ui-bundle.js"
   "swagger-ui-dist/swagger-ui.css:swagger-ui/swagger-ui.css"
+  "echarts/dist/echarts.min.js:echarts.min.js"
 )
 
 mkdir -p "$vendor"

@@ -15,6 +15,7 @@ from onewindow import site_cli as _site_cli  # noqa: F401
 
 # Each domain contributes its commands by importing its cli module, which registers on ``app``
 # (or on one of the shared sub-apps in ``cli_support``).
+from onewindow.analytics import cli as _analytics_cli  # noqa: F401
 from onewindow.calendar import cli as _calendar_cli  # noqa: F401
 from onewindow.cases import cli as _cases_cli  # noqa: F401
 from onewindow.catalog import cli as _catalog_cli  # noqa: F401

@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 
 from onewindow import db, jobs, wiring
+from onewindow.analytics import views as analytics_views
+from onewindow.analytics.reader import ServiceReader
 from onewindow.appointments import api as appointments_api
 from onewindow.appointments import views as appointments_views
 from onewindow.calendar import admin_views as calendar_admin_views
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.engine = engine
     app.state.session_factory = db.make_session_factory(engine)
     app.state.clock = clock or SystemClock()
+    app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache(semantic=settings.guide_semantic, threads=settings.guide_semantic_threads)
     app.state.lookup_limiter = FailureLimiter(limit=settings.public_lookup_failures, window=600)
@@ -144,6 +147,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(staff_performance_views.router)
     app.include_router(planning_views.router)
     app.include_router(network_views.router)
+    app.include_router(analytics_views.router)
     for module_s in (supervision_callback_api, supervision_experiencer_api):  # 回访 and 体验员
         app.include_router(module_s.router, prefix="/api/v1", responses=ERROR_RESPONSES)
     for module_sv in (supervision_callback_views, supervision_experiencer_views):

@@ -1,6 +1,7 @@
 """Imports every domain's models so that metadata and Alembic see all tables."""
 
 from onewindow.agents.models import AgentAuthorization
+from onewindow.analytics import models as analytics_models  # noqa: F401  (rollup tables)
 from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar.models import CalendarNotice, HolidayOverride
 from onewindow.cases.models import (

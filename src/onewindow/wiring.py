@@ -8,7 +8,8 @@ upheld appeal on that order (``rectification.service.register_void_listener``) v
 of unsatisfied callbacks (回访) and of experiencer reports (体验员) bring their end (办结 or voided) back to the task
 or report (``supervision.callbacks`` / ``supervision.experiencers``); a 差评 or an experiencer's report whose 整改
 order is escalated (``register_escalate_listener``: still unsatisfied after rectification) is filed as a 投诉 at
-the 有诉即办 center (``complaints.service.file_escalated``).
+the 有诉即办 center (``complaints.service.file_escalated``); the statistics' daily rollups are recomputed for the
+days a committed transaction touched (``analytics.listeners``).
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def install(settings: Settings | None = None) -> None:
     rectification_service.register_void_listener(SourceKindName.RATING, _void_rating)
     _install_supervision()
     _install_complaints()
+    _install_analytics()
 
 
 def _install_supervision() -> None:
@@ -140,6 +142,13 @@ def _install_supervision() -> None:
     rectification_service.register_void_listener(SourceKindName.CALLBACK, callbacks.order_voided)
     rectification_service.register_close_listener(SourceKindName.EXPERIENCE, experiencers.order_closed)
     rectification_service.register_void_listener(SourceKindName.EXPERIENCE, experiencers.order_voided)
+
+
+def _install_analytics() -> None:
+    """The dashboards' daily rollups follow every committed change to tickets, cases, ratings, complaints."""
+    from onewindow.analytics import listeners
+
+    listeners.install()
 
 
 def _install_complaints() -> None:

@@ -43,7 +43,15 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/complaints/window", "/complaints/inbox", "/complaints/dispatch",
          "/complaints/figures?date_from=2026-01-01&date_to=2026-12-31", "/complaints/import",
          "/account", "/admin/users", "/admin/tokens",
-         "/book?item=410724-SCJG-XK-001", "/items/410724-SCJG-XK-001"]
+         "/book?item=410724-SCJG-XK-001", "/items/410724-SCJG-XK-001",
+         "/dashboard?date_from=2026-01-01&date_to=2026-12-31", "/dashboard/screen", "/dashboard/screen.json",
+         "/open-data?date_from=2026-01-01&date_to=2026-12-31",
+         "/dashboard/drilldown/cases_accepted?date_from=2026-01-01&date_to=2026-12-31",
+         "/dashboard/drilldown/complaints?date_from=2026-01-01&date_to=2026-12-31",
+         "/dashboard/drilldown/ratings?date_from=2026-01-01&date_to=2026-12-31",
+         "/dashboard/drilldown/tickets?date_from=2026-01-01&date_to=2026-12-31",
+         "/dashboard/export/clerks.csv?date_from=2026-01-01&date_to=2026-12-31",
+         "/dashboard/export/items.csv?date_from=2026-01-01&date_to=2026-12-31"]
 API = ["/api/v1/cases?limit=200", "/api/v1/cases/inbox", "/api/v1/cases/precheck", "/api/v1/cases/mine",
        "/api/v1/grants?limit=200", "/api/v1/agent-authorizations", "/api/v1/auth/me",
        "/api/v1/performance?month=2026-11", "/api/v1/performance?month=2026-11&kind=window",

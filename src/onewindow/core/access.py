@@ -153,10 +153,13 @@ class Action(StrEnum):
     PERFORMANCE_VIEW = "staff.performance_view"
     PERFORMANCE_EXPORT = "staff.performance_export"
     PERFORMANCE_COMPUTE = "staff.performance_compute"
+    DASHBOARD_VIEW = "analytics.dashboard_view"
     PLAN_VIEW = "planning.view"
     PLAN_EDIT = "planning.edit"
     NETWORK_POINT = "network.point"
     NETWORK_DEPARTMENT = "network.department"
+    # statistics and dashboards (analytics)
+    DASHBOARD_EXPORT = "analytics.export"
 
 
 ACTION_LABELS: dict[Action, str] = {
@@ -232,10 +235,12 @@ ACTION_LABELS: dict[Action, str] = {
     Action.PERFORMANCE_VIEW: "查看月度绩效与考勤（窗口人员看本人的得分明细）",
     Action.PERFORMANCE_EXPORT: "导出部门月度考勤与绩效报表（接收本部门月报）",
     Action.PERFORMANCE_COMPUTE: "重新计算月度绩效排名",
+    Action.DASHBOARD_VIEW: "查看统计分析与数据看板（部门负责人看本部门，可下钻到办件）",
     Action.PLAN_VIEW: "查看排班与潮汐窗口计划",
     Action.PLAN_EDIT: "编制和调整排班计划",
     Action.NETWORK_POINT: "代收点流转（寄出申请材料、签收回传的办理结果）",
     Action.NETWORK_DEPARTMENT: "办理部门流转（签收代收点寄来的申请材料、回传办理结果）",
+    Action.DASHBOARD_EXPORT: "导出统计表（Excel、CSV）和月度分析报告",
 }
 
 ALL, DEP, INV, OWN = Scope.ALL, Scope.DEPARTMENT, Scope.INVOLVED, Scope.OWN
@@ -341,6 +346,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.PERFORMANCE_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.CLERK: OWN},
     Action.PERFORMANCE_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     Action.PERFORMANCE_COMPUTE: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    Action.DASHBOARD_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
     # 排班: the center plans the hall's windows; a 首席代表 sees the whole hall's plan (their clerks sit in it)
     Action.PLAN_VIEW: {R.ADMIN: ALL, R.DEPT_HEAD: ALL},
     Action.PLAN_EDIT: {R.ADMIN: ALL},
@@ -348,6 +354,9 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     # point's window serves anyone, like intake); the handling department signs for the file and sends the result
     Action.NETWORK_POINT: {R.CLERK: ALL, R.ADMIN: ALL},
     Action.NETWORK_DEPARTMENT: {R.APPROVER: DEP, R.DEPT_HEAD: DEP, R.ADMIN: ALL},
+    # 统计分析 downloads (Excel, CSV, the monthly report): the dashboard's own reach, a 首席代表 their department's.
+    # The open-data page (政务公开) is public and needs no action.
+    Action.DASHBOARD_EXPORT: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP},
 }
 
 
@@ -561,6 +570,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("我的体验报告", "/experience", Action.EXPERIENCE_FILE, "my-experience", prefix_match=True),
     MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
     MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
+    MenuEntry("统计分析", "/dashboard", Action.DASHBOARD_VIEW, "dashboard", prefix_match=True),
     MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
     MenuEntry("账号管理", "/admin/users", Action.STAFF_MANAGE, "admin-users", prefix_match=True),
 )

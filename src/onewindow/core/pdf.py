@@ -20,6 +20,7 @@ import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 from fontTools.ttLib import TTCollection  # type: ignore[import-untyped]
@@ -226,6 +227,56 @@ class NoticePdf:
                     row.cell(str(value))
         pdf.set_font(FONT_FAMILY, size=BODY_SIZE)
         pdf.ln(3)
+
+    def chart(self, title: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
+              *, kind: str = "bar", height: float = 55.0) -> None:
+        """A simple bar or line chart drawn with vector lines (no image library): a title, the value axis from
+        zero to the largest value, a label under every few categories and a legend line of the series."""
+        pdf = self._pdf
+        if pdf.will_page_break(height + 16):
+            pdf.add_page()
+        colours = ((31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14))
+        pdf.set_font(FONT_FAMILY, size=BODY_SIZE - 1)
+        pdf.cell(0, 6, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        values = [v for _, vs in series for v in vs if v is not None]
+        top = max([*values, 0.0]) or 1.0
+        x0, y0 = pdf.l_margin + 12, pdf.get_y() + height  # the origin (bottom left of the plot)
+        width = pdf.epw - 14
+        pdf.set_draw_color(120)
+        pdf.set_line_width(0.2)
+        pdf.line(x0, y0, x0 + width, y0)
+        pdf.line(x0, y0, x0, y0 - height)
+        pdf.set_font(FONT_FAMILY, size=7)
+        for tick in (0.0, 0.5, 1.0):
+            pdf.text(pdf.l_margin, y0 - tick * height + 1, f"{top * tick:.4g}")
+        n = max(len(categories), 1)
+        step = width / n
+        every = max(1, n // 12)
+        for i, label in enumerate(categories):
+            if i % every == 0:
+                pdf.text(x0 + i * step, y0 + 4, str(label)[:10])
+        for k, (name, vs) in enumerate(series):
+            colour = colours[k % len(colours)]
+            pdf.set_draw_color(*colour)
+            pdf.set_fill_color(*colour)
+            if kind == "bar":
+                bar = step * 0.8 / max(len(series), 1)
+                for i, v in enumerate(vs):
+                    if v is not None and v > 0:
+                        h = v / top * height
+                        pdf.rect(x0 + i * step + step * 0.1 + k * bar, y0 - h, bar, h, style="F")
+            else:
+                points = [(x0 + (i + 0.5) * step, y0 - v / top * height) for i, v in enumerate(vs) if v is not None]
+                pdf.set_line_width(0.5)
+                for a, b in pairwise(points):
+                    pdf.line(a[0], a[1], b[0], b[1])
+                pdf.set_line_width(0.2)
+            pdf.rect(x0 + k * 40, y0 + 7, 3, 3, style="F")
+            pdf.text(x0 + k * 40 + 4, y0 + 9.6, name)
+        pdf.set_draw_color(0)
+        pdf.set_fill_color(255)
+        pdf.set_y(y0 + 13)
+        pdf.set_font(FONT_FAMILY, size=BODY_SIZE)
 
     def qr(self, url: str, caption: str = "", size: float = 30.0, align: str = "R", x: float | None = None) -> None:
         """A QR code (``size`` mm square) with an optional caption, at the left, centre or right (or at ``x``)."""

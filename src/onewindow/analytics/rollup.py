@@ -1,0 +1,294 @@
+"""Keeping the rollups current: a day's facts are recomputed from the records of that day, and the open-work
+gauges from the open records.
+
+One function computes a day (``compute_day``) for both paths: the listener (``listeners.py``) recomputes the
+days an event touched when its transaction commits, and ``rebuild`` recomputes every day of the history. So
+the rollups equal a full recomputation by construction, and a property test checks that the listener finds
+every day an event touches.
+
+Which day a record counts on: a ticket on its day (issued), a case's acceptance on ``accepted_on`` and its
+completion (the decision) on ``decided_on``, a rating on ``rated_on``, a complaint on ``accepted_on`` (received,
+replied, called back) and ``closed_on`` (closed, on time). Bundle parents are not counted (their sub-cases
+are, each in its department). Voided 差评 and merged complaints are left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from onewindow.analytics.models import fact, fact_dept, hourly, open_work, wait
+from onewindow.analytics.rules import COUNTERS, HOURLY_COUNTERS, NONE, FactChannel, OpenKind, wait_bucket
+from onewindow.cases.kinds import CaseKind
+from onewindow.cases.models import Case, CaseVisit
+from onewindow.catalog.models import Item, ItemVersion
+from onewindow.complaints.models import Complaint
+from onewindow.core.clock import CHINA_TZ
+from onewindow.queue.models import Ticket
+from onewindow.ratings.models import Rating
+from onewindow.rectification.models import RectificationOrder
+
+GOOD_LEVELS = frozenset({"very_satisfied", "satisfied"})
+OPEN_CASE_STATES = ("accepted", "in_review", "suspended")
+RECTIFIED_STATES = ("rectified", "closed")
+INSERT_CHUNK = 2000
+
+FineKey = tuple[int, int, int, int, int, str]  # hall, department, item, window, clerk, channel
+HourKey = tuple[int, int, int]  # hour, hall, department
+WaitKey = tuple[int, int, int]  # hall, department, bucket
+
+
+@dataclass
+class DayFacts:
+    """The rollup rows of one day, before writing."""
+
+    fine: dict[FineKey, dict[str, int]] = field(default_factory=dict)
+    hours: dict[HourKey, dict[str, int]] = field(default_factory=dict)
+    waits: dict[WaitKey, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, key: FineKey, **counts: int) -> None:
+        """Add counts to a fine row."""
+        row = self.fine.get(key)
+        if row is None:
+            row = self.fine[key] = dict.fromkeys(COUNTERS, 0)
+        for name, n in counts.items():
+            row[name] += n
+
+    def add_hour(self, key: HourKey, **counts: int) -> None:
+        """Add counts to an hour row."""
+        row = self.hours.get(key)
+        if row is None:
+            row = self.hours[key] = dict.fromkeys(HOURLY_COUNTERS, 0)
+        for name, n in counts.items():
+            row[name] += n
+
+
+@dataclass(frozen=True)
+class ItemIndex:
+    """The catalog as the rollups need it: an item's id and department by code, an item's department by id."""
+
+    by_code: dict[str, tuple[int, int]]
+    department_of: dict[int, int]
+
+    @classmethod
+    def load(cls, session: Session) -> ItemIndex:
+        """One query over the catalog (thousands of items, not cases)."""
+        rows = session.execute(select(Item.id, Item.code, ItemVersion.department_id)
+                               .join(ItemVersion, ItemVersion.id == Item.current_version_id)).all()
+        return cls({code: (iid, dep) for iid, code, dep in rows}, {iid: dep for iid, _code, dep in rows})
+
+
+def _hour(at: dt.datetime) -> int:
+    return at.astimezone(CHINA_TZ).hour
+
+
+def _case_channel(channel: str, agent_user_id: int | None) -> str:
+    if agent_user_id is not None:
+        return FactChannel.AGENT.value
+    return FactChannel.ONLINE.value if channel == "online" else FactChannel.WINDOW.value
+
+
+def _complaint_channel(channel: str) -> str:
+    return {"window": FactChannel.WINDOW.value, "online": FactChannel.ONLINE.value,
+            "hotline": FactChannel.HOTLINE.value}.get(channel, FactChannel.OTHER.value)
+
+
+def compute_day(session: Session, day: dt.date, items: ItemIndex) -> DayFacts:
+    """Every rollup row of ``day``, computed from the records (indexed by their day columns)."""
+    out = DayFacts()
+    _tickets(session, day, items, out)
+    _cases_accepted(session, day, out)
+    _cases_finished(session, day, out)
+    _ratings(session, day, out)
+    _complaints(session, day, items, out)
+    return out
+
+
+def _tickets(session: Session, day: dt.date, items: ItemIndex, out: DayFacts) -> None:
+    stmt = select(Ticket.hall_id, Ticket.item_code, Ticket.window_id, Ticket.clerk_id, Ticket.issued_at,
+                  Ticket.called_at, Ticket.serving_at, Ticket.done_at).where(Ticket.day == day)
+    window = FactChannel.WINDOW.value
+    for hall, code, window_id, clerk, issued, called, serving, done in session.execute(stmt):
+        item, dep = items.by_code.get(code or "", (NONE, NONE))
+        key = (hall, dep, item, window_id or NONE, clerk or NONE, window)
+        counts = {"tickets": 1}
+        hour = {"tickets": 1}
+        if called is not None:
+            seconds = max(int((called - issued).total_seconds()), 0)
+            counts |= {"waited": 1, "wait_seconds": seconds}
+            hour |= {"waited": 1, "wait_seconds": seconds}
+            out.waits[(hall, dep, wait_bucket(seconds))] += 1
+        if done is not None and serving is not None:
+            counts |= {"served": 1, "service_seconds": max(int((done - serving).total_seconds()), 0)}
+        out.add(key, **counts)
+        out.add_hour((_hour(issued), hall, dep), **hour)
+
+
+def _cases_accepted(session: Session, day: dt.date, out: DayFacts) -> None:
+    stmt = select(Case.receiving_hall_id, Case.department_id, Case.item_id, Case.created_by, Case.channel,
+                  Case.agent_user_id, Case.accepted_at).where(Case.accepted_on == day,
+                                                              Case.kind != CaseKind.BUNDLE.value)
+    for hall, dep, item, created_by, channel, agent, accepted_at in session.execute(stmt):
+        ch = _case_channel(channel, agent)
+        clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
+        out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_accepted=1)
+        if accepted_at is not None:
+            out.add_hour((_hour(accepted_at), hall or NONE, dep), cases_accepted=1)
+
+
+def _cases_finished(session: Session, day: dt.date, out: DayFacts) -> None:
+    visits = (select(func.count(CaseVisit.id)).where(CaseVisit.case_id == Case.id)
+              .correlate(Case).scalar_subquery())
+    stmt = select(Case.receiving_hall_id, Case.department_id, Case.item_id, Case.created_by, Case.channel,
+                  Case.agent_user_id, Case.decided_on, Case.promised_due, visits).where(
+        Case.decided_on == day, Case.kind != CaseKind.BUNDLE.value)
+    for hall, dep, item, created_by, channel, agent, decided, promised, n in session.execute(stmt):
+        ch = _case_channel(channel, agent)
+        clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
+        on_time = promised is None or decided <= promised
+        out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_finished=1,
+                finished_on_time=int(on_time), finished_visits_1=int(n <= 1), finished_visits_2=int(n <= 2),
+                finished_visits_3=int(n <= 3))
+
+
+def _ratings(session: Session, day: dt.date, out: DayFacts) -> None:
+    rectified = (select(func.count(RectificationOrder.id))
+                 .where(RectificationOrder.source_kind == "rating", RectificationOrder.source_id == Rating.id,
+                        RectificationOrder.state.in_(RECTIFIED_STATES))
+                 .correlate(Rating).scalar_subquery())
+    stmt = select(Rating.hall_id, Rating.department_id, Rating.item_id, Rating.window_id, Rating.clerk_id,
+                  Rating.channel, Rating.level, Rating.negative, Rating.is_default, rectified).where(
+        Rating.rated_on == day, Rating.voided_at.is_(None))
+    for hall, dep, item, window_id, clerk, channel, level, negative, default, n_rect in \
+            session.execute(stmt):
+        ch = FactChannel.ONLINE.value if channel == "online" else FactChannel.WINDOW.value
+        out.add((hall or NONE, dep or NONE, item or NONE, window_id or NONE, clerk or NONE, ch), ratings=1,
+                ratings_good=int(level in GOOD_LEVELS), ratings_negative=int(bool(negative)),
+                ratings_default=int(bool(default)), negative_rectified=int(bool(negative) and n_rect > 0))
+
+
+def _complaints(session: Session, day: dt.date, items: ItemIndex, out: DayFacts) -> None:
+    cols = (Complaint.hall_id, Complaint.lead_department_id, Complaint.item_code, Complaint.channel)
+    received = select(*cols, Complaint.replied_at, Complaint.callback_verdict).where(
+        Complaint.accepted_on == day, Complaint.merged_into_id.is_(None))
+    for hall, dep, code, channel, replied, verdict in session.execute(received):
+        item = items.by_code.get(code or "", (NONE, NONE))[0]
+        out.add((hall or NONE, dep or NONE, item, NONE, NONE, _complaint_channel(channel)), complaints=1,
+                complaints_replied=int(replied is not None), complaints_rated=int(verdict is not None),
+                complaints_satisfied=int(verdict == "satisfied"))
+    closed = select(*cols, Complaint.closed_on, Complaint.due_on).where(
+        Complaint.closed_on == day, Complaint.merged_into_id.is_(None))
+    for hall, dep, code, channel, closed_on, due_on in session.execute(closed):
+        item = items.by_code.get(code or "", (NONE, NONE))[0]
+        out.add((hall or NONE, dep or NONE, item, NONE, NONE, _complaint_channel(channel)), complaints_closed=1,
+                complaints_on_time=int(closed_on is not None and closed_on <= due_on))
+
+
+# ----- writing ---------------------------------------------------------------------------------------------------
+
+def _chunks(rows: list[dict[str, object]]) -> Iterable[list[dict[str, object]]]:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        yield rows[start:start + INSERT_CHUNK]
+
+
+def write_days(session: Session, facts: dict[dt.date, DayFacts]) -> None:
+    """Replace the rollup rows of these days by the computed ones (delete, then bulk insert)."""
+    days = sorted(facts)
+    for start in range(0, len(days), 500):
+        batch = days[start:start + 500]
+        for table in (fact, fact_dept, hourly, wait):
+            session.execute(delete(table).where(table.c.day.in_(batch)))
+    fine_rows: list[dict[str, object]] = []
+    dept_rows: list[dict[str, object]] = []
+    hour_rows: list[dict[str, object]] = []
+    wait_rows: list[dict[str, object]] = []
+    for day in days:
+        f = facts[day]
+        coarse: dict[tuple[int, int, str], dict[str, int]] = {}
+        for (hall, dep, item, window_id, clerk, ch), counts in f.fine.items():
+            fine_rows.append({"day": day, "hall_id": hall, "department_id": dep, "item_id": item,
+                              "window_id": window_id, "clerk_id": clerk, "channel": ch, **counts})
+            acc = coarse.setdefault((hall, dep, ch), dict.fromkeys(COUNTERS, 0))
+            for name, n in counts.items():
+                acc[name] += n
+        dept_rows.extend({"day": day, "hall_id": hall, "department_id": dep, "channel": ch, **counts}
+                         for (hall, dep, ch), counts in coarse.items())
+        hour_rows.extend({"day": day, "hour": hour, "hall_id": hall, "department_id": dep, **counts}
+                         for (hour, hall, dep), counts in f.hours.items())
+        wait_rows.extend({"day": day, "hall_id": hall, "department_id": dep, "bucket": bucket, "tickets": n}
+                         for (hall, dep, bucket), n in f.waits.items())
+    for table, rows in ((fact, fine_rows), (fact_dept, dept_rows), (hourly, hour_rows), (wait, wait_rows)):
+        for chunk in _chunks(rows):
+            session.execute(insert(table), chunk)
+
+
+def recompute_days(session: Session, days: Iterable[dt.date], items: ItemIndex | None = None) -> None:
+    """Recompute and rewrite the rollups of these days."""
+    index = items or ItemIndex.load(session)
+    write_days(session, {day: compute_day(session, day, index) for day in set(days)})
+
+
+def recompute_open(session: Session, kinds: Iterable[OpenKind] = tuple(OpenKind),
+                   items: ItemIndex | None = None) -> None:
+    """Recompute the open-work gauges of these kinds (open records only, through their state indexes)."""
+    index = items or ItemIndex.load(session)
+    rows: list[dict[str, object]] = []
+    for kind in set(kinds):
+        session.execute(delete(open_work).where(open_work.c.kind == kind.value))
+        counts: dict[tuple[int, int, dt.date], int] = defaultdict(int)
+        if kind is OpenKind.CASE:
+            stmt = (select(Case.receiving_hall_id, Case.department_id, Case.promised_due, func.count())
+                    .where(Case.state.in_(OPEN_CASE_STATES), Case.kind != CaseKind.BUNDLE.value,
+                           Case.promised_due.is_not(None))
+                    .group_by(Case.receiving_hall_id, Case.department_id, Case.promised_due))
+            for hall, dep, due, n in session.execute(stmt):
+                if due is not None:
+                    counts[(hall or NONE, dep, due)] += n
+        elif kind is OpenKind.COMPLAINT:
+            stmt2 = (select(Complaint.hall_id, Complaint.lead_department_id, Complaint.due_on, func.count())
+                     .where(Complaint.state.not_in(("closed", "merged")))
+                     .group_by(Complaint.hall_id, Complaint.lead_department_id, Complaint.due_on))
+            for c_hall, c_dep, c_due, c_n in session.execute(stmt2):
+                counts[(c_hall or NONE, c_dep or NONE, c_due)] += c_n
+        else:
+            stmt3 = (select(Ticket.hall_id, Ticket.item_code, Ticket.day, func.count())
+                     .where(Ticket.state == "waiting").group_by(Ticket.hall_id, Ticket.item_code, Ticket.day))
+            for hall, code, day, n in session.execute(stmt3):
+                dep_of_item: int = index.by_code.get(code or "", (NONE, NONE))[1]
+                counts[(hall, dep_of_item, day)] += n
+        rows.extend({"kind": kind.value, "hall_id": h, "department_id": d, "due_on": due, "count": n}
+                    for (h, d, due), n in counts.items())
+    for chunk in _chunks(rows):
+        session.execute(insert(open_work), chunk)
+
+
+# ----- the whole history ---------------------------------------------------------------------------------------
+
+def history_days(session: Session) -> list[dt.date]:
+    """Every day some record counts on, in order (distinct values of the indexed day columns)."""
+    days: set[dt.date] = set()
+    for column in (Ticket.day, Case.accepted_on, Case.decided_on, Rating.rated_on, Complaint.accepted_on,
+                   Complaint.closed_on):
+        days.update(d for d in session.scalars(select(column).distinct()) if d is not None)
+    return sorted(days)
+
+
+def rebuild(session: Session, progress: Callable[[int, int], None] | None = None, batch_days: int = 31) -> int:
+    """Recompute every rollup from the records (idempotent); returns the number of days with records.
+    ``progress`` is called with (days done, days in all)."""
+    for table in (fact, fact_dept, hourly, wait):
+        session.execute(delete(table))
+    items = ItemIndex.load(session)
+    recompute_open(session, items=items)
+    days = history_days(session)
+    for start in range(0, len(days), batch_days):
+        chunk = days[start:start + batch_days]
+        write_days(session, {day: compute_day(session, day, items) for day in chunk})
+        if progress is not None:
+            progress(start + len(chunk), len(days))
+    return len(days)
