@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.analytics.stub import StubReader
+from tests.browser_wait import wait_for_expression
 from tests.factories import DEMO_PASSWORD
 
 # painted (non-transparent) pixels of a chart's canvas, read back with getImageData
@@ -47,7 +48,7 @@ def test_overview_draws_its_charts_and_the_filters_change_the_figures(live_serve
     page.wait_for_load_state()
     page.goto(f"{live_server.url}/dashboard?date_from=2026-11-01&date_to=2026-11-10")
     for key in ("day", "hour_of_week", "league", "channels"):
-        page.wait_for_function(f"document.querySelector('.chart[data-chart=\"{key}\"]').dataset.drawn === '1'")
+        wait_for_expression(page, f"document.querySelector('.chart[data-chart=\"{key}\"]').dataset.drawn === '1'")
         assert page.evaluate(PAINTED, f'.chart[data-chart="{key}"]') > 500, key
     assert _tile(page, "tickets") == "100"
     before = page.evaluate("document.querySelector('.chart[data-chart=\"day\"] canvas').toDataURL()")
@@ -55,15 +56,15 @@ def test_overview_draws_its_charts_and_the_filters_change_the_figures(live_serve
 
     page.fill("input[name=date_to]", "2026-11-20")
     page.click("#dashboard-filters button[type=submit]")
-    page.wait_for_function("document.querySelector('#tiles .tile[data-code=\"tickets\"] .tile-value')"
+    wait_for_expression(page, "document.querySelector('#tiles .tile[data-code=\"tickets\"] .tile-value')"
                            ".innerText.trim() === '200'")
     assert "date_to=2026-11-20" in page.url  # the filters are kept in the URL
-    page.wait_for_function("document.querySelector('.chart[data-chart=\"day\"]').dataset.drawn === '1'")
+    wait_for_expression(page, "document.querySelector('.chart[data-chart=\"day\"]').dataset.drawn === '1'")
     after = page.evaluate("document.querySelector('.chart[data-chart=\"day\"] canvas').toDataURL()")
     assert after != before  # 20 days drawn instead of 10
     assert page.evaluate(PAINTED, '.chart[data-chart="day"]') > 500
 
     page.goto(f"{live_server.url}/dashboard/screen")
-    page.wait_for_function("document.querySelector('.chart[data-chart=\"screen\"]').dataset.drawn === '1'")
+    wait_for_expression(page, "document.querySelector('.chart[data-chart=\"screen\"]').dataset.drawn === '1'")
     assert page.evaluate(PAINTED, '.chart[data-chart="screen"]') > 500
     page.screenshot(path=str(artifacts / "dashboard-screen.png"), full_page=True)

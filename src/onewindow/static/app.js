@@ -19,6 +19,11 @@
     var button = evt.target instanceof Element ? evt.target.closest("[data-print]") : null;
     if (button) { window.print(); }
   });
+  // Selects that reload their form when changed (the booking page's hall and day), without inline handlers.
+  document.addEventListener("change", function (evt) {
+    var field = evt.target instanceof Element ? evt.target.closest("[data-autosubmit]") : null;
+    if (field && field.form) { field.form.submit(); }
+  });
   // Tell assistive technology when a live region is being refreshed.
   document.addEventListener("htmx:beforeRequest", function (evt) {
     var target = evt.detail.target;
