@@ -67,7 +67,10 @@ def test_a_town_point_accepts_a_county_item_and_the_result_returns_there(live_se
         department.wait_for_url(re.compile(r"done=transfer"))
         expect(department.locator("[data-location]")).to_contain_text("申请材料在")
         department.screenshot(path=str(artifacts / "network-3-materials-received.png"), full_page=True)
-        while department.locator("#action-opinion").count():
+        while True:  # wait for the page to offer the next step's form before looking at which one it is
+            department.locator("#action-opinion, #action-decide").first.wait_for()
+            if not department.locator("#action-opinion").count():
+                break
             department.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合报销条件")
             department.click("#action-opinion button[data-action=opinion]")
             department.wait_for_load_state()

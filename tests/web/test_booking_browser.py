@@ -149,7 +149,10 @@ def test_book_from_the_guide_check_in_called_accepted_approved_mailed(
         approver_errors = _errors_of(approver)
         browser_login(approver, base, "approver_scjg", "/cases/inbox")
         approver.locator(f"#inbox tr[data-case='{case_number}']").get_by_role("link", name=case_number).click()
-        while approver.locator("#action-opinion").count():
+        while True:  # wait for the page to offer the next step's form before looking at which one it is
+            approver.locator("#action-opinion, #action-decide").first.wait_for()
+            if not approver.locator("#action-opinion").count():
+                break
             step = approver.locator("#action-opinion [data-next-step]").inner_text().strip()
             approver.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合条件")
             approver.click("#action-opinion button[data-action=opinion]")
