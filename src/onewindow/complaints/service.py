@@ -53,6 +53,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import is_valid_id_number, mask_id_number, mask_phone
+from onewindow.core.locking import lock_versioned
 from onewindow.core.personal import mask_text
 from onewindow.notifications import service as notifications
 from onewindow.rectification.models import RectificationOrder
@@ -229,14 +230,7 @@ def _write(session: Session, c: Complaint, target: ComplaintState | None, *, clo
 
 
 def _lock(session: Session, complaint_id: int, expected_version: int | None) -> Complaint:
-    # OF complaint: PostgreSQL refuses FOR UPDATE on the nullable side of the eager join
-    c = session.scalars(select(Complaint).where(Complaint.id == complaint_id)
-                        .with_for_update(of=Complaint).execution_options(populate_existing=True)).first()
-    if c is None:
-        raise NotFound("诉求工单", str(complaint_id))
-    if expected_version is not None and expected_version != c.version:
-        raise Conflict("诉求工单已被他人更新，请刷新后重试", code="stale_version", field="version")
-    return c
+    return lock_versioned(session, Complaint, complaint_id, expected_version, label="诉求工单")
 
 
 def _begin(session: Session, user: User, action: Action, complaint_id: int,

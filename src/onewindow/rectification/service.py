@@ -37,6 +37,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_phone
+from onewindow.core.locking import lock_versioned
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.rectification.states import (
     CLOCK_RUNNING,
@@ -178,15 +179,7 @@ def _write(session: Session, order: RectificationOrder, target: OrderState | Non
 
 
 def _lock(session: Session, order_id: int, expected_version: int | None) -> RectificationOrder:
-    # OF rectification_order: PostgreSQL refuses FOR UPDATE on the nullable side of the eager join
-    order = session.scalars(select(RectificationOrder).where(RectificationOrder.id == order_id)
-                            .with_for_update(of=RectificationOrder)
-                            .execution_options(populate_existing=True)).first()
-    if order is None:
-        raise NotFound("整改工单", str(order_id))
-    if expected_version is not None and expected_version != order.version:
-        raise Conflict("整改工单已被他人更新，请刷新后重试", code="stale_version", field="version")
-    return order
+    return lock_versioned(session, RectificationOrder, order_id, expected_version, label="整改工单")
 
 
 def _begin(session: Session, user: User, action: Action, order_id: int,

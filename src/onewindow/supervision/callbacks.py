@@ -31,6 +31,7 @@ from onewindow.core.access import Action, Record
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.locking import lock_versioned
 from onewindow.rectification import service as rectification
 from onewindow.rectification.states import Raiser, SourceKind
 from onewindow.staff.models import User
@@ -151,13 +152,7 @@ def snapshot(task: CallbackTask) -> dict[str, Any]:
 
 
 def _lock(session: Session, task_id: int, expected_version: int | None) -> CallbackTask:
-    task = session.scalars(select(CallbackTask).where(CallbackTask.id == task_id)
-                           .with_for_update(of=CallbackTask).execution_options(populate_existing=True)).first()
-    if task is None:
-        raise NotFound("回访任务", str(task_id))
-    if expected_version is not None and expected_version != task.version:
-        raise Conflict("回访任务已被他人更新，请刷新后重试", code="stale_version", field="version")
-    return task
+    return lock_versioned(session, CallbackTask, task_id, expected_version, label="回访任务")
 
 
 def _unsatisfied_detail(task: CallbackTask, levels: Mapping[str, Any], remarks: str) -> str:

@@ -30,8 +30,9 @@ from onewindow.core import access, audit
 from onewindow.core.access import Action, Record, Scope
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
-from onewindow.core.errors import Conflict, DomainError, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.errors import DomainError, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_phone
+from onewindow.core.locking import lock_versioned
 from onewindow.rectification import service as rectification
 from onewindow.rectification.states import Raiser, SourceKind
 from onewindow.staff import service as staff_service
@@ -216,14 +217,7 @@ def file_report(session: Session, *, clock: Clock, settings: Settings, user: Use
 
 
 def _lock(session: Session, report_id: int, expected_version: int | None) -> ExperienceReport:
-    report = session.scalars(select(ExperienceReport).where(ExperienceReport.id == report_id)
-                             .with_for_update(of=ExperienceReport)
-                             .execution_options(populate_existing=True)).first()
-    if report is None:
-        raise NotFound("体验报告", str(report_id))
-    if expected_version is not None and expected_version != report.version:
-        raise Conflict("体验报告已被他人更新，请刷新后重试", code="stale_version", field="version")
-    return report
+    return lock_versioned(session, ExperienceReport, report_id, expected_version, label="体验报告")
 
 
 def judge(session: Session, *, clock: Clock, user: User, report_id: int, expected_version: int | None,

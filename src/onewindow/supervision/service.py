@@ -31,6 +31,7 @@ from onewindow.core.access import Action, Record
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.locking import lock_versioned
 from onewindow.notifications import service as notifications
 from onewindow.queue.models import Window
 from onewindow.staff.models import User
@@ -221,13 +222,8 @@ def snapshot(alert: SupervisionAlert) -> dict[str, Any]:
 
 
 def _lock(session: Session, alert_id: int, expected_version: int | None) -> SupervisionAlert:
-    alert = session.scalars(select(SupervisionAlert).where(SupervisionAlert.id == alert_id)
-                            .with_for_update(of=SupervisionAlert).execution_options(populate_existing=True)).first()
-    if alert is None:
-        raise NotFound("电子监察预警", str(alert_id))
-    if expected_version is not None and expected_version != alert.version:
-        raise Conflict("预警已被他人更新或已自动关闭，请刷新后重试", code="stale_version", field="version")
-    return alert
+    return lock_versioned(session, SupervisionAlert, alert_id, expected_version, label="电子监察预警",
+                          stale="预警已被他人更新或已自动关闭，请刷新后重试")
 
 
 def _note(value: str, field: str, what: str) -> str:
