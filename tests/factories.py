@@ -127,6 +127,19 @@ def browser_login(page: Any, base: str, username: str, target: str) -> None:
     page.wait_for_url(f"{base}{target}")
 
 
+def workbench_act(page: Any, action: str, *, selector: str = "") -> None:
+    """Click one workbench action and wait until HTMX has swapped in the new panel.
+
+    The answer arriving is not enough: the swap follows it, and a test that reads the panel in between sees
+    the old buttons (a click on one then waits for a button that is gone). The panel is replaced whole
+    (``outerHTML``, always a 200 for HTMX), so the old one leaving the page is the sign.
+    """
+    old = page.locator("#workbench-panel").element_handle()
+    with page.expect_response(f"**/workbench/{action}"):
+        page.click(selector or f"button[data-action={action}]")
+    old.wait_for_element_state("hidden")
+
+
 def approver_for(session: Session, case: Case, *, role: str = "approver") -> User:
     """A demo approver (or ``role``) of the department that handles ``case``."""
     found = session.scalars(select(User).where(User.role == role, User.department_id == case.department_id)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import ShiftedClock
-from tests.factories import browser_login
+from tests.factories import browser_login, workbench_act
 
 from onewindow.cases.rules import material_key
 from onewindow.certificates.demo import ZHANG_WEI
@@ -42,8 +42,7 @@ def _at(day: int, hour: int, minute: int = 0) -> dt.datetime:
 def _finish_current(clerk: Any) -> None:
     for action in ("start", "finish"):
         if clerk.locator(f"button[data-action={action}]").count():
-            with clerk.expect_response(f"**/workbench/{action}"):
-                clerk.click(f"button[data-action={action}]")
+            workbench_act(clerk, action)
 
 
 def test_book_from_the_guide_check_in_called_accepted_approved_mailed(
@@ -105,16 +104,13 @@ def test_book_from_the_guide_check_in_called_accepted_approved_mailed(
         clerk_errors = _errors_of(clerk)
         browser_login(clerk, base, "clerk", "/workbench")
         if clerk.locator("select[name=window_id]").count():
-            with clerk.expect_response("**/workbench/sign-in"):
-                clerk.click("#workbench-panel button[type=submit]")
+            workbench_act(clerk, "sign-in", selector="#workbench-panel button[type=submit]")
         if clerk.locator("button[data-action=resume]").count():
-            with clerk.expect_response("**/workbench/resume"):
-                clerk.click("button[data-action=resume]")
+            workbench_act(clerk, "resume")
         _finish_current(clerk)
         called = ""
         for _ in range(40):  # an appointment ticket goes first at its slot; other tests may have queued tickets
-            with clerk.expect_response("**/workbench/call-next"):
-                clerk.click("button[data-action=call-next]")
+            workbench_act(clerk, "call-next")
             number = clerk.locator("[data-current-ticket] [data-ticket-number]")
             expect(number).to_be_visible()
             called = number.inner_text().strip()
@@ -123,8 +119,7 @@ def test_book_from_the_guide_check_in_called_accepted_approved_mailed(
             _finish_current(clerk)
         assert called == mine
         clerk.screenshot(path=str(artifacts / "journey-booking-5-called.png"), full_page=True)
-        with clerk.expect_response("**/workbench/start"):
-            clerk.click("button[data-action=start]")
+        workbench_act(clerk, "start")
 
         # 4. accepted at the window: the ID card from the certificate library, the rest on paper
         clerk.goto(f"{base}/cases/intake")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.factories import browser_login
+from tests.factories import browser_login, workbench_act
 
 pytestmark = pytest.mark.browser
 
@@ -25,21 +25,17 @@ def _errors_of(page: Any) -> list[str]:
 def _free_the_window(clerk: Any) -> None:
     """Finish whatever ticket is at the window (the shared demo server may have left one), resume if paused."""
     if clerk.locator("button[data-action=resume]").count():
-        with clerk.expect_response("**/workbench/resume"):
-            clerk.click("button[data-action=resume]")
+        workbench_act(clerk, "resume")
     for _ in range(4):
         if clerk.locator("[data-current-ticket]").count() == 0:
             return
         if clerk.locator("button[data-action=start]").count():
-            with clerk.expect_response("**/workbench/start"):
-                clerk.click("button[data-action=start]")
+            workbench_act(clerk, "start")
         if clerk.locator("button[data-action=finish]").count():
-            with clerk.expect_response("**/workbench/finish"):
-                clerk.click("button[data-action=finish]")
+            workbench_act(clerk, "finish")
         elif clerk.locator("button[data-action=miss]").count():  # could not start it (say why in the log): 过号
             print("workbench:", clerk.locator("#workbench-panel").inner_text())
-            with clerk.expect_response("**/workbench/miss"):
-                clerk.click("button[data-action=miss]")
+            workbench_act(clerk, "miss")
     assert clerk.locator("[data-current-ticket]").count() == 0, clerk.locator("#workbench-panel").inner_text()
 
 
@@ -78,15 +74,13 @@ def test_kiosk_ticket_called_at_the_workbench_appears_on_the_display(live_server
         clerk_errors = _errors_of(clerk)
         browser_login(clerk, live_server.url, "clerk", "/workbench")
         if clerk.locator("select[name=window_id]").count():
-            with clerk.expect_response("**/workbench/sign-in"):
-                clerk.click("#workbench-panel button[type=submit]")
+            workbench_act(clerk, "sign-in", selector="#workbench-panel button[type=submit]")
         expect(clerk.locator("#panel-title")).to_contain_text("号窗口")
         _free_the_window(clerk)
 
         called = ""
         for _ in range(40):  # the hall's routing policy picks the order; other tests may have queued tickets
-            with clerk.expect_response("**/workbench/call-next"):
-                clerk.click("button[data-action=call-next]")
+            workbench_act(clerk, "call-next")
             number = clerk.locator("[data-current-ticket] [data-ticket-number]")
             expect(number).to_be_visible()
             called = number.inner_text().strip()
@@ -112,10 +106,8 @@ def test_kiosk_ticket_called_at_the_workbench_appears_on_the_display(live_server
         kiosk.reload()
         expect(kiosk.locator("[data-ticket-state]")).to_have_text(text)
 
-        with clerk.expect_response("**/workbench/start"):
-            clerk.click("button[data-action=start]")
-        with clerk.expect_response("**/workbench/finish"):
-            clerk.click("button[data-action=finish]")
+        workbench_act(clerk, "start")
+        workbench_act(clerk, "finish")
         expect(clerk.locator("#workbench-panel [role=status]")).to_contain_text(f"{mine}号已办结")
         assert not clerk_errors, clerk_errors
         assert not display_errors, display_errors
