@@ -177,6 +177,26 @@ def test_another_persons_grant_is_not_found_and_bad_posts_are_refused(
     assert theirs.status == mine.status == "pending"
 
 
+def test_the_api_lets_a_citizen_answer_their_own_offers_only(session: Session,
+                                                              token_for: Callable[[str], dict[str, str]],
+                                                              client: Any) -> None:
+    childcare = next(g for g in _grants(session, ZHANG_WEI) if g.policy.code == "ZC-GR-04")
+    veterans = next(g for g in _grants(session, ZHANG_WEI) if g.policy.code == "ZC-GR-07")
+    theirs = _grants(session, WANG_FANG)[0]
+    zhang = token_for("zhangwei")
+    r = client.post(f"/api/v1/grants/{childcare.id}/confirm", headers=zhang)
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+    assert ZHANG_WEI not in r.text  # masked in the answer too
+    assert client.post(f"/api/v1/grants/{childcare.id}/confirm", headers=zhang).json()["status"] == "confirmed"
+    assert _audits(session, childcare).count("policies.grant_confirmed") == 1
+    r = client.post(f"/api/v1/grants/{veterans.id}/decline", headers=zhang, json={"reason": "已在原单位领取"})
+    assert r.status_code == 200 and r.json()["note"] == "已在原单位领取"
+    assert client.post(f"/api/v1/grants/{veterans.id}/confirm", headers=zhang).status_code == 409
+    assert client.post(f"/api/v1/grants/{theirs.id}/confirm", headers=zhang).status_code == 404
+    assert client.post(f"/api/v1/grants/{theirs.id}/decline", headers=zhang, json={}).status_code == 404
+    assert client.post(f"/api/v1/grants/{childcare.id}/approve", headers=zhang).status_code == 403
+
+
 # ----- choosing an agent and items from lists ------------------------------------------------------------------
 
 

@@ -713,7 +713,7 @@ def grants_of_holders(session: Session, identifiers: Sequence[str], *, limit: in
 
 
 def answer_own_grant(session: Session, *, clock: Clock, viewer: Viewer, actor: Actor, grant_id: int,
-                     confirm: bool) -> tuple[Grant, bool]:
+                     confirm: bool, reason: str = "") -> tuple[Grant, bool]:
     """The beneficiary's one click: confirm (or decline) their own offer online.
 
     Someone else's grant, or one that does not exist, is 404 alike (nothing tells the two apart); an illegal move
@@ -727,7 +727,7 @@ def answer_own_grant(session: Session, *, clock: Clock, viewer: Viewer, actor: A
     target = GrantState.CONFIRMED if confirm else GrantState.DECLINED
     if grant.status == target:
         return grant, False
-    note = None if confirm else "本人网上放弃"
+    note = None if confirm else (reason.strip()[:500] or "本人网上放弃")
     return _move(session, clock=clock, actor=actor, grant=grant, target=target, note=note), True
 
 
