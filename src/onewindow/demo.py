@@ -11,13 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.cases.demo import load_demo_cases
-from onewindow.certificates.demo import load_demo_certificates
+from onewindow.certificates.demo import WANG_FANG, ZHANG_WEI, load_demo_certificates
 from onewindow.complaints.demo import load_demo_complaints
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.county_file import ImportReport, import_catalog
 from onewindow.performance_month import load_demo_performance
-from onewindow.policies.demo_register import load_demo_register
+from onewindow.policies.demo_register import citizen_data, load_demo_citizens, load_demo_register
 from onewindow.queue.demo import load_queue_demo
 from onewindow.ratings.demo import load_demo_ratings
 from onewindow.rectification.demo import load_demo_rectification
@@ -70,6 +70,10 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
         report.users_created.append((row["username"], row["role"], row["display_name"]))
     install_listeners()  # the demo's 差评 open work orders and its finished cases text their rating links
     load_demo_register(session, clock=clock, actor=DEMO_ACTOR)
+    # zhangwei and wangfang find 免申即享 offers waiting on “我的” (育儿补贴; and for 张伟 the veterans' 慰问金)
+    load_demo_citizens(session, clock=clock, actor=DEMO_ACTOR, people=[
+        (ZHANG_WEI, "张伟", citizen_data(age=36, children_under_3=1, is_veteran=True)),
+        (WANG_FANG, "王芳", citizen_data(age=34, children_under_3=1))])
     load_queue_demo(session, clock, DEMO_ACTOR)
     load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)
     load_demo_cases(session, clock, DEMO_ACTOR)

@@ -34,6 +34,7 @@ from onewindow.core.ratelimit import FailureLimiter
 from onewindow.guide import api as guide_api
 from onewindow.guide import views as guide_views
 from onewindow.guide.service import IndexCache
+from onewindow.myarea import views as myarea_views
 from onewindow.network import views as network_views
 from onewindow.notifications import api as notifications_api
 from onewindow.notifications import public_views as notifications_public_views
@@ -142,6 +143,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(appointments_views.router)  # /book, /bookings/{token}
     app.include_router(cases_views.router)
     app.include_router(cases_public_views.router)
+    app.include_router(myarea_views.router)  # /my, /my/grants/{id}/confirm|decline
     app.include_router(rectification_views.router)
     app.include_router(ratings_views.router)
     app.include_router(staff_performance_views.router)

@@ -210,10 +210,14 @@ def test_an_agent_without_authorisation_is_refused(session: Session, login: Call
     assert _case_count(session) == before
 
 
+def _agent_id(session: Session) -> str:
+    return str(session.scalars(select(User.id).where(User.username == "agent")).one())
+
+
 def test_an_authorised_agent_applies_and_the_applicant_sees_the_case(
         session: Session, login: Callable[[str], Browser]) -> None:
     wang = login("wangfang")
-    r = wang.post("/my/authorizations/new", {"agent_username": "agent", "scope": ITEM, "valid_from": "2026-11-23",
+    r = wang.post("/my/authorizations/new", {"agent_id": _agent_id(session), "scope": ITEM, "valid_from": "2026-11-23",
                                              "valid_until": "2027-02-23", "document": "WT-001"})
     assert r.status_code == 303, r.text
     grants = wang.client.get("/my/cases").text
@@ -232,14 +236,15 @@ def test_an_authorised_agent_applies_and_the_applicant_sees_the_case(
 
 def test_the_applicant_revokes_an_authorisation(session: Session, login: Callable[[str], Browser]) -> None:
     wang = login("wangfang")
-    assert wang.post("/my/authorizations/new", {"agent_username": "agent", "scope": "", "valid_from": "2026-11-23",
-                                                "valid_until": "2026-12-23"}).status_code == 303
+    assert wang.post("/my/authorizations/new", {"agent_id": _agent_id(session), "all_items": "1",
+                                                "valid_from": "2026-11-23", "valid_until": "2026-12-23"}
+                     ).status_code == 303
     grant = agents_service.authorizations_of(session, applicant_id=WANG_FANG)[0]
     assert wang.post(f"/my/authorizations/{grant.id}/revoke").status_code == 303
     session.refresh(grant)
     assert grant.revoked_at is not None
     assert "已撤销" in wang.client.get("/my/cases").text
-    wrong = wang.post("/my/authorizations/new", {"agent_username": "nobody", "valid_from": "2026-11-23",
+    wrong = wang.post("/my/authorizations/new", {"agent_id": "999999", "all_items": "1", "valid_from": "2026-11-23",
                                                  "valid_until": "2026-11-01"})
     assert wrong.status_code == 422 and "未找到该帮办代办员" in wrong.text
 

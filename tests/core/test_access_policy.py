@@ -68,6 +68,7 @@ EXPECTED: dict[Action, str] = {
     Action.ENTITY_WRITE:            "-   -   -   -   -   A   -   -",
     Action.GRANT_OFFER:             "-   -   -   -   -   A   -   -",
     Action.GRANT_CONFIRM_AT_WINDOW: "-   A   -   -   -   A   -   -",
+    Action.GRANT_CONFIRM_OWN:       "O   -   -   -   -   -   -   -",
     Action.GRANT_VIEW:              "-   -   D   -   D   A   A   -",
     Action.GRANT_APPROVE:           "-   -   D   -   D   -   -   -",
     Action.CERTIFICATE_LOOKUP:      "-   A   A   -   -   A   -   -",
@@ -97,6 +98,7 @@ EXPECTED: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK:  "-   -   -   -   -   A   A   -",
     Action.RECTIFICATION_DECIDE:    "-   -   -   -   -   -   A   -",
     Action.OUTBOX_VIEW:             "-   -   -   -   -   A   A   -",
+    Action.MY_AREA:                 "O   -   -   -   -   -   -   -",
     Action.CALLBACK_VIEW:           "-   -   -   -   D   A   A   -",
     Action.CALLBACK_RECORD:         "-   -   -   -   -   A   A   -",
     Action.EXPERIENCER_MANAGE:      "-   -   -   -   -   A   A   -",
@@ -239,7 +241,7 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
 
 
 @pytest.mark.parametrize(("role", "entries", "home"), [
-    (Role.APPLICANT, ["我的办件"], "/my/cases"),
+    (Role.APPLICANT, ["我的", "我的办件"], "/my"),
     (Role.AGENT, ["我的办件", "叫号工作台"], "/my/cases"),
     (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "有诉即办", "诉求工单", "绩效考核"],
      "/cases/intake"),

@@ -96,7 +96,7 @@ def test_open_redirect_after_login_is_refused(client: TestClient, target: str) -
 
 
 @pytest.mark.parametrize(("username", "landing"), [("approver_wjw", "/cases/inbox"), ("clerk", "/cases/intake"),
-                                                   ("zhangwei", "/my/cases"), ("experiencer", "/experience")])
+                                                   ("zhangwei", "/my"), ("experiencer", "/experience")])
 def test_each_role_lands_on_its_own_page(client: TestClient, username: str, landing: str) -> None:
     token = _login_form_token(client)
     r = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token},

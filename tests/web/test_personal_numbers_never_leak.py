@@ -33,7 +33,8 @@ from onewindow.supervision.models import SupervisionAlert
 ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_scjg", "agent", "experiencer",
          "zhangwei", "wangfang"]
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
-         "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
+         "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases", "/my",
+         "/my/authorizations/new",
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/planning",
          "/performance", "/performance?kind=window", "/performance?kind=department",
          "/admin/guide", "/admin/guide/evaluation.tsv",

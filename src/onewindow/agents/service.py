@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.agents.models import AgentAuthorization
-from onewindow.catalog.models import Bundle, Item
+from onewindow.catalog.models import Bundle, Item, ItemVersion
 from onewindow.core import access, audit
 from onewindow.core.access import Action, Record, Scope
 from onewindow.core.applicants import ApplicantIn, clean_text, validate_applicant
@@ -25,7 +25,12 @@ from onewindow.staff.service import actor_of, viewer_of
 
 __all__ = [
     "AgentAuthorization",
+    "AgentChoice",
     "AuthorizationIn",
+    "AuthorizationView",
+    "agent_choices",
+    "authorization_status",
+    "authorization_views",
     "authorizations_of",
     "authorize_agent",
     "may_use_library_of",
@@ -68,7 +73,8 @@ def may_use_library_of(session: Session, user: User, holder_id: str, codes: Sequ
 
 @dataclass(frozen=True)
 class AuthorizationIn:
-    """A recorded 授权委托: who may apply for whom, for what, until when."""
+    """A recorded 授权委托: who may apply for whom, for what, until when. The agent is named by account id
+    (chosen from :func:`agent_choices`) or by username (the API)."""
 
     agent_username: str
     applicant: ApplicantIn
@@ -76,6 +82,35 @@ class AuthorizationIn:
     valid_from: dt.date
     valid_until: dt.date
     document: str = ""
+    agent_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AgentChoice:
+    """An agent an applicant may authorise: the account, the person's name and where they work."""
+
+    id: int
+    name: str
+    organisation: str
+
+
+def _organisation(user: User) -> str:
+    parts = [p for p in (user.department.name if user.department else "", user.hall.name if user.hall else "") if p]
+    return "，".join(dict.fromkeys(parts)) or "—"
+
+
+def agent_choices(session: Session) -> list[AgentChoice]:
+    """The active 帮办代办员 accounts by name (one query; the staff list is short and the policy says who acts
+    for others)."""
+    users = session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.display_name, User.id))
+    return [AgentChoice(u.id, u.display_name, _organisation(u)) for u in users
+            if (role := access.parse_role(u.role)) is not None and access.acts_for_others(role)]
+
+
+def _find_agent(session: Session, data: AuthorizationIn) -> tuple[User | None, str]:
+    if data.agent_user_id is not None:
+        return session.get(User, data.agent_user_id), "agent_id"
+    return session.scalars(select(User).where(User.username == data.agent_username.strip())).first(), "agent_username"
 
 
 def authorize_agent(session: Session, *, clock: Clock, user: User, data: AuthorizationIn) -> AgentAuthorization:
@@ -86,9 +121,12 @@ def authorize_agent(session: Session, *, clock: Clock, user: User, data: Authori
     if not access.can(viewer, Action.AGENT_AUTHORIZE, Record(owner_ids=frozenset({applicant.id_number}))):
         raise PermissionDenied("只能为本人办理授权委托", code="not_self")
     problems: list[Problem] = []
-    agent = session.scalars(select(User).where(User.username == data.agent_username.strip())).first()
+    agent, agent_field = _find_agent(session, data)
     if agent is None or not access.acts_for_others(viewer_of(agent).role) or not agent.is_active:
-        problems.append(Problem("agent_username", "unknown_agent", "未找到该帮办代办员"))
+        problems.append(Problem(agent_field, "unknown_agent", "未找到该帮办代办员"))
+        agent = None
+    if data.valid_from < today(clock):
+        problems.append(Problem("valid_from", "past_date", "授权开始日期不能早于今天"))
     if data.valid_until < data.valid_from or data.valid_until < today(clock):
         problems.append(Problem("valid_until", "invalid_period", "授权有效期截止日期应不早于开始日期和今天"))
     if (data.valid_until - data.valid_from).days > 366:
@@ -101,7 +139,7 @@ def authorize_agent(session: Session, *, clock: Clock, user: User, data: Authori
     if problems:
         raise ValidationFailed(problems)
     if agent is None:  # unreachable: reported above
-        raise ValidationFailed([Problem("agent_username", "unknown_agent", "未找到该帮办代办员")])
+        raise ValidationFailed([Problem(agent_field, "unknown_agent", "未找到该帮办代办员")])
     grant = AgentAuthorization(agent_user_id=agent.id, applicant_kind=applicant.kind, applicant_id=applicant.id_number,
                                applicant_name=applicant.name, scope=codes, valid_from=data.valid_from,
                                valid_until=data.valid_until, document=clean_text(data.document, 200),
@@ -132,9 +170,9 @@ def revoke_authorization(session: Session, *, clock: Clock, user: User, authoriz
 
 
 def authorizations_of(session: Session, *, applicant_id: str | None = None,
-                      agent_user_id: int | None = None) -> list[AgentAuthorization]:
+                      agent_user_id: int | None = None, limit: int | None = None) -> list[AgentAuthorization]:
     """Authorisations an applicant gave, or an agent holds, newest first."""
-    q = select(AgentAuthorization).order_by(AgentAuthorization.id.desc())
+    q = select(AgentAuthorization).order_by(AgentAuthorization.id.desc()).limit(limit)
     if applicant_id is not None:
         q = q.where(AgentAuthorization.applicant_id == applicant_id)
     if agent_user_id is not None:
@@ -161,3 +199,56 @@ def search_authorizations(session: Session, *, user: User, applicant_id: str) ->
     if access.list_scope(viewer_of(user), Action.AGENT_VIEW) is not Scope.ALL:
         raise PermissionDenied("只有中心人员可以按委托人查询代办授权；申请人和代办人请查看本人的授权列表")
     return authorizations_of(session, applicant_id=applicant_id)
+
+
+def authorization_status(grant: AgentAuthorization, on: dt.date) -> tuple[str, bool]:
+    """The authorisation's state on ``on`` in Chinese, and whether it may still be revoked."""
+    if grant.revoked_at is not None:
+        return "已撤销", False
+    if grant.valid_until < on:
+        return "已过期", False
+    if grant.valid_from > on:
+        return "未生效", True
+    return "有效", True
+
+
+@dataclass(frozen=True)
+class AuthorizationView:
+    """An authorisation the applicant gave, with the agent's name and the items by name."""
+
+    id: int
+    agent: str
+    organisation: str
+    scope: str
+    valid_from: dt.date
+    valid_until: dt.date
+    status: str
+    active: bool
+
+
+def authorization_views(session: Session, *, applicant_id: str, on: dt.date, limit: int = 20
+                        ) -> list[AuthorizationView]:
+    """The authorisations one applicant gave, newest first, named (three queries, whatever their number)."""
+    rows = session.execute(select(AgentAuthorization, User).join(User, User.id == AgentAuthorization.agent_user_id)
+                           .where(AgentAuthorization.applicant_id == applicant_id)
+                           .order_by(AgentAuthorization.id.desc()).limit(limit)).all()
+    names = scope_names(session, [c for g, _u in rows for c in g.scope])
+    out = []
+    for grant, agent in rows:
+        status, active = authorization_status(grant, on)
+        scope = "、".join(names.get(c, c) for c in grant.scope) if grant.scope else "全部事项"
+        out.append(AuthorizationView(grant.id, agent.display_name, _organisation(agent), scope, grant.valid_from,
+                                     grant.valid_until, status, active))
+    return out
+
+
+def scope_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
+    """Item and bundle names by code (two queries)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    names = dict(session.execute(select(Item.code, ItemVersion.name)
+                                 .join(ItemVersion, ItemVersion.id == Item.current_version_id)
+                                 .where(Item.code.in_(wanted))).all())
+    names.update(session.execute(select(Bundle.code, Bundle.name).where(Bundle.code.in_(wanted))).all())
+    return {str(k): str(v) for k, v in names.items()}

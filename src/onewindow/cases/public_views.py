@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -242,30 +243,17 @@ class AuthorizationRow:
     active: bool
 
 
-def _scope_text(session: Session, codes: Sequence[str]) -> str:
-    if not codes:
-        return "全部事项"
-    names = {i.code: v.name for i, v in catalog_service.items_by_codes(session, list(codes))}
-    bundles = {b.code: b.name for b in catalog_service.list_bundles(session) if b.code in codes}
-    return "、".join(names.get(c) or bundles.get(c) or c for c in codes)
-
-
 def _authorization_rows(session: Session, grants: Sequence[AgentAuthorization], on: dt.date) -> list[AuthorizationRow]:
+    agents = {u.id: u for u in session.scalars(select(User).where(User.id.in_({g.agent_user_id for g in grants})))}
+    names = agents_service.scope_names(session, [c for g in grants for c in g.scope])
     rows = []
     for g in grants:
-        agent = session.get(User, g.agent_user_id)
-        if g.revoked_at is not None:
-            status, active = "已撤销", False
-        elif g.valid_until < on:
-            status, active = "已过期", False
-        elif g.valid_from > on:
-            status, active = "未生效", True
-        else:
-            status, active = "有效", True
+        agent = agents.get(g.agent_user_id)
+        status, active = agents_service.authorization_status(g, on)
+        scope = "、".join(names.get(c, c) for c in g.scope) if g.scope else "全部事项"
         rows.append(AuthorizationRow(
-            g.id, f"{agent.display_name}（{agent.username}）" if agent else "—",
-            f"{g.applicant_name}（{g.applicant_id}）", _scope_text(session, g.scope), g.valid_from,
-            g.valid_until, status, active))
+            g.id, agent.display_name if agent else "—", f"{g.applicant_name}（{g.applicant_id}）", scope,
+            g.valid_from, g.valid_until, status, active))
     return rows
 
 
@@ -496,43 +484,83 @@ def _parse_day(raw: str, name: str, label: str, problems: list[Problem]) -> dt.d
         return None
 
 
-def _codes(raw: str) -> list[str]:
-    return [c for c in re.split(r"[\s,，、;；]+", raw) if c]
+@dataclass(frozen=True)
+class ScopeChoice:
+    """An item or 一件事 an applicant may name in an authorisation."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ScopeGroup:
+    """The choices of one department (or the 一件事), for the checkbox list."""
+
+    name: str
+    choices: list[ScopeChoice]
+
+
+def _scope_groups(session: Session) -> list[ScopeGroup]:
+    """What a person may authorise an agent for: the 一件事 first, then the items for persons by department."""
+    rows, _total = catalog_service.list_items(session, catalog_service.ItemFilters(), limit=2000)
+    by_department: dict[str, list[ScopeChoice]] = {}
+    for item, version in rows:
+        if version.audience in ("person", "both"):
+            by_department.setdefault(version.department.name, []).append(ScopeChoice(item.code, version.name))
+    bundles = [ScopeChoice(b.code, b.name) for b in catalog_service.list_bundles(session) if b.status == "active"]
+    groups = [ScopeGroup("一件事", bundles)] if bundles else []
+    return groups + [ScopeGroup(name, sorted(choices, key=lambda c: c.name))
+                     for name, choices in sorted(by_department.items())]
+
+
+def _render_authorization(request: Request, session: Session, auth: Auth, values: dict[str, str],
+                          scope: Sequence[str], errors: Errors, applicant: ApplicantIn,
+                          status_code: int = 200) -> Response:
+    return render(request, "cases/public/authorization_form.html",
+                  {"values": values, "scope": set(scope), "errors": errors, "applicant": applicant,
+                   "agents": agents_service.agent_choices(session), "groups": _scope_groups(session)},
+                  auth=auth, status_code=status_code)
 
 
 @router.get("/my/authorizations/new", response_class=HTMLResponse)
-def authorization_form(request: Request, clock: ClockDep, auth: ApplicantAuth) -> Response:
-    """The form by which an applicant authorises an agent (帮办代办授权委托)."""
+def authorization_form(request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth) -> Response:
+    """The form by which an applicant authorises an agent (帮办代办授权委托): the agent and the items are
+    chosen from lists."""
     user = _applicant_only(auth)
     on = today(clock)
-    values = {"agent_username": "", "scope": "", "valid_from": on.isoformat(),
-              "valid_until": (on + dt.timedelta(days=AUTH_DEFAULT_DAYS)).isoformat(), "document": ""}
-    return render(request, "cases/public/authorization_form.html",
-                  {"values": values, "errors": Errors(), "applicant": _applicant_of(user)}, auth=auth)
+    values = {"agent_id": "", "valid_from": on.isoformat(),
+              "valid_until": (on + dt.timedelta(days=AUTH_DEFAULT_DAYS)).isoformat(), "document": "", "all_items": ""}
+    return _render_authorization(request, session, auth, values, [], Errors(), _applicant_of(user))
 
 
 @router.post("/my/authorizations/new", response_class=HTMLResponse)
 def authorization_create(request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
                          form: FormDep) -> Response:
-    """Record the authorisation, or re-render the form with the reasons (422)."""
+    """Record the authorisation, or re-render the form with the reasons (422); the service checks the agent, the
+    items and the dates whatever the form offered."""
     user = _applicant_only(auth)
     applicant = _applicant_of(user)
-    values = {k: form_text(form, k) for k in ("agent_username", "scope", "valid_from", "valid_until", "document")}
+    values = {k: form_text(form, k) for k in ("agent_id", "valid_from", "valid_until", "document", "all_items")}
+    scope = [c.strip() for c in form.getlist("scope") if isinstance(c, str) and c.strip()][:200]
     problems: list[Problem] = []
-    if not values["agent_username"]:
-        problems.append(Problem("agent_username", "required", "请填写帮办代办员的用户名"))
+    if not values["agent_id"]:
+        problems.append(Problem("agent_id", "required", "请选择帮办代办员"))
+    elif not values["agent_id"].isdigit() or len(values["agent_id"]) > 12:
+        problems.append(Problem("agent_id", "unknown_agent", "未找到该帮办代办员"))
+    if not scope and not values["all_items"]:
+        problems.append(Problem("scope", "required", "请勾选授权办理的事项，或选择“全部事项”"))
     start = _parse_day(values["valid_from"], "valid_from", "授权开始日期", problems)
     end = _parse_day(values["valid_until"], "valid_until", "授权截止日期", problems)
     try:
         if problems or start is None or end is None:
             raise ValidationFailed(problems)
         agents_service.authorize_agent(session, clock=clock, user=user, data=AuthorizationIn(
-            agent_username=values["agent_username"], applicant=applicant, scope=_codes(values["scope"]),
-            valid_from=start, valid_until=end, document=values["document"]))
+            agent_username="", agent_user_id=int(values["agent_id"]), applicant=applicant,
+            scope=[] if values["all_items"] else scope, valid_from=start, valid_until=end,
+            document=values["document"]))
     except ValidationFailed as exc:
-        return render(request, "cases/public/authorization_form.html",
-                      {"values": values, "errors": Errors.of(exc.problems), "applicant": applicant},
-                      auth=auth, status_code=422)
+        return _render_authorization(request, session, auth, values, scope, Errors.of(exc.problems), applicant,
+                                     status_code=422)
     return RedirectResponse("/my/cases?notice=authorized", status_code=303)
 
 

@@ -97,6 +97,7 @@ class Action(StrEnum):
     ENTITY_WRITE = "policies.entity_write"
     GRANT_OFFER = "policies.grant_offer"
     GRANT_CONFIRM_AT_WINDOW = "policies.grant_confirm"
+    GRANT_CONFIRM_OWN = "policies.grant_confirm_own"
     GRANT_VIEW = "policies.grant_view"
     GRANT_APPROVE = "policies.grant_approve"
     CERTIFICATE_LOOKUP = "certificates.lookup"
@@ -127,6 +128,7 @@ class Action(StrEnum):
     RECTIFICATION_CALLBACK = "rectification.callback"
     RECTIFICATION_DECIDE = "rectification.decide"
     OUTBOX_VIEW = "notifications.outbox"
+    MY_AREA = "my.view"
     # 有诉即办 / 12345 (complaints): work orders
     COMPLAINT_VIEW = "complaints.view"
     COMPLAINT_FILE = "complaints.file"
@@ -184,6 +186,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.ENTITY_WRITE: "维护企业和个人数据",
     Action.GRANT_OFFER: "推送政策兑现",
     Action.GRANT_CONFIRM_AT_WINDOW: "窗口代确认兑现意向",
+    Action.GRANT_CONFIRM_OWN: "查看并一键确认或放弃本人的免申即享兑现",
     Action.GRANT_VIEW: "查看政策兑现",
     Action.GRANT_APPROVE: "审核政策兑现",
     Action.CERTIFICATE_LOOKUP: "查询电子证照",
@@ -213,6 +216,7 @@ ACTION_LABELS: dict[Action, str] = {
     Action.RECTIFICATION_CALLBACK: "整改回访（记录评价人意见）",
     Action.RECTIFICATION_DECIDE: "裁决申诉、无法整改、延期和升级督办",
     Action.OUTBOX_VIEW: "查看消息发送记录",
+    Action.MY_AREA: "“我的”：本人的排队、预约、办件、评价、诉求和政策兑现",
     Action.COMPLAINT_VIEW: "查看诉求工单（有诉即办、12345）",
     Action.COMPLAINT_FILE: "有诉即办窗口登记诉求（咨询可当场答复）",
     Action.COMPLAINT_DISPATCH: "诉求派单、改派、裁定退单争议",
@@ -271,6 +275,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.ENTITY_WRITE: {R.ADMIN: ALL},
     Action.GRANT_OFFER: {R.ADMIN: ALL},
     Action.GRANT_CONFIRM_AT_WINDOW: {R.CLERK: ALL, R.ADMIN: ALL},
+    # the citizen confirms (or declines) their own offers online, one click (a person: by their ID number)
+    Action.GRANT_CONFIRM_OWN: {R.APPLICANT: OWN},
     # a grant belongs to the department whose policy it pays out
     Action.GRANT_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL, R.DEPT_HEAD: DEP, R.APPROVER: DEP},
     Action.GRANT_APPROVE: {R.APPROVER: DEP, R.DEPT_HEAD: DEP},
@@ -313,6 +319,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.RECTIFICATION_CALLBACK: {R.SUPERVISOR: ALL, R.ADMIN: ALL},
     Action.RECTIFICATION_DECIDE: {R.SUPERVISOR: ALL},
     Action.OUTBOX_VIEW: {R.ADMIN: ALL, R.SUPERVISOR: ALL},
+    # “我的”: a citizen follows what is theirs (tickets, bookings, cases, ratings, complaints, offers) on one page
+    Action.MY_AREA: {R.APPLICANT: OWN},
     # 有诉即办: the window files (a 咨询 may be answered on the spot); the center (administrator) dispatches,
     # re-dispatches, decides disputes and merges duplicates; the departments assigned (主办 and 协办) sign, the
     # lead may return a wrong assignment and replies; the center calls the citizen back, independent of the
@@ -551,6 +559,7 @@ class MenuEntry:
 
 
 MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("我的", "/my", Action.MY_AREA, "my-area"),
     MenuEntry("我的办件", "/my/cases", Action.CASE_APPLY, "my", prefix_match=True),
     MenuEntry("叫号工作台", "/workbench", Action.QUEUE_OPERATE, "workbench"),
     MenuEntry("受理工作台", "/cases/intake", Action.CASE_INTAKE, "intake", prefix_match=True),
@@ -581,6 +590,7 @@ LANDING_ORDER: tuple[tuple[Action, str], ...] = (
     (Action.ALERT_SUPERVISE, "/supervision/alerts"),  # the supervisor starts from the alert inbox
     (Action.AUDIT_READ, "/admin"),
     (Action.CASE_INTAKE, "/cases/intake"),
+    (Action.MY_AREA, "/my"),  # a citizen starts from “我的”
     (Action.CASE_APPLY, "/my/cases"),
     (Action.EXPERIENCE_FILE, "/experience"),
 )

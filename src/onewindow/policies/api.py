@@ -219,16 +219,27 @@ def _department_grant(auth: Auth, session: DbSession, grant_id: int) -> Grant:
     return grant
 
 
-@router.post("/grants/{grant_id}/confirm", response_model=GrantOut, summary="确认申领意愿（窗口人员代为确认）")
+@router.post("/grants/{grant_id}/confirm", response_model=GrantOut,
+             summary="确认申领意愿（本人一键确认，或窗口人员代为确认）")
 def confirm(grant_id: int, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> GrantOut:
-    """The entity's one-click confirmation, recorded by a clerk at a window."""
+    """The entity's one-click confirmation: by the citizen themself (their own grants only, 404 for another's;
+    confirming again changes nothing), or recorded by a clerk at a window."""
+    if auth.can(Action.GRANT_CONFIRM_OWN):
+        grant, _moved = service.answer_own_grant(session, clock=clock, viewer=auth.viewer, actor=auth.actor,
+                                                 grant_id=grant_id, confirm=True)
+        return GrantOut.of(grant)
     auth.require(Action.GRANT_CONFIRM_AT_WINDOW)
     return GrantOut.of(service.confirm_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id))
 
 
 @router.post("/grants/{grant_id}/decline", response_model=GrantOut, summary="放弃或不予兑付")
 def decline(grant_id: int, body: DeclineIn, auth: CurrentAuth, session: DbSession, clock: ClockDep) -> GrantOut:
-    """Declined by the entity (clerk) or refused by the policy's department; kept on record."""
+    """Declined by the citizen themself (their own grants), by the entity at a window (clerk), or refused by the
+    policy's department; kept on record."""
+    if auth.can(Action.GRANT_CONFIRM_OWN):
+        grant, _moved = service.answer_own_grant(session, clock=clock, viewer=auth.viewer, actor=auth.actor,
+                                                 grant_id=grant_id, confirm=False, reason=body.reason)
+        return GrantOut.of(grant)
     if not auth.can(Action.GRANT_CONFIRM_AT_WINDOW):  # at a window on the entity's word, else the department
         _department_grant(auth, session, grant_id)
     return GrantOut.of(service.decline_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id,

@@ -94,3 +94,23 @@ def load_demo_register(session: Session, *, clock: Clock, actor: Actor) -> int:
             else:
                 service.decline_grant(session, clock=clock, actor=actor, grant_id=grant.id, reason="企业表示暂不申领")
     return made
+
+
+def citizen_data(*, age: int, children_under_3: int = 0, is_veteran: bool = False) -> dict[str, Any]:
+    """A demo citizen's register row: a local 就业 resident with the given age, children and service record."""
+    return {"age": age, "hukou_local": True, "disability_level": 0, "is_veteran": is_veteran,
+            "employment_status": "就业", "household_income_per_capita": 3200.0, "children_under_3": children_under_3,
+            "is_low_income": False, "pension_insured": True, "has_business_license": False, "identity_tags": []}
+
+
+def load_demo_citizens(session: Session, *, clock: Clock, actor: Actor,
+                       people: list[tuple[str, str, dict[str, Any]]]) -> int:
+    """Put the demo citizens' accounts in the register (ID number, name, data) and offer what they match; they
+    confirm or decline their offers themselves on “我的”. Returns the offers made (none when loaded before)."""
+    cache = service.MatcherCache()
+    made = 0
+    for identifier, name, data in people:
+        update = service.upsert_entity(session, clock=clock, actor=actor, cache=cache, kind="person",
+                                       identifier=identifier, name=name, data=data)
+        made += len(update.offered)
+    return made

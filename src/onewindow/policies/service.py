@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from onewindow.catalog.importer import ImportReport
 from onewindow.catalog.models import Department
 from onewindow.catalog.schemas import CatalogIn, EntityFieldIn, PolicyIn
-from onewindow.core import audit
+from onewindow.core import access, audit
+from onewindow.core.access import Action, Record, Viewer
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import NotFound, Problem, ValidationFailed
@@ -700,6 +701,34 @@ def decline_grant(session: Session, *, clock: Clock, actor: Actor, grant_id: int
     """The entity declines the offer, or the department refuses it before approval (kept, not deleted)."""
     return _move(session, clock=clock, actor=actor, grant=get_grant(session, grant_id), target=GrantState.DECLINED,
                  note=reason.strip() or "主体放弃")
+
+
+def grants_of_holders(session: Session, identifiers: Sequence[str], *, limit: int = 20) -> list[Grant]:
+    """The grants offered to these entities (ID numbers or credit codes), newest first (one query)."""
+    if not identifiers:
+        return []
+    return list(session.scalars(select(Grant).join(Entity, Entity.id == Grant.entity_id)
+                                .where(Entity.identifier.in_(list(identifiers)))
+                                .order_by(Grant.offered_at.desc(), Grant.id.desc()).limit(limit)))
+
+
+def answer_own_grant(session: Session, *, clock: Clock, viewer: Viewer, actor: Actor, grant_id: int,
+                     confirm: bool, reason: str = "") -> tuple[Grant, bool]:
+    """The beneficiary's one click: confirm (or decline) their own offer online.
+
+    Someone else's grant, or one that does not exist, is 404 alike (nothing tells the two apart); an illegal move
+    is 409 (the state machine); the same answer again (a double click) changes nothing and returns
+    ``(grant, False)``. The row is locked first, so two clicks at once make one move and one audit entry.
+    """
+    grant = session.get(Grant, grant_id, with_for_update=True)
+    if grant is None or not access.can(viewer, Action.GRANT_CONFIRM_OWN,
+                                       Record(owner_ids=frozenset({grant.entity.identifier}))):
+        raise NotFound("兑付记录", str(grant_id), field="grant_id")
+    target = GrantState.CONFIRMED if confirm else GrantState.DECLINED
+    if grant.status == target:
+        return grant, False
+    note = None if confirm else (reason.strip()[:500] or "本人网上放弃")
+    return _move(session, clock=clock, actor=actor, grant=grant, target=target, note=note), True
 
 
 def approve_grant(session: Session, *, clock: Clock, actor: Actor, grant_id: int) -> Grant:

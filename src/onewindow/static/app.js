@@ -52,4 +52,21 @@
     input.value = "";
     input.after(note);
   });
+  // A search box that narrows a long checkbox list as one types (the agent authorisation's items): rows whose
+  // text does not contain the words are hidden, a ticked row always stays, a group with no row left is hidden.
+  document.addEventListener("input", function (evt) {
+    var box = evt.target;
+    if (!(box instanceof HTMLInputElement) || !box.dataset.filterList) { return; }
+    var list = document.querySelector(box.dataset.filterList);
+    if (!list) { return; }
+    var words = box.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    list.querySelectorAll("[data-filter-text]").forEach(function (row) {
+      var text = row.getAttribute("data-filter-text").toLowerCase();
+      var ticked = row.querySelector("input:checked") !== null;
+      row.hidden = !ticked && !words.every(function (w) { return text.indexOf(w) >= 0; });
+    });
+    list.querySelectorAll("[data-filter-group]").forEach(function (group) {
+      group.hidden = group.querySelector("[data-filter-text]:not([hidden])") === null;
+    });
+  });
 })();
