@@ -53,7 +53,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import is_valid_id_number, mask_id_number, mask_phone
-from onewindow.core.locking import lock_versioned
+from onewindow.core.locking import lock_versioned, write_versioned
 from onewindow.core.personal import mask_text
 from onewindow.notifications import service as notifications
 from onewindow.rectification.models import RectificationOrder
@@ -211,22 +211,13 @@ def _event(session: Session, c: Complaint, *, clock: Clock, actor: Actor, kind: 
 
 def _write(session: Session, c: Complaint, target: ComplaintState | None, *, clock: Clock, actor: Actor, kind: str,
            note: str = "", data: Mapping[str, Any] | None = None, change: Callable[[], None] | None = None) -> None:
-    """The one way an order changes: check the move, apply ``change``, bump the version, timeline, audit."""
-    before = snapshot(c)
-    source = c.state
-    if target is not None:
-        check_transition(source, target)
-    if change is not None:
-        change()
-    if target is not None:
-        c.state = target.value
-    c.version += 1
-    c.updated_at = clock.now()
-    session.flush()
-    _event(session, c, clock=clock, actor=actor, kind=kind, state_from=source,
-           state_to=target.value if target is not None else None, note=note, data=data)
-    audit.record(session, clock=clock, actor=actor, action=f"complaints.{kind}", entity_type="complaint",
-                 entity_id=c.number, before=before, after=snapshot(c))
+    """The one way an order changes (``core.locking.write_versioned``), with its timeline row."""
+    def event(source: str, state_to: str | None) -> None:
+        _event(session, c, clock=clock, actor=actor, kind=kind, state_from=source, state_to=state_to, note=note,
+               data=data)
+
+    write_versioned(session, c, target, clock=clock, actor=actor, action=f"complaints.{kind}",
+                    entity_type="complaint", snapshot=snapshot, check=check_transition, event=event, change=change)
 
 
 def _lock(session: Session, complaint_id: int, expected_version: int | None) -> Complaint:

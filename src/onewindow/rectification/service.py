@@ -37,7 +37,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_phone
-from onewindow.core.locking import lock_versioned
+from onewindow.core.locking import lock_versioned, write_versioned
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.rectification.states import (
     CLOCK_RUNNING,
@@ -160,22 +160,14 @@ def _event(session: Session, order: RectificationOrder, *, clock: Clock, actor: 
 def _write(session: Session, order: RectificationOrder, target: OrderState | None, *, clock: Clock, actor: Actor,
            kind: str, note: str = "", data: Mapping[str, Any] | None = None,
            change: Callable[[], None] | None = None) -> None:
-    """The one way an order changes: check the move, apply ``change``, bump the version, timeline, audit."""
-    before = snapshot(order)
-    source = order.state
-    if target is not None:
-        check_transition(source, target)
-    if change is not None:
-        change()
-    if target is not None:
-        order.state = target.value
-    order.version += 1
-    order.updated_at = clock.now()
-    session.flush()
-    _event(session, order, clock=clock, actor=actor, kind=kind, from_state=source,
-           to_state=target.value if target is not None else None, note=note, data=data)
-    audit.record(session, clock=clock, actor=actor, action=f"rectification.{kind}", entity_type="rectification_order",
-                 entity_id=order.number, before=before, after=snapshot(order))
+    """The one way an order changes (``core.locking.write_versioned``), with its timeline row."""
+    def event(source: str, to_state: str | None) -> None:
+        _event(session, order, clock=clock, actor=actor, kind=kind, from_state=source, to_state=to_state, note=note,
+               data=data)
+
+    write_versioned(session, order, target, clock=clock, actor=actor, action=f"rectification.{kind}",
+                    entity_type="rectification_order", snapshot=snapshot, check=check_transition, event=event,
+                    change=change)
 
 
 def _lock(session: Session, order_id: int, expected_version: int | None) -> RectificationOrder:
