@@ -38,6 +38,7 @@ from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_phone
 from onewindow.core.locking import lock_versioned, write_versioned
+from onewindow.core.validation import clean
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.rectification.states import (
     CLOCK_RUNNING,
@@ -115,17 +116,13 @@ def _notify(registry: Mapping[SourceKind, list[OrderListener]], session: Session
 # ----- helpers shared by the verbs -------------------------------------------------------------------------
 
 
-def clean(value: Any, limit: int = TEXT_MAX) -> str:
-    """User text, stripped and cut to ``limit`` characters."""
-    return str(value or "").strip()[:limit]
-
 
 def _required(**fields: tuple[str, str]) -> dict[str, str]:
     """Each field's cleaned text; one Chinese 422 problem per empty one (``name=(value, what)``)."""
     out: dict[str, str] = {}
     problems = []
     for name, (value, what) in fields.items():
-        out[name] = clean(value)
+        out[name] = clean(value, TEXT_MAX)
         if not out[name]:
             problems.append(Problem(name, f"{name}_required", f"请填写{what}"))
     if problems:
@@ -245,7 +242,7 @@ def open_order(session: Session, *, clock: Clock, actor: Actor, source_kind: Sou
     now, day = clock.now(), today(clock)
     order = RectificationOrder(
         source_kind=kind.value, source_id=source_id, department_id=department_id, title=title_text,
-        detail=clean(detail), state=S.PENDING.value, version=1, raiser_name=clean(raiser.name, 100),
+        detail=clean(detail, TEXT_MAX), state=S.PENDING.value, version=1, raiser_name=clean(raiser.name, 100),
         raiser_phone=clean(raiser.phone, 20), raiser_user_id=raiser.user_id, identified=raiser.identified,
         opened_at=now, opened_on=day, deadline_days=_rules(rules).working_days, extension_days=0,
         overdue=False, reopen_count=0, escalated=False, created_by=actor.id, updated_at=now)
@@ -396,7 +393,7 @@ def extend(session: Session, *, clock: Clock, user: User, order_id: int, expecte
     problems = []
     if not 1 <= days <= limit:
         problems.append(Problem("days", "days_out_of_range", f"延期天数须为 1 至 {limit} 个工作日"))
-    if not clean(reason):
+    if not clean(reason, TEXT_MAX):
         problems.append(Problem("reason", "reason_required", "请填写延期理由"))
     if problems:
         raise ValidationFailed(problems)
@@ -412,7 +409,7 @@ def extend(session: Session, *, clock: Clock, user: User, order_id: int, expecte
         order.due_on = new_due
         order.overdue = today(clock) > new_due
 
-    _write(session, order, None, clock=clock, actor=actor, kind="extended", note=clean(reason), change=change,
+    _write(session, order, None, clock=clock, actor=actor, kind="extended", note=clean(reason, TEXT_MAX), change=change,
            data={"days": days, "from": before_due, "to": new_due})
     return order
 
@@ -425,7 +422,7 @@ def record_callback(session: Session, *, clock: Clock, user: User, order_id: int
     except ValueError:
         raise ValidationFailed([Problem("verdict", "verdict_invalid",
                                         "请选择回访意见：满意、基本满意或不满意")]) from None
-    text = clean(note)
+    text = clean(note, TEXT_MAX)
     order, actor = _begin(session, user, Action.RECTIFICATION_CALLBACK, order_id, expected_version)
     target = after_callback(order.state, v, order.reopen_count)
 
