@@ -191,3 +191,54 @@ def test_job_lock_keys_are_stable_and_distinct() -> None:
     keys = {job_lock_key(job.name) for job in JOBS}
     assert len(keys) == len(JOBS) and job_lock_key("case-deadlines") == job_lock_key("case-deadlines")
     assert all(0 <= key < 2**63 for key in keys)
+
+
+def test_the_login_throttle_purge_keeps_open_windows_and_running_lockouts(session_factory: sessionmaker[Session],
+                                                                          clock: FixedClock) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from onewindow.staff.models import LoginThrottle
+    from onewindow.staff.service import Throttle, purge_login_throttle
+
+    now = clock.now()
+    minutes = dt.timedelta(minutes=1)
+    rows = {  # key: (window started, locked until)
+        "user:old": (now - 16 * minutes, None),
+        "user:lock-over": (now - 40 * minutes, now - 10 * minutes),
+        "user:locked": (now - 20 * minutes, now + 5 * minutes),
+        "addr:counting": (now - 14 * minutes, None),
+    }
+    with session_factory() as session:
+        session.add_all(LoginThrottle(key=k, failures=3, window_started_at=w, locked_until=u)
+                        for k, (w, u) in rows.items())
+        session.flush()
+        assert purge_login_throttle(session, clock=clock, throttle=Throttle(window_minutes=15)) == 2
+        left = set(session.scalars(select(LoginThrottle.key)))
+        assert left == {"user:locked", "addr:counting"}
+        assert purge_login_throttle(session, clock=clock, throttle=Throttle(window_minutes=15)) == 0
+    job = find_job("login-throttle-purge")
+    assert job.target == "onewindow.staff.service:purge_login_throttle_job" and callable(resolve_target(job.target))
+
+
+def test_the_rate_bucket_purge_drops_buckets_older_than_the_longest_window(session_factory: sessionmaker[Session],
+                                                                           clock: FixedClock) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from onewindow.core import ratebucket
+    from onewindow.core.ratebucket import MAX_WINDOW_SECONDS, RateBucket
+
+    now = clock.now()
+    longest = dt.timedelta(seconds=MAX_WINDOW_SECONDS)
+    with session_factory() as session:
+        session.add_all([RateBucket(key="ticket:old", window_start=now - longest - dt.timedelta(seconds=1), count=9),
+                         RateBucket(key="ticket:today", window_start=now - dt.timedelta(hours=2), count=9)])
+        session.flush()
+        assert ratebucket.purge_job(session, clock=clock) == {"purged": 1}
+        assert list(session.scalars(select(RateBucket.key))) == ["ticket:today"]
+        with pytest.raises(ValueError):  # a window longer than the purge keeps would be forgotten too soon
+            ratebucket.spend(session, "k", limit=1, window_seconds=MAX_WINDOW_SECONDS + 1, now=now, message="")
+    assert find_job("rate-bucket-purge").target == "onewindow.core.ratebucket:purge_job"

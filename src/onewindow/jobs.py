@@ -73,6 +73,10 @@ JOBS: tuple[Job, ...] = (
         description="电子监察：按监察规则发现新预警（推送责任部门首席代表），原因消除的预警自动关闭"),
     Job(name="complaints-urge", target="onewindow.complaints.sweep:urge_job", every_seconds=600,
         description="诉求催办：超过办理时限仍未答复的诉求工单标记超期并自动催办（每隔设定小时数再催一次）"),
+    Job(name="login-throttle-purge", target="onewindow.staff.service:purge_login_throttle_job", every_seconds=3600,
+        description="登录限制清理：删除统计窗口已过且不在锁定期内的登录失败计数（仍在锁定期内的保留）"),
+    Job(name="rate-bucket-purge", target="onewindow.core.ratebucket:purge_job", every_seconds=3600,
+        description="请求限额清理：删除统计窗口已结束超过一天的请求计数（如取号限额）"),
 )
 
 

@@ -50,7 +50,7 @@ def make_templates() -> Jinja2Templates:
     env.globals.update(
         AUDIENCE_LABELS=AUDIENCE_LABELS, LEVEL_LABELS=LEVEL_LABELS, UNIT_LABELS=UNIT_LABELS,
         DEPTH_LABELS=DEPTH_LABELS, ROLE_LABELS={r.value: label for r, label in ROLE_LABELS.items()},
-        menu=access.menu, can=access.can, Action=access.Action,
+        menu=access.menu, menu_groups=access.menu_groups, can=access.can, Action=access.Action,
     )
     return templates
 

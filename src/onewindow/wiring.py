@@ -70,13 +70,14 @@ def rating_rectification(session: Session, rating: Rating, clock: Clock, actor: 
     import logging
 
     from onewindow.ratings.rules import Level
+    from onewindow.ratings.service import reason_labels
     from onewindow.rectification import service as rectification
     from onewindow.rectification.states import Raiser, SourceKind
 
     if rating.department_id is None:  # no item and no clerk's department to answer for it: the center reads it
         logging.getLogger(__name__).warning("差评 %s has no department; no work order opened", rating.id)
         return
-    reasons = "、".join(rating.reasons)
+    reasons = "、".join(reason_labels(rating.reasons))
     title = f"差评（{Level(rating.level).label}）：{reasons}"[:200]
     detail = "；".join(x for x in (f"差评理由：{reasons}" if reasons else "", rating.comment) if x)
     rectification.open_order(session, clock=clock, actor=actor, source_kind=SourceKind.RATING, source_id=rating.id,

@@ -240,26 +240,42 @@ def test_who_sees_a_personal_number_whole(role: Role, relation: str, id_whole: b
     assert not access.sees_whole(viewer(role), Field.ID_NUMBER, None)
 
 
-@pytest.mark.parametrize(("role", "entries", "home"), [
-    (Role.APPLICANT, ["我的", "我的办件"], "/my"),
-    (Role.AGENT, ["我的办件", "叫号工作台"], "/my/cases"),
-    (Role.CLERK, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "好差评", "有诉即办", "诉求工单", "绩效考核"],
-     "/cases/intake"),
-    (Role.APPROVER, ["待办件", "办件查询", "诉求待办", "诉求工单"], "/cases/inbox"),
-    (Role.DEPT_HEAD, ["叫号工作台", "待办件", "办件查询", "诉求统计", "好差评", "差评整改", "诉求待办", "诉求工单",
-                      "电子监察", "回访", "绩效考核", "排班", "统计分析", "管理后台"], "/cases/inbox"),
-    (Role.ADMIN, ["叫号工作台", "受理工作台", "网上预审", "办件查询", "诉求统计", "好差评", "差评整改", "有诉即办",
-                  "诉求派单", "诉求工单", "电子监察", "回访", "体验员", "绩效考核", "排班", "统计分析", "管理后台",
-                  "账号管理"],
-     "/admin"),
-    (Role.SUPERVISOR, ["办件查询", "诉求统计", "好差评", "差评整改", "诉求工单", "电子监察", "回访", "体验员",
-                       "绩效考核", "统计分析", "管理后台"], "/supervision/alerts"),
-    (Role.EXPERIENCER, ["我的体验报告"], "/experience"),
+@pytest.mark.parametrize(("role", "groups", "home"), [
+    (Role.APPLICANT, {"我的": ["我的"], "办件": ["我的办件"]}, "/my"),
+    (Role.AGENT, {"大厅": ["叫号工作台"], "办件": ["我的办件"]}, "/my/cases"),
+    (Role.CLERK, {"大厅": ["叫号工作台"], "办件": ["受理工作台", "网上预审", "办件查询"],
+                  "诉求": ["有诉即办", "诉求工单"], "监督": ["好差评"], "统计": ["绩效考核"]}, "/cases/intake"),
+    (Role.APPROVER, {"办件": ["待办件", "办件查询"], "诉求": ["诉求待办", "诉求工单"]}, "/cases/inbox"),
+    (Role.DEPT_HEAD, {"大厅": ["叫号工作台", "排班"], "办件": ["待办件", "办件查询"], "诉求": ["诉求待办", "诉求工单"],
+                      "监督": ["好差评", "差评整改", "电子监察", "回访"], "统计": ["统计分析", "诉求统计", "绩效考核"],
+                      "系统": ["管理后台"]}, "/cases/inbox"),
+    (Role.ADMIN, {"大厅": ["叫号工作台", "排班"], "办件": ["受理工作台", "网上预审", "办件查询"],
+                  "诉求": ["有诉即办", "诉求派单", "诉求工单"],
+                  "监督": ["好差评", "差评整改", "电子监察", "回访", "体验员"],
+                  "统计": ["统计分析", "诉求统计", "绩效考核"], "系统": ["管理后台", "账号管理"]}, "/admin"),
+    (Role.SUPERVISOR, {"办件": ["办件查询"], "诉求": ["诉求工单"],
+                       "监督": ["好差评", "差评整改", "电子监察", "回访", "体验员"],
+                       "统计": ["统计分析", "诉求统计", "绩效考核"], "系统": ["管理后台"]}, "/supervision/alerts"),
+    (Role.EXPERIENCER, {"监督": ["我的体验报告"]}, "/experience"),
 ])
-def test_menus_and_landing_pages_come_from_the_policy(role: Role, entries: list[str], home: str) -> None:
-    assert [e.label for e in access.menu(viewer(role))] == entries
+def test_menus_and_landing_pages_come_from_the_policy(role: Role, groups: dict[str, list[str]], home: str) -> None:
+    sections = access.menu_groups(viewer(role))
+    assert {g.label: [e.label for e in g.entries] for g in sections} == groups
+    assert [g.label for g in sections] == list(groups), "groups in menu order"
+    assert [e.label for e in access.menu(viewer(role))] == [label for entries in groups.values() for label in entries]
+    assert all(access.can(viewer(role), e.action) for e in access.menu(viewer(role)))
     assert access.landing(viewer(role)) == home
-    assert access.menu(None) == []
+    assert access.menu(None) == [] and access.menu_groups(None) == []
+
+
+def test_each_menu_group_lists_its_entries_together_and_names_the_current_page() -> None:
+    order = [e.group for e in access.MENU]
+    assert order == sorted(order, key=list(access.MenuGroup).index), "MENU lists the groups in order, each whole"
+    assert all(g.label for g in access.MenuGroup)
+    [cases] = [g for g in access.menu_groups(viewer(Role.ADMIN)) if g.group == access.MenuGroup.CASES]
+    assert cases.current("/cases/intake/new") and cases.current("/cases") and not cases.current("/complaints")
+    [search] = [e for e in cases.entries if e.href == "/cases"]
+    assert search.current("/cases") and not search.current("/cases/123")  # not a prefix entry
 
 
 def test_scopes_narrow_lists() -> None:

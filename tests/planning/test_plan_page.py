@@ -83,6 +83,7 @@ def test_an_edit_is_rechecked_versioned_and_audited_and_a_stale_one_is_409(
     assert too_many.status_code == 422 and "超过大厅" in too_many.text
     session.expire_all()
     assert session.get(PlanRecord, plan.id).version == 2  # type: ignore[union-attr]  # nothing half-written
+    assert admin.post("/planning/999999/edit", {**form, "version": "2"}).status_code == 404
 
 
 def test_department_heads_view_but_do_not_edit_and_clerks_see_nothing(

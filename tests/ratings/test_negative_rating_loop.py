@@ -102,6 +102,14 @@ def test_a_very_unsatisfied_visit_goes_through_verification_rectification_callba
     assert _pair(closed.bad_rate) == (1, 2)
 
 
+def test_the_work_order_names_the_reasons_in_chinese_not_their_codes(
+        session: Session, day: FixedClock, settings: Settings, serve: Serve) -> None:
+    order = _order(session, _bad(session, day, settings, serve))
+    assert order.title == "差评（非常不满意）：一次性告知不清、多次跑动"
+    assert "差评理由：一次性告知不清、多次跑动" in order.detail
+    assert "many_trips" not in order.title + order.detail
+
+
 def test_an_anonymous_bad_rating_is_outside_the_identified_callback_rate(
         session: Session, day: FixedClock, settings: Settings, serve: Serve) -> None:
     rating = _bad(session, day, settings, serve, phone=None)

@@ -27,13 +27,14 @@ from onewindow.cases.states import (
     check_transition,
     is_withdrawable,
 )
-from onewindow.cases.transitions import TEXT_MAX, clean, lock, move, require_current_authorization, touch
+from onewindow.cases.transitions import TEXT_MAX, lock, move, require_current_authorization, touch
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
 from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.validation import clean_line
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of
 
@@ -52,7 +53,7 @@ def withdraw(session: Session, *, clock: Clock, user: User, case_id: int, expect
         raise Conflict("一件事的分件不能单独撤回，请撤回整件", code="sub_case")
     if not is_withdrawable(S(case.state)):
         check_transition(case.state, S.WITHDRAWN)
-    text = clean(reason) or "申请人主动撤回"
+    text = clean_line(reason, TEXT_MAX) or "申请人主动撤回"
     decided = [sub.title for sub in sub_cases(session, case.id) if S(sub.state) in DECIDED]
     if decided:
         raise Conflict(f"已有分件办结（{'、'.join(decided)}），不能撤回整件", code="sub_cases_decided")

@@ -23,10 +23,11 @@ from onewindow.cases.states import (
     allowed_targets,
     check_transition,
 )
-from onewindow.cases.transitions import clean, lock, move, touch
+from onewindow.cases.transitions import TEXT_MAX, lock, move, touch
 from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, Problem, ValidationFailed
+from onewindow.core.validation import clean_line
 from onewindow.queue.models import Ticket, TicketCase
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of
@@ -69,19 +70,19 @@ def deliver(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     problems: list[Problem] = []
     if data.method not in DELIVERY_METHODS:
         problems.append(Problem("method", "invalid_method", "送达方式应为窗口领取、邮寄或电子送达"))
-    if data.method == DeliveryMethod.PICKUP and not clean(data.picked_up_by):
+    if data.method == DeliveryMethod.PICKUP and not clean_line(data.picked_up_by, TEXT_MAX):
         problems.append(Problem("picked_up_by", "required", "请填写领取人"))
     if data.method == DeliveryMethod.MAIL:
         for name, label in (("address", "邮寄地址"), ("recipient", "收件人"), ("courier", "快递公司"),
                             ("tracking_number", "快递单号")):
-            if not clean(getattr(data, name)):
+            if not clean_line(getattr(data, name), TEXT_MAX):
                 problems.append(Problem(name, "required", f"请填写{label}"))
     if problems:
         raise ValidationFailed(problems)
     now = clock.now()
-    session.add(CaseDelivery(case_id=case.id, method=data.method, picked_up_by=clean(data.picked_up_by, 64),
-                             address=clean(data.address, 200), recipient=clean(data.recipient, 64),
-                             courier=clean(data.courier, 40), tracking_number=clean(data.tracking_number, 40),
+    session.add(CaseDelivery(case_id=case.id, method=data.method, picked_up_by=clean_line(data.picked_up_by, 64),
+                             address=clean_line(data.address, 200), recipient=clean_line(data.recipient, 64),
+                             courier=clean_line(data.courier, 40), tracking_number=clean_line(data.tracking_number, 40),
                              delivered_on=today(clock) if data.method != DeliveryMethod.MAIL else None,
                              recorded_by=user.id, recorded_at=now))
     if data.method == DeliveryMethod.PICKUP:

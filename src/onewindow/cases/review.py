@@ -23,12 +23,13 @@ from onewindow.cases.states import (
     CaseState,
     check_transition,
 )
-from onewindow.cases.transitions import clean, lock, move, reason_and_basis, touch
+from onewindow.cases.transitions import TEXT_MAX, lock, move, reason_and_basis, touch
 from onewindow.catalog.procedure import StepKind, SuspensionKind
 from onewindow.core import access
 from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.core.validation import clean_line
 from onewindow.queue.models import StaffQualification
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of, viewer_of
@@ -90,7 +91,7 @@ def record_opinion(session: Session, *, clock: Clock, user: User, case_id: int, 
     """Complete the next review step (审核 …) with an opinion; the case enters ``in_review``."""
     case = lock(session, case_id, expected_version)
     scope.require(session, user, Action.CASE_REVIEW, case)
-    text = clean(opinion)
+    text = clean_line(opinion, TEXT_MAX)
     if not text:
         raise ValidationFailed([Problem("opinion", "opinion_required", "请填写审查意见")])
     if case.state == S.SUSPENDED.value:
@@ -130,7 +131,8 @@ def decide(session: Session, *, clock: Clock, user: User, case_id: int, expected
         scope.require(session, user, Action.CASE_DECIDE, case)
     if case.kind == CaseKind.BUNDLE:
         raise Conflict("一件事主件在各分件办结后自动办结", code="bundle_parent")
-    text, why = reason_and_basis(reason, basis, what="不予许可") if not approve else (clean(reason), clean(basis))
+    text, why = (reason_and_basis(reason, basis, what="不予许可") if not approve
+                 else (clean_line(reason, TEXT_MAX), clean_line(basis, TEXT_MAX)))
     pending = _review_steps_left(case)
     if pending and not instant:
         raise Conflict(f"请先完成“{pending[0].name}”环节", code="steps_pending")
@@ -151,7 +153,7 @@ def suspend(session: Session, *, clock: Clock, user: User, case_id: int, expecte
     case = lock(session, case_id, expected_version)
     scope.require(session, user, Action.CASE_REVIEW, case)
     _not_bundle(case)
-    text = clean(reason)
+    text = clean_line(reason, TEXT_MAX)
     problems = []
     procedure = procedure_of_case(case)
     if kind not in SUSPENSION_LABELS:
@@ -196,7 +198,7 @@ def request_extension(session: Session, *, clock: Clock, user: User, case_id: in
     case = lock(session, case_id, expected_version)
     scope.require(session, user, Action.CASE_REVIEW, case)
     _not_bundle(case)
-    text = clean(reason)
+    text = clean_line(reason, TEXT_MAX)
     problems = []
     most = procedure_of_case(case).max_extension_days  # the item's limit, copied at acceptance
     limit = most - case.extension_days
@@ -251,7 +253,7 @@ def verify_commitment(session: Session, *, clock: Clock, user: User, case_id: in
         raise Conflict("该办件不是告知承诺件", code="not_commitment")
     if case.verified_at is not None:
         raise Conflict("该办件已完成核查", code="already_verified")
-    text = clean(note)
+    text = clean_line(note, TEXT_MAX)
     if not text:
         raise ValidationFailed([Problem("note", "note_required", "请填写核查情况")])
     case.verified_at = clock.now()

@@ -35,6 +35,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number
+from onewindow.core.validation import clean_line
 from onewindow.staff.models import User
 from onewindow.staff.service import viewer_of
 
@@ -48,10 +49,6 @@ CaseFinishedListener = Callable[[Session, Case, Clock], None]
 CASE_FINISHED_LISTENERS: list[CaseFinishedListener] = []
 FINISHED_STATES = frozenset({CaseState.APPROVED, CaseState.DENIED, CaseState.DELIVERED})
 
-
-def clean(value: Any, limit: int = TEXT_MAX) -> str:
-    """One line of user text, whitespace collapsed, cut to ``limit`` characters."""
-    return " ".join(str(value or "").split())[:limit]
 
 
 def snapshot(case: Case) -> dict[str, Any]:
@@ -183,7 +180,7 @@ def require_current_authorization(session: Session, user: User, case: Case, on: 
 
 def reason_and_basis(reason: str, basis: str, *, what: str, prefix: str = "") -> tuple[str, str]:
     """A negative decision (不予受理, 不予许可) states its reason and its legal basis."""
-    r, b = clean(reason), clean(basis)
+    r, b = clean_line(reason, TEXT_MAX), clean_line(basis, TEXT_MAX)
     problems = []
     if not r:
         problems.append(Problem(f"{prefix}reason", "reason_required", f"{what}须写明理由"))

@@ -53,8 +53,9 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import is_valid_id_number, mask_id_number, mask_phone
-from onewindow.core.locking import lock_versioned
+from onewindow.core.locking import lock_versioned, write_versioned
 from onewindow.core.personal import mask_text
+from onewindow.core.validation import clean
 from onewindow.notifications import service as notifications
 from onewindow.rectification.models import RectificationOrder
 from onewindow.rectification.states import SourceKind as RectificationSource
@@ -118,10 +119,6 @@ class Checked:
     user_id: int | None
 
 
-def clean(value: Any, limit: int = TEXT_MAX) -> str:
-    """User text, stripped and cut to ``limit`` characters."""
-    return str(value or "").strip()[:limit]
-
 
 def parse_category(raw: str) -> Category | None:
     """The category named by a code (``complain``) or its Chinese label (投诉), or None."""
@@ -132,14 +129,14 @@ def check_intake(data: ComplaintIn, *, need_contact: bool = True) -> tuple[Check
     """Validate a filing: every problem at once (category, subject, content, name and phone unless anonymous)."""
     problems: list[Problem] = []
     category = parse_category(data.category)
-    if not clean(data.category):
+    if not clean(data.category, TEXT_MAX):
         problems.append(Problem("category", "category_required", "请选择诉求类别：咨询、求助、建议、投诉或举报"))
     elif category is None:
         problems.append(Problem("category", "category_invalid", "诉求类别应为咨询、求助、建议、投诉或举报"))
     subject = clean(data.subject, 200)
     if not subject:
         problems.append(Problem("subject", "subject_required", "请填写诉求标题"))
-    content = clean(data.content)
+    content = clean(data.content, TEXT_MAX)
     if not content:
         problems.append(Problem("content", "content_required", "请填写诉求内容"))
     name = clean(data.complainant_name, 100)
@@ -211,22 +208,13 @@ def _event(session: Session, c: Complaint, *, clock: Clock, actor: Actor, kind: 
 
 def _write(session: Session, c: Complaint, target: ComplaintState | None, *, clock: Clock, actor: Actor, kind: str,
            note: str = "", data: Mapping[str, Any] | None = None, change: Callable[[], None] | None = None) -> None:
-    """The one way an order changes: check the move, apply ``change``, bump the version, timeline, audit."""
-    before = snapshot(c)
-    source = c.state
-    if target is not None:
-        check_transition(source, target)
-    if change is not None:
-        change()
-    if target is not None:
-        c.state = target.value
-    c.version += 1
-    c.updated_at = clock.now()
-    session.flush()
-    _event(session, c, clock=clock, actor=actor, kind=kind, state_from=source,
-           state_to=target.value if target is not None else None, note=note, data=data)
-    audit.record(session, clock=clock, actor=actor, action=f"complaints.{kind}", entity_type="complaint",
-                 entity_id=c.number, before=before, after=snapshot(c))
+    """The one way an order changes (``core.locking.write_versioned``), with its timeline row."""
+    def event(source: str, state_to: str | None) -> None:
+        _event(session, c, clock=clock, actor=actor, kind=kind, state_from=source, state_to=state_to, note=note,
+               data=data)
+
+    write_versioned(session, c, target, clock=clock, actor=actor, action=f"complaints.{kind}",
+                    entity_type="complaint", snapshot=snapshot, check=check_transition, event=event, change=change)
 
 
 def _lock(session: Session, complaint_id: int, expected_version: int | None) -> Complaint:
@@ -242,7 +230,7 @@ def _begin(session: Session, user: User, action: Action, complaint_id: int,
 
 
 def _required(value: str, name: str, what: str) -> str:
-    text = clean(value)
+    text = clean(value, TEXT_MAX)
     if not text:
         raise ValidationFailed([Problem(name, f"{name}_required", f"请填写{what}")])
     return text
@@ -296,7 +284,7 @@ def file_complaint(session: Session, *, clock: Clock, data: ComplaintIn, channel
         if existing is not None:
             return existing
     checked, problems = check_intake(data, need_contact=ch in (Channel.WINDOW, Channel.ONLINE))
-    answer_text = clean(answer)
+    answer_text = clean(answer, TEXT_MAX)
     if answer_text and checked is not None and (checked.category is not Category.CONSULT or ch is not Channel.WINDOW):
         problems.append(Problem("answer", "answer_not_allowed", "只有窗口受理的咨询可以当场答复"))
     if checked is not None and checked.hall_id is not None and session.get(Hall, checked.hall_id) is None:
@@ -417,7 +405,7 @@ def dispatch(session: Session, *, clock: Clock, user: User, complaint_id: int, e
                                             return_reason="", active=True))
 
     _write(session, c, S.DISPATCHED, clock=clock, actor=actor, kind="redispatched" if redispatch else "dispatched",
-           note=clean(note), change=change,
+           note=clean(note, TEXT_MAX), change=change,
            data={"lead_department_id": lead_department_id, "assist_department_ids": assists,
                  "sign_due_at": sign_due})
     return c
@@ -540,7 +528,7 @@ def record_callback(session: Session, *, clock: Clock, user: User, complaint_id:
     except ValueError:
         raise ValidationFailed([Problem("verdict", "verdict_invalid",
                                         "请选择回访意见：满意、基本满意或不满意")]) from None
-    text = clean(note)
+    text = clean(note, TEXT_MAX)
     if v is Verdict.UNSATISFIED and not reopen and not text:
         raise ValidationFailed([Problem("note", "note_required", "不满意而不重办的，请填写原因")])
     c, actor = _begin(session, user, Action.COMPLAINT_CALLBACK, complaint_id, expected_version)
@@ -601,9 +589,9 @@ def merge(session: Session, *, clock: Clock, user: User, complaint_id: int, expe
         for a in ended:
             a.active = False
 
-    _write(session, c, S.MERGED, clock=clock, actor=actor, kind="merged", note=clean(note), change=change,
+    _write(session, c, S.MERGED, clock=clock, actor=actor, kind="merged", note=clean(note, TEXT_MAX), change=change,
            data={"into": target.number})
-    _write(session, target, None, clock=clock, actor=actor, kind="merged_in", note=clean(note),
+    _write(session, target, None, clock=clock, actor=actor, kind="merged_in", note=clean(note, TEXT_MAX),
            data={"from": c.number})
     return c
 
@@ -616,7 +604,7 @@ def supervise(session: Session, *, clock: Clock, user: User, complaint_id: int, 
         problems.append(Problem("due_on", "due_on_required", "请填写督办期限"))
     elif due_on < today(clock):
         problems.append(Problem("due_on", "due_on_past", "督办期限不能早于今天"))
-    if not clean(note):
+    if not clean(note, TEXT_MAX):
         problems.append(Problem("note", "note_required", "请填写督办意见"))
     if problems:
         raise ValidationFailed(problems)
@@ -624,7 +612,7 @@ def supervise(session: Session, *, clock: Clock, user: User, complaint_id: int, 
     if S(c.state) not in OPEN:
         raise Conflict(f"工单当前状态为“{S(c.state).label}”，不能督办", code="illegal_complaint_transition",
                        field="state")
-    _write(session, c, None, clock=clock, actor=actor, kind="supervised", note=clean(note),
+    _write(session, c, None, clock=clock, actor=actor, kind="supervised", note=clean(note, TEXT_MAX),
            change=lambda: setattr(c, "supervised_due_on", due_on), data={"due_on": due_on})
     return c
 

@@ -67,7 +67,7 @@ EVENT_LABELS = {
     "merged_in": "合并重复诉求", "supervised": "督办",
 }
 VERDICT_LABELS = {v.value: v.label for v in Verdict}
-ROLE_LABELS = {r.value: r.label for r in AssignmentRole}
+ASSIGNMENT_ROLE_LABELS = {r.value: r.label for r in AssignmentRole}  # not ROLE_LABELS: base.html names the user's role
 
 
 def state_label(state: str) -> str:
@@ -85,7 +85,7 @@ def fmt_time(at: dt.datetime | None) -> str:
 
 GLOBALS: dict[str, Any] = {
     "state_label": state_label, "fmt_time": fmt_time, "EVENT_LABELS": EVENT_LABELS,
-    "VERDICT_LABELS": VERDICT_LABELS, "ROLE_LABELS": ROLE_LABELS, "STATES": list(ComplaintState),
+    "VERDICT_LABELS": VERDICT_LABELS, "ASSIGNMENT_ROLE_LABELS": ASSIGNMENT_ROLE_LABELS, "STATES": list(ComplaintState),
     "CATEGORIES": list(Category), "CATEGORY_LABELS": {c.value: label for c, label in CATEGORY_LABELS.items()},
     "CHANNEL_LABELS": {c.value: label for c, label in CHANNEL_LABELS.items()},
     "COLOUR_LABELS": rules.COLOUR_LABELS, "colour": rules.colour,

@@ -2,8 +2,9 @@
 
 Pure (no database, no HTTP). It is the only place in the code base that looks at a user's role: services
 enforce it (``require``), API detail responses list its answer (``allowed_actions``), menus and pages render
-from it (``menu``), and the personal-data mask at the edge of every response asks ``sees_whole``. A test
-fails when a role is compared anywhere else, and ``docs/access.md`` is generated from the tables below.
+from it (``menu``; by group, ``menu_groups``), and the personal-data mask at the edge of every response asks
+``sees_whole``. A test fails when a role is compared anywhere else, and ``docs/access.md`` is generated from
+the tables below.
 
 Each action grants each role a reach (``Scope``):
 
@@ -19,7 +20,7 @@ A record is described by the few facts the rules need (``Record``); a question a
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from onewindow.core.errors import PermissionDenied
@@ -547,41 +548,101 @@ def actions_of(role: Role) -> frozenset[Action]:
 # ----- menus -------------------------------------------------------------------------------------------------
 
 
+class MenuGroup(StrEnum):
+    """A heading of the staff menu; its entries open below it (a group of one is shown as a plain link)."""
+
+    MINE = "mine"
+    HALL = "hall"
+    CASES = "cases"
+    COMPLAINTS = "complaints"
+    OVERSIGHT = "oversight"
+    FIGURES = "figures"
+    SYSTEM = "system"
+
+    @property
+    def label(self) -> str:
+        """Chinese name shown to people."""
+        return MENU_GROUP_LABELS[self]
+
+
+MENU_GROUP_LABELS: dict[MenuGroup, str] = {
+    MenuGroup.MINE: "我的",
+    MenuGroup.HALL: "大厅",
+    MenuGroup.CASES: "办件",
+    MenuGroup.COMPLAINTS: "诉求",
+    MenuGroup.OVERSIGHT: "监督",
+    MenuGroup.FIGURES: "统计",
+    MenuGroup.SYSTEM: "系统",
+}
+
+
 @dataclass(frozen=True)
 class MenuEntry:
-    """A link of the staff menu and the action that shows it."""
+    """A link of the staff menu, the action that shows it and the group it is listed under."""
 
     label: str
     href: str
     action: Action
     section: str = ""
     prefix_match: bool = False
+    group: MenuGroup = field(kw_only=True)
+
+    def current(self, path: str) -> bool:
+        """Whether the page at ``path`` is this entry's (its link, or below it for a prefix entry)."""
+        return path == self.href or (self.prefix_match and path.startswith(self.href))
 
 
+@dataclass(frozen=True)
+class MenuSection:
+    """One group of the viewer's menu: the heading and the entries of it the viewer may open."""
+
+    group: MenuGroup
+    entries: tuple[MenuEntry, ...]
+
+    @property
+    def label(self) -> str:
+        """The group's Chinese heading."""
+        return self.group.label
+
+    def current(self, path: str) -> bool:
+        """Whether the page at ``path`` belongs to one of the group's entries."""
+        return any(e.current(path) for e in self.entries)
+
+
+_G = MenuGroup
+# In group order, each group's entries together (a test checks it): the flat menu and the groups read alike.
 MENU: tuple[MenuEntry, ...] = (
-    MenuEntry("我的", "/my", Action.MY_AREA, "my-area"),
-    MenuEntry("我的办件", "/my/cases", Action.CASE_APPLY, "my", prefix_match=True),
-    MenuEntry("叫号工作台", "/workbench", Action.QUEUE_OPERATE, "workbench"),
-    MenuEntry("受理工作台", "/cases/intake", Action.CASE_INTAKE, "intake", prefix_match=True),
-    MenuEntry("网上预审", "/cases/precheck", Action.CASE_INTAKE, "precheck"),
-    MenuEntry("待办件", "/cases/inbox", Action.CASE_REVIEW, "inbox"),
-    MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search"),
-    MenuEntry("诉求统计", "/complaints/figures", Action.COMPLAINT_FIGURES, "complaints-figures", prefix_match=True),
-    MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True),
-    MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True),
-    MenuEntry("有诉即办", "/complaints/window", Action.COMPLAINT_FILE, "complaints-window"),
-    MenuEntry("诉求待办", "/complaints/inbox", Action.COMPLAINT_SIGN, "complaints-inbox"),
-    MenuEntry("诉求派单", "/complaints/dispatch", Action.COMPLAINT_DISPATCH, "complaints-dispatch"),
-    MenuEntry("诉求工单", "/complaints", Action.COMPLAINT_VIEW, "complaints"),
-    MenuEntry("电子监察", "/supervision/alerts", Action.ALERT_VIEW, "supervision-alerts", prefix_match=True),
-    MenuEntry("回访", "/supervision/callbacks", Action.CALLBACK_VIEW, "callbacks", prefix_match=True),
-    MenuEntry("体验员", "/supervision/experience", Action.EXPERIENCER_MANAGE, "experience", prefix_match=True),
-    MenuEntry("我的体验报告", "/experience", Action.EXPERIENCE_FILE, "my-experience", prefix_match=True),
-    MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True),
-    MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True),
-    MenuEntry("统计分析", "/dashboard", Action.DASHBOARD_VIEW, "dashboard", prefix_match=True),
-    MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin"),
-    MenuEntry("账号管理", "/admin/users", Action.STAFF_MANAGE, "admin-users", prefix_match=True),
+    MenuEntry("我的", "/my", Action.MY_AREA, "my-area", group=_G.MINE),
+    MenuEntry("叫号工作台", "/workbench", Action.QUEUE_OPERATE, "workbench", group=_G.HALL),
+    MenuEntry("排班", "/planning", Action.PLAN_VIEW, "planning", prefix_match=True, group=_G.HALL),
+    MenuEntry("我的办件", "/my/cases", Action.CASE_APPLY, "my", prefix_match=True, group=_G.CASES),
+    MenuEntry("受理工作台", "/cases/intake", Action.CASE_INTAKE, "intake", prefix_match=True, group=_G.CASES),
+    MenuEntry("网上预审", "/cases/precheck", Action.CASE_INTAKE, "precheck", group=_G.CASES),
+    MenuEntry("待办件", "/cases/inbox", Action.CASE_REVIEW, "inbox", group=_G.CASES),
+    MenuEntry("办件查询", "/cases", Action.CASE_SEARCH, "search", group=_G.CASES),
+    MenuEntry("有诉即办", "/complaints/window", Action.COMPLAINT_FILE, "complaints-window", group=_G.COMPLAINTS),
+    MenuEntry("诉求待办", "/complaints/inbox", Action.COMPLAINT_SIGN, "complaints-inbox", group=_G.COMPLAINTS),
+    MenuEntry("诉求派单", "/complaints/dispatch", Action.COMPLAINT_DISPATCH, "complaints-dispatch",
+              group=_G.COMPLAINTS),
+    MenuEntry("诉求工单", "/complaints", Action.COMPLAINT_VIEW, "complaints", group=_G.COMPLAINTS),
+    MenuEntry("好差评", "/ratings", Action.RATING_VIEW, "ratings", prefix_match=True, group=_G.OVERSIGHT),
+    MenuEntry("差评整改", "/rectifications", Action.RECTIFICATION_VIEW, "rectifications", prefix_match=True,
+              group=_G.OVERSIGHT),
+    MenuEntry("电子监察", "/supervision/alerts", Action.ALERT_VIEW, "supervision-alerts", prefix_match=True,
+              group=_G.OVERSIGHT),
+    MenuEntry("回访", "/supervision/callbacks", Action.CALLBACK_VIEW, "callbacks", prefix_match=True,
+              group=_G.OVERSIGHT),
+    MenuEntry("体验员", "/supervision/experience", Action.EXPERIENCER_MANAGE, "experience", prefix_match=True,
+              group=_G.OVERSIGHT),
+    MenuEntry("我的体验报告", "/experience", Action.EXPERIENCE_FILE, "my-experience", prefix_match=True,
+              group=_G.OVERSIGHT),
+    MenuEntry("统计分析", "/dashboard", Action.DASHBOARD_VIEW, "dashboard", prefix_match=True, group=_G.FIGURES),
+    MenuEntry("诉求统计", "/complaints/figures", Action.COMPLAINT_FIGURES, "complaints-figures", prefix_match=True,
+              group=_G.FIGURES),
+    MenuEntry("绩效考核", "/performance", Action.PERFORMANCE_VIEW, "performance", prefix_match=True,
+              group=_G.FIGURES),
+    MenuEntry("管理后台", "/admin", Action.CATALOG_VIEW_ADMIN, "admin", group=_G.SYSTEM),
+    MenuEntry("账号管理", "/admin/users", Action.STAFF_MANAGE, "admin-users", prefix_match=True, group=_G.SYSTEM),
 )
 
 # Where a role lands after signing in (the first of these it may open), when no page asked for the sign-in.
@@ -601,6 +662,17 @@ def menu(viewer: Viewer | None, entries: Iterable[MenuEntry] = MENU) -> list[Men
     if viewer is None:
         return []
     return [e for e in entries if can(viewer, e.action)]
+
+
+def menu_groups(viewer: Viewer | None, entries: Iterable[MenuEntry] = MENU) -> list[MenuSection]:
+    """The viewer's menu by group, in menu order; groups with nothing the viewer may open are left out."""
+    sections: list[MenuSection] = []
+    for entry in menu(viewer, entries):
+        if sections and sections[-1].group == entry.group:
+            sections[-1] = MenuSection(entry.group, (*sections[-1].entries, entry))
+        else:
+            sections.append(MenuSection(entry.group, (entry,)))
+    return sections
 
 
 def landing(viewer: Viewer) -> str:
@@ -646,9 +718,10 @@ def render_markdown() -> str:
     for what in Field:
         cells = " | ".join(_cell(REVEAL[what], r) for r in roles)
         lines.append(f"| {what.label} `{what.value}` | {cells} |")
-    lines += ["", "## Menu", "", "| entry | link | shown with |", "|---|---|---|"]
+    lines += ["", "## Menu", "", "Shown by group (a group of one entry is a plain link).", "",
+              "| group | entry | link | shown with |", "|---|---|---|---|"]
     for e in MENU:
-        lines.append(f"| {e.label} | `{e.href}` | `{e.action.value}` |")
+        lines.append(f"| {e.group.label} | {e.label} | `{e.href}` | `{e.action.value}` |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,10 +1,21 @@
-"""Chinese messages for pydantic validation errors (no web framework: importers and forms use it too)."""
+"""Chinese messages for pydantic validation errors (no web framework: importers and forms use it too), and
+:func:`clean` and :func:`clean_line`, the one way typed text is tidied before a service checks and stores it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from onewindow.core.errors import Problem
+
+
+def clean(value: Any, limit: int) -> str:
+    """User text stripped and cut to ``limit`` characters (line breaks inside kept); None is the empty text."""
+    return str(value or "").strip()[:limit]
+
+
+def clean_line(value: Any, limit: int) -> str:
+    """One line of user text: every run of white space (line breaks too) made one space, cut to ``limit``."""
+    return " ".join(str(value or "").split())[:limit]
 
 # Pydantic error type → Chinese message template (ctx values are formatted in).
 _PYDANTIC_MESSAGES: dict[str, str] = {

@@ -29,7 +29,8 @@ from onewindow.catalog.models import Hall, HallCategory
 from onewindow.core import access, audit
 from onewindow.core.access import Action
 from onewindow.core.clock import CHINA_TZ, Clock
-from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
+from onewindow.core.errors import NotFound, Problem, ValidationFailed
+from onewindow.core.locking import lock_versioned
 from onewindow.planning import forecast as fc
 from onewindow.planning import plan as planning
 from onewindow.planning import report
@@ -287,12 +288,7 @@ def edit(session: Session, *, clock: Clock, user: User, plan_id: int, expected_v
     anything is written: whole numbers from 0 to the hall's windows per hour in total.
     """
     access.require(staff_service.viewer_of(user), Action.PLAN_EDIT)
-    record = session.scalars(select(PlanRecord).where(PlanRecord.id == plan_id).with_for_update(of=PlanRecord)
-                             .execution_options(populate_existing=True)).first()
-    if record is None:
-        raise NotFound("排班计划", str(plan_id))
-    if expected_version != record.version:
-        raise Conflict("排班计划已被他人更新，请刷新后重试", code="stale_version", field="version")
+    record = lock_versioned(session, PlanRecord, plan_id, expected_version, label="排班计划")
     scenario, demands = _demands(record.hall_input)
     codes = {c.code for c in scenario.categories}
     by_key = {d["weekday"]: d for d in record.payload["days"]}

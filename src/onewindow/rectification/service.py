@@ -37,7 +37,8 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_phone
-from onewindow.core.locking import lock_versioned
+from onewindow.core.locking import lock_versioned, write_versioned
+from onewindow.core.validation import clean
 from onewindow.rectification.models import RectificationEvent, RectificationOrder
 from onewindow.rectification.states import (
     CLOCK_RUNNING,
@@ -115,17 +116,13 @@ def _notify(registry: Mapping[SourceKind, list[OrderListener]], session: Session
 # ----- helpers shared by the verbs -------------------------------------------------------------------------
 
 
-def clean(value: Any, limit: int = TEXT_MAX) -> str:
-    """User text, stripped and cut to ``limit`` characters."""
-    return str(value or "").strip()[:limit]
-
 
 def _required(**fields: tuple[str, str]) -> dict[str, str]:
     """Each field's cleaned text; one Chinese 422 problem per empty one (``name=(value, what)``)."""
     out: dict[str, str] = {}
     problems = []
     for name, (value, what) in fields.items():
-        out[name] = clean(value)
+        out[name] = clean(value, TEXT_MAX)
         if not out[name]:
             problems.append(Problem(name, f"{name}_required", f"请填写{what}"))
     if problems:
@@ -160,22 +157,14 @@ def _event(session: Session, order: RectificationOrder, *, clock: Clock, actor: 
 def _write(session: Session, order: RectificationOrder, target: OrderState | None, *, clock: Clock, actor: Actor,
            kind: str, note: str = "", data: Mapping[str, Any] | None = None,
            change: Callable[[], None] | None = None) -> None:
-    """The one way an order changes: check the move, apply ``change``, bump the version, timeline, audit."""
-    before = snapshot(order)
-    source = order.state
-    if target is not None:
-        check_transition(source, target)
-    if change is not None:
-        change()
-    if target is not None:
-        order.state = target.value
-    order.version += 1
-    order.updated_at = clock.now()
-    session.flush()
-    _event(session, order, clock=clock, actor=actor, kind=kind, from_state=source,
-           to_state=target.value if target is not None else None, note=note, data=data)
-    audit.record(session, clock=clock, actor=actor, action=f"rectification.{kind}", entity_type="rectification_order",
-                 entity_id=order.number, before=before, after=snapshot(order))
+    """The one way an order changes (``core.locking.write_versioned``), with its timeline row."""
+    def event(source: str, to_state: str | None) -> None:
+        _event(session, order, clock=clock, actor=actor, kind=kind, from_state=source, to_state=to_state, note=note,
+               data=data)
+
+    write_versioned(session, order, target, clock=clock, actor=actor, action=f"rectification.{kind}",
+                    entity_type="rectification_order", snapshot=snapshot, check=check_transition, event=event,
+                    change=change)
 
 
 def _lock(session: Session, order_id: int, expected_version: int | None) -> RectificationOrder:
@@ -253,7 +242,7 @@ def open_order(session: Session, *, clock: Clock, actor: Actor, source_kind: Sou
     now, day = clock.now(), today(clock)
     order = RectificationOrder(
         source_kind=kind.value, source_id=source_id, department_id=department_id, title=title_text,
-        detail=clean(detail), state=S.PENDING.value, version=1, raiser_name=clean(raiser.name, 100),
+        detail=clean(detail, TEXT_MAX), state=S.PENDING.value, version=1, raiser_name=clean(raiser.name, 100),
         raiser_phone=clean(raiser.phone, 20), raiser_user_id=raiser.user_id, identified=raiser.identified,
         opened_at=now, opened_on=day, deadline_days=_rules(rules).working_days, extension_days=0,
         overdue=False, reopen_count=0, escalated=False, created_by=actor.id, updated_at=now)
@@ -404,7 +393,7 @@ def extend(session: Session, *, clock: Clock, user: User, order_id: int, expecte
     problems = []
     if not 1 <= days <= limit:
         problems.append(Problem("days", "days_out_of_range", f"延期天数须为 1 至 {limit} 个工作日"))
-    if not clean(reason):
+    if not clean(reason, TEXT_MAX):
         problems.append(Problem("reason", "reason_required", "请填写延期理由"))
     if problems:
         raise ValidationFailed(problems)
@@ -420,7 +409,7 @@ def extend(session: Session, *, clock: Clock, user: User, order_id: int, expecte
         order.due_on = new_due
         order.overdue = today(clock) > new_due
 
-    _write(session, order, None, clock=clock, actor=actor, kind="extended", note=clean(reason), change=change,
+    _write(session, order, None, clock=clock, actor=actor, kind="extended", note=clean(reason, TEXT_MAX), change=change,
            data={"days": days, "from": before_due, "to": new_due})
     return order
 
@@ -433,7 +422,7 @@ def record_callback(session: Session, *, clock: Clock, user: User, order_id: int
     except ValueError:
         raise ValidationFailed([Problem("verdict", "verdict_invalid",
                                         "请选择回访意见：满意、基本满意或不满意")]) from None
-    text = clean(note)
+    text = clean(note, TEXT_MAX)
     order, actor = _begin(session, user, Action.RECTIFICATION_CALLBACK, order_id, expected_version)
     target = after_callback(order.state, v, order.reopen_count)
 

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.models import Department, Hall
-from onewindow.config import Settings
+from onewindow.config import Settings, get_settings
 from onewindow.core import access, audit, security
 from onewindow.core.access import Action, Record, Role, Viewer
 from onewindow.core.audit import Actor
@@ -195,6 +195,22 @@ def unlock(session: Session, *, clock: Clock, actor: Actor, username: str) -> No
         session.delete(row)
         audit.record(session, clock=clock, actor=actor, action="staff.login_unlocked", entity_type="user",
                      entity_id=username)
+
+
+def purge_login_throttle(session: Session, *, clock: Clock, throttle: Throttle | None = None) -> int:
+    """Delete the throttle rows that no longer count: their window is over and no lockout still runs (a
+    sign-in would start such a row afresh anyway). Returns how many went."""
+    throttle = throttle or Throttle()
+    now = clock.now()
+    stale = delete(LoginThrottle).where(
+        LoginThrottle.window_started_at <= now - dt.timedelta(minutes=throttle.window_minutes),
+        (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until <= now))
+    return int(getattr(session.execute(stale), "rowcount", 0) or 0)
+
+
+def purge_login_throttle_job(session: Session, *, clock: Clock) -> dict[str, int]:
+    """The ``login-throttle-purge`` job (settings from the environment)."""
+    return {"purged": purge_login_throttle(session, clock=clock, throttle=throttle_of(get_settings()))}
 
 
 def throttle_of(settings: Settings) -> Throttle:

@@ -14,6 +14,19 @@
       if (params instanceof FormData) { params.delete(key); } else { delete params[key]; }
     });
   });
+  // The header's menu groups (<details>): one open at a time, closed by a click elsewhere or Escape.
+  function closeNavGroups(except) {
+    document.querySelectorAll("details[data-nav-group][open]").forEach(function (group) {
+      if (group !== except) { group.removeAttribute("open"); }
+    });
+  }
+  document.addEventListener("click", function (evt) {
+    var target = evt.target instanceof Element ? evt.target : null;
+    closeNavGroups(target ? target.closest("details[data-nav-group]") : null);
+  });
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key === "Escape") { closeNavGroups(null); }
+  });
   // Print buttons (no inline handlers: the Content-Security-Policy allows scripts from this server only).
   document.addEventListener("click", function (evt) {
     var button = evt.target instanceof Element ? evt.target.closest("[data-print]") : null;
