@@ -35,6 +35,8 @@ ROLES = ["admin", "supervisor", "clerk", "approver_scjg", "approver_wjw", "head_
 PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/cases/precheck", "/cases/intake",
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases",
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/planning",
+         "/apply/410724-SCJG-XK-005?for=enterprise", "/apply/410724-SCJG-XK-005?for=enterprise&credit_code="
+         "91410724MA9KX3L2QF",  # 为企业申请 (the demo FENGYUAN, whose licence names 张伟)
          "/performance", "/performance?kind=window", "/performance?kind=department",
          "/admin/guide", "/admin/guide/evaluation.tsv",
          "/supervision/callbacks", "/supervision/experience", "/experience",
