@@ -63,6 +63,8 @@ def test_apply_offers_company_application_where_the_item_serves_enterprises(logi
     assert f'href="/apply/{CHANGE}?for=enterprise"' in page and f'href="/apply/{CHANGE}"' not in page
     assert f'href="/apply/{BOTH}"' in page and f'href="/apply/{BOTH}?for=enterprise"' in page
     assert f'href="/apply/{SELF_ONLY}"' in page and f"/apply/{SELF_ONLY}?for=enterprise" not in page
+    assert 'href="/apply/bundle/YJS-BIZCHANGE?for=enterprise"' in page  # 企业信息变更一件事: all for enterprises
+    assert "/apply/bundle/YJS-NEWBORN?for=enterprise" not in page
     found = login("zhangwei").client.get("/apply", params={"q": "企业变更"}).text
     assert f"/apply/{CHANGE}?for=enterprise" in found and "为企业申请" in found
 
@@ -70,8 +72,9 @@ def test_apply_offers_company_application_where_the_item_serves_enterprises(logi
 def test_the_company_form_lists_the_enterprises_the_library_shows_him_representing(
         login: Callable[[str], Browser]) -> None:
     zhang = login("zhangwei").client
-    plain = zhang.get(f"/apply/{CHANGE}", follow_redirects=False)  # an enterprise item: straight to company mode
-    assert plain.status_code == 303 and plain.headers["location"] == f"/apply/{CHANGE}?for=enterprise"
+    plain = zhang.get(f"/apply/{CHANGE}")  # the guide's 在线申报 link: the personal form offers 为企业申请
+    assert plain.status_code == 200 and f'href="/apply/{CHANGE}?for=enterprise"' in plain.text
+    assert "本事项的服务对象为企业" in plain.text
     pick = zhang.get(f"/apply/{CHANGE}", params={"for": "enterprise"})
     assert pick.status_code == 200 and 'id="represented"' in pick.text and FENGYUAN in pick.text
     assert LAOJIE not in pick.text  # 老街面馆's licence names 李娜
@@ -173,11 +176,9 @@ def test_an_item_not_open_to_enterprises_is_refused_and_nothing_is_written(
         "csrf_token": zhang.csrf, "applicant_kind": "enterprise", "credit_code": FENGYUAN}
     r = zhang.client.post(f"/apply/{SELF_ONLY}", data=data, follow_redirects=False)
     assert r.status_code == 422 and "服务对象为个人，不能以企业名义申请" in r.text
-    # and the other way round: an enterprise-only item is not applied for as a person
-    change = zhang.client.get(f"/apply/{CHANGE}", params={"for": "enterprise", "credit_code": FENGYUAN})
-    data = {k: v for k, v in _hidden(change.text).items() if k not in ("csrf_token", "applicant_kind", "credit_code")}
-    r = zhang.client.post(f"/apply/{CHANGE}", data=data | {"csrf_token": zhang.csrf}, follow_redirects=False)
-    assert r.status_code == 422 and "服务对象为企业" in r.text
+    # nor a bundle with a member for persons only (新生儿出生一件事)
+    bundle = zhang.client.get("/apply/bundle/YJS-NEWBORN", params={"for": "enterprise", "credit_code": FENGYUAN})
+    assert bundle.status_code == 422 and "服务对象为个人" in bundle.text
     assert (_count(session, Case), _count(session, CaseUpload)) == before
 
 
@@ -216,3 +217,17 @@ def test_the_licence_shows_the_representatives_number_masked(
     assert licence["data"]["法定代表人"] == "张伟"
     assert licence["data"]["法定代表人证件号码"] == ZHANG_WEI[:6] + "********" + ZHANG_WEI[-4:]
     assert ZHANG_WEI not in r.text
+
+
+def test_a_bundle_for_enterprises_is_applied_for_the_company_too(
+        session: Session, login: Callable[[str], Browser]) -> None:
+    zhang = login("zhangwei")
+    url = "/apply/bundle/YJS-BIZCHANGE"
+    page = zhang.client.get(url, params={"for": "enterprise", "credit_code": FENGYUAN})
+    assert page.status_code == 200 and 'id="enterprise-facts"' in page.text and FENG_NAME in page.text
+    data = {k: v for k, v in _hidden(page.text).items() if k != "csrf_token"} | {"csrf_token": zhang.csrf}
+    r = zhang.client.post(url, data=data, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    case = session.get(Case, int(r.headers["location"].split("/")[3].split("?")[0]))
+    assert case is not None and case.kind == "bundle" and case.applicant_kind == "enterprise"
+    assert case.applicant_id == FENGYUAN and case.form_data["representative"]["role"] == "法定代表人"

@@ -328,7 +328,7 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     if replay is not None:
         return Created(replay, False)
     target = resolve_target(session, item_code=data.item_code, bundle_code=data.bundle_code)
-    if online and access.is_person_account(viewer.role):
+    if representation is not None:  # 为企业申请 only where the item serves enterprises (服务对象)
         wrong = rules.audience_problem(((v.name, v.audience) for _i, v in target.members), applicant.kind)
         if wrong is not None:
             raise ValidationFailed([wrong])

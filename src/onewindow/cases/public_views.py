@@ -593,9 +593,15 @@ def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth,
         session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH, text=q or None), limit=1000)
     # a person applies for themself, or 为企业申请 for an enterprise their licence names them for (服务对象 decides)
     items = [c for c in (_choice(auth, i.code, v) for i, v in rows) if c is not None]
-    bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None)
-               for b in catalog_service.list_bundles(session) if b.status == "active"
-               and (not q or q in b.name or q.upper() in b.code.upper())]
+    shown = [b for b in catalog_service.list_bundles(session) if b.status == "active"
+             and (not q or q in b.name or q.upper() in b.code.upper())]
+    audience = {i.code: v.audience for i, v in catalog_service.items_by_codes(
+        session, sorted({m.item.code for b in shown for m in b.members}))}
+    bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None,
+                           f"/apply/bundle/{b.code}?for=enterprise" if not _is_agent(auth) and all(
+                               audience_allows(audience.get(m.item.code, "person"), "enterprise")
+                               for m in b.members) else "")
+               for b in shown]
     return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles, "q": q},
                   auth=auth)
 
@@ -632,6 +638,7 @@ class ApplyForm:
     enterprise_error: str = ""  # why the credit code typed cannot be used (bad code, not represented)
     credit_code: str = ""  # as typed
     personal_allowed: bool = True  # the item also serves persons (本人申请)
+    enterprise_allowed: bool = False  # the item (every member of a bundle) serves enterprises (为企业申请)
 
 
 def _target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
@@ -673,7 +680,9 @@ def _build_form(session: Session, *, clock: Clock, user: User, target: Target, a
                      enterprise_error=company.error if company else "",
                      credit_code=company.credit_code if company else "",
                      personal_allowed=audience_problem(((v.name, v.audience) for _i, v in target.members),
-                                                       "person") is None)
+                                                       "person") is None,
+                     enterprise_allowed=audience_problem(((v.name, v.audience) for _i, v in target.members),
+                                                         "enterprise") is None)
 
 
 @dataclass(frozen=True)
@@ -735,13 +744,10 @@ def _apply_get(request: Request, session: Session, clock: Clock, auth: Auth, *, 
     target = _target(session, item_code=item_code, bundle_code=bundle_code)
     if not _is_agent(auth):
         _applicant_of(auth.user)  # 403 early when the account has no ID number
-        audiences = [(v.name, v.audience) for _i, v in target.members]
-        wrong = audience_problem(audiences, "enterprise" if enterprise else "person")
-        if wrong is not None:
-            if not enterprise and audience_problem(audiences, "enterprise") is None:
-                return RedirectResponse(f"{action}?for=enterprise", status_code=303)  # an item for enterprises
-            raise ValidationFailed([wrong])
         if enterprise:
+            wrong = audience_problem(((v.name, v.audience) for _i, v in target.members), "enterprise")
+            if wrong is not None:
+                raise ValidationFailed([wrong])
             company = _company(session, clock, auth.user, credit_code)
             values = _company_values(values, auth.user, company)
     form = _build_form(session, clock=clock, user=auth.user, target=target, action=action, values=values,
@@ -821,11 +827,12 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
 
 
 @router.get("/apply/bundle/{code}", response_class=HTMLResponse)
-def apply_bundle_form(code: str, request: Request, session: DbSession, clock: ClockDep,
-                      auth: ApplicantAuth) -> Response:
-    """The online form of a 一件事: one form, one deduplicated material list."""
+def apply_bundle_form(code: str, request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
+                      for_: Annotated[str, Query(alias="for", max_length=20)] = "",
+                      credit_code: Annotated[str, Query(max_length=40)] = "") -> Response:
+    """The online form of a 一件事: one form, one deduplicated material list (``?for=enterprise`` as for an item)."""
     return _apply_get(request, session, clock, auth, item_code=None, bundle_code=code,
-                      action=f"/apply/bundle/{quote(code)}")
+                      action=f"/apply/bundle/{quote(code)}", enterprise=for_ == "enterprise", credit_code=credit_code)
 
 
 @router.post("/apply/bundle/{code}", response_class=HTMLResponse)
