@@ -165,7 +165,9 @@ def test_apply_lists_only_items_open_online(login: Callable[[str], Browser]) -> 
     assert page.status_code == 200
     assert f"/apply/{ITEM}" in page.text and "/apply/bundle/YJS-NEWBORN" in page.text
     assert "/apply/410724-SWJ-QT-006" in page.text  # depth 3, for persons too
-    assert "/apply/410724-SCJG-XK-004" not in page.text  # 企业设立登记: enterprises only
+    # 企业设立登记: enterprises only, so not for oneself; 为企业申请 instead (tests/cases/test_apply_for_enterprise.py)
+    assert 'href="/apply/410724-SCJG-XK-004"' not in page.text
+    assert 'href="/apply/410724-SCJG-XK-004?for=enterprise"' in page.text
 
 
 def test_online_application_with_a_good_pdf_creates_a_submitted_case_with_the_file(

@@ -36,6 +36,8 @@ PAGES = ["/", "/track", "/certificates/verify", "/cases", "/cases/inbox", "/case
          "/admin", "/admin/grants", "/admin/policies", "/entities", "/workbench", "/my/cases", "/my",
          "/my/authorizations/new",
          "/halls/HJ-ZWZX/display", "/halls/HJ-ZWZX/kiosk", "/apply", "/planning",
+         "/apply/410724-SCJG-XK-005?for=enterprise", "/apply/410724-SCJG-XK-005?for=enterprise&credit_code="
+         "91410724MA9KX3L2QF",  # 为企业申请 (the demo FENGYUAN, whose licence names 张伟)
          "/performance", "/performance?kind=window", "/performance?kind=department",
          "/admin/guide", "/admin/guide/evaluation.tsv",
          "/supervision/callbacks", "/supervision/experience", "/experience",

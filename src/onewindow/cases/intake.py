@@ -315,12 +315,23 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     applicant = validate_applicant(data.applicant, on=on)
     if access.is_person_account(viewer.role) and applicant.kind == "person" and user.id_number != applicant.id_number:
         raise PermissionDenied("网上申报只能以本人身份提交；代他人办理请使用帮办代办", code="not_self")
+    representation: certificates.Representation | None = None
+    if access.is_person_account(viewer.role) and applicant.kind == "enterprise":
+        # 为企业申请: only as the person the enterprise's licence names; the case takes the licence's name, and
+        # the representative is the submitter (their account) and the contact (their phone)
+        representation = require_representation(session, user, applicant.id_number, on)
+        applicant = ApplicantIn(applicant.kind, representation.enterprise_name, applicant.id_number,
+                                applicant.phone or user.phone or "")
     data = ApplicationIn(**{**data.__dict__, "applicant": applicant})
     request_hash = _request_hash(data)
     replay = _replay(session, user, data.idempotency_key, request_hash)
     if replay is not None:
         return Created(replay, False)
     target = resolve_target(session, item_code=data.item_code, bundle_code=data.bundle_code)
+    if representation is not None:  # 为企业申请 only where the item serves enterprises (服务对象)
+        wrong = rules.audience_problem(((v.name, v.audience) for _i, v in target.members), applicant.kind)
+        if wrong is not None:
+            raise ValidationFailed([wrong])
     codes = [target.bundle.code] if target.bundle else []
     codes += [i.code for i, _v in target.members]
     authorization = (agents_service.require_authorization(session, user, applicant.id_number, codes, on)
@@ -348,6 +359,9 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
                      user=user, data=data, request_hash=request_hash, hall=hall)
     if authorization is not None:
         case.authorization_id = authorization.id
+    if representation is not None:  # who submitted for the enterprise, and on what licence (shown to staff)
+        case.form_data = {**case.form_data, "representative": {
+            "name": user.display_name, "role": representation.role, "licence": representation.licence_number}}
     if hall is not None and target.bundle is None and target.version is not None:
         case.proxy = _is_proxy(session, hall, target)
     _materials_for(case, entries, lines, library, now)
@@ -372,6 +386,26 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
         _decide_intake(session, clock=clock, user=user, case=case, rules_=rules_, refuse=data.refuse,
                        reason=data.refuse_reason, basis=data.refuse_basis)
     return Created(case, True)
+
+
+def require_representation(session: Session, user: User, credit_code: str,
+                           on: dt.date) -> certificates.Representation:
+    """为企业申请: the enterprise's usable licence in the library names this account's holder (real name and
+    公民身份号码) as its 法定代表人, 经营者 or 负责人; 403 with the reason otherwise. A representative acts on the
+    strength of the register, without an authorisation; anyone else needs one (帮办代办) or the window."""
+    if not user.id_number:
+        raise PermissionDenied("账号未登记身份证号码，无法核验您与企业的关系，请到窗口完善实名信息",
+                               code="no_id_number")
+    return certificates.check_representation(session, credit_code=credit_code, person_name=user.display_name,
+                                             person_id=user.id_number, on=on)
+
+
+def represented_enterprises(session: Session, user: User, on: dt.date) -> list[certificates.Representation]:
+    """The enterprises this account may apply for as their representative (from the library's licences)."""
+    if not user.id_number or not access.is_person_account(viewer_of(user).role):
+        return []
+    return certificates.represented_enterprises(session, person_name=user.display_name, person_id=user.id_number,
+                                                on=on)
 
 
 def _receiving_hall(session: Session, user: User, hall_code: str | None) -> Hall | None:

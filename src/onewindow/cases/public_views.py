@@ -34,16 +34,25 @@ from onewindow.agents.service import AgentAuthorization, AuthorizationIn
 from onewindow.cases import notices, service, uploads
 from onewindow.cases.kinds import CaseKind
 from onewindow.cases.models import Case, CaseEvent, CaseUpload
-from onewindow.cases.rules import BUNDLE_FIELDS, BundleField, MaterialStatus, bundle_field_problems
+from onewindow.cases.rules import (
+    BUNDLE_FIELDS,
+    BundleField,
+    MaterialStatus,
+    audience_allows,
+    audience_problem,
+    bundle_field_problems,
+)
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, Target
 from onewindow.cases.states import CaseState, is_withdrawable
 from onewindow.catalog import service as catalog_service
+from onewindow.catalog.models import ItemVersion
+from onewindow.certificates.service import Representation
 from onewindow.config import Settings
 from onewindow.core import access
 from onewindow.core.access import Action
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
-from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number
+from onewindow.core.ids import is_valid_credit_code, is_valid_id_number, mask_id_number, validate_credit_code
 from onewindow.core.ratelimit import TooManyAttempts
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession, LookupGuardDep, OptionalAuth, SettingsDep
 from onewindow.ratings import links as rating_links
@@ -220,13 +229,15 @@ class CaseRow:
     submitted: str
     promised_due: str
     needs_action: bool
+    enterprise: str = ""  # the enterprise's name when applied for as its representative (为企业申请)
 
 
 def _case_row(case: Case) -> CaseRow:
     state = _state(case)
     return CaseRow(case.id, case.number, case.title, state, STATE_BADGES.get(state, ""),
                    f"{case.applicant_name}（{case.applicant_id}）", _fmt_time(case.submitted_at),
-                   _fmt_day(case.promised_due), state is CaseState.CORRECTION_REQUESTED)
+                   _fmt_day(case.promised_due), state is CaseState.CORRECTION_REQUESTED,
+                   case.applicant_name if case.applicant_kind == "enterprise" else "")
 
 
 @dataclass(frozen=True)
@@ -577,12 +588,27 @@ def authorization_revoke(authorization_id: int, session: DbSession, clock: Clock
 
 @dataclass(frozen=True)
 class ApplyChoice:
-    """An item or bundle that can be applied for online."""
+    """An item or bundle that can be applied for online: for oneself (``url``) and/or for an enterprise one
+    represents (``company_url``), as the item's 服务对象 allows."""
 
     url: str
     name: str
     department: str
     depth: int | None
+    company_url: str = ""
+    audience: str = "person"
+
+
+def _choice(auth: Auth, code: str, version: ItemVersion) -> ApplyChoice | None:
+    """How the applicant may apply for an item: an agent types the applicant (any item); a person applies for
+    themself where the item serves persons, and for their enterprise where it serves enterprises."""
+    url = f"/apply/{code}"
+    if _is_agent(auth):
+        return ApplyChoice(url, version.name, version.department.name, version.online_depth, audience=version.audience)
+    personal = url if audience_allows(version.audience, "person") else ""
+    company = f"{url}?for=enterprise" if audience_allows(version.audience, "enterprise") else ""
+    return ApplyChoice(personal, version.name, version.department.name, version.online_depth, company,
+                       version.audience)
 
 
 @router.get("/apply", response_class=HTMLResponse)
@@ -593,12 +619,17 @@ def apply_choose(request: Request, session: DbSession, auth: ApplicantAuth,
     q = q.strip()
     rows, _total = catalog_service.list_items(
         session, catalog_service.ItemFilters(min_online_depth=ONLINE_MIN_DEPTH, text=q or None), limit=1000)
-    # an applicant's account is a person: enterprise-only items are for agents (who type the enterprise)
-    items = [ApplyChoice(f"/apply/{i.code}", v.name, v.department.name, v.online_depth) for i, v in rows
-             if _is_agent(auth) or v.audience in ("person", "both")]
-    bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None)
-               for b in catalog_service.list_bundles(session) if b.status == "active"
-               and (not q or q in b.name or q.upper() in b.code.upper())]
+    # a person applies for themself, or 为企业申请 for an enterprise their licence names them for (服务对象 decides)
+    items = [c for c in (_choice(auth, i.code, v) for i, v in rows) if c is not None]
+    shown = [b for b in catalog_service.list_bundles(session) if b.status == "active"
+             and (not q or q in b.name or q.upper() in b.code.upper())]
+    audience = {i.code: v.audience for i, v in catalog_service.items_by_codes(
+        session, sorted({m.item.code for b in shown for m in b.members}))}
+    bundles = [ApplyChoice(f"/apply/bundle/{b.code}", b.name, b.lead_department.name, None,
+                           f"/apply/bundle/{b.code}?for=enterprise" if not _is_agent(auth) and all(
+                               audience_allows(audience.get(m.item.code, "person"), "enterprise")
+                               for m in b.members) else "")
+               for b in shown]
     return render(request, "cases/public/apply_choose.html", {"items": items, "bundles": bundles, "q": q},
                   auth=auth)
 
@@ -629,6 +660,13 @@ class ApplyForm:
     is_bundle: bool
     library_known: bool  # False for an agent before the applicant's ID is known
     questions: tuple[BundleField, ...] = ()  # what the bundle asks beyond the applicant (新生儿: name, birth date)
+    for_enterprise: bool = False  # 为企业申请 (a person for the enterprise they represent)
+    representation: Representation | None = None  # the enterprise, once its licence names the applicant
+    represented: tuple[Representation, ...] = ()  # the enterprises the library shows them representing
+    enterprise_error: str = ""  # why the credit code typed cannot be used (bad code, not represented)
+    credit_code: str = ""  # as typed
+    personal_allowed: bool = True  # the item also serves persons (本人申请)
+    enterprise_allowed: bool = False  # the item (every member of a bundle) serves enterprises (为企业申请)
 
 
 def _target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
@@ -647,19 +685,67 @@ def _holders(values: dict[str, str], extra: Sequence[str]) -> list[str]:
 
 
 def _build_form(session: Session, *, clock: Clock, user: User, target: Target, action: str, values: dict[str, str],
-                extra: list[str], errors: Errors) -> ApplyForm:
-    # the library is looked up only for the applicant themself, or an applicant who authorised this agent;
-    # a further holder's certificates are used at a window only (the service applies the same rule)
+                extra: list[str], errors: Errors, company: Company | None = None) -> ApplyForm:
+    # the library is looked up only for the applicant themself, or an applicant who authorised this agent, or
+    # the enterprise whose licence names this person; a further holder's certificates are used at a window only
+    # (the service applies the same rule)
     own = [h for h in _holders(values, []) if values.get("applicant_id")]
     codes = [c for c in (target.bundle.code if target.bundle else "", *(i.code for i, _v in target.members)) if c]
-    holders = [h for h in own if agents_service.may_use_library_of(session, user, h, codes, today(clock))]
+    if company is not None:
+        holders = [company.representation.credit_code] if company.representation else []
+    else:
+        holders = [h for h in own if agents_service.may_use_library_of(session, user, h, codes, today(clock))]
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock)) if holders else {}
     materials = [FormMaterial(i, e.key, e.name, e.required, e.note, e.items,
                               library[e.key].type.name if e.key in library else "")
                  for i, e in enumerate(service.checklist(target))]
     return ApplyForm(target=target, action=action, values=values, extra_holders=extra, materials=materials,
                      errors=errors, is_bundle=target.bundle is not None, library_known=bool(holders),
-                     questions=BUNDLE_FIELDS.get(target.bundle.code, ()) if target.bundle else ())
+                     questions=BUNDLE_FIELDS.get(target.bundle.code, ()) if target.bundle else (),
+                     for_enterprise=company is not None,
+                     representation=company.representation if company else None,
+                     represented=tuple(service.represented_enterprises(session, user, today(clock))) if company else (),
+                     enterprise_error=company.error if company else "",
+                     credit_code=company.credit_code if company else "",
+                     personal_allowed=audience_problem(((v.name, v.audience) for _i, v in target.members),
+                                                       "person") is None,
+                     enterprise_allowed=audience_problem(((v.name, v.audience) for _i, v in target.members),
+                                                         "enterprise") is None)
+
+
+@dataclass(frozen=True)
+class Company:
+    """为企业申请: the credit code typed, the enterprise it names when the applicant represents it, or why not."""
+
+    credit_code: str
+    representation: Representation | None
+    error: str = ""
+    status: int = 200
+
+
+def _company(session: Session, clock: Clock, user: User, raw: str) -> Company:
+    """Check a typed 统一社会信用代码 (check character, 422) and the applicant's representation of it (403)."""
+    code = raw.strip().upper()
+    if not code:
+        return Company("", None)
+    try:
+        code = validate_credit_code(code, field="credit_code")
+    except ValidationFailed as exc:
+        return Company(code, None, "；".join(p.message for p in exc.problems), 422)
+    try:
+        found = service.require_representation(session, user, code, today(clock))
+    except PermissionDenied as exc:
+        return Company(code, None, exc.message, 403)
+    return Company(code, found)
+
+
+def _company_values(values: dict[str, str], user: User, company: Company) -> dict[str, str]:
+    """The applicant fields of an enterprise case: the enterprise (as its licence names it); the representative
+    stays the submitter and the contact (their account and phone)."""
+    if company.representation is None:
+        return values
+    return {**values, "applicant_kind": "enterprise", "applicant_name": company.representation.enterprise_name,
+            "applicant_id": company.credit_code, "phone": user.phone or "", "representative": user.display_name}
 
 
 def _initial_values(auth: Auth) -> dict[str, str]:
@@ -672,7 +758,7 @@ def _initial_values(auth: Auth) -> dict[str, str]:
 
 
 def _render_form(request: Request, auth: Auth, form: ApplyForm, status_code: int = 200) -> Response:
-    applicant_masked = mask_id_number(form.values.get("applicant_id", ""))
+    applicant_masked = mask_id_number(form.values.get("applicant_id", "")) if not form.for_enterprise else ""
     return render(request, "cases/public/apply_form.html",
                   {"form": form, "is_agent": _is_agent(auth), "applicant_masked": applicant_masked,
                    "max_mb": _max_mb(request)},
@@ -680,13 +766,21 @@ def _render_form(request: Request, auth: Auth, form: ApplyForm, status_code: int
 
 
 def _apply_get(request: Request, session: Session, clock: Clock, auth: Auth, *, item_code: str | None,
-               bundle_code: str | None, action: str) -> Response:
+               bundle_code: str | None, action: str, enterprise: bool = False, credit_code: str = "") -> Response:
+    values = _initial_values(auth)
+    company: Company | None = None
+    target = _target(session, item_code=item_code, bundle_code=bundle_code)
     if not _is_agent(auth):
         _applicant_of(auth.user)  # 403 early when the account has no ID number
-    target = _target(session, item_code=item_code, bundle_code=bundle_code)
-    form = _build_form(session, clock=clock, user=auth.user, target=target, action=action, values=_initial_values(auth),
-                       extra=[""] * EXTRA_HOLDER_FIELDS, errors=Errors())
-    return _render_form(request, auth, form)
+        if enterprise:
+            wrong = audience_problem(((v.name, v.audience) for _i, v in target.members), "enterprise")
+            if wrong is not None:
+                raise ValidationFailed([wrong])
+            company = _company(session, clock, auth.user, credit_code)
+            values = _company_values(values, auth.user, company)
+    form = _build_form(session, clock=clock, user=auth.user, target=target, action=action, values=values,
+                       extra=[""] * EXTRA_HOLDER_FIELDS, errors=Errors(), company=company)
+    return _render_form(request, auth, form, status_code=company.status if company else 200)
 
 
 def _apply_post(request: Request, session: Session, clock: Clock, settings: Settings, auth: Auth, posted: FormData,
@@ -701,6 +795,16 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
         values["applicant_id"] = values["applicant_id"].upper()
     extra = [form_text(posted, f"extra_holder_{i}").upper() for i in range(EXTRA_HOLDER_FIELDS)]
     problems: list[Problem] = []
+    company: Company | None = None
+    if not _is_agent(auth) and form_text(posted, "applicant_kind") == "enterprise":  # 为企业申请
+        company = _company(session, clock, user, form_text(posted, "credit_code"))
+        values = _company_values(values, user, company)
+        if company.representation is None:
+            why = company.error or "请填写所代表企业的统一社会信用代码"
+            form = _build_form(session, clock=clock, user=user, target=target, action=action, values=values,
+                               extra=extra, errors=Errors.of([Problem("credit_code", "enterprise_refused", why)]),
+                               company=company)
+            return _render_form(request, auth, form, status_code=company.status if company.error else 422)
     questions = BUNDLE_FIELDS.get(target.bundle.code, ()) if target.bundle else ()
     for q in questions:
         values[q.name] = form_text(posted, q.name)[:200]
@@ -728,7 +832,7 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
 
     def again(found: list[Problem]) -> Response:
         form = _build_form(session, clock=clock, user=auth.user, target=target, action=action, values=values,
-                           extra=extra, errors=Errors.of(found))
+                           extra=extra, errors=Errors.of(found), company=company)
         return _render_form(request, auth, form, status_code=422)
 
     if problems:
@@ -751,11 +855,12 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
 
 
 @router.get("/apply/bundle/{code}", response_class=HTMLResponse)
-def apply_bundle_form(code: str, request: Request, session: DbSession, clock: ClockDep,
-                      auth: ApplicantAuth) -> Response:
-    """The online form of a 一件事: one form, one deduplicated material list."""
+def apply_bundle_form(code: str, request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
+                      for_: Annotated[str, Query(alias="for", max_length=20)] = "",
+                      credit_code: Annotated[str, Query(max_length=40)] = "") -> Response:
+    """The online form of a 一件事: one form, one deduplicated material list (``?for=enterprise`` as for an item)."""
     return _apply_get(request, session, clock, auth, item_code=None, bundle_code=code,
-                      action=f"/apply/bundle/{quote(code)}")
+                      action=f"/apply/bundle/{quote(code)}", enterprise=for_ == "enterprise", credit_code=credit_code)
 
 
 @router.post("/apply/bundle/{code}", response_class=HTMLResponse)
@@ -767,11 +872,13 @@ def apply_bundle_submit(code: str, request: Request, session: DbSession, clock: 
 
 
 @router.get("/apply/{item_code}", response_class=HTMLResponse)
-def apply_item_form(item_code: str, request: Request, session: DbSession, clock: ClockDep,
-                    auth: ApplicantAuth) -> Response:
-    """The online form of one item."""
+def apply_item_form(item_code: str, request: Request, session: DbSession, clock: ClockDep, auth: ApplicantAuth,
+                    for_: Annotated[str, Query(alias="for", max_length=20)] = "",
+                    credit_code: Annotated[str, Query(max_length=40)] = "") -> Response:
+    """The online form of one item; ``?for=enterprise`` applies for an enterprise the applicant represents
+    (``credit_code`` picks it: checked, then looked up in the library's licences)."""
     return _apply_get(request, session, clock, auth, item_code=item_code, bundle_code=None,
-                      action=f"/apply/{quote(item_code)}")
+                      action=f"/apply/{quote(item_code)}", enterprise=for_ == "enterprise", credit_code=credit_code)
 
 
 @router.post("/apply/{item_code}", response_class=HTMLResponse)

@@ -179,3 +179,26 @@ def bundle_field_problems(bundle_code: str, values: dict[str, str], on: dt.date)
             elif day < on - dt.timedelta(days=366):
                 problems.append(Problem(f.name, "too_old", f"{f.label}早于一年前，请到窗口办理"))
     return problems
+
+
+# ----- 服务对象: who an item is for -----------------------------------------------------------------------
+
+AUDIENCE_LABELS = {"person": "个人", "enterprise": "企业", "both": "个人和企业"}
+
+
+def audience_allows(audience: str, applicant_kind: str) -> bool:
+    """True when an item for ``audience`` (person, enterprise, both) is open to this kind of applicant."""
+    return audience in ("both", applicant_kind)
+
+
+def audience_problem(audiences: Iterable[tuple[str, str]], applicant_kind: str) -> Problem | None:
+    """The refusal when one of the (item name, 服务对象) applied for is not open to the applicant's kind."""
+    for name, audience in audiences:
+        if audience_allows(audience, applicant_kind):
+            continue
+        if applicant_kind == "enterprise":
+            return Problem("applicant.kind", "item_not_for_enterprises",
+                           f"“{name}”的服务对象为个人，不能以企业名义申请；请以本人身份申报")
+        return Problem("applicant.kind", "item_not_for_persons",
+                       f"“{name}”的服务对象为企业，请选择“为企业申请”并填写所代表企业的统一社会信用代码")
+    return None

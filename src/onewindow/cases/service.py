@@ -38,6 +38,8 @@ from onewindow.cases.intake import (
     checklist,
     library_lookup,
     precheck,
+    represented_enterprises,
+    require_representation,
     resolve_target,
     resubmit,
 )
@@ -113,7 +115,9 @@ __all__ = [
     "record_of",
     "record_opinion",
     "record_visit",
+    "represented_enterprises",
     "request_extension",
+    "require_representation",
     "require_view",
     "resolve_target",
     "resubmit",

@@ -55,13 +55,15 @@ def demo_rows(on: dt.date) -> list[dict[str, Any]]:
          "issuer": "获嘉县公安局", "issued_date": ago(1000), "expires_date": ahead(6300), "check_code": "WF2C8D6E"},
         {"type": "BIZ_LICENSE", "number": "BIZ_LICENSE-DEMO-000001", "holder_id": FENGYUAN,
          "holder_name": "获嘉县丰源商贸有限公司", "issuer": "获嘉县市场监督管理局", "issued_date": ago(900),
-         "expires_date": "", "check_code": "FY6G3K8M", "data": {"法定代表人": "张伟", "注册资本": "100万元"}},
+         "expires_date": "", "check_code": "FY6G3K8M",
+         # the register names the 法定代表人 by name and ID number: 为企业申请 online checks both
+         "data": {"法定代表人": "张伟", "法定代表人证件号码": ZHANG_WEI, "注册资本": "100万元"}},
         {"type": "FOOD_LICENSE", "number": "FOOD_LICENSE-DEMO-000001", "holder_id": FENGYUAN,
          "holder_name": "获嘉县丰源商贸有限公司", "issuer": "获嘉县市场监督管理局", "issued_date": ago(400),
          "expires_date": ahead(1425), "check_code": "FY4P7R2T"},
         {"type": "BIZ_LICENSE", "number": "BIZ_LICENSE-DEMO-000002", "holder_id": LAOJIE,
          "holder_name": "获嘉县老街面馆", "issuer": "获嘉县市场监督管理局", "issued_date": ago(300),
-         "expires_date": "", "check_code": "LJ8Q5U3V", "data": {"经营者": "李娜"}},
+         "expires_date": "", "check_code": "LJ8Q5U3V", "data": {"经营者": "李娜", "经营者证件号码": LI_NA}},
     ]
 
 

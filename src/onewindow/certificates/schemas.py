@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from onewindow.certificates.models import Certificate
+from onewindow.certificates.rules import masked_data
 from onewindow.certificates.service import STATUS_LABELS, PublicView, state_on
+from onewindow.core.ids import mask_id_number
 
 
 class CertificateOut(BaseModel):
@@ -38,7 +40,8 @@ class CertificateOut(BaseModel):
         return cls(id=c.id, type=c.type.code, type_name=c.type.name, number=c.number, holder_id=c.holder_id,
                    holder_name=c.holder_name, issuer=c.issuer, issued_date=c.issued_date, expires_date=c.expires_date,
                    status=c.status, state=state, state_label=STATUS_LABELS[state], revoked_at=c.revoked_at,
-                   revoked_reason=c.revoked_reason, source=c.source, data=c.data)
+                   revoked_reason=c.revoked_reason, source=c.source,
+                   data=masked_data(c.data or {}, mask_id_number))
 
 
 class VerificationOut(BaseModel):

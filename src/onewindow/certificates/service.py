@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.models import CertificateType, Material
+from onewindow.certificates import rules
 from onewindow.certificates.models import Certificate
 from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
-from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
+from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import (
     is_valid_credit_code,
     is_valid_id_number,
@@ -136,6 +137,60 @@ def usable_certificates(session: Session, *, holder_id: str, on: dt.date) -> lis
     return list(session.scalars(select(Certificate).join(Certificate.type)
                                 .where(Certificate.holder_id == number, _usable(on))
                                 .order_by(CertificateType.code, Certificate.number)))
+
+
+# ----- representation (为企业申请) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Representation:
+    """A person named by an enterprise's usable 营业执照 as its 法定代表人 (经营者, 负责人)."""
+
+    credit_code: str
+    enterprise_name: str
+    role: str
+    licence_number: str
+
+
+def _licences(session: Session, on: dt.date) -> Any:
+    return (select(Certificate).join(Certificate.type)
+            .where(CertificateType.code == rules.LICENCE_TYPE, _usable(on))
+            .order_by(Certificate.issued_date.desc(), Certificate.id.desc()))
+
+
+def check_representation(session: Session, *, credit_code: str, person_name: str, person_id: str,
+                         on: dt.date) -> Representation:
+    """The enterprise's usable licence that names this person as its representative, or 403 with the reason.
+
+    ``no_licence``: the library has no usable 营业执照 of that credit code (nothing to check against);
+    ``not_representative``: it has one, and it names someone else.
+    """
+    code = normalise_holder_id(credit_code)
+    licences = list(session.scalars(_licences(session, on).where(Certificate.holder_id == code)))
+    if not licences:
+        raise PermissionDenied("电子证照库中没有该统一社会信用代码的有效营业执照，无法在线核验您与该企业的关系；"
+                               "请携带营业执照和授权委托书到窗口办理", code="no_licence")
+    for lic in licences:
+        role = rules.representative_role(lic.data or {}, name=person_name, id_number=person_id)
+        if role is not None:
+            return Representation(code, lic.holder_name, role, lic.number)
+    raise PermissionDenied(f"电子营业执照记载的法定代表人（负责人）不是您本人，不能以“{licences[0].holder_name}”的名义"
+                           "申报；受企业委托办理的，请由企业授权帮办代办员或到窗口办理", code="not_representative")
+
+
+def represented_enterprises(session: Session, *, person_name: str, person_id: str,
+                            on: dt.date) -> list[Representation]:
+    """The enterprises whose usable licence names this person as their representative (one row each)."""
+    number = normalise_holder_id(person_id)
+    if not number:
+        return []
+    keys = [Certificate.data[rules.id_key(r)].as_string() == number for r in rules.REPRESENTATIVE_ROLES]
+    found: dict[str, Representation] = {}
+    for lic in session.scalars(_licences(session, on).where(or_(*keys))):
+        role = rules.representative_role(lic.data or {}, name=person_name, id_number=number)
+        if role is not None and lic.holder_id not in found:
+            found[lic.holder_id] = Representation(lic.holder_id, lic.holder_name, role, lic.number)
+    return sorted(found.values(), key=lambda r: r.enterprise_name)
 
 
 def _preference(cert: Certificate) -> tuple[dt.date, dt.date, int]:
