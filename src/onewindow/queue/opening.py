@@ -45,3 +45,9 @@ def within_opening(opening_hours: str, start: dt.time, end: dt.time, *,
                    default: str = DEFAULT_OPENING_HOURS) -> bool:
     """True when ``start``–``end`` lies inside one opening period (a bookable slot must: someone is there)."""
     return any(p.start <= start and end <= p.end for p in parse_opening_hours(opening_hours, default))
+
+
+def periods_text(opening_hours: str, *, default: str = DEFAULT_OPENING_HOURS) -> str:
+    """The opening periods as read (``9:00-12:00、13:00-17:00``): what a refusal tells the visitor."""
+    return "、".join(f"{p.start.hour}:{p.start.minute:02d}-{p.end.hour}:{p.end.minute:02d}"
+                    for p in parse_opening_hours(opening_hours, default))
