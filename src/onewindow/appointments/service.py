@@ -318,7 +318,8 @@ def _check_item_at_hall(session: Session, hall: Any, item_code: str | None) -> N
     except NotFound:
         raise ValidationFailed([Problem("item", "unknown_item", f"事项“{code}”不存在")]) from None
     if not catalog_rules.hall_handles(hall.level, version.levels):
-        raise ValidationFailed([Problem("hall", "wrong_level", f"{hall.name}不办理“{version.name}”，请选择可办理该事项的大厅")])
+        raise ValidationFailed([Problem("hall", "wrong_level",
+                                        f"{hall.name}不办理“{version.name}”，请选择可办理该事项的大厅")])
 
 
 REMINDER_HOURS = 24  # the reminder leaves a day before the slot (at once when the slot is nearer)

@@ -294,7 +294,8 @@ class IntakeForm:
         return cls(applicant_id=form_text(form, "applicant_id"), applicant_name=form_text(form, "applicant_name"),
                    applicant_phone=form_text(form, "applicant_phone"), item_code=form_text(form, "item_code"),
                    bundle_code=form_text(form, "bundle_code"), extra_holders=form_text(form, "extra_holders"),
-                   commitment=form_text(form, "commitment") == "1", proxy=form_text(form, "proxy") == "1", ticket_id=form_text(form, "ticket_id"),
+                   commitment=form_text(form, "commitment") == "1", proxy=form_text(form, "proxy") == "1",
+                   ticket_id=form_text(form, "ticket_id"),
                    refuse_reason=form_text(form, "refuse_reason"), refuse_basis=form_text(form, "refuse_basis"),
                    idempotency_key=form_text(form, "idempotency_key")[:80], materials=materials)
 
