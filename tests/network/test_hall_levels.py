@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,9 +18,10 @@ from onewindow.appointments.models import Booking, SlotTemplate
 from onewindow.cases import service as cases_service
 from onewindow.cases.models import Case
 from onewindow.catalog import rules
+from onewindow.catalog import service as catalog_service
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, FixedClock
-from onewindow.core.errors import ValidationFailed
+from onewindow.core.errors import NotFound, ValidationFailed
 from onewindow.queue.models import Ticket
 from tests.conftest import Browser
 from tests.factories import CLAIM, ZHANG, handed_in, person_id, staff, window
@@ -137,3 +139,23 @@ def test_the_village_kiosk_stops_at_noon_while_the_county_takes_tickets(
     assert closed.status_code == 409 and "非办公时间" in closed.text
     assert session.scalar(select(func.count()).select_from(Ticket)) == before
     assert visitor.post("/halls/HJ-ZWZX/kiosk", {"category": "A"}).status_code == 303
+
+
+def test_each_halls_hours_are_published_as_periods(client: TestClient) -> None:
+    halls = {h["code"]: h for h in client.get("/api/v1/halls").json()}
+    assert halls[VILLAGE]["opening_periods"] == [{"start": "08:30", "end": "11:30"}]  # mornings only
+    town = [{"start": "08:30", "end": "12:00"}, {"start": "14:30", "end": "17:30"}]
+    county = [{"start": "09:00", "end": "12:00"}, {"start": "13:00", "end": "17:00"}]
+    assert halls["HJ-ZJZ"]["opening_periods"] == town and halls["HJ-ZWZX"]["opening_periods"] == county
+
+
+def test_a_halls_hours_must_name_a_period(login: Callable[[str], Browser], session: Session) -> None:
+    admin = login("admin")
+    region = catalog_service.hall_by_code(session, VILLAGE).region.code
+    new = {"code": "HJ-TEST", "name": "测试村便民服务站", "level": "village", "region": region, "address": "",
+           "phone": "", "opening_hours": "上午"}
+    refused = admin.post("/admin/halls/new", new)
+    assert refused.status_code == 422 and "办公时间应写明时段" in refused.text
+    with pytest.raises(NotFound):
+        catalog_service.hall_by_code(session, "HJ-TEST")
+    assert admin.post("/admin/halls/new", new | {"opening_hours": "工作日 8:30-11:30"}).status_code == 303
