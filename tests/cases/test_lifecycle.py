@@ -225,7 +225,8 @@ def test_clerk_without_the_hall_category_qualification_is_refused(session: Sessi
     with pytest.raises(PermissionDenied) as exc:  # clerk_town serves A, D, E, F; 个体工商户 is C
         window(session, user("clerk_town"), ZHANG, SOLE_TRADER, handed_in(session, SOLE_TRADER))
     assert exc.value.status == 403 and exc.value.code == "not_qualified"
-    case = window(session, user("clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM))  # A: qualified
+    case = window(session, user("clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM),
+                  proxy=True)  # A: qualified; a county item at a town center (代收代办)
     assert case.state == "accepted"
     assert case.receiving_hall is not None and case.receiving_hall.code == "HJ-CGZ"
 

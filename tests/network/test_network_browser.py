@@ -45,6 +45,7 @@ def test_a_town_point_accepts_a_county_item_and_the_result_returns_there(live_se
             if select.input_value() == "missing":
                 select.select_option("paper")
         point.fill("input[name=applicant_phone]", "13812345678")
+        point.check("#intake-form input[name=proxy]")  # a county item at a town center: 代收代办
         point.click("button[data-action=accept]")
         point.wait_for_url(re.compile(r"/cases/\d+\?done=accepted$"))
         case_url = point.url.split("?")[0]

@@ -15,7 +15,8 @@ from tests.factories import CLAIM, ZHANG, approver_for, handed_in, staff, window
 
 def test_the_point_sends_and_the_department_signs_for_the_file_from_the_case_page(
         session: Session, clock: FixedClock, login: Callable[[str], Browser]) -> None:
-    case = window(session, staff(session, "clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM), clock=clock)
+    case = window(session, staff(session, "clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM), clock=clock,
+                  proxy=True)
     approver = approver_for(session, case).username
     point = login("clerk_town")
     page = point.client.get(f"/cases/{case.id}")
@@ -39,7 +40,8 @@ def test_the_point_sends_and_the_department_signs_for_the_file_from_the_case_pag
 
 def test_a_refused_move_shows_the_reason_and_writes_nothing(session: Session, clock: FixedClock,
                                                            login: Callable[[str], Browser]) -> None:
-    case = window(session, staff(session, "clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM), clock=clock)
+    case = window(session, staff(session, "clerk_town"), ZHANG, CLAIM, handed_in(session, CLAIM), clock=clock,
+                  proxy=True)
     point = login("clerk_town")
     too_long = point.post(f"/network/cases/{case.id}/send-materials", {"note": "长" * 201})
     assert too_long.status_code == 422 and "备注不能超过200字" in too_long.text

@@ -113,10 +113,11 @@ def check_in(token: str, session: DbSession, clock: ClockDep, settings: Settings
 
 @router.put("/halls/{hall_code}/categories/{category}/slots", summary="设置预约时段（管理员）")
 def put_slots(hall_code: str, category: str, body: SlotsIn, session: DbSession, clock: ClockDep,
-              auth: CurrentAuth) -> list[dict[str, Any]]:
-    """Replace the slot templates of a category at a hall."""
+              auth: CurrentAuth, settings: SettingsDep) -> list[dict[str, Any]]:
+    """Replace the slot templates of a category at a hall (each inside the hall's opening hours)."""
     auth.require(Action.QUEUE_SETTINGS)
     rows = service.set_slot_templates(session, clock=clock, actor=auth.actor, hall_code=hall_code, category=category,
-                                      slots=[(s.start, s.end, s.capacity) for s in body.slots])
+                                      slots=[(s.start, s.end, s.capacity) for s in body.slots],
+                                      default_opening_hours=settings.attendance_default_hours)
     return [{"start": r.start_time.isoformat(timespec="minutes"), "end": r.end_time.isoformat(timespec="minutes"),
              "capacity": r.capacity} for r in rows]

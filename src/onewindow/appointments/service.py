@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.appointments.models import Booking, SlotTemplate, SlotUsage
 from onewindow.calendar import service as calendar_service
+from onewindow.catalog import rules as catalog_rules
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import HallCategory
 from onewindow.config import Settings
@@ -92,8 +93,11 @@ def _parse_time(value: str, field: str) -> dt.time:
 
 
 def set_slot_templates(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
-                       slots: list[tuple[str, str, int]]) -> list[SlotTemplate]:
-    """Replace a category's slots at a hall: (start ``09:00``, end ``09:30``, capacity); used slots keep their row."""
+                       slots: list[tuple[str, str, int]],
+                       default_opening_hours: str = DEFAULT_OPENING_HOURS) -> list[SlotTemplate]:
+    """Replace a category's slots at a hall: (start ``09:00``, end ``09:30``, capacity); used slots keep their row.
+    Each slot lies inside one of the hall's own opening periods (a village point open mornings only takes
+    morning slots)."""
     hall = catalog_service.hall_by_code(session, hall_code)
     cat = queue_service.category_by_code(session, category)
     parsed: list[tuple[dt.time, dt.time, int]] = []
@@ -104,6 +108,10 @@ def set_slot_templates(session: Session, *, clock: Clock, actor: Actor, hall_cod
             problems.append(Problem(f"slots.{i}.end", "bad_range", "结束时间应晚于开始时间"))
         if not 0 <= capacity <= 100:
             problems.append(Problem(f"slots.{i}.capacity", "out_of_range", "每个时段可预约人数应在 0 到 100 之间"))
+        if e > s and not opening.within_opening(hall.opening_hours, s, e, default=default_opening_hours):
+            hours = opening.periods_text(hall.opening_hours, default=default_opening_hours)
+            problems.append(Problem(f"slots.{i}.start", "outside_opening_hours",
+                                    f"时段 {start_text}-{end_text} 不在{hall.name}的办公时间（{hours}）内"))
         parsed.append((s, e, capacity))
     ordered = sorted(parsed)
     for (_s1, e1, _c1), (s2, _e2, _c2) in itertools.pairwise(ordered):
@@ -261,6 +269,12 @@ def book(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
         reason = f"（{info.name}）" if info.name else ""
         raise ValidationFailed([Problem("day", "not_a_working_day",
                                         f"{day.isoformat()} 是非工作日{reason}：休息日和法定节假日大厅不办理预约业务")])
+    hall = catalog_service.hall_by_code(session, hall_code)
+    if not opening.within_opening(hall.opening_hours, start_time, start_time, default=rules.default_opening_hours):
+        hours = opening.periods_text(hall.opening_hours, default=rules.default_opening_hours)
+        raise ValidationFailed([Problem("start", "outside_opening_hours",
+                                        f"{start} 不在{hall.name}的办公时间（工作日 {hours}）内，请选择其他时段")])
+    _check_item_at_hall(session, hall, item_code)
     slot = next((s for s in available_slots(session, clock=clock, hall_code=hall_code, category=category, day=day,
                                             rules=rules) if s.start == start_time), None)
     if slot is None:
@@ -292,6 +306,20 @@ def book(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
                  entity_id=booking.id, after=booking_snapshot(booking))
     _notify_booked(session, clock=clock, booking=booking, base_url=base_url)
     return booking
+
+
+def _check_item_at_hall(session: Session, hall: Any, item_code: str | None) -> None:
+    """422 when the booked item is not offered at the hall's level (catalog 可办层级)."""
+    code = (item_code or "").strip()
+    if not code:
+        return
+    try:
+        _item, version = catalog_service.get_item_version(session, code)
+    except NotFound:
+        raise ValidationFailed([Problem("item", "unknown_item", f"事项“{code}”不存在")]) from None
+    if not catalog_rules.hall_handles(hall.level, version.levels):
+        raise ValidationFailed([Problem("hall", "wrong_level",
+                                        f"{hall.name}不办理“{version.name}”，请选择可办理该事项的大厅")])
 
 
 REMINDER_HOURS = 24  # the reminder leaves a day before the slot (at once when the slot is nearer)

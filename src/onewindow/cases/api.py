@@ -137,7 +137,7 @@ def create_case(body: CaseCreateIn, response: Response, auth: CurrentAuth, sessi
         applicant=ApplicantIn(kind=a.kind, name=a.name, id_number=a.id_number, phone=a.phone),
         item_code=body.item_code or None, bundle_code=body.bundle_code or None, materials=dict(body.materials),
         extra_holders=list(body.extra_holders), commitment=body.commitment, form_data=dict(body.form_data),
-        hall_code=body.hall_code or None, ticket_id=body.ticket_id, refuse=body.refuse,
+        hall_code=body.hall_code or None, proxy=body.proxy, ticket_id=body.ticket_id, refuse=body.refuse,
         refuse_reason=body.refuse_reason, refuse_basis=body.refuse_basis, idempotency_key=idempotency_key)
     online = not auth.can(Action.CASE_INTAKE)  # staff receive at a window; applicants and agents apply online
     created = service.apply(session, clock=clock, user=auth.user, data=data, rules_=_rules(settings), online=online)

@@ -31,8 +31,8 @@ from onewindow.core.clock import CHINA_TZ, Clock, FixedClock, today
 from onewindow.staff.models import User
 
 RULES = CaseRules()
-STAFF = ("clerk", "clerk_town", "approver_scjg", "approver_gaj", "approver_ybj", "approver_rsj", "agent",
-         "zhangwei", "wangfang")
+STAFF = ("clerk", "clerk_town", "clerk_village", "approver_scjg", "approver_gaj", "approver_ybj", "approver_rsj",
+         "agent", "zhangwei", "wangfang")
 
 ZHANG = ApplicantIn(kind="person", name="张伟", id_number=ZHANG_WEI, phone="13903735678")
 WANG = ApplicantIn(kind="person", name="王芳", id_number=WANG_FANG, phone="13703736789")
@@ -98,10 +98,11 @@ class _Demo:
 
     def window(self, applicant: ApplicantIn, code: str, marks: Mapping[str, str], *, clock: Clock,
                clerk: str = "clerk", commitment: bool = False, refuse_reason: str = "",
-               refuse_basis: str = "") -> Case:
-        """Intake at a window (refused when a reason is given)."""
+               refuse_basis: str = "", proxy: bool = False) -> Case:
+        """Intake at a window (refused when a reason is given; ``proxy``: 代收代办 at a town or village point)."""
         data = ApplicationIn(applicant=applicant, item_code=code, materials=dict(marks), commitment=commitment,
-                             refuse=bool(refuse_reason), refuse_reason=refuse_reason, refuse_basis=refuse_basis)
+                             refuse=bool(refuse_reason), refuse_reason=refuse_reason, refuse_basis=refuse_basis,
+                             proxy=proxy)
         return service.apply(self.session, clock=clock, user=self.users[clerk], data=data, rules_=RULES,
                              online=False).case
 
@@ -153,13 +154,13 @@ def load_demo_cases(session: Session, clock: Clock, actor: Actor) -> int:
     # 补正 (one complete list) and 不予受理
     d.window(WANG, "410724-SCJG-XK-001", d.marks("410724-SCJG-XK-001", {PREMISES: "missing"}),
              clock=d.ago(1))
-    d.window(LINA, "410724-NYJ-XK-001", {}, clock=d.ago(2),
+    d.window(LINA, "410724-NYJ-XK-001", {}, clock=d.ago(2), clerk="clerk_village",  # 宅基地: a village item
              refuse_reason="申请人非本村集体经济组织成员，不符合宅基地申请条件",
              refuse_basis="《中华人民共和国土地管理法》第六十二条")
 
-    # accepted: 容缺 at a town center, 告知承诺
+    # accepted: 容缺 at a town center (a county item received for the 医保局: 代收代办), 告知承诺
     d.window(ZHANG, "410724-YBJ-JF-001", d.marks("410724-YBJ-JF-001", {"本人银行账户信息": "deferred"}),
-             clock=d.ago(3), clerk="clerk_town")
+             clock=d.ago(3), clerk="clerk_town", proxy=True)
     d.window(WANG, "410724-GAJ-GG-003", d.marks("410724-GAJ-GG-003", {RESIDENCE_PROOF: "promised"}), clock=now,
              commitment=True)
 

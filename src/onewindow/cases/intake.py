@@ -84,6 +84,7 @@ class ApplicationIn:
     commitment: bool = False
     form_data: Mapping[str, Any] = field(default_factory=dict)
     hall_code: str | None = None  # the receiving hall (window intake)
+    proxy: bool = False  # 代收代办: a town center or village point receives a county item for its department
     ticket_id: int | None = None  # the queue ticket of this visit
     refuse_reason: str = ""
     refuse_basis: str = ""
@@ -339,6 +340,7 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     if not online:
         _check_qualification(session, user, target)
     hall = _receiving_hall(session, user, data.hall_code) if not online else None
+    proxy = _check_level(hall, target, proxy=data.proxy) if hall is not None else False
     entries = checklist(target)
     # online, only the applicant's own certificates: a further holder's (the other parent's) are taken at a
     # window, where the clerk sees that person's consent; otherwise anyone could probe a stranger's library
@@ -362,8 +364,7 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     if representation is not None:  # who submitted for the enterprise, and on what licence (shown to staff)
         case.form_data = {**case.form_data, "representative": {
             "name": user.display_name, "role": representation.role, "licence": representation.licence_number}}
-    if hall is not None and target.bundle is None and target.version is not None:
-        case.proxy = _is_proxy(session, hall, target)
+    case.proxy = proxy
     _materials_for(case, entries, lines, library, now)
     try:
         insert_numbered(session, case, on)
@@ -417,12 +418,15 @@ def _receiving_hall(session: Session, user: User, hall_code: str | None) -> Hall
     return user.hall
 
 
-def _is_proxy(session: Session, hall: Hall, target: Target) -> bool:
-    """代收代办: the receiving hall's region is not the handling department's."""
-    if target.version is None:
-        return False
-    dept_region = target.version.department.region_id
-    return dept_region is not None and hall.region_id != dept_region and hall.level != "county"
+def _check_level(hall: Hall, target: Target, *, proxy: bool) -> bool:
+    """422 unless the hall's level may take every item of the target (catalog 可办层级), or the clerk chose
+    代收代办 for a county item at a town center or village point; returns whether the case is 代收代办."""
+    problems = [p for _i, v in target.members
+                if (p := catalog_rules.intake_level_problem(hall_name=hall.name, hall_level=hall.level,
+                                                            item_name=v.name, levels=v.levels, proxy=proxy))]
+    if problems:
+        raise ValidationFailed(problems[:1])
+    return any(not catalog_rules.hall_handles(hall.level, v.levels) for _i, v in target.members)
 
 
 def _refusal_text(reason: str, basis: str) -> tuple[str, str]:

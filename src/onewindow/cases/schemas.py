@@ -96,6 +96,8 @@ class CaseCreateIn(Body):
     form_data: dict[str, Any] = Field(default_factory=dict, description="申请表单内容")
     hall_code: str | None = Field(None, max_length=40, description="受理大厅编码（窗口受理；默认为本人所在大厅）")
     ticket_id: int | None = Field(None, ge=1, le=ID_MAX, description="本次来访的排队号票 ID（窗口受理）")
+    proxy: bool = Field(False, description="代收代办：乡镇便民服务中心或村便民服务站代县级部门收件（窗口受理）；"
+                                           "事项的可办层级不含本大厅层级时必须选择，否则不予受理")
     refuse: bool = Field(False, description="窗口当场不予受理")
     refuse_reason: str = Field("", max_length=500, description="不予受理理由")
     refuse_basis: str = Field("", max_length=500, description="不予受理的法律依据")

@@ -33,7 +33,9 @@ from onewindow.cases.models import Case, CaseDelivery, CaseExtension, CaseSuspen
 from onewindow.cases.rules import MaterialStatus, is_passed_on
 from onewindow.cases.service import ApplicantIn, ApplicationIn, CaseRules, ChecklistEntry, DeliveryIn, Target
 from onewindow.cases.states import CaseState
+from onewindow.catalog import rules as catalog_rules
 from onewindow.catalog import service as catalog_service
+from onewindow.catalog.models import Hall
 from onewindow.catalog.service import ItemFilters
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
@@ -60,6 +62,7 @@ INTAKE_STATUSES = (MaterialStatus.PAPER, MaterialStatus.ELECTRONIC, MaterialStat
                    MaterialStatus.PROMISED, MaterialStatus.MISSING)
 PRECHECK_STATUSES = (*INTAKE_STATUSES[:3], MaterialStatus.UPLOADED, *INTAKE_STATUSES[3:])
 TARGET_RESULTS = 15
+TARGET_SCAN = 200  # items read before keeping those the clerk's hall offers
 NOTICES = {
     "transfer": "已登记材料流转。",
     "accepted": "已受理。请打印受理通知书交申请人。",
@@ -194,14 +197,32 @@ def _applicant(session: Session, kind: str, number: str, on: dt.date) -> Applica
     return Applicant(kind, number, name, certs, open_cases)
 
 
-def _targets(session: Session, q: str) -> tuple[list[Any], list[tuple[Any, Any]]]:
+def _targets(session: Session, q: str, hall: Hall | None) -> tuple[list[Any], list[tuple[Any, Any]]]:
+    """Bundles and items matching ``q`` that the clerk's hall offers: those of its level (catalog 可办层级) and, at a
+    town center or village point, the county's items it may receive for the department (代收代办)."""
     text = q.strip()
     if not text:
         return [], []
     bundles = [b for b in catalog_service.list_bundles(session) if b.status == "active" and (
         text in b.name or text.upper() == b.code.upper())]
-    items, _total = catalog_service.list_items(session, ItemFilters(text=text), limit=TARGET_RESULTS)
+    if hall is None:
+        items, _total = catalog_service.list_items(session, ItemFilters(text=text), limit=TARGET_RESULTS)
+        return bundles, items
+    rows, _total = catalog_service.list_items(session, ItemFilters(text=text), limit=TARGET_SCAN)
+    items = [(i, v) for i, v in rows if level_offer(hall, v.levels) != "none"][:TARGET_RESULTS]
     return bundles, items
+
+
+def level_offer(hall: Hall | None, levels: list[str]) -> str:
+    """How the clerk's hall takes an item: ``handles`` (its level), ``proxy`` (代收代办) or ``none``."""
+    if hall is None or catalog_rules.hall_handles(hall.level, levels):
+        return "handles"
+    return "proxy" if catalog_rules.proxy_possible(hall.level, levels) else "none"
+
+
+def _target_offer(hall: Hall | None, target: Target) -> str:
+    offers = {level_offer(hall, v.levels) for _i, v in target.members}
+    return "none" if "none" in offers else "proxy" if "proxy" in offers else "handles"
 
 
 @dataclass(frozen=True)
@@ -258,6 +279,7 @@ class IntakeForm:
     bundle_code: str = ""
     extra_holders: str = ""
     commitment: bool = False
+    proxy: bool = False
     ticket_id: str = ""
     refuse_reason: str = ""
     refuse_basis: str = ""
@@ -272,7 +294,8 @@ class IntakeForm:
         return cls(applicant_id=form_text(form, "applicant_id"), applicant_name=form_text(form, "applicant_name"),
                    applicant_phone=form_text(form, "applicant_phone"), item_code=form_text(form, "item_code"),
                    bundle_code=form_text(form, "bundle_code"), extra_holders=form_text(form, "extra_holders"),
-                   commitment=form_text(form, "commitment") == "1", ticket_id=form_text(form, "ticket_id"),
+                   commitment=form_text(form, "commitment") == "1", proxy=form_text(form, "proxy") == "1",
+                   ticket_id=form_text(form, "ticket_id"),
                    refuse_reason=form_text(form, "refuse_reason"), refuse_basis=form_text(form, "refuse_basis"),
                    idempotency_key=form_text(form, "idempotency_key")[:80], materials=materials)
 
@@ -301,14 +324,15 @@ def _visit_ticket(session: Session, ticket: Ticket | None) -> VisitTicket | None
                        item_name=item_name, category=f"{ticket.category.code} {ticket.category.name}")
 
 
-def _intake_context(session: Session, clock: Clock, *, id_text: str, item: str, bundle: str, q: str,
-                    form: IntakeForm | None = None, errors: Errors | None = None,
+def _intake_context(session: Session, clock: Clock, *, hall: Hall | None, id_text: str, item: str, bundle: str,
+                    q: str, form: IntakeForm | None = None, errors: Errors | None = None,
                     ticket: VisitTicket | None = None) -> dict[str, Any]:
     on = today(clock)
     errors = errors or Errors()
     ctx: dict[str, Any] = {"id_text": id_text, "q": q, "item": item, "bundle": bundle, "errors": errors,
                            "applicant": None, "target": None, "rows": [], "lookup_problems": [],
-                           "bundles": [], "items": [], "statuses": INTAKE_STATUSES, "ticket": ticket}
+                           "bundles": [], "items": [], "statuses": INTAKE_STATUSES, "ticket": ticket,
+                           "hall": hall, "offer_of": lambda v: level_offer(hall, v.levels)}
     if not id_text:
         return ctx
     try:
@@ -318,7 +342,7 @@ def _intake_context(session: Session, clock: Clock, *, id_text: str, item: str, 
         return ctx
     applicant = _applicant(session, kind, number, on)
     ctx["applicant"] = applicant
-    ctx["bundles"], ctx["items"] = _targets(session, q)
+    ctx["bundles"], ctx["items"] = _targets(session, q, hall)
     if not (item or bundle):
         return ctx
     try:
@@ -331,6 +355,7 @@ def _intake_context(session: Session, clock: Clock, *, id_text: str, item: str, 
                               applicant_phone=ticket.phone if ticket else "",
                               ticket_id=ticket.number if ticket else "")
     ctx.update(_checklist_context(session, clock, target, number, form, errors))
+    ctx["offer"] = _target_offer(hall, target)
     return ctx
 
 
@@ -364,7 +389,8 @@ def _intake_field(posted: FormData, name: str) -> str:
 
 def _intake_page(request: Request, auth: Auth, session: Session, clock: Clock, *, id_text: str = "",
                  item: str = "", bundle: str = "", q: str = "", ticket: VisitTicket | None = None) -> Response:
-    ctx = _intake_context(session, clock, id_text=id_text, item=item, bundle=bundle, q=q, ticket=ticket)
+    ctx = _intake_context(session, clock, hall=auth.user.hall, id_text=id_text, item=item, bundle=bundle, q=q,
+                          ticket=ticket)
     return _page(request, "cases/intake.html", {**ctx, "section": "intake"}, auth)
 
 
@@ -432,9 +458,11 @@ def intake_targets(request: Request, auth: CurrentAuth, session: DbSession, post
     """Items and bundles matching the search box (an HTMX fragment)."""
     _intake_guard(auth)
     q = _intake_field(posted, "q")
-    bundles, items = _targets(session, q)
+    bundles, items = _targets(session, q, auth.user.hall)
+    hall = auth.user.hall
     return _page(request, "cases/_targets.html",
                  {"bundles": bundles, "items": items, "q": q, "id_text": _intake_field(posted, "id"),
+                  "hall": hall, "offer_of": lambda v: level_offer(hall, v.levels),
                   "ticket_number": _intake_field(posted, "ticket")}, auth)
 
 
@@ -498,7 +526,7 @@ def intake_submit(request: Request, auth: CurrentAuth, session: DbSession, clock
         data = ApplicationIn(
             applicant=ApplicantIn(kind=kind, name=form.applicant_name, id_number=number, phone=form.applicant_phone),
             item_code=form.item_code or None, bundle_code=form.bundle_code or None, materials=form.materials,
-            extra_holders=holders, commitment=form.commitment, ticket_id=ticket_id, refuse=refuse,
+            extra_holders=holders, commitment=form.commitment, proxy=form.proxy, ticket_id=ticket_id, refuse=refuse,
             refuse_reason=form.refuse_reason, refuse_basis=form.refuse_basis,
             idempotency_key=form.idempotency_key or None)
         try:
@@ -510,7 +538,7 @@ def intake_submit(request: Request, auth: CurrentAuth, session: DbSession, clock
             status = exc.status
     if created is None:
         errors = Errors(problems, "intake", status)
-        ctx = _intake_context(session, clock, id_text=form.applicant_id, item=form.item_code,
+        ctx = _intake_context(session, clock, hall=auth.user.hall, id_text=form.applicant_id, item=form.item_code,
                               bundle=form.bundle_code, q="", form=form, errors=errors)
         return _page(request, "cases/intake.html", {**ctx, "section": "intake"}, auth, status_code=status)
     return RedirectResponse(f"/cases/{created.case.id}?done={_result_key(created.case)}", status_code=303)

@@ -45,6 +45,7 @@ from onewindow.core.clock import Clock
 from onewindow.core.errors import Conflict, NotFound, Problem, ValidationFailed
 from onewindow.core.validation import pydantic_problems
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
+from onewindow.queue import opening
 from onewindow.web import FieldErrors, FormDep, fmt_time, form_text, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -633,6 +634,8 @@ def _render_org_form(request: Request, session: Session, auth: Auth, kind: Liter
 def _save_org(request: Request, session: Session, clock: Clock, auth: Auth, kind: Literal["department", "hall"],
               values: dict[str, str], *, creating: bool) -> Response:
     data, problems = _validate(DepartmentIn if kind == "department" else HallIn, values)
+    if isinstance(data, HallIn) and (why := opening.hours_problem(data.opening_hours)):
+        problems = [*problems, Problem("opening_hours", "no_opening_period", why)]
     if data is not None and creating:
         try:
             if kind == "department":

@@ -17,12 +17,14 @@ from onewindow.catalog.schemas import (
     ItemDetail,
     ItemIn,
     ItemSummary,
+    OpeningPeriodOut,
     Page,
     RegionOut,
 )
 from onewindow.core.access import Action
 from onewindow.core.errors import Conflict, NotAuthenticated, Problem, ValidationFailed
-from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth
+from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth, SettingsDep
+from onewindow.queue import opening
 
 router = APIRouter(tags=["catalog"])
 
@@ -170,11 +172,15 @@ def list_regions(session: DbSession) -> list[RegionOut]:
 
 
 @router.get("/halls", response_model=list[HallOut], summary="大厅（县中心、镇中心、村站）")
-def list_halls(session: DbSession,
+def list_halls(session: DbSession, settings: SettingsDep,
                level: Annotated[Literal["county", "town", "village"] | None, Query()] = None) -> list[HallOut]:
-    """Service halls."""
+    """Service halls with their opening periods (the ones the kiosk and booking keep to)."""
     stmt = select(Hall).order_by(Hall.code)
     if level:
         stmt = stmt.where(Hall.level == level)
+    default = settings.attendance_default_hours
     return [HallOut(code=h.code, name=h.name, level=h.level, region=h.region.code, region_name=h.region.name,
-                    address=h.address, phone=h.phone, opening_hours=h.opening_hours) for h in session.scalars(stmt)]
+                    address=h.address, phone=h.phone, opening_hours=h.opening_hours,
+                    opening_periods=[OpeningPeriodOut(start=s, end=e)
+                                     for s, e in opening.periods(h.opening_hours, default=default)])
+            for h in session.scalars(stmt)]

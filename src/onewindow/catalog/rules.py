@@ -7,7 +7,7 @@ from collections.abc import Hashable, Iterable
 from typing import TypeVar
 
 from onewindow.catalog.procedure import ProcedureError, procedure_of, unknown_step_names
-from onewindow.catalog.schemas import ItemIn
+from onewindow.catalog.schemas import LEVEL_LABELS, ItemIn
 from onewindow.core.errors import Problem
 
 _CHARGED = re.compile(r"\d+(\.\d+)?\s*元")
@@ -71,3 +71,37 @@ def produced_in_bundle(results: Iterable[tuple[K | None, str]]) -> dict[K, str]:
         if kind is not None:
             produced.setdefault(kind, name)
     return produced
+
+
+# ----- which hall may take which item (三级 network) ----------------------------------------------------------
+
+# levels of the halls that may receive an item for a county department (代收代办): town centers, village points
+PROXY_LEVELS: frozenset[str] = frozenset({"town", "village"})
+
+
+def hall_handles(hall_level: str, levels: Iterable[str]) -> bool:
+    """True when a hall of ``hall_level`` offers the item itself (its 可办层级 include the hall's level)."""
+    return hall_level in set(levels)
+
+
+def proxy_possible(hall_level: str, levels: Iterable[str]) -> bool:
+    """True when a town center or village point may receive the item for the county department (代收代办):
+    the hall's own level does not handle it, the county does."""
+    wanted = set(levels)
+    return hall_level in PROXY_LEVELS and hall_level not in wanted and "county" in wanted
+
+
+def intake_level_problem(*, hall_name: str, hall_level: str, item_name: str, levels: Iterable[str],
+                         proxy: bool) -> Problem | None:
+    """Why a hall may not take the item (None: it may; ``proxy`` = the clerk chose 代收代办)."""
+    wanted = list(levels)
+    if hall_handles(hall_level, wanted):
+        return None
+    if proxy_possible(hall_level, wanted):
+        if proxy:
+            return None
+        return Problem("proxy", "proxy_required", f"“{item_name}”由县级部门办理，{hall_name}不能直接受理；"
+                       "如需代收代办，请勾选“代收代办”，受理后将申请材料流转至办理部门")
+    where = "、".join(LEVEL_LABELS.get(lv, lv) for lv in wanted) or "无"
+    return Problem("item_code", "wrong_level", f"{hall_name}（{LEVEL_LABELS.get(hall_level, hall_level)}）"
+                   f"不受理“{item_name}”：该事项的可办层级为{where}")

@@ -345,6 +345,13 @@ class RegionOut(BaseModel):
     children: list[RegionOut] = Field(default_factory=list)
 
 
+class OpeningPeriodOut(BaseModel):
+    """One opening period of a hall's working day (local time)."""
+
+    start: str = Field(description="开始时间 HH:MM")
+    end: str = Field(description="结束时间 HH:MM")
+
+
 class HallOut(BaseModel):
     """A hall."""
 
@@ -356,3 +363,5 @@ class HallOut(BaseModel):
     address: str
     phone: str
     opening_hours: str
+    opening_periods: list[OpeningPeriodOut] = Field(
+        default_factory=list, description="办公时段（工作日；由办公时间读出，与叫号、预约所用一致）")

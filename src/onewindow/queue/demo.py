@@ -20,12 +20,15 @@ from onewindow.staff.models import User
 
 COUNTY_HALL = "HJ-ZWZX"
 TOWN_HALL = "HJ-CGZ"
+VILLAGE_HALL = "HJ-XGC"  # 西关村便民服务站: clerk_village's point, open mornings only
+VILLAGE_CATEGORIES = ["A", "B"]  # the village-level items of the catalog (医保社保, 不动产/宅基地) and 代收代办
 ALL_CATEGORIES = ["A", "B", "C", "D", "E", "F", "G", "H"]
 
 # (username, categories): 一岗多能 of the demo staff who sit at windows
 QUALIFICATIONS: list[tuple[str, list[str]]] = [
     ("clerk", ALL_CATEGORIES),
     ("clerk_town", ["A", "D", "E", "F"]),
+    ("clerk_village", VILLAGE_CATEGORIES),
     ("agent", ALL_CATEGORIES),
     ("head_scjg", ["C"]),
 ]
@@ -57,6 +60,12 @@ def load_queue_demo(session: Session, clock: Clock, actor: Actor | None = None) 
         for number in (1, 2, 3):
             service.save_window(session, clock=clock, actor=actor, hall_code=TOWN_HALL, number=number,
                                 kind=WindowKind.COMPREHENSIVE.value, skills=["A", "D", "E", "F"])
+    if session.scalars(select(Hall).where(Hall.code == VILLAGE_HALL)).first() is not None:
+        service.save_window(session, clock=clock, actor=actor, hall_code=VILLAGE_HALL, number=1,
+                            kind=WindowKind.COMPREHENSIVE.value, skills=VILLAGE_CATEGORIES)
+        for code in VILLAGE_CATEGORIES:  # the point's own hours: morning slots only
+            appointments_service.set_slot_templates(session, clock=clock, actor=actor, hall_code=VILLAGE_HALL,
+                                                    category=code, slots=[("09:00", "10:00", 2), ("10:00", "11:00", 2)])
     slots = [(f"{m // 60:02d}:{m % 60:02d}", f"{(m + 30) // 60:02d}:{(m + 30) % 60:02d}", 2)
              for m in [*range(9 * 60, 11 * 60 + 30, 30), *range(13 * 60, 16 * 60 + 30, 30)]]
     for code in ALL_CATEGORIES:  # 预约: half-hour slots, two places each, every working day

@@ -45,3 +45,25 @@ def within_opening(opening_hours: str, start: dt.time, end: dt.time, *,
                    default: str = DEFAULT_OPENING_HOURS) -> bool:
     """True when ``start``–``end`` lies inside one opening period (a bookable slot must: someone is there)."""
     return any(p.start <= start and end <= p.end for p in parse_opening_hours(opening_hours, default))
+
+
+def periods_text(opening_hours: str, *, default: str = DEFAULT_OPENING_HOURS) -> str:
+    """The opening periods as read (``9:00-12:00、13:00-17:00``): what a refusal tells the visitor."""
+    return "、".join(f"{p.start.hour}:{p.start.minute:02d}-{p.end.hour}:{p.end.minute:02d}"
+                    for p in parse_opening_hours(opening_hours, default))
+
+
+def periods(opening_hours: str, *, default: str = DEFAULT_OPENING_HOURS) -> list[tuple[str, str]]:
+    """The hall's opening periods as ``("09:00", "12:00")`` pairs (what the API publishes)."""
+    return [(p.start.strftime("%H:%M"), p.end.strftime("%H:%M")) for p in parse_opening_hours(opening_hours, default)]
+
+
+def hours_problem(opening_hours: str) -> str | None:
+    """Why a hall's hours text cannot be read (None: it names at least one period, or is blank for the default)."""
+    if not opening_hours.strip():
+        return None
+    try:
+        parse_opening_hours(opening_hours, opening_hours)  # no fallback: text naming no period raises
+    except ValueError:
+        return "办公时间应写明时段，如“工作日 9:00-12:00，13:00-17:00”（留空则按默认办公时间）"
+    return None
