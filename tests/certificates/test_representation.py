@@ -17,13 +17,13 @@ ON = dt.date(2026, 11, 23)
 
 def test_the_name_and_the_number_must_both_match() -> None:
     data = {"法定代表人": "张伟", "法定代表人证件号码": ZHANG_WEI}
-    assert rules.representative_role(data, name="张伟", id_number=ZHANG_WEI.lower()) == "法定代表人"
-    assert rules.representative_role(data, name="张伟", id_number=WANG_FANG) is None  # another 张伟
-    assert rules.representative_role(data, name="王芳", id_number=ZHANG_WEI) is None
-    assert rules.representative_role({"法定代表人": "张伟"}, name="张伟", id_number=ZHANG_WEI) is None  # name only
+    assert rules.representative_title(data, name="张伟", id_number=ZHANG_WEI.lower()) == "法定代表人"
+    assert rules.representative_title(data, name="张伟", id_number=WANG_FANG) is None  # another 张伟
+    assert rules.representative_title(data, name="王芳", id_number=ZHANG_WEI) is None
+    assert rules.representative_title({"法定代表人": "张伟"}, name="张伟", id_number=ZHANG_WEI) is None  # name only
     sole_trader = {"经营者": "李娜", "经营者证件号码": LI_NA}
-    assert rules.representative_role(sole_trader, name="李娜", id_number=LI_NA) == "经营者"
-    assert rules.representative_role({}, name="", id_number="") is None
+    assert rules.representative_title(sole_trader, name="李娜", id_number=LI_NA) == "经营者"
+    assert rules.representative_title({}, name="", id_number="") is None
 
 
 def test_the_representatives_number_is_masked_for_display() -> None:

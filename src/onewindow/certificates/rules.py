@@ -13,23 +13,23 @@ from collections.abc import Mapping
 from typing import Any
 
 LICENCE_TYPE = "BIZ_LICENSE"
-REPRESENTATIVE_ROLES = ("法定代表人", "经营者", "负责人")
+REPRESENTATIVE_TITLES = ("法定代表人", "经营者", "负责人")
 ID_SUFFIX = "证件号码"
 
 
-def id_key(role: str) -> str:
+def id_key(title: str) -> str:
     """The data key of a representative's 公民身份号码 (``法定代表人`` → ``法定代表人证件号码``)."""
-    return role + ID_SUFFIX
+    return title + ID_SUFFIX
 
 
-def representative_role(data: Mapping[str, Any], *, name: str, id_number: str) -> str | None:
-    """The role in which the licence names this person (法定代表人, 经营者 or 负责人), or None."""
+def representative_title(data: Mapping[str, Any], *, name: str, id_number: str) -> str | None:
+    """The title under which the licence names this person (法定代表人, 经营者 or 负责人), or None."""
     wanted = id_number.strip().upper()
-    for role in REPRESENTATIVE_ROLES:
-        named = str(data.get(role) or "").strip()
-        number = str(data.get(id_key(role)) or "").strip().upper()
+    for title in REPRESENTATIVE_TITLES:
+        named = str(data.get(title) or "").strip()
+        number = str(data.get(id_key(title)) or "").strip().upper()
         if named and number and wanted and named == name.strip() and number == wanted:
-            return role
+            return title
     return None
 
 

@@ -171,7 +171,7 @@ def check_representation(session: Session, *, credit_code: str, person_name: str
         raise PermissionDenied("电子证照库中没有该统一社会信用代码的有效营业执照，无法在线核验您与该企业的关系；"
                                "请携带营业执照和授权委托书到窗口办理", code="no_licence")
     for lic in licences:
-        role = rules.representative_role(lic.data or {}, name=person_name, id_number=person_id)
+        role = rules.representative_title(lic.data or {}, name=person_name, id_number=person_id)
         if role is not None:
             return Representation(code, lic.holder_name, role, lic.number)
     raise PermissionDenied(f"电子营业执照记载的法定代表人（负责人）不是您本人，不能以“{licences[0].holder_name}”的名义"
@@ -184,10 +184,10 @@ def represented_enterprises(session: Session, *, person_name: str, person_id: st
     number = normalise_holder_id(person_id)
     if not number:
         return []
-    keys = [Certificate.data[rules.id_key(r)].as_string() == number for r in rules.REPRESENTATIVE_ROLES]
+    keys = [Certificate.data[rules.id_key(r)].as_string() == number for r in rules.REPRESENTATIVE_TITLES]
     found: dict[str, Representation] = {}
     for lic in session.scalars(_licences(session, on).where(or_(*keys))):
-        role = rules.representative_role(lic.data or {}, name=person_name, id_number=number)
+        role = rules.representative_title(lic.data or {}, name=person_name, id_number=number)
         if role is not None and lic.holder_id not in found:
             found[lic.holder_id] = Representation(lic.holder_id, lic.holder_name, role, lic.number)
     return sorted(found.values(), key=lambda r: r.enterprise_name)
