@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.factories import CLAIM, browser_login
 
 from onewindow.cases.rules import material_key
 from onewindow.certificates.demo import ZHANG_WEI
 from onewindow.demo import reference_catalog
-from tests.factories import CLAIM, browser_login
 
 pytestmark = pytest.mark.browser
 
@@ -54,9 +54,9 @@ def test_a_deferred_case_supplied_online_and_mailed_takes_one_visit(live_server:
         browser_login(clerk, base, "clerk", "/cases/intake")
         clerk.fill("#applicant-search input[name=id]", ZHANG_WEI)
         clerk.click("#applicant-search button[type=submit]")
-        clerk.fill("#target-q", "医疗费用手工报销")
+        clerk.fill("#target-q", "医疗费用手工")
         clerk.locator(f"#target-results button[data-target-code='{CLAIM}']").click()
-        expect(clerk.locator("[data-target-name]")).to_have_text("医疗费用手工报销")
+        expect(clerk.locator("[data-target-name]")).to_contain_text("医疗费用手工（零星）报销")
         for key, status in _marks().items():
             clerk.select_option(f"select[name='material:{key}']", status)
         clerk.fill("input[name=applicant_phone]", "13903735678")
@@ -86,7 +86,7 @@ def test_a_deferred_case_supplied_online_and_mailed_takes_one_visit(live_server:
         row = applicant.locator("table.materials tr", has_text=BANK)
         row.locator("input[type=file]").set_input_files(
             {"name": "银行卡.pdf", "mimeType": "application/pdf", "buffer": PDF})
-        row.get_by_role("button", name="上传").click()
+        row.locator("button[type=submit]").click()
         applicant.wait_for_url(re.compile(rf"/my/cases/{case_id}\?notice=uploaded$"))
         expect(applicant.locator("#deferred-online")).to_have_count(0)
         expect(row).to_contain_text("网上已上传")
@@ -122,7 +122,9 @@ def test_a_deferred_case_supplied_online_and_mailed_takes_one_visit(live_server:
         expect(applicant.locator("#visit-line")).to_have_text(ONE_VISIT)
         expect(applicant.locator("#result-delivery")).to_contain_text(ADDRESS)
         applicant.screenshot(path=str(artifacts / "one-visit-5-applicant.png"), full_page=True)
-        assert errors == [[], [], []], errors
+        # the one refused intake (mail without an address) is the only failed request
+        assert errors == [["Failed to load resource: the server responded with a status of 422 "
+                           "(Unprocessable Entity)"], [], []], errors
     finally:
         for c in (*contexts, phone):
             c.close()

@@ -593,11 +593,11 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
                         uploaded_at=clock.now())
     session.add(upload)
     session.flush()
+    if open_for_uploads:
+        m.status, m.upload_id, m.supplied_at = MaterialStatus.UPLOADED.value, upload.id, clock.now()
     touch(session, case, clock=clock, actor=actor_of(user), kind="uploaded", note=f"上传“{m.name}”",
           data={"material": m.name, "sha256": sha256, "size": size})
     if not open_for_uploads:  # a deferred material came in online: settled as at a window, without a visit
         deferred_supplied(session, clock=clock, user=user, root=case, keys={m.key},
                           status=MaterialStatus.UPLOADED.value, in_person=False, upload_id=upload.id)
-    else:
-        m.status, m.upload_id, m.supplied_at = MaterialStatus.UPLOADED.value, upload.id, clock.now()
     return upload
