@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -134,3 +135,22 @@ def test_without_online_supply_the_message_sends_the_applicant_to_a_window(
     [sms] = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "case.accepted",
                                                         OutboxMessage.payload["case_id"].as_integer() == case.id))
     assert "到窗口补交" in sms.body and "到窗口领取" in sms.body
+
+
+def test_the_api_takes_the_same_choice_and_refuses_mail_without_an_address(
+        session: Session, client: Any, token_for: Callable[[str], dict[str, str]]) -> None:
+    marks = handed_in(session, CLAIM, {BANK: "deferred"})
+    body = {"item_code": CLAIM, "materials": marks, "supply_online": True,
+            "applicant": {"kind": "person", "name": "张伟", "id_number": ZHANG_WEI, "phone": "13903735678"}}
+    before = _count(session, Case)
+    bad = client.post("/api/v1/cases", headers=token_for("clerk"), json={**body, "delivery_method": "mail"})
+    assert bad.status_code == 422
+    problems = [(e["field"], e["message"]) for e in bad.json()["errors"]]
+    assert problems == [("delivery_address", "选择邮寄送达须填写邮寄地址")]
+    assert _count(session, Case) == before
+    ok = client.post("/api/v1/cases", headers=token_for("clerk"),
+                     json={**body, "delivery_method": "mail", "delivery_address": ADDRESS})
+    assert ok.status_code == 201, ok.text
+    out = ok.json()
+    assert (out["result_delivery"], out["delivery_address"], out["supply_online"]) == ("mail", ADDRESS, True)
+    assert out["visits"] == 1 and out["visit_line"] == "本件已跑动 1 次，承诺最多跑一次"
