@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session
 
 from onewindow.cases import service
 from onewindow.cases.models import Case, CaseVisit
+from onewindow.cases.service import ApplicationIn
 from onewindow.certificates.demo import ZHANG_WEI
 from onewindow.core.audit import AuditEntry
 from onewindow.core.clock import FixedClock
 from onewindow.notifications.models import OutboxMessage
 from onewindow.staff.models import User
 from tests import factories
+from tests.cases.conftest import RULES
 from tests.conftest import Browser
-from tests.factories import CLAIM, handed_in, material_keys
+from tests.factories import CLAIM, SSC_CARD, ZHANG, handed_in, material_keys
 from tests.web.test_admin_pages import form_fields, replace
 
 BANK = "本人银行账户信息"  # deferrable (容缺) in 医疗费用手工报销, which promises at most one visit
@@ -154,3 +156,15 @@ def test_the_api_takes_the_same_choice_and_refuses_mail_without_an_address(
     out = ok.json()
     assert (out["result_delivery"], out["delivery_address"], out["supply_online"]) == ("mail", ADDRESS, True)
     assert out["visits"] == 1 and out["visit_line"] == "本件已跑动 1 次，承诺最多跑一次"
+
+
+def test_an_online_application_is_not_told_to_pick_up_at_a_window(
+        session: Session, clock: FixedClock, user: Callable[[str], User]) -> None:
+    created = service.apply(session, clock=clock, user=user("zhangwei"), rules_=RULES, online=True,
+                            data=ApplicationIn(applicant=ZHANG, item_code=SSC_CARD, idempotency_key="ov-online"))
+    case = created.case
+    service.precheck(session, clock=clock, user=user("clerk"), case_id=case.id, expected_version=case.version,
+                     materials={}, rules_=RULES)
+    [sms] = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "case.accepted",
+                                                        OutboxMessage.payload["case_id"].as_integer() == case.id))
+    assert f"办件编号{case.number}" in sms.body and "窗口" not in sms.body.split("退订")[0]

@@ -120,3 +120,5 @@ def test_the_acceptance_message_says_how_to_finish_without_coming_back() -> None
     assert window == "容缺材料（a、b）请于2026-10-14前到窗口补交；办结后请到窗口领取办理结果。"
     assert visits.accepted_next_steps(deferred=[], deferral_due="", supply_online=True, method="electronic",
                                       address="") == "办理结果将电子送达，可在“我的办件”查看下载。"
+    assert visits.accepted_next_steps(deferred=[], deferral_due="", supply_online=False, method="",
+                                      address="") == ""

@@ -491,9 +491,12 @@ def _tell_accepted(session: Session, *, clock: Clock, case: Case, deferred: Sequ
     if notifications.enqueued(session, topic=ACCEPTED_TOPIC, key="case_id", value=case.id):
         return
     due = case.promised_due or case.legal_due
+    # an online application chose nothing at a window: its result's way is not promised unless chosen
+    chosen = case.channel == Channel.WINDOW or case.result_delivery != DeliveryMethod.PICKUP
     nxt = visits.accepted_next_steps(
         deferred=deferred, deferral_due=f"{case.deferral_due:%Y-%m-%d}" if case.deferral_due else "期限",
-        supply_online=case.supply_online, method=case.result_delivery, address=case.delivery_address)
+        supply_online=case.supply_online, address=case.delivery_address,
+        method=case.result_delivery if chosen else "")
     settings = get_settings()
     notifications.notify(session, clock=clock, kind=MessageKind.CASE_ACCEPTED, phone=case.applicant_phone,
                          fields={"item": case.title, "case": case.number,

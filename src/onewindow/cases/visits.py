@@ -139,7 +139,8 @@ def over_promise(visits: int, max_visits: int) -> bool:
 def accepted_next_steps(*, deferred: Sequence[str], deferral_due: str, supply_online: bool, method: str,
                         address: str) -> str:
     """What the acceptance message tells the applicant to do next, so that nobody comes back for nothing: how the
-    容缺 materials are supplied (online on “我的办件”, or at a window) and how the result comes."""
+    容缺 materials are supplied (online on “我的办件”, or at a window) and how the result comes (``method`` empty:
+    nothing was chosen, as for an online application, so nothing is said about it)."""
     parts = []
     if deferred:
         names = "、".join(deferred)
@@ -151,6 +152,6 @@ def accepted_next_steps(*, deferred: Sequence[str], deferral_due: str, supply_on
         parts.append(f"办理结果将邮寄至{address}")
     elif method == DeliveryMethod.ELECTRONIC.value:
         parts.append("办理结果将电子送达，可在“我的办件”查看下载")
-    else:
+    elif method == DeliveryMethod.PICKUP.value:
         parts.append("办结后请到窗口领取办理结果")
-    return "；".join(parts) + "。"
+    return "；".join(parts) + "。" if parts else ""
