@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, or_, select
 from sqlalchemy.orm import Session, UOWTransaction
 
 from onewindow.analytics import rollup
@@ -66,8 +66,9 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
         elif kind is RectificationOrder and obj.source_kind == "rating":
             rating_ids.add(obj.source_id)
     if visit_cases:
-        days.update(d for d in session.scalars(select(Case.decided_on).where(Case.id.in_(visit_cases)))
-                    if d is not None)
+        # a bundle's visits are its sub-cases' too (the rollup counts them on the parent)
+        days.update(d for d in session.scalars(select(Case.decided_on).where(
+            or_(Case.id.in_(visit_cases), Case.parent_id.in_(visit_cases)))) if d is not None)
     if rating_ids:
         days.update(session.scalars(select(Rating.rated_on).where(Rating.id.in_(rating_ids))))
 

@@ -105,7 +105,8 @@ def _detail(session: Session, case: Case, user: User, clock: Clock) -> CaseDetai
         schedules=_schedules(session, [case, *subs], clock),
         delivery=_delivery_of(session, parent or case), uploads=_uploads_of(session, case),
         extensions=_extensions_of(session, case), visits=service.visit_count(session, case),
-        one_visit=service.one_visit(session, case), events=service.timeline(session, case))
+        one_visit=service.one_visit(session, case), events=service.timeline(session, case),
+        visit_line=service.visit_line(session, case))
 
 
 def _summaries(cases: Sequence[Case], session: Session, clock: Clock) -> list[CaseSummaryOut]:
@@ -138,7 +139,9 @@ def create_case(body: CaseCreateIn, response: Response, auth: CurrentAuth, sessi
         item_code=body.item_code or None, bundle_code=body.bundle_code or None, materials=dict(body.materials),
         extra_holders=list(body.extra_holders), commitment=body.commitment, form_data=dict(body.form_data),
         hall_code=body.hall_code or None, proxy=body.proxy, ticket_id=body.ticket_id, refuse=body.refuse,
-        refuse_reason=body.refuse_reason, refuse_basis=body.refuse_basis, idempotency_key=idempotency_key)
+        refuse_reason=body.refuse_reason, refuse_basis=body.refuse_basis, idempotency_key=idempotency_key,
+        delivery_method=body.delivery_method, delivery_address=body.delivery_address,
+        delivery_recipient=body.delivery_recipient, supply_online=body.supply_online)
     online = not auth.can(Action.CASE_INTAKE)  # staff receive at a window; applicants and agents apply online
     created = service.apply(session, clock=clock, user=auth.user, data=data, rules_=_rules(settings), online=online)
     if not created.created:

@@ -91,6 +91,15 @@ def terminate(session: Session, *, clock: Clock, actor: Actor, case: Case, reaso
         complete_parent(session, clock=clock, actor=actor, parent_id=case.parent_id)
 
 
+# while 容缺 materials may still come in (the result is held back until they do)
+SUPPLY_STATES = frozenset({S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED, S.APPROVED, S.DENIED})
+
+
+def deferred_uploads_open(case: Case) -> bool:
+    """The applicant may upload the case's outstanding 容缺 materials online now (网上补交)."""
+    return case.deferred and S(case.state) in SUPPLY_STATES
+
+
 def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
                     keys: Sequence[str], status: str = "paper") -> Case:
     """容缺 materials handed in (on the case or, for a bundle, any of its cases): when none is left the result
@@ -102,14 +111,25 @@ def supply_deferred(session: Session, *, clock: Clock, user: User, case_id: int,
         raise NotFound("办件", str(case.parent_id))
     if not root.deferred:
         raise Conflict("该办件没有待补交的容缺材料", code="nothing_deferred")
-    if S(root.state) not in (S.ACCEPTED, S.IN_REVIEW, S.SUSPENDED, S.APPROVED, S.DENIED):
+    if S(root.state) not in SUPPLY_STATES:
         raise Conflict("办件已结束，不能补交材料", code="case_closed")
     if status not in (MaterialStatus.PAPER.value, MaterialStatus.ELECTRONIC.value):
         raise ValidationFailed([Problem("status", "invalid_material_status", "补交方式应为纸质或电子")])
-    wanted = set(keys)
-    if not settle_deferred(session, root, wanted, status, clock):
+    if not deferred_supplied(session, clock=clock, user=user, root=root, keys=set(keys), status=status,
+                             in_person=True):
         raise ValidationFailed([Problem("keys", "not_deferred", "所选材料不是待补交的容缺材料")])
-    record_visit(session, clock=clock, user=user, case=root, kind=VisitKind.SUPPLEMENT)
-    touch(session, root, clock=clock, actor=actor_of(user), kind="deferred_supplied",
-          note="容缺材料已补齐" if not root.deferred else "补交部分容缺材料", data={"keys": sorted(wanted)})
     return root
+
+
+def deferred_supplied(session: Session, *, clock: Clock, user: User, root: Case, keys: set[str], status: str,
+                      in_person: bool, upload_id: int | None = None) -> bool:
+    """容缺 materials came in, at a window (``in_person``: a visit, 跑动) or uploaded online by the applicant (no
+    visit): settled on the case and its sub-cases alike, and the timeline says so. False when none was deferred."""
+    if not settle_deferred(session, root, keys, status, clock, upload_id=upload_id):
+        return False
+    if in_person:
+        record_visit(session, clock=clock, user=user, case=root, kind=VisitKind.SUPPLEMENT)
+    touch(session, root, clock=clock, actor=actor_of(user), kind="deferred_supplied",
+          note="容缺材料已补齐" if not root.deferred else "补交部分容缺材料",
+          data={"keys": sorted(keys), "online": not in_person})
+    return True

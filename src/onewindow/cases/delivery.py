@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.cases import scope
+from onewindow.cases import scope, visits
 from onewindow.cases.kinds import CaseKind, Decision, DeliveryMethod, VisitKind
 from onewindow.cases.models import (
     Case,
@@ -24,6 +24,7 @@ from onewindow.cases.states import (
     check_transition,
 )
 from onewindow.cases.transitions import TEXT_MAX, lock, move, touch
+from onewindow.catalog import service as catalog_service
 from onewindow.core.access import Action
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, Problem, ValidationFailed
@@ -148,15 +149,29 @@ def record_visit(session: Session, *, clock: Clock, user: User, case: Case, kind
 
 
 def visit_count(session: Session, case: Case) -> int:
-    """跑动次数: visits recorded on the case plus tickets the queue linked to it by number."""
+    """跑动次数 (:func:`visits.count_visits`): the case's in-person visits and the tickets the queue linked to it by
+    number, one per ticket. Online supply of 容缺 materials and mail or electronic delivery record no visit."""
     root_id = case.parent_id or case.id
     root = session.get(Case, root_id) or case
-    tickets = set(session.scalars(select(CaseVisit.ticket_id).where(CaseVisit.case_id == root_id,
-                                                                    CaseVisit.ticket_id.is_not(None))))
-    tickets |= set(session.scalars(select(TicketCase.ticket_id).where(TicketCase.case_number == root.number)))
-    no_ticket = session.scalar(select(func.count()).select_from(CaseVisit).where(
-        CaseVisit.case_id == root_id, CaseVisit.ticket_id.is_(None))) or 0
-    return len(tickets) + int(no_ticket)
+    rows = session.execute(select(CaseVisit.kind, CaseVisit.ticket_id).where(CaseVisit.case_id == root_id)).all()
+    linked = session.scalars(select(TicketCase.ticket_id).where(TicketCase.case_number == root.number))
+    return visits.count_visits([visits.Visit(kind, ticket) for kind, ticket in rows], linked)
+
+
+def promised_visits(session: Session, case: Case) -> int:
+    """The item's 到现场次数 promise (a bundle: the most any member promises; 一件事一次办 makes that one)."""
+    root = (session.get(Case, case.parent_id) if case.parent_id else None) or case
+    if root.item_version is not None:
+        return root.item_version.max_visits
+    if root.bundle is not None:
+        pairs = catalog_service.items_by_codes(session, [m.item.code for m in root.bundle.members])
+        return max((v.max_visits for _i, v in pairs), default=1)
+    return 1
+
+
+def visit_line(session: Session, case: Case) -> str:
+    """本件已跑动 N 次，承诺最多跑一次 (the case page and the applicant's case page)."""
+    return visits.visit_line(visit_count(session, case), promised_visits(session, case))
 
 
 def one_visit(session: Session, case: Case) -> bool | None:

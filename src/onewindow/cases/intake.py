@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from onewindow.agents import service as agents_service
 from onewindow.calendar.workdays import TimeUnit
-from onewindow.cases import rules, scope
+from onewindow.cases import rules, scope, visits
 from onewindow.cases.bundles import open_sub_cases
+from onewindow.cases.closure import deferred_supplied, deferred_uploads_open
 from onewindow.cases.decisions import record_decision
 from onewindow.cases.delivery import record_visit
-from onewindow.cases.kinds import CaseKind, Channel, DecidedByRule, VisitKind
-from onewindow.cases.materials import lines_of, material_key, settle_deferred
+from onewindow.cases.kinds import CaseKind, Channel, DecidedByRule, DeliveryMethod, VisitKind
+from onewindow.cases.materials import lines_of, material_key
 from onewindow.cases.models import (
     Case,
     CaseMaterial,
@@ -54,12 +55,15 @@ from onewindow.catalog import service as catalog_service
 from onewindow.catalog.models import Bundle, Hall, Item, ItemVersion
 from onewindow.certificates import service as certificates
 from onewindow.certificates.models import Certificate
+from onewindow.config import get_settings
 from onewindow.core import access, audit
 from onewindow.core.access import Action
 from onewindow.core.applicants import ApplicantIn, validate_applicant
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
+from onewindow.notifications import service as notifications
+from onewindow.notifications.templates import MessageKind
 from onewindow.queue.models import StaffQualification
 from onewindow.staff.models import User
 from onewindow.staff.service import actor_of, viewer_of
@@ -90,6 +94,12 @@ class ApplicationIn:
     refuse_basis: str = ""
     refuse: bool = False
     idempotency_key: str | None = None
+    # 最多跑一次 (window intake): how the result goes out, where a mailed one goes, and whether the applicant
+    # supplies the 容缺 materials online instead of coming back
+    delivery_method: str = DeliveryMethod.PICKUP.value
+    delivery_address: str = ""
+    delivery_recipient: str = ""
+    supply_online: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,13 @@ def resolve_target(session: Session, *, item_code: str | None, bundle_code: str 
     if item.status != "active":
         raise ValidationFailed([Problem("item_code", "item_retired", "该事项已停止办理")])
     return Target(item, version, None, ((item, version),))
+
+
+def delivery_modes(target: Target) -> tuple[DeliveryMethod, ...]:
+    """How the result of an application for ``target`` may go out (a bundle: what every member allows)."""
+    return visits.common_modes([visits.delivery_modes(max_visits=v.max_visits, online_depth=v.online_depth,
+                                                      issues_certificate=v.result_certificate_type_id is not None)
+                                for _i, v in target.members])
 
 
 def produced_in_bundle(target: Target) -> dict[int, str]:
@@ -234,7 +251,9 @@ def _statuses(entries: Sequence[ChecklistEntry], claimed: Mapping[str, str], lib
 def _request_hash(data: ApplicationIn) -> str:
     body = {"applicant": [data.applicant.kind, data.applicant.name, data.applicant.id_number],
             "item": data.item_code, "bundle": data.bundle_code, "materials": dict(sorted(data.materials.items())),
-            "commitment": data.commitment, "extra": list(data.extra_holders), "refuse": data.refuse}
+            "commitment": data.commitment, "extra": list(data.extra_holders), "refuse": data.refuse,
+            "delivery": [data.delivery_method, data.delivery_address, data.delivery_recipient],
+            "supply_online": data.supply_online}
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -353,7 +372,14 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
                          MaterialStatus.MISSING.value):
                 raise ValidationFailed([Problem(f"materials.{k}", "online_status",
                                                 "网上申报的材料请上传附件或从证照库调取")])
-    lines = _statuses(entries, claimed, library, commitment=data.commitment)
+    wrong_delivery = visits.delivery_problems(data.delivery_method, data.delivery_address, data.delivery_recipient,
+                                              delivery_modes(target))
+    try:
+        lines = _statuses(entries, claimed, library, commitment=data.commitment)
+    except ValidationFailed as exc:
+        raise ValidationFailed([*exc.problems, *wrong_delivery]) from None
+    if wrong_delivery:
+        raise ValidationFailed(wrong_delivery)
     if data.refuse and not online:
         _refusal_text(data.refuse_reason, data.refuse_basis)
     now = clock.now()
@@ -364,6 +390,7 @@ def apply(session: Session, *, clock: Clock, user: User, data: ApplicationIn, ru
     if representation is not None:  # who submitted for the enterprise, and on what licence (shown to staff)
         case.form_data = {**case.form_data, "representative": {
             "name": user.display_name, "role": representation.role, "licence": representation.licence_number}}
+    _record_choices(case, data, lines)
     case.proxy = proxy
     _materials_for(case, entries, lines, library, now)
     try:
@@ -407,6 +434,16 @@ def represented_enterprises(session: Session, user: User, on: dt.date) -> list[c
         return []
     return certificates.represented_enterprises(session, person_name=user.display_name, person_id=user.id_number,
                                                 on=on)
+
+
+def _record_choices(case: Case, data: ApplicationIn, lines: Sequence[ChecklistLine]) -> None:
+    """The 最多跑一次 choices made at intake: the delivery, and online supply when something is deferred."""
+    choice = visits.delivery_choice(data.delivery_method, data.delivery_address, data.delivery_recipient)
+    case.result_delivery = choice.method.value
+    case.delivery_address = choice.address
+    case.delivery_recipient = (choice.recipient or (case.applicant_name if choice.method is DeliveryMethod.MAIL
+                                                    else ""))[:visits.RECIPIENT_MAX]
+    case.supply_online = data.supply_online and any(ln.status is MaterialStatus.DEFERRED for ln in lines)
 
 
 def _receiving_hall(session: Session, user: User, hall_code: str | None) -> Hall | None:
@@ -471,6 +508,7 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
          data={"promised_due": case.promised_due, "legal_due": case.legal_due, "deferral_due": case.deferral_due,
                "deferred": [ln.name for ln in verdict.deferred], "promised": [ln.name for ln in verdict.promised]})
     recompute_deadlines(session, case, calendar=calendar, on=on)  # the clock runs from now: warn at once
+    _tell_accepted(session, clock=clock, case=case, deferred=[ln.name for ln in verdict.deferred])
     if case.kind == CaseKind.BUNDLE:
         open_sub_cases(session, clock=clock, user=user, parent=case, rules_=rules_, calendar=calendar)
         return
@@ -479,6 +517,32 @@ def _accept(session: Session, *, clock: Clock, user: User, case: Case, rules_: C
         record_decision(session, clock=clock, actor=Actor(None, "秒批规则"), case=case, approve=True,
                         reason="申请材料均由电子证照库核验，符合秒批规则，系统自动准予", basis="即办件秒批规则",
                         by_rule=DecidedByRule.INSTANT, user=None)
+
+
+ACCEPTED_TOPIC = MessageKind.CASE_ACCEPTED.value
+
+
+def _tell_accepted(session: Session, *, clock: Clock, case: Case, deferred: Sequence[str]) -> None:
+    """The acceptance SMS (outbox), once per case, saying how to finish without coming back (最多跑一次)."""
+    if case.kind == CaseKind.SUB or not case.applicant_phone:
+        return
+    if notifications.enqueued(session, topic=ACCEPTED_TOPIC, key="case_id", value=case.id):
+        return
+    due = case.promised_due or case.legal_due
+    # an online application chose nothing at a window: its result's way is not promised unless chosen
+    chosen = case.channel == Channel.WINDOW or case.result_delivery != DeliveryMethod.PICKUP
+    nxt = visits.accepted_next_steps(
+        deferred=deferred, deferral_due=f"{case.deferral_due:%Y-%m-%d}" if case.deferral_due else "期限",
+        supply_online=case.supply_online, address=case.delivery_address,
+        method=case.result_delivery if chosen else "")
+    settings = get_settings()
+    notifications.notify(session, clock=clock, kind=MessageKind.CASE_ACCEPTED, phone=case.applicant_phone,
+                         fields={"item": case.title, "case": case.number,
+                                 "due": f"{due:%Y-%m-%d}" if due else "法定期限", "next": nxt},
+                         base_url=settings.base_url, secret=settings.secret_key,
+                         payload={"case_id": case.id, "case_number": case.number, "supply_online": case.supply_online,
+                                  "delivery": case.result_delivery},
+                         recipient_user_id=case.applicant_user_id)
 
 
 def precheck(session: Session, *, clock: Clock, user: User, case_id: int, expected_version: int | None,
@@ -558,7 +622,7 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
     if case.kind == CaseKind.SUB:
         raise Conflict("一件事的材料请在主件上提交", code="sub_case")
     open_for_uploads = case.state in (S.SUBMITTED.value, S.CORRECTION_REQUESTED.value)
-    if not open_for_uploads and not case.deferred:
+    if not open_for_uploads and not deferred_uploads_open(case):
         raise Conflict("办件已受理，不能再上传材料", code="case_closed_for_uploads")
     m = next((m for m in case.materials if m.key == material_key), None)
     if m is None:
@@ -570,9 +634,11 @@ def attach_upload(session: Session, *, clock: Clock, user: User, case: Case, mat
                         uploaded_at=clock.now())
     session.add(upload)
     session.flush()
-    m.status, m.upload_id, m.supplied_at = MaterialStatus.UPLOADED.value, upload.id, clock.now()
-    if not open_for_uploads:  # a deferred material came in: the whole bundle shares it
-        settle_deferred(session, case, {m.key}, MaterialStatus.UPLOADED.value, clock, upload_id=upload.id)
+    if open_for_uploads:
+        m.status, m.upload_id, m.supplied_at = MaterialStatus.UPLOADED.value, upload.id, clock.now()
     touch(session, case, clock=clock, actor=actor_of(user), kind="uploaded", note=f"上传“{m.name}”",
           data={"material": m.name, "sha256": sha256, "size": size})
+    if not open_for_uploads:  # a deferred material came in online: settled as at a window, without a visit
+        deferred_supplied(session, clock=clock, user=user, root=case, keys={m.key},
+                          status=MaterialStatus.UPLOADED.value, in_person=False, upload_id=upload.id)
     return upload

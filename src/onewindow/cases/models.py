@@ -91,6 +91,12 @@ class Case(Base):
     closed_basis: Mapped[str] = mapped_column(Text, default="")
     result_certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
     delivered_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime())
+    # 最多跑一次, chosen at intake: how the result goes out (pickup | mail | electronic) and where a mailed one
+    # goes; whether the applicant supplies the 容缺 materials online (no second visit)
+    result_delivery: Mapped[str] = mapped_column(String(12), default="pickup")
+    delivery_address: Mapped[str] = mapped_column(String(200), default="")
+    delivery_recipient: Mapped[str] = mapped_column(String(64), default="")
+    supply_online: Mapped[bool] = mapped_column(Boolean, default=False)
 
     idempotency_key: Mapped[str | None] = mapped_column(String(80))
     request_hash: Mapped[str | None] = mapped_column(String(64))  # a reused key with other content is refused

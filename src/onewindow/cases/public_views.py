@@ -302,11 +302,17 @@ class MaterialRow:
     supplied: bool
     upload_name: str
     note: str
+    can_upload: bool = False  # the applicant may upload it now (missing while open, or 容缺 after acceptance)
 
     @property
     def missing(self) -> bool:
         """Not supplied yet (and not deferred or promised)."""
         return self.status is MaterialStatus.MISSING
+
+    @property
+    def deferred(self) -> bool:
+        """容缺: accepted without it, to be supplied (online here, or at a window) by the deferral date."""
+        return self.status is MaterialStatus.DEFERRED
 
 
 @dataclass(frozen=True)
@@ -334,6 +340,9 @@ class CasePage:
     can_resubmit: bool
     can_withdraw: bool
     hall: str
+    visit_line: str
+    delivery: str  # how the result goes out, chosen at intake (窗口领取 / 邮寄送达 / 电子送达)
+    supply_deferred_online: bool  # 容缺 materials outstanding: uploading them here finishes without a visit
 
     @property
     def missing(self) -> list[MaterialRow]:
@@ -343,7 +352,7 @@ class CasePage:
     @property
     def uploadable(self) -> list[MaterialRow]:
         """Materials the applicant may upload now."""
-        return [m for m in self.materials if m.missing] if self.can_upload else []
+        return [m for m in self.materials if m.can_upload] if self.can_upload else []
 
 
 def _event_row(ev: CaseEvent) -> EventRow:
@@ -356,9 +365,13 @@ def case_page(session: Session, case: Case) -> CasePage:
     state = _state(case)
     upload_ids = [m.upload_id for m in case.materials if m.upload_id is not None]
     names = {u.id: u.filename for u in (session.get(CaseUpload, i) for i in upload_ids) if u is not None}
+    open_for_uploads = case.kind != CaseKind.SUB and case.state in UPLOAD_STATES
+    deferred_open = case.kind != CaseKind.SUB and service.deferred_uploads_open(case)
     materials = [MaterialRow(m.key, m.name, m.required, MaterialStatus(m.status),
-                             MaterialStatus(m.status) is not MaterialStatus.MISSING,
-                             names.get(m.upload_id, "") if m.upload_id else "", m.note)
+                             MaterialStatus(m.status) not in (MaterialStatus.MISSING, MaterialStatus.DEFERRED),
+                             names.get(m.upload_id, "") if m.upload_id else "", m.note,
+                             can_upload=(open_for_uploads and m.status == MaterialStatus.MISSING.value)
+                             or (deferred_open and m.status == MaterialStatus.DEFERRED.value))
                  for m in case.materials]
     subs = [_case_row(s) for s in service.sub_cases(session, case.id)] if case.kind == CaseKind.BUNDLE else []
     hall = f"{case.receiving_hall.name}窗口" if case.receiving_hall else "网上申报"
@@ -366,9 +379,12 @@ def case_page(session: Session, case: Case) -> CasePage:
                     applicant=f"{case.applicant_name}（{case.applicant_id}）",
                     materials=materials, events=[_event_row(e) for e in service.timeline(session, case)],
                     notices=notices.available(session, case), subs=subs,
-                    can_upload=case.kind != CaseKind.SUB and case.state in UPLOAD_STATES,
+                    can_upload=open_for_uploads or deferred_open,
                     can_resubmit=case.kind != CaseKind.SUB and state is CaseState.CORRECTION_REQUESTED,
-                    can_withdraw=case.kind != CaseKind.SUB and is_withdrawable(state), hall=hall)
+                    can_withdraw=case.kind != CaseKind.SUB and is_withdrawable(state), hall=hall,
+                    visit_line=service.visit_line(session, case),
+                    delivery=service.DELIVERY_METHODS.get(case.result_delivery, case.result_delivery),
+                    supply_deferred_online=deferred_open)
 
 
 def _viewable(session: Session, auth: Auth, case_id: int) -> Case:
@@ -429,14 +445,18 @@ def _store_and_attach(session: Session, *, clock: Clock, settings: Settings, use
 @router.post("/my/cases/{case_id}/upload", response_class=HTMLResponse)
 def upload_material(case_id: int, request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep,
                     auth: ApplicantAuth, form: FormDep) -> Response:
-    """Upload one missing material of a submitted or correction-requested case."""
+    """Upload one missing material of a submitted or correction-requested case, or a 容缺 material of an accepted
+    one (supplied online: the deferral clears as at a window, without a visit)."""
     case = _viewable(session, auth, case_id)
     key = form_text(form, "material_key")
     upload = _file(form, "file")
-    if case.state not in UPLOAD_STATES or case.kind == CaseKind.SUB:
+    page = case_page(session, case)
+    if not page.can_upload:
         raise Conflict("办件已受理或已结束，不能再上传材料", code="case_closed_for_uploads")
     if key not in {m.key for m in case.materials}:
         raise ValidationFailed([Problem("material_key", "unknown_material", "材料不在本件的材料清单中")])
+    if key not in {m.key for m in page.uploadable}:
+        raise Conflict("办件已受理，只能补交容缺材料", code="case_closed_for_uploads", field="material_key")
     try:
         if upload is None:
             raise ValidationFailed([Problem(f"materials.{key}", "file_required", "请选择要上传的文件")])

@@ -101,6 +101,12 @@ class CaseCreateIn(Body):
     refuse: bool = Field(False, description="窗口当场不予受理")
     refuse_reason: str = Field("", max_length=500, description="不予受理理由")
     refuse_basis: str = Field("", max_length=500, description="不予受理的法律依据")
+    delivery_method: str = Field("pickup", max_length=12,
+                                 description="办理结果送达方式（最多跑一次，窗口受理时选择）：pickup 窗口领取 / "
+                                             "mail 邮寄 / electronic 电子送达；须为事项提供的方式")
+    delivery_address: str = Field("", max_length=400, description="邮寄地址（选择邮寄时必填，不超过 200 字）")
+    delivery_recipient: str = Field("", max_length=128, description="收件人（默认申请人）")
+    supply_online: bool = Field(False, description="容缺材料由申请人在网上补交（不再到窗口）")
 
     @field_validator("materials")
     @classmethod
@@ -440,6 +446,10 @@ class CaseDetailOut(CaseSummaryOut):
     commitment: bool = Field(description="告知承诺件")
     verified_at: dt.datetime | None = Field(description="事后核查时间")
     deferred: bool = Field(description="容缺材料待补交")
+    supply_online: bool = Field(description="容缺材料由申请人网上补交（受理时选择）")
+    result_delivery: str = Field(description="受理时选择的结果送达方式：pickup / mail / electronic")
+    delivery_address: str = Field(description="受理时填写的邮寄地址")
+    visit_line: str = Field(description="本件已跑动 N 次，承诺最多跑 M 次")
     materials: list[MaterialOut] = Field(description="材料清单")
     missing_materials: list[str] = Field(description="尚缺的必需材料（补正时的一次性告知清单）")
     steps: list[StepOut] = Field(description="审查环节")
@@ -463,7 +473,7 @@ class CaseDetailOut(CaseSummaryOut):
     def build(cls, *, case: Case, allowed_actions: Sequence[str], parent_number: str | None, subs: Sequence[Case],
               delivery: CaseDelivery | None,
               uploads: Sequence[CaseUpload], extensions: Sequence[CaseExtension], visits: int,
-              one_visit: bool | None, events: Sequence[CaseEvent],
+              one_visit: bool | None, events: Sequence[CaseEvent], visit_line: str = "",
               schedules: Mapping[int, Schedule] | None = None) -> CaseDetailOut:
         """From the case and what the service read around it (``schedules``: of the case and its sub-cases)."""
         c = case
@@ -475,7 +485,8 @@ class CaseDetailOut(CaseSummaryOut):
         return cls(
             **base, proxy=c.proxy, receiving_hall=c.receiving_hall.code if c.receiving_hall else None,
             form_data=mask_deep(dict(c.form_data or {})), commitment=c.commitment, verified_at=c.verified_at,
-            deferred=c.deferred,
+            deferred=c.deferred, supply_online=c.supply_online, result_delivery=c.result_delivery,
+            delivery_address=c.delivery_address, visit_line=visit_line,
             materials=[MaterialOut(key=m.key, name=m.name, required=m.required, deferrable=m.deferrable,
                                    status=m.status, status_label=MaterialStatus(m.status).label,
                                    certificate_id=m.certificate_id, upload_id=m.upload_id, supplied_at=m.supplied_at,

@@ -17,7 +17,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from onewindow.cases.bundles import default_consent
-from onewindow.cases.closure import supply_deferred, terminate, withdraw
+from onewindow.cases.closure import deferred_uploads_open, supply_deferred, terminate, withdraw
 from onewindow.cases.delivery import (
     DELIVERY_METHODS,
     DeliveryIn,
@@ -25,8 +25,10 @@ from onewindow.cases.delivery import (
     confirm_mail_delivered,
     deliver,
     one_visit,
+    promised_visits,
     record_visit,
     visit_count,
+    visit_line,
 )
 from onewindow.cases.intake import (
     ApplicationIn,
@@ -36,6 +38,7 @@ from onewindow.cases.intake import (
     apply,
     attach_upload,
     checklist,
+    delivery_modes,
     library_lookup,
     precheck,
     represented_enterprises,
@@ -99,7 +102,9 @@ __all__ = [
     "decide",
     "decide_extension",
     "default_consent",
+    "deferred_uploads_open",
     "deliver",
+    "delivery_modes",
     "get_case",
     "inbox",
     "library_lookup",
@@ -110,6 +115,7 @@ __all__ = [
     "precheck",
     "precheck_queue",
     "procedure_of_case",
+    "promised_visits",
     "ready_for_decision",
     "recompute_deadlines",
     "record_of",
@@ -133,6 +139,7 @@ __all__ = [
     "verify_commitment",
     "viewer",
     "visit_count",
+    "visit_line",
     "withdraw",
     "work_calendar",
 ]

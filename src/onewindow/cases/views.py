@@ -285,6 +285,10 @@ class IntakeForm:
     refuse_basis: str = ""
     idempotency_key: str = ""
     materials: dict[str, str] = field(default_factory=dict)
+    delivery_method: str = "pickup"
+    delivery_address: str = ""
+    delivery_recipient: str = ""
+    supply_online: bool = True
 
     @classmethod
     def posted(cls, form: FormData) -> IntakeForm:
@@ -297,7 +301,11 @@ class IntakeForm:
                    commitment=form_text(form, "commitment") == "1", proxy=form_text(form, "proxy") == "1",
                    ticket_id=form_text(form, "ticket_id"),
                    refuse_reason=form_text(form, "refuse_reason"), refuse_basis=form_text(form, "refuse_basis"),
-                   idempotency_key=form_text(form, "idempotency_key")[:80], materials=materials)
+                   idempotency_key=form_text(form, "idempotency_key")[:80], materials=materials,
+                   delivery_method=form_text(form, "delivery_method") or "pickup",
+                   delivery_address=form_text(form, "delivery_address"),
+                   delivery_recipient=form_text(form, "delivery_recipient"),
+                   supply_online=form_text(form, "supply_online") == "1")
 
 
 @dataclass(frozen=True)
@@ -365,7 +373,9 @@ def _checklist_context(session: Session, clock: Clock, target: Target, number: s
     library = service.library_lookup(session, target=target, holder_ids=holders, on=today(clock))
     entries = service.checklist(target)
     return {"target": target, "form": form, "rows": _checklist_rows(entries, library, form.materials, errors),
-            "members": [(i.code, v) for i, v in target.members]}
+            "members": [(i.code, v) for i, v in target.members],
+            "delivery_modes": service.delivery_modes(target),
+            "any_deferrable": any(e.deferrable for e in entries)}
 
 
 def _intake_guard(auth: Auth) -> None:
@@ -528,7 +538,9 @@ def intake_submit(request: Request, auth: CurrentAuth, session: DbSession, clock
             item_code=form.item_code or None, bundle_code=form.bundle_code or None, materials=form.materials,
             extra_holders=holders, commitment=form.commitment, proxy=form.proxy, ticket_id=ticket_id, refuse=refuse,
             refuse_reason=form.refuse_reason, refuse_basis=form.refuse_basis,
-            idempotency_key=form.idempotency_key or None)
+            idempotency_key=form.idempotency_key or None, delivery_method=form.delivery_method,
+            delivery_address=form.delivery_address, delivery_recipient=form.delivery_recipient,
+            supply_online=form.supply_online)
         try:
             with _savepoint(session):
                 created = service.apply(session, clock=clock, user=auth.user, data=data, rules_=rules_of(request),
@@ -688,6 +700,7 @@ def _case_context(session: Session, clock: Clock, auth: Auth, case: Case) -> dic
         "case": case, "parent": parent, "subs": inbox_rows(session, clock, subs) if subs else [],
         "materials": _materials(session, case), "timeline": service.timeline(session, case),
         "visits": service.visit_count(session, case), "one_visit": service.one_visit(session, case),
+        "visit_line": service.visit_line(session, case),
         "days_left": row.days_left, "due_text": row.due_text if case.accepted_on is not None else "",
         "remaining": answer.remaining, "warning": row.warning,
         "suspension_kinds": service.procedure_of_case(case).suspension_kinds,

@@ -47,7 +47,7 @@ TEMPLATES: dict[MessageKind, Template] = {
     MessageKind.BOOKING_REMINDER: Template("预约提醒", "预约提醒",
                                            "您已预约{day} {slot}在{hall}办理“{item}”，请携带身份证件按时到场签到。"),
     MessageKind.CASE_ACCEPTED: Template("受理通知", "办件已受理",
-                                        "您申请的“{item}”已受理，办件编号{case}，承诺{due}前办结。"),
+                                        "您申请的“{item}”已受理，办件编号{case}，承诺{due}前办结。{next}"),
     MessageKind.CORRECTION_NEEDED: Template("补正通知", "需补正材料",
                                             "您申请的“{item}”（{case}）需补正：{missing}。可网上上传或到窗口补交。"),
     MessageKind.RESULT_READY: Template("结果领取通知", "办理结果待领取",
