@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sqlite3
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -58,30 +64,138 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+SYNCHRONOUS_MODES = ("full", "normal")
+
+
+def _sqlite_pragmas(synchronous: str) -> Any:
+    if synchronous not in SYNCHRONOUS_MODES:
+        raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")  # one of two known words
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return on_connect
 
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+WRITER_WAIT_SECONDS = 30.0  # as long as SQLite's busy timeout: then "database is locked" (a retryable 409)
+_HOLDS_WRITER = "onewindow.holds_writer"  # on a pooled connection's info: it holds the process's writer lock
 
 
-def _sqlite_begin(conn: Connection) -> None:
-    # Readers begin DEFERRED (WAL lets them run beside a writer); writers ask for IMMEDIATE so that
-    # concurrent writers queue on the busy timeout instead of failing when a read lock is upgraded.
-    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+class WriterLock:
+    """The one writer of a SQLite database in this process, handed over in arrival order.
+
+    SQLite has a single writer. Left to itself, each waiting writer spins in SQLite's busy handler, sleeping
+    1, 2, 5 … 100 ms between tries, so a late writer often wins and an early one may wait seconds (p99 in
+    seconds under load). Here a writer takes this lock before ``BEGIN IMMEDIATE`` and gives it back when its
+    connection returns to the pool (after COMMIT or ROLLBACK); the lock goes straight to the longest waiter,
+    woken at once. Other processes on the same file (the CLI, a backup) still meet SQLite's busy timeout.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: collections.deque[threading.Lock] = collections.deque()
+
+    def acquire(self, timeout: float = WRITER_WAIT_SECONDS) -> bool:
+        """Wait for the turn (FIFO); False after ``timeout`` seconds."""
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            waiter = threading.Lock()
+            waiter.acquire()
+            self._waiters.append(waiter)
+        if waiter.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._mutex:
+            try:
+                self._waiters.remove(waiter)
+            except ValueError:  # handed over between the timeout and here: the turn is ours
+                return True
+        return False
+
+    def release(self) -> None:
+        """Hand the turn to the longest waiter, or free it."""
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()
+            else:
+                self._held = False
+
+
+def _sqlite_begin(writer: WriterLock) -> Any:
+    def begin(conn: Connection) -> None:
+        # Readers begin DEFERRED (WAL lets them run beside the writer); writers begin IMMEDIATE (a read lock
+        # upgraded later could fail), after taking their turn in this process.
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        took = False
+        if mode == "IMMEDIATE" and not conn.info.get(_HOLDS_WRITER):
+            if not writer.acquire():
+                raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+            conn.info[_HOLDS_WRITER] = took = True
+        try:
+            conn.exec_driver_sql(f"BEGIN {mode}")
+        except BaseException:
+            if took:
+                conn.info.pop(_HOLDS_WRITER, None)
+                writer.release()
+            raise
+
+    return begin
+
+
+def _sqlite_give_back(writer: WriterLock) -> Any:
+    def give_back(_dbapi_connection: Any, record: Any, *_exception: Any) -> None:
+        # the connection is back in the pool (rolled back if it was still in a transaction) or invalidated
+        if record is not None and record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    return give_back
 
 
 def begin_write(session: Session) -> None:
-    """Declare that this session's transaction will write (SQLite takes the write lock now)."""
+    """Declare that this session's transaction will write: on SQLite it takes this process's writer turn and
+    SQLite's write lock now, in the calling thread (never later on the event loop, where waiting for the turn
+    would stop the writer that holds it)."""
     bind = session.get_bind()
     if bind.dialect.name == "sqlite" and not session.in_transaction():
         session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+class WriterSlots:
+    """At most ``SLOTS`` writing requests of this process wait in worker threads; the rest wait on the event loop.
+
+    A writer waiting for its turn (``WriterLock``) holds a worker thread, and the writer holding the turn needs
+    a thread to commit; bounding the writers in threads keeps threads free (no pool exhaustion, however many
+    clients write at once). One semaphore per event loop (the test client runs one loop per client).
+    """
+
+    SLOTS = 8
+
+    def __init__(self) -> None:
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = \
+            weakref.WeakKeyDictionary()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a writer's slot for the block."""
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.SLOTS)
+        async with slots:
+            yield
+
+
+def writer_slots(engine: Engine) -> WriterSlots | None:
+    """The writers' slots for an engine: SQLite only (PostgreSQL writers run side by side on row locks)."""
+    return WriterSlots() if engine.dialect.name == "sqlite" else None
 
 
 def _json_dumps(value: Any) -> str:
@@ -89,21 +203,25 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, synchronous=FULL, foreign keys and immediate transactions."""
+def make_engine(url: str, *, synchronous: str = "full") -> Engine:
+    """Create an engine; SQLite gets WAL, ``synchronous`` (FULL unless configured), foreign keys and immediate
+    transactions for writers."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                json_serializer=_json_dumps)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(synchronous))
 
         @event.listens_for(engine, "connect")
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
-        event.listen(engine, "begin", _sqlite_begin)
+        writer = WriterLock()
+        event.listen(engine, "begin", _sqlite_begin(writer))
+        event.listen(engine, "checkin", _sqlite_give_back(writer))
+        event.listen(engine, "invalidate", _sqlite_give_back(writer))
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -165,4 +283,4 @@ def is_empty(engine: Engine) -> bool:
 
 def engine_for(settings: Settings) -> Engine:
     """The engine for the configured database."""
-    return make_engine(settings.database_url)
+    return make_engine(settings.database_url, synchronous=settings.sqlite_synchronous)

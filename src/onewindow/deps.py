@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -25,8 +25,20 @@ CSRF_COOKIE = "ow_csrf"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """One unit of work per request: committed before the response is sent, rolled back on error."""
+async def write_turn(request: Request) -> AsyncIterator[None]:
+    """A writing request takes one of this process's writer slots (SQLite only; ``db.WriterSlots``)."""
+    slots: db.WriterSlots | None = getattr(request.app.state, "writer_slots", None)
+    if slots is None or request.method in SAFE_METHODS:
+        yield
+        return
+    async with slots.slot():
+        yield
+
+
+def get_db(request: Request, _turn: Annotated[None, Depends(write_turn, scope="function")]) -> Iterator[Session]:
+    """One unit of work per request: committed before the response is sent, rolled back on error. A writer
+    waits in a bounded number of threads (``write_turn``); on SQLite its first statement takes the writer's
+    turn, handed back after COMMIT (``db.WriterLock``)."""
     with db.transaction(request.app.state.session_factory, write=request.method not in SAFE_METHODS) as session:
         yield session
 

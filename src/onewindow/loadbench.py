@@ -3,7 +3,9 @@
 The mix (per client, at random with a fixed seed): 80 % 取号 (anonymous ticket issue), 10 % a ticket's status,
 10 % the hall's live state. Afterwards the invariants: every acknowledged (201) ticket is in the database
 with its number, no ticket number is given twice in a hall's category on a day, and the audit chain
-verifies. Prints throughput and p50 / p99 per operation.
+verifies. Prints throughput and p50 / p99 per operation, and the CPU time the server and the load generator
+spent per request (on a machine shared with other work, wall-clock throughput varies from run to run; CPU per
+request does much less, so it is the figure to compare changes by).
 """
 
 from __future__ import annotations
@@ -70,8 +72,9 @@ def _prepare(url: str) -> None:
     engine.dispose()
 
 
-def _serve(url: str, port: int, workers: int, upload_dir: Path) -> subprocess.Popen[bytes]:
+def _serve(url: str, port: int, workers: int, upload_dir: Path, synchronous: str) -> subprocess.Popen[bytes]:
     env = dict(os.environ, ONEWINDOW_DATABASE_URL=url, ONEWINDOW_JOBS_ENABLED="false",
+               ONEWINDOW_SQLITE_SYNCHRONOUS=synchronous,
                ONEWINDOW_UPLOAD_DIR=str(upload_dir), ONEWINDOW_GUIDE_SEMANTIC="false",
                ONEWINDOW_TICKET_KIOSK_ADDRESSES='["127.0.0.1"]',  # the load generator stands in for kiosks
                PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
@@ -130,6 +133,26 @@ def _client(base: str, seconds: float, seed: int, tally: Tally) -> None:
             tally.record(op, time.perf_counter() - start, ok)
 
 
+def _group_cpu_seconds(pgid: int) -> float | None:
+    """CPU seconds (user + system) used so far by the processes of a process group (Linux /proc; None elsewhere):
+    the server's cost per request, which a machine loaded by others does not distort the way it does wall time."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or not ours to read
+        if int(fields[2]) == pgid:  # fields after "(comm)": state, ppid, pgrp, …, utime (12), stime (13)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _percentile(values: list[float], q: int) -> float:
     if len(values) == 1:
         return values[0]
@@ -160,23 +183,29 @@ def _invariants(url: str, acknowledged: list[tuple[str, str]]) -> list[str]:
     return problems
 
 
-def run(*, database_url: str | None, workers: int, clients: int, seconds: float, seed: int = 16) -> dict[str, Any]:
-    """Serve, drive, stop, check; the JSON-ready report."""
+def run(*, database_url: str | None, workers: int, clients: int, seconds: float, seed: int = 16,
+        sqlite_synchronous: str = "full") -> dict[str, Any]:
+    """Serve, drive, stop, check; the JSON-ready report (SQLite's synchronous mode is part of it)."""
     with tempfile.TemporaryDirectory(prefix="onewindow-bench-") as tmp:
         url = database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
         _prepare(url)
         port = _free_port()
-        server = _serve(url, port, workers, Path(tmp) / "uploads")
+        server = _serve(url, port, workers, Path(tmp) / "uploads", sqlite_synchronous)
         tally = Tally()
         try:
             threads = [threading.Thread(target=_client, args=(f"http://127.0.0.1:{port}", seconds, seed + i, tally))
                        for i in range(clients)]
+            server_cpu = _group_cpu_seconds(server.pid)
+            client_cpu = time.process_time()
             started = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             elapsed = time.perf_counter() - started
+            client_cpu = time.process_time() - client_cpu
+            server_end = _group_cpu_seconds(server.pid)
+            server_cpu = server_end - server_cpu if server_end is not None and server_cpu is not None else None
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -189,6 +218,11 @@ def run(*, database_url: str | None, workers: int, clients: int, seconds: float,
                  "errors": tally.errors.get(op, 0)}
             for op, v in sorted(tally.latencies.items()) if v}
         violations = _invariants(url, tally.acknowledged)
-        return {"database": url.split(":", 1)[0], "workers": workers, "clients": clients,
+        requests = sum(len(v) for v in tally.latencies.values()) + sum(tally.errors.values())
+        cpu = {"server_ms_per_request": round(server_cpu * 1000 / requests, 2) if server_cpu and requests else None,
+               "client_ms_per_request": round(client_cpu * 1000 / requests, 2) if requests else None}
+        database = url.split(":", 1)[0]
+        return {"database": database, "workers": workers, "clients": clients,
+                "sqlite_synchronous": sqlite_synchronous if database == "sqlite" else None,
                 "seconds": round(elapsed, 1), "operations": operations, "errors": tally.errors,
-                "invariant_violations": violations, "load_average": list(os.getloadavg())}
+                "invariant_violations": violations, "cpu": cpu, "load_average": list(os.getloadavg())}

@@ -53,11 +53,16 @@ def bench_api(
     seconds: Annotated[float, typer.Option(min=1, max=120, help="压测秒数")] = 10,
     database_url: Annotated[str | None, typer.Option(help="空数据库或演示数据库（默认临时 SQLite 文件）")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = True,
+    sqlite_synchronous: Annotated[str, typer.Option(
+        help="SQLite 提交落盘方式：full（断电不丢，默认）或 normal（进程崩溃不丢）")] = "full",
 ) -> None:
     """Serve the app on loopback and drive a ticket / status / hall-state mix; print figures and invariants."""
     if workers > 1 and not (database_url or "").startswith("postgresql"):
         fail("多个工作进程（--workers）需要 PostgreSQL：请用 --database-url 指定一个 PostgreSQL 数据库")
-    report = loadbench.run(database_url=database_url, workers=workers, clients=clients, seconds=seconds)
+    if sqlite_synchronous not in db.SYNCHRONOUS_MODES:
+        fail("--sqlite-synchronous 只能是 full 或 normal")
+    report = loadbench.run(database_url=database_url, workers=workers, clients=clients, seconds=seconds,
+                           sqlite_synchronous=sqlite_synchronous)
     echo_json(report)
     if report["invariant_violations"]:
         raise typer.Exit(1)

@@ -6,7 +6,12 @@ or closed, a 差评's 整改 order closed. Rather than one hook per flow in each
 flow), one session listener (installed by ``wiring.py``) notes after each flush the days the flushed records
 count on — before and after the change, so a decision moved to another day or cleared by a reopening fixes both
 days — and which open-work gauges they touch; when the transaction commits, those days are recomputed from the
-records (``rollup.recompute_days``) in the same transaction. Bulk paths (``gen-data``) write with Core and end
+records (``rollup.recompute_days``) in the same transaction. Tickets, the busiest records (one a second in a
+big hall, each issue its own transaction), take a fast path: their share of the rows is taken back with the
+values before the flush and added with the values after it (``rollup.ticket_share``, the same rule the
+recomputation uses), so issuing a ticket updates a handful of rollup rows instead of recounting its day; a
+ticket whose earlier values are not known (expired attributes), or a savepoint rolled back, falls back to the
+recomputation. Bulk paths (``gen-data``) write with Core and end
 with ``onewindow analytics rebuild``.
 """
 
@@ -16,11 +21,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import event, inspect, or_, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import InstanceState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.base import NO_VALUE
 
 from onewindow.analytics import rollup
-from onewindow.analytics.rules import OpenKind
+from onewindow.analytics.models import open_work
+from onewindow.analytics.rules import NONE, OpenKind
 from onewindow.cases.models import Case, CaseVisit
+from onewindow.catalog.models import Item, ItemVersion
 from onewindow.complaints.models import Complaint
 from onewindow.queue.models import Ticket
 from onewindow.ratings.models import Rating
@@ -30,6 +38,10 @@ DAYS = "analytics.days"
 KINDS = "analytics.open_kinds"
 BUSY = "analytics.busy"
 DISABLED = "analytics.disabled"  # session.info flag: a bulk path that rebuilds afterwards
+INCREMENTS = "analytics.increments"  # tickets' changes to rollup rows, applied at commit
+ITEMS = "analytics.item_departments"  # item code -> (item id, department id), looked up once per session
+TICKET_ATTRS = ("day", "hall_id", "item_code", "window_id", "clerk_id", "issued_at", "called_at", "serving_at",
+                "done_at", "state")
 
 # the day columns each record counts on
 DAY_ATTRS: dict[type, tuple[str, ...]] = {
@@ -46,6 +58,59 @@ def _values(obj: Any, attr: str) -> list[Any]:
     return [*history.added, *history.unchanged, *history.deleted]
 
 
+def _ticket_values(state: InstanceState[Any], *, before: bool) -> dict[str, Any] | None:
+    """A ticket's counted values before or after the flush; None when one of them is not known."""
+    values: dict[str, Any] = {}
+    for attr in TICKET_ATTRS:
+        current = state.dict.get(attr, NO_VALUE)
+        value = state.committed_state.get(attr, current) if before else current
+        if value is NO_VALUE:
+            return None
+        values[attr] = value
+    return values
+
+
+def _item_department(session: Session, code: str | None) -> tuple[int, int]:
+    if not code:
+        return NONE, NONE
+    known: dict[str, tuple[int, int]] = session.info.setdefault(ITEMS, {})
+    if code not in known:
+        row = session.execute(select(Item.id, ItemVersion.department_id)
+                              .join(ItemVersion, ItemVersion.id == Item.current_version_id)
+                              .where(Item.code == code)).first()
+        known[code] = (row[0], row[1]) if row is not None else (NONE, NONE)
+    return known[code]
+
+
+def _ticket_increment(session: Session, obj: Ticket, *, new: bool, deleted: bool) -> bool:
+    """Note the ticket's change as rollup increments; False when its earlier values are not known."""
+    state = inspect(obj)
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    if new:
+        after = {attr: state.dict.get(attr) for attr in TICKET_ATTRS}  # unset columns were inserted as NULL
+        before = None
+    else:
+        before = _ticket_values(state, before=True)
+        after = None if deleted else _ticket_values(state, before=False)
+        if before is None or (after is None and not deleted):
+            return False
+    out: dict[rollup.RowKey, dict[str, int]] = session.info.setdefault(INCREMENTS, {})
+    for values, sign in ((before, -1), (after, 1)):
+        if values is None:
+            continue
+        item, dep = _item_department(session, values["item_code"])
+        share = rollup.ticket_share(hall=values["hall_id"], item=item, dep=dep, window_id=values["window_id"],
+                                    clerk=values["clerk_id"], issued=values["issued_at"],
+                                    called=values["called_at"], serving=values["serving_at"],
+                                    done=values["done_at"])
+        rollup.add_share(out, values["day"], share, sign)
+        if values["state"] == "waiting":
+            acc = out.setdefault((open_work, (OpenKind.TICKET.value, values["hall_id"], dep, values["day"])), {})
+            acc["count"] = acc.get("count", 0) + sign
+    return True
+
+
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     if session.info.get(BUSY) or session.info.get(DISABLED):
         return
@@ -53,8 +118,11 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     kinds: set[OpenKind] = session.info.setdefault(KINDS, set())
     visit_cases: set[int] = set()
     rating_ids: set[int] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    new, deleted = set(session.new), set(session.deleted)
+    for obj in (*new, *session.dirty, *deleted):
         kind = type(obj)
+        if kind is Ticket and _ticket_increment(session, obj, new=obj in new, deleted=obj in deleted):
+            continue
         attrs = DAY_ATTRS.get(kind)
         if attrs is not None:
             for attr in attrs:
@@ -79,18 +147,38 @@ def _before_commit(session: Session) -> None:
     session.flush()
     days: set[dt.date] = session.info.pop(DAYS, set())
     kinds: set[OpenKind] = session.info.pop(KINDS, set())
-    if not days and not kinds:
+    increments: dict[rollup.RowKey, dict[str, int]] = session.info.pop(INCREMENTS, {})
+    if not days and not kinds and not increments:
         return
     session.info[BUSY] = True
     try:
-        items = rollup.ItemIndex.load(session)
-        if days:
-            rollup.recompute_days(session, days, items)
-        if kinds:
-            rollup.recompute_open(session, kinds, items)
+        if days or kinds:
+            items = rollup.ItemIndex.load(session)
+            if days:
+                rollup.recompute_days(session, days, items)
+            if kinds:
+                rollup.recompute_open(session, kinds, items)
+        for (table, key), counts in increments.items():
+            recomputed = OpenKind.TICKET in kinds if table is open_work else key[0] in days
+            changed = {name: n for name, n in counts.items() if n}
+            if changed and not recomputed:
+                rollup.add_counts(session, table, key, changed)
         session.flush()
     finally:
         session.info.pop(BUSY, None)
+
+
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the whole transaction is gone: so is what it noted
+        for key in (DAYS, KINDS, INCREMENTS):
+            session.info.pop(key, None)
+        return
+    # a savepoint rolled back took some flushed changes with it: recount the days the increments touch instead
+    increments: dict[rollup.RowKey, dict[str, int]] = session.info.pop(INCREMENTS, {})
+    if increments:
+        days: set[dt.date] = session.info.setdefault(DAYS, set())
+        days.update(key[3] if table is open_work else key[0] for table, key in increments)  # type: ignore[misc]
+        session.info.setdefault(KINDS, set()).add(OpenKind.TICKET)
 
 
 def install() -> None:
@@ -98,6 +186,7 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 def uninstall() -> None:
@@ -105,3 +194,4 @@ def uninstall() -> None:
     if event.contains(Session, "after_flush", _after_flush):
         event.remove(Session, "after_flush", _after_flush)
         event.remove(Session, "before_commit", _before_commit)
+        event.remove(Session, "after_soft_rollback", _after_soft_rollback)

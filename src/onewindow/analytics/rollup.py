@@ -15,11 +15,14 @@ are, each in its department). Voided 差评 and merged complaints are left out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from onewindow.analytics.models import fact, fact_dept, hourly, open_work, wait
@@ -109,24 +112,47 @@ def compute_day(session: Session, day: dt.date, items: ItemIndex) -> DayFacts:
     return out
 
 
+@dataclass(frozen=True)
+class TicketShare:
+    """What one ticket adds to its day's rollups (pure): a fine row, an hour row, a wait bucket if called."""
+
+    fine: FineKey
+    counts: dict[str, int]
+    hour: HourKey
+    hour_counts: dict[str, int]
+    wait: WaitKey | None
+
+
+def ticket_share(*, hall: int, item: int, dep: int, window_id: int | None, clerk: int | None,
+                 issued: dt.datetime, called: dt.datetime | None, serving: dt.datetime | None,
+                 done: dt.datetime | None) -> TicketShare:
+    """One ticket's counts: issued, its first call's wait, its service's length (the one rule for both the
+    recomputation of a day and the listener's increments)."""
+    counts = {"tickets": 1}
+    hour = {"tickets": 1}
+    bucket: WaitKey | None = None
+    if called is not None:
+        seconds = max(int((called - issued).total_seconds()), 0)
+        counts |= {"waited": 1, "wait_seconds": seconds}
+        hour |= {"waited": 1, "wait_seconds": seconds}
+        bucket = (hall, dep, wait_bucket(seconds))
+    if done is not None and serving is not None:
+        counts |= {"served": 1, "service_seconds": max(int((done - serving).total_seconds()), 0)}
+    return TicketShare((hall, dep, item, window_id or NONE, clerk or NONE, FactChannel.WINDOW.value), counts,
+                       (_hour(issued), hall, dep), hour, bucket)
+
+
 def _tickets(session: Session, day: dt.date, items: ItemIndex, out: DayFacts) -> None:
     stmt = select(Ticket.hall_id, Ticket.item_code, Ticket.window_id, Ticket.clerk_id, Ticket.issued_at,
                   Ticket.called_at, Ticket.serving_at, Ticket.done_at).where(Ticket.day == day)
-    window = FactChannel.WINDOW.value
     for hall, code, window_id, clerk, issued, called, serving, done in session.execute(stmt):
         item, dep = items.by_code.get(code or "", (NONE, NONE))
-        key = (hall, dep, item, window_id or NONE, clerk or NONE, window)
-        counts = {"tickets": 1}
-        hour = {"tickets": 1}
-        if called is not None:
-            seconds = max(int((called - issued).total_seconds()), 0)
-            counts |= {"waited": 1, "wait_seconds": seconds}
-            hour |= {"waited": 1, "wait_seconds": seconds}
-            out.waits[(hall, dep, wait_bucket(seconds))] += 1
-        if done is not None and serving is not None:
-            counts |= {"served": 1, "service_seconds": max(int((done - serving).total_seconds()), 0)}
-        out.add(key, **counts)
-        out.add_hour((_hour(issued), hall, dep), **hour)
+        share = ticket_share(hall=hall, item=item, dep=dep, window_id=window_id, clerk=clerk, issued=issued,
+                             called=called, serving=serving, done=done)
+        if share.wait is not None:
+            out.waits[share.wait] += 1
+        out.add(share.fine, **share.counts)
+        out.add_hour(share.hour, **share.hour_counts)
 
 
 def _cases_accepted(session: Session, day: dt.date, out: DayFacts) -> None:
@@ -267,6 +293,54 @@ def recompute_open(session: Session, kinds: Iterable[OpenKind] = tuple(OpenKind)
                     for (h, d, due), n in counts.items())
     for chunk in _chunks(rows):
         session.execute(insert(open_work), chunk)
+
+
+# ----- increments (the listener's fast path for tickets) -----------------------------------------------------
+
+KEY_COLUMNS: dict[Table, tuple[str, ...]] = {
+    fact: ("day", "hall_id", "department_id", "item_id", "window_id", "clerk_id", "channel"),
+    fact_dept: ("day", "hall_id", "department_id", "channel"),
+    hourly: ("day", "hour", "hall_id", "department_id"),
+    wait: ("day", "hall_id", "department_id", "bucket"),
+    open_work: ("kind", "hall_id", "department_id", "due_on"),
+}
+COUNTER_COLUMNS: dict[Table, tuple[str, ...]] = {fact: COUNTERS, fact_dept: COUNTERS, hourly: HOURLY_COUNTERS,
+                                                 wait: ("tickets",), open_work: ("count",)}
+RowKey = tuple[Table, tuple[object, ...]]
+
+
+def add_share(out: dict[RowKey, dict[str, int]], day: dt.date, share: TicketShare, sign: int) -> None:
+    """Add (sign 1) or take back (sign -1) a ticket's share of its day's rollup rows."""
+    hall, dep, _item, _window, _clerk, channel = share.fine
+    rows: list[tuple[RowKey, dict[str, int]]] = [((fact, (day, *share.fine)), share.counts),
+                                                 ((fact_dept, (day, hall, dep, channel)), share.counts),
+                                                 ((hourly, (day, *share.hour)), share.hour_counts)]
+    if share.wait is not None:
+        rows.append(((wait, (day, *share.wait)), {"tickets": 1}))
+    for row, counts in rows:
+        acc = out.setdefault(row, {})
+        for name, n in counts.items():
+            acc[name] = acc.get(name, 0) + sign * n
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, names: tuple[str, ...]) -> Any:
+    # built once per table and set of counters (``excluded`` is costly to build); the values are parameters
+    maker = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = maker(table)
+    return stmt.on_conflict_do_update(index_elements=list(KEY_COLUMNS[table]),
+                                      set_={name: table.c[name] + stmt.excluded[name] for name in names})
+
+
+def add_counts(session: Session, table: Table, key: tuple[object, ...], counts: dict[str, int]) -> None:
+    """Add counts (negative ones take back) to one rollup row in one statement, creating the row; a row left
+    counting nothing is removed, as a recomputation would not write it."""
+    columns = KEY_COLUMNS[table]
+    stmt = _upsert(session.get_bind().dialect.name, table, tuple(sorted(counts)))
+    session.execute(stmt, dict(zip(columns, key, strict=True)) | counts)
+    if any(n < 0 for n in counts.values()):
+        session.execute(delete(table).where(*(table.c[c] == v for c, v in zip(columns, key, strict=True)),
+                                            *(table.c[name] == 0 for name in COUNTER_COLUMNS[table])))
 
 
 # ----- the whole history ---------------------------------------------------------------------------------------

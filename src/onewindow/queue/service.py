@@ -365,7 +365,7 @@ def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str
                     token=secrets.token_urlsafe(18), ticket_class=cls.value, state=pure.state.value,
                     channel=chan.value, issued_at=now, queued_at=pure.queued_at, calls=0, requeued=False,
                     transfers=0, id_number=id_clean, phone=phone_clean, item_code=item_code,
-                    appointment_at=appointment_at)
+                    appointment_at=appointment_at, hall=hall, category=cat)
     session.add(ticket)
     session.flush()
     _record(session, clock=clock, actor=actor, ticket=ticket, before=None, window=None, action="issue",
@@ -553,17 +553,20 @@ def _duration_minutes(session: Session) -> ColumnElement[Any]:
     return (func.julianday(Ticket.done_at) - func.julianday(Ticket.serving_at)) * 1440.0
 
 
-def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int) -> dict[str, float]:
-    """Mean service time per category over the last 30 days; the hall default or 10 minutes without history."""
+def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
+                             category: HallCategory | None = None) -> dict[str, float]:
+    """Mean service time per category over the last 30 days; the hall default or 10 minutes without history.
+    With ``category``, that category's only (one indexed average instead of every category's)."""
     settings = hall_settings(session, hall_id)
-    categories = _categories(session)
+    categories = {category.id: category} if category is not None else _categories(session)
     since = clock.now() - dt.timedelta(days=HISTORY_DAYS)
-    rows = session.execute(
-        select(Ticket.category_id, func.avg(_duration_minutes(session)))
-        .where(Ticket.hall_id == hall_id, Ticket.state == TicketState.DONE.value, Ticket.done_at >= since,
-               Ticket.serving_at.is_not(None))
-        .group_by(Ticket.category_id)).all()
-    history = {categories[cid].code: float(avg) for cid, avg in rows if avg is not None}
+    stmt = (select(Ticket.category_id, func.avg(_duration_minutes(session)))
+            .where(Ticket.hall_id == hall_id, Ticket.state == TicketState.DONE.value, Ticket.done_at >= since,
+                   Ticket.serving_at.is_not(None))
+            .group_by(Ticket.category_id))
+    if category is not None:
+        stmt = stmt.where(Ticket.category_id == category.id)
+    history = {categories[cid].code: float(avg) for cid, avg in session.execute(stmt) if avg is not None}
     defaults = settings.default_service_min or {}
     return {c.code: history.get(c.code) or float(defaults.get(c.code, DEFAULT_SERVICE_MIN))
             for c in categories.values()}
@@ -813,8 +816,9 @@ class TicketStatus:
     announcement: str | None
 
 
-def _serving_windows(session: Session, hall_id: int) -> list[Window]:
-    return list(session.scalars(select(Window).where(
+def _serving_skills(session: Session, hall_id: int) -> list[list[str]]:
+    # the skills of the windows open now (plain values: no window, hall and clerk objects to build)
+    return list(session.scalars(select(Window.skills).where(
         Window.hall_id == hall_id, Window.status.in_([WindowStatus.IDLE.value, WindowStatus.SERVING.value]))))
 
 
@@ -829,8 +833,9 @@ def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketSt
             Ticket.state.in_([s.value for s in QUEUED_STATES]),
             (Ticket.queued_at < ticket.queued_at) | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id))
         )) or 0
-        servers = sum(1 for w in _serving_windows(session, ticket.hall_id) if code in w.skills) or 1
-        mean = expected_service_minutes(session, clock=clock, hall_id=ticket.hall_id).get(code, DEFAULT_SERVICE_MIN)
+        servers = sum(1 for skills in _serving_skills(session, ticket.hall_id) if code in skills) or 1
+        mean = expected_service_minutes(session, clock=clock, hall_id=ticket.hall_id,
+                                        category=ticket.category).get(code, DEFAULT_SERVICE_MIN)
         estimate = round(ahead * mean / servers, 1)
     window_number = ticket.window.number if ticket.window and ticket.state in AT_WINDOW_STATES else None
     cls = TicketClass(ticket.ticket_class)
