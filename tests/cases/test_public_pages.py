@@ -339,6 +339,8 @@ def test_an_online_applicant_chooses_mail_and_the_case_page_and_sms_say_so(
     assert (case.result_delivery, case.delivery_address, case.delivery_recipient) == ("mail", ADDRESS, "张伟")
     page = zhang.client.get(f"/my/cases/{case.id}").text
     assert re.search(r'id="result-delivery">邮寄送达（' + re.escape(ADDRESS) + "，收件人 张伟）", page)
+    staff = login("clerk").client.get(f"/cases/{case.id}").text  # the pre-check sees the choice
+    assert "结果送达（网上申报时选择）" in staff and f"邮寄送达：{ADDRESS}（收件人 张伟）" in staff
     service.precheck(session, clock=clock, user=user("clerk"), case_id=case.id, expected_version=case.version,
                      materials={}, rules_=RULES)
     [sms] = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "case.accepted",
