@@ -11,13 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from onewindow.cases.demo import load_demo_cases
-from onewindow.certificates.demo import WANG_FANG, ZHANG_WEI, load_demo_certificates
+from onewindow.certificates.demo import FENGYUAN, FENGYUAN_NAME, WANG_FANG, ZHANG_WEI, load_demo_certificates
 from onewindow.complaints.demo import load_demo_complaints
 from onewindow.core.audit import Actor
 from onewindow.core.clock import Clock
 from onewindow.county_file import ImportReport, import_catalog
 from onewindow.performance_month import load_demo_performance
-from onewindow.policies.demo_register import citizen_data, load_demo_citizens, load_demo_register
+from onewindow.policies.demo_register import (
+    citizen_data,
+    enterprise_data,
+    load_demo_citizens,
+    load_demo_enterprises,
+    load_demo_register,
+)
 from onewindow.queue.demo import load_queue_demo
 from onewindow.ratings.demo import load_demo_ratings
 from onewindow.rectification.demo import load_demo_rectification
@@ -74,6 +80,9 @@ def load_demo(session: Session, *, clock: Clock, password: str = DEMO_PASSWORD) 
     load_demo_citizens(session, clock=clock, actor=DEMO_ACTOR, people=[
         (ZHANG_WEI, "张伟", citizen_data(age=36, children_under_3=1, is_veteran=True)),
         (WANG_FANG, "王芳", citizen_data(age=34, children_under_3=1))])
+    # and 张伟 answers those of 获嘉县丰源商贸有限公司 too, whose 营业执照 names him as 法定代表人
+    load_demo_enterprises(session, clock=clock, actor=DEMO_ACTOR, enterprises=[
+        (FENGYUAN, FENGYUAN_NAME, enterprise_data(employees=12, industry="批发和零售业", township="城关镇"))])
     load_queue_demo(session, clock, DEMO_ACTOR)
     load_demo_certificates(session, clock=clock, actor=DEMO_ACTOR)
     load_demo_cases(session, clock, DEMO_ACTOR)

@@ -313,3 +313,60 @@ def test_an_agent_without_authorisation_learns_nothing_from_the_library(login: C
                                                         "applicant_kind": "person", **extra})
         assert r.status_code in (403, 422), r.text
         assert "电子证照库调取：" not in r.text and "免提交</span>" not in r.text
+
+
+# ----- 最多跑一次 online: the result's way chosen on the form --------------------------------------------------
+
+RETIRE = "410724-RSJ-QR-001"  # 职工正常退休（职）申请: 网办深度三级, at most one visit, no e-certificate
+ADDRESS = "获嘉县亢村镇人民路 8 号"
+PLACE = "name:经营场所使用证明租赁协议等"
+
+
+def test_an_online_applicant_chooses_mail_and_the_case_page_and_sms_say_so(
+        session: Session, clock: FixedClock, login: Callable[[str], Browser], user: Callable[[str], User]) -> None:
+    from onewindow.notifications.models import OutboxMessage
+
+    zhang = login("zhangwei")
+    form = zhang.client.get(f"/apply/{ITEM}").text
+    # 全程网办 with an e-certificate, promising at most one visit: every way is offered, pickup ticked
+    assert re.findall(r'name="delivery_method" value="(\w+)"', form) == ["pickup", "mail", "electronic"]
+    assert 'value="pickup" checked' in form and 'name="delivery_address"' in form
+    files = {FORM: ("登记申请书.pdf", PDF, "application/pdf"), PLACE: ("租赁协议.pdf", PDF, "application/pdf")}
+    _fields, r = _post_application(zhang, f"/apply/{ITEM}", files,
+                                   {"delivery_method": "mail", "delivery_address": f"  {ADDRESS} "})
+    assert r.status_code == 303, r.text
+    case = _case_at(session, r.headers["location"])
+    assert (case.result_delivery, case.delivery_address, case.delivery_recipient) == ("mail", ADDRESS, "张伟")
+    page = zhang.client.get(f"/my/cases/{case.id}").text
+    assert re.search(r'id="result-delivery">邮寄送达（' + re.escape(ADDRESS) + "，收件人 张伟）", page)
+    staff = login("clerk").client.get(f"/cases/{case.id}").text  # the pre-check sees the choice
+    assert "结果送达（网上申报时选择）" in staff and f"邮寄送达：{ADDRESS}（收件人 张伟）" in staff
+    service.precheck(session, clock=clock, user=user("clerk"), case_id=case.id, expected_version=case.version,
+                     materials={}, rules_=RULES)
+    [sms] = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == "case.accepted",
+                                                        OutboxMessage.payload["case_id"].as_integer() == case.id))
+    assert f"办理结果将邮寄至{ADDRESS}" in sms.body
+
+
+def test_online_mail_without_an_address_is_422_and_writes_nothing(
+        session: Session, app: FastAPI, login: Callable[[str], Browser]) -> None:
+    before = _case_count(session)
+    zhang = login("zhangwei")
+    _fields, r = _post_application(zhang, f"/apply/{ITEM}", {FORM: ("登记申请书.pdf", PDF, "application/pdf")},
+                                   {"delivery_method": "mail", "delivery_address": "  "})
+    assert r.status_code == 422
+    assert "选择邮寄送达须填写邮寄地址" in r.text and 'name="delivery_address" value=""' in r.text
+    assert 'value="mail" checked' in r.text  # the choice is kept for the correction
+    assert _case_count(session) == before and _stored_files(app) == []
+
+
+def test_online_a_way_the_item_does_not_offer_is_422(session: Session, login: Callable[[str], Browser]) -> None:
+    before = _case_count(session)
+    zhang = login("zhangwei")
+    form = zhang.client.get(f"/apply/{RETIRE}").text
+    assert re.findall(r'name="delivery_method" value="(\w+)"', form) == ["pickup", "mail"]  # no 电子送达
+    _fields, r = _post_application(zhang, f"/apply/{RETIRE}", {}, {"delivery_method": "electronic"})
+    assert r.status_code == 422 and "该事项不提供电子送达" in r.text
+    _fields, r = _post_application(zhang, f"/apply/{RETIRE}", {}, {"delivery_method": "drone"})
+    assert r.status_code == 422 and "送达方式应为窗口领取、邮寄或电子送达" in r.text
+    assert _case_count(session) == before

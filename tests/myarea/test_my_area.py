@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.agents.models import AgentAuthorization
 from onewindow.appointments import service as appointments_service
-from onewindow.certificates.demo import WANG_FANG, ZHANG_WEI
+from onewindow.certificates.demo import FENGYUAN, FENGYUAN_NAME, WANG_FANG, ZHANG_WEI
 from onewindow.complaints import service as complaints_service
 from onewindow.core.audit import Actor, AuditEntry
 from onewindow.core.clock import FixedClock
@@ -195,6 +195,58 @@ def test_the_api_lets_a_citizen_answer_their_own_offers_only(session: Session,
     assert client.post(f"/api/v1/grants/{theirs.id}/confirm", headers=zhang).status_code == 404
     assert client.post(f"/api/v1/grants/{theirs.id}/decline", headers=zhang, json={}).status_code == 404
     assert client.post(f"/api/v1/grants/{childcare.id}/approve", headers=zhang).status_code == 403
+
+
+# ----- 免申即享 of an enterprise the citizen represents -----------------------------------------------------------
+
+
+def test_the_legal_representative_sees_and_answers_the_enterprises_offers(
+        session: Session, login: Callable[[str], Browser]) -> None:
+    offers = _grants(session, FENGYUAN)  # the demo register's 小微企业 offers to 丰源商贸 (张伟 is its 法定代表人)
+    assert len(offers) >= 2 and all(g.status == "pending" for g in offers)
+    first, second = offers[:2]
+    zhang = login("zhangwei")
+    page = zhang.client.get("/my").text
+    assert f"为企业：{FENGYUAN_NAME}" in page and f"/my/grants/{first.id}/confirm" in page
+    assert "育儿补贴" in page  # his own offers stay
+    assert FENGYUAN_NAME not in login("wangfang").client.get("/my").text
+    r = zhang.post(f"/my/grants/{first.id}/confirm")
+    assert r.status_code == 303 and r.headers["location"] == "/my?notice=confirmed#offers"
+    session.refresh(first)
+    assert first.status == "confirmed" and first.confirmed_by == "zhangwei"
+    assert zhang.post(f"/my/grants/{first.id}/confirm").headers["location"] == "/my?notice=unchanged#offers"
+    assert _audits(session, first).count("policies.grant_confirmed") == 1
+    assert zhang.post(f"/my/grants/{second.id}/decline").headers["location"] == "/my?notice=declined#offers"
+    session.refresh(second)
+    assert second.status == "declined" and second.note == "企业代表人网上放弃"
+
+
+def test_nobody_else_answers_an_enterprises_offer(session: Session, login: Callable[[str], Browser],
+                                                  token_for: Callable[[str], dict[str, str]], client: Any) -> None:
+    offer = _grants(session, FENGYUAN)[0]
+    assert login("wangfang").post(f"/my/grants/{offer.id}/confirm").status_code == 404
+    assert login("wangfang").post(f"/my/grants/{offer.id}/decline").status_code == 404
+    assert client.post(f"/api/v1/grants/{offer.id}/confirm", headers=token_for("wangfang")).status_code == 404
+    session.refresh(offer)
+    assert offer.status == "pending"
+    r = client.post(f"/api/v1/grants/{offer.id}/confirm", headers=token_for("zhangwei"))  # the API: same rule
+    assert r.status_code == 200 and r.json()["status"] == "confirmed"
+
+
+def test_the_offers_take_two_queries_whatever_the_enterprises(session: Session) -> None:
+    on = dt.date(2026, 11, 23)
+    counts = {}
+    for username in ("zhangwei", "wangfang"):  # with an enterprise's offers, and without
+        session.expire_all()
+        citizen = _user(session, username)
+        with _counting(session) as statements:
+            offers = my_service.offers_of(session, citizen, on)
+            [(o.policy, o.department, o.enterprise) for o in offers]  # everything the page reads
+        counts[username] = len(statements)
+        assert offers
+    assert counts["zhangwei"] == counts["wangfang"] == 2
+    zhang = my_service.offers_of(session, _user(session, "zhangwei"), on)
+    assert {o.enterprise for o in zhang} == {"", FENGYUAN_NAME}
 
 
 # ----- choosing an agent and items from lists ------------------------------------------------------------------

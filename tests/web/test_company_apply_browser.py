@@ -1,8 +1,8 @@
 """为企业申请 in headless Chromium, from the citizen's first page: 张伟 signs in, finds an enterprise item through the
 /apply search, applies for 获嘉县丰源商贸有限公司 (the demo business licence names him as 法定代表人) with a file,
-the 营业执照 taken from the library; a clerk asks for correction at /cases/precheck, 张伟 uploads the missing
-material and resubmits, the clerk accepts and the market-regulation approver approves. A bad credit code on
-the way is refused with the reason. Screenshots of each step go to ``artifacts``."""
+the 营业执照 taken from the library, the result to come by post; a clerk asks for correction at /cases/precheck,
+张伟 uploads the missing material and resubmits, the clerk accepts and the market-regulation approver approves. A
+bad credit code on the way is refused with the reason. Screenshots of each step go to ``artifacts``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.browser
 CHANGE = "410724-SCJG-XK-005"  # 企业变更登记: for enterprises, 营业执照 from the library
 FENG_NAME = "获嘉县丰源商贸有限公司"
 RESOLUTION = material_key("股东会决议或股东决定", None)
+ADDRESS = "获嘉县城关镇丰源路 18 号"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -85,12 +86,16 @@ def test_apply_for_a_company_correction_resubmit_approval(live_server: Any, brow
         expect(citizen.locator("#enterprise-facts")).to_contain_text("法定代表人")
         expect(citizen.locator("#apply-form")).to_contain_text("电子证照库调取：营业执照")
         citizen.set_input_files("input[type=file][aria-label='上传企业变更登记申请书']", str(form_pdf))
+        # 最多跑一次: the changed licence comes by post (the form offers what the item allows)
+        citizen.check("#delivery-choice input[name=delivery_method][value=mail]")
+        citizen.fill("#delivery-choice input[name=delivery_address]", ADDRESS)
         _shot(citizen, artifacts, 4, "form")
         citizen.click("#apply-submit")
         citizen.wait_for_url(re.compile(r".*/my/cases/\d+\?notice=submitted$"))
         number = citizen.inner_text("#case-number").strip()
         case_url = citizen.url.split("?", 1)[0]
         expect(citizen.locator("body")).to_contain_text(FENG_NAME)
+        expect(citizen.locator("#result-delivery")).to_contain_text(f"邮寄送达（{ADDRESS}")
         _shot(citizen, artifacts, 5, "submitted")
         citizen.goto(f"{base}/my/cases")
         expect(citizen.locator("#my-cases")).to_contain_text(number)

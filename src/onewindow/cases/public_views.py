@@ -31,8 +31,8 @@ from starlette.datastructures import FormData, UploadFile
 
 from onewindow.agents import service as agents_service
 from onewindow.agents.service import AgentAuthorization, AuthorizationIn
-from onewindow.cases import notices, service, uploads
-from onewindow.cases.kinds import CaseKind
+from onewindow.cases import notices, service, uploads, visits
+from onewindow.cases.kinds import CaseKind, DeliveryMethod
 from onewindow.cases.models import Case, CaseEvent, CaseUpload
 from onewindow.cases.rules import (
     BUNDLE_FIELDS,
@@ -153,6 +153,10 @@ class Errors:
                 out.fields.setdefault(p.field.split(".", 1)[-1] if p.field.startswith("applicant.") else p.field,
                                       []).append(p.message)
         return out
+
+    def get(self, name: str) -> list[str]:
+        """Messages of one field (as the shared form macros ask for them)."""
+        return self.fields.get(name, [])
 
     def __bool__(self) -> bool:
         return bool(self.problems)
@@ -687,6 +691,7 @@ class ApplyForm:
     credit_code: str = ""  # as typed
     personal_allowed: bool = True  # the item also serves persons (本人申请)
     enterprise_allowed: bool = False  # the item (every member of a bundle) serves enterprises (为企业申请)
+    delivery_modes: tuple[DeliveryMethod, ...] = (DeliveryMethod.PICKUP,)  # how the result may go out (最多跑一次)
 
 
 def _target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
@@ -730,7 +735,8 @@ def _build_form(session: Session, *, clock: Clock, user: User, target: Target, a
                      personal_allowed=audience_problem(((v.name, v.audience) for _i, v in target.members),
                                                        "person") is None,
                      enterprise_allowed=audience_problem(((v.name, v.audience) for _i, v in target.members),
-                                                         "enterprise") is None)
+                                                         "enterprise") is None,
+                     delivery_modes=service.delivery_modes(target))
 
 
 @dataclass(frozen=True)
@@ -768,13 +774,17 @@ def _company_values(values: dict[str, str], user: User, company: Company) -> dic
             "applicant_id": company.credit_code, "phone": user.phone or "", "representative": user.display_name}
 
 
+DELIVERY_FIELDS = ("delivery_method", "delivery_address", "delivery_recipient")
+
+
 def _initial_values(auth: Auth) -> dict[str, str]:
     user = auth.user
+    delivery = {"delivery_method": DeliveryMethod.PICKUP.value, "delivery_address": "", "delivery_recipient": ""}
     if _is_agent(auth):
         return {"applicant_kind": "person", "applicant_name": "", "applicant_id": "", "phone": "",
-                "idempotency_key": secrets.token_urlsafe(18)}
+                "idempotency_key": secrets.token_urlsafe(18), **delivery}
     return {"applicant_kind": "person", "applicant_name": user.display_name, "applicant_id": user.id_number or "",
-            "phone": user.phone or "", "idempotency_key": secrets.token_urlsafe(18)}
+            "phone": user.phone or "", "idempotency_key": secrets.token_urlsafe(18), **delivery}
 
 
 def _render_form(request: Request, auth: Auth, form: ApplyForm, status_code: int = 200) -> Response:
@@ -814,7 +824,11 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
             values[name] = form_text(posted, name)
         values["applicant_id"] = values["applicant_id"].upper()
     extra = [form_text(posted, f"extra_holder_{i}").upper() for i in range(EXTRA_HOLDER_FIELDS)]
-    problems: list[Problem] = []
+    for name in DELIVERY_FIELDS:  # 最多跑一次: kept on a re-render; checked with the rest (the service again)
+        values[name] = form_text(posted, name)[:400]
+    values["delivery_method"] = values["delivery_method"] or DeliveryMethod.PICKUP.value
+    problems: list[Problem] = visits.delivery_problems(values["delivery_method"], values["delivery_address"],
+                                                       values["delivery_recipient"], service.delivery_modes(target))
     company: Company | None = None
     if not _is_agent(auth) and form_text(posted, "applicant_kind") == "enterprise":  # 为企业申请
         company = _company(session, clock, user, form_text(posted, "credit_code"))
@@ -863,7 +877,8 @@ def _apply_post(request: Request, session: Session, clock: Clock, settings: Sett
         item_code=target.item.code if target.bundle is None and target.item is not None else None,
         bundle_code=target.bundle.code if target.bundle is not None else None,
         extra_holders=[h for h in extra if h], idempotency_key=values["idempotency_key"],
-        form_data={q.name: values[q.name].strip() for q in questions})
+        form_data={q.name: values[q.name].strip() for q in questions}, delivery_method=values["delivery_method"],
+        delivery_address=values["delivery_address"], delivery_recipient=values["delivery_recipient"])
     try:
         with session.begin_nested():  # a refusal leaves nothing behind
             created = service.apply(session, clock=clock, user=user, data=data, rules_=_rules(settings), online=True)

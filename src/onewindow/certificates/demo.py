@@ -28,6 +28,7 @@ ZHANG_WEI = demo_id_number("41072419900315001")
 LI_NA = demo_id_number("41072419880722002")
 WANG_FANG = demo_id_number("41072419920908004")
 FENGYUAN = demo_credit_code("91410724MA9KX3L2Q")  # 获嘉县丰源商贸有限公司
+FENGYUAN_NAME = "获嘉县丰源商贸有限公司"
 LAOJIE = demo_credit_code("92410724MA9NR7T5W")  # 获嘉县老街面馆（个体工商户）
 
 
@@ -54,12 +55,12 @@ def demo_rows(on: dt.date) -> list[dict[str, Any]]:
         {"type": "ID_CARD", "number": "ID_CARD-DEMO-000003", "holder_id": WANG_FANG, "holder_name": "王芳",
          "issuer": "获嘉县公安局", "issued_date": ago(1000), "expires_date": ahead(6300), "check_code": "WF2C8D6E"},
         {"type": "BIZ_LICENSE", "number": "BIZ_LICENSE-DEMO-000001", "holder_id": FENGYUAN,
-         "holder_name": "获嘉县丰源商贸有限公司", "issuer": "获嘉县市场监督管理局", "issued_date": ago(900),
+         "holder_name": FENGYUAN_NAME, "issuer": "获嘉县市场监督管理局", "issued_date": ago(900),
          "expires_date": "", "check_code": "FY6G3K8M",
          # the register names the 法定代表人 by name and ID number: 为企业申请 online checks both
          "data": {"法定代表人": "张伟", "法定代表人证件号码": ZHANG_WEI, "注册资本": "100万元"}},
         {"type": "FOOD_LICENSE", "number": "FOOD_LICENSE-DEMO-000001", "holder_id": FENGYUAN,
-         "holder_name": "获嘉县丰源商贸有限公司", "issuer": "获嘉县市场监督管理局", "issued_date": ago(400),
+         "holder_name": FENGYUAN_NAME, "issuer": "获嘉县市场监督管理局", "issued_date": ago(400),
          "expires_date": ahead(1425), "check_code": "FY4P7R2T"},
         {"type": "BIZ_LICENSE", "number": "BIZ_LICENSE-DEMO-000002", "holder_id": LAOJIE,
          "holder_name": "获嘉县老街面馆", "issuer": "获嘉县市场监督管理局", "issued_date": ago(300),

@@ -50,10 +50,12 @@ def my_page(request: Request, session: DbSession, clock: ClockDep, auth: Citizen
 
 @router.post("/my/grants/{grant_id}/{verb}")
 def answer_offer(grant_id: int, verb: str, session: DbSession, clock: ClockDep, auth: CitizenAuth) -> Response:
-    """确认申领 or 放弃 one of my offers (one click; the same click again changes nothing)."""
+    """确认申领 or 放弃 one of my offers, or of an enterprise I represent (one click; the same click again changes
+    nothing; anyone else's offer is 404)."""
     if verb not in VERBS:
         raise NotFound("操作", verb)
-    _grant, moved = policies_service.answer_own_grant(session, clock=clock, viewer=auth.viewer, actor=auth.actor,
-                                                      grant_id=grant_id, confirm=VERBS[verb])
+    _grant, moved = policies_service.answer_own_grant(
+        session, clock=clock, viewer=auth.viewer, actor=auth.actor, grant_id=grant_id, confirm=VERBS[verb],
+        represented=service.represented(session, auth.user, today(clock)))
     notice = ("confirmed" if VERBS[verb] else "declined") if moved else "unchanged"
     return RedirectResponse(f"/my?notice={notice}#offers", status_code=303)

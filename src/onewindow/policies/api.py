@@ -11,11 +11,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
+from onewindow.cases import service as cases_service
 from onewindow.catalog import service as catalog_service
 from onewindow.catalog.schemas import PolicyIn
 from onewindow.core import access, audit
 from onewindow.core.access import Action
+from onewindow.core.clock import Clock, today
 from onewindow.core.errors import PermissionDenied, Problem, ValidationFailed
 from onewindow.deps import Auth, ClockDep, CurrentAuth, DbSession
 from onewindow.policies import service
@@ -213,6 +216,12 @@ def expire(auth: CurrentAuth, session: DbSession, clock: ClockDep,
     return {"expired": service.expire_offers(session, clock=clock, actor=auth.actor, older_than_days=older_than_days)}
 
 
+def _represented(session: Session, auth: Auth, clock: Clock) -> list[str]:
+    """The credit codes of the enterprises the citizen represents (the library's 营业执照, as for 为企业申请): their
+    offers are the citizen's to answer too."""
+    return [r.credit_code for r in cases_service.represented_enterprises(session, auth.user, today(clock))]
+
+
 def _department_grant(auth: Auth, session: DbSession, grant_id: int) -> Grant:
     grant = service.get_grant(session, grant_id)
     auth.require(Action.GRANT_APPROVE, department_id=grant.policy.department_id)
@@ -226,7 +235,8 @@ def confirm(grant_id: int, auth: CurrentAuth, session: DbSession, clock: ClockDe
     confirming again changes nothing), or recorded by a clerk at a window."""
     if auth.can(Action.GRANT_CONFIRM_OWN):
         grant, _moved = service.answer_own_grant(session, clock=clock, viewer=auth.viewer, actor=auth.actor,
-                                                 grant_id=grant_id, confirm=True)
+                                                 grant_id=grant_id, confirm=True,
+                                                 represented=_represented(session, auth, clock))
         return GrantOut.of(grant)
     auth.require(Action.GRANT_CONFIRM_AT_WINDOW)
     return GrantOut.of(service.confirm_grant(session, clock=clock, actor=auth.actor, grant_id=grant_id))
@@ -238,7 +248,8 @@ def decline(grant_id: int, body: DeclineIn, auth: CurrentAuth, session: DbSessio
     policy's department; kept on record."""
     if auth.can(Action.GRANT_CONFIRM_OWN):
         grant, _moved = service.answer_own_grant(session, clock=clock, viewer=auth.viewer, actor=auth.actor,
-                                                 grant_id=grant_id, confirm=False, reason=body.reason)
+                                                 grant_id=grant_id, confirm=False, reason=body.reason,
+                                                 represented=_represented(session, auth, clock))
         return GrantOut.of(grant)
     if not auth.can(Action.GRANT_CONFIRM_AT_WINDOW):  # at a window on the entity's word, else the department
         _department_grant(auth, session, grant_id)

@@ -103,14 +103,35 @@ def citizen_data(*, age: int, children_under_3: int = 0, is_veteran: bool = Fals
             "is_low_income": False, "pension_insured": True, "has_business_license": False, "identity_tags": []}
 
 
+def enterprise_data(*, employees: int, industry: str, township: str) -> dict[str, Any]:
+    """A demo enterprise's register row: a small, paid-up 小微企业 with no research or high-tech status, so it
+    matches the 小微企业 offers (稳岗返还, 小型微利企业所得税, “六税两费”)."""
+    return {"employees": employees, "industry": industry, "registered_years": 2, "annual_revenue_wan": 800.0,
+            "total_assets_wan": 600.0, "taxable_income_wan": 60.0, "is_high_tech": False, "is_small_micro": True,
+            "rd_expense_wan": 0.0, "newly_hired_graduates": 0, "tax_credit_level": "B", "township": township,
+            "social_insurance_arrears": False, "layoff_rate": 0.0, "qualifications": []}
+
+
+def _load_named(session: Session, *, clock: Clock, actor: Actor, kind: str,
+                rows: list[tuple[str, str, dict[str, Any]]]) -> int:
+    cache = service.MatcherCache()
+    made = 0
+    for identifier, name, data in rows:
+        update = service.upsert_entity(session, clock=clock, actor=actor, cache=cache, kind=kind,
+                                       identifier=identifier, name=name, data=data)
+        made += len(update.offered)
+    return made
+
+
 def load_demo_citizens(session: Session, *, clock: Clock, actor: Actor,
                        people: list[tuple[str, str, dict[str, Any]]]) -> int:
     """Put the demo citizens' accounts in the register (ID number, name, data) and offer what they match; they
     confirm or decline their offers themselves on “我的”. Returns the offers made (none when loaded before)."""
-    cache = service.MatcherCache()
-    made = 0
-    for identifier, name, data in people:
-        update = service.upsert_entity(session, clock=clock, actor=actor, cache=cache, kind="person",
-                                       identifier=identifier, name=name, data=data)
-        made += len(update.offered)
-    return made
+    return _load_named(session, clock=clock, actor=actor, kind="person", rows=people)
+
+
+def load_demo_enterprises(session: Session, *, clock: Clock, actor: Actor,
+                          enterprises: list[tuple[str, str, dict[str, Any]]]) -> int:
+    """Put named demo enterprises in the register (credit code, name, data) and offer what they match; the person
+    their 营业执照 names as 法定代表人 answers the offers on “我的” (为企业). Returns the offers made."""
+    return _load_named(session, clock=clock, actor=actor, kind="enterprise", rows=enterprises)

@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -713,21 +713,27 @@ def grants_of_holders(session: Session, identifiers: Sequence[str], *, limit: in
 
 
 def answer_own_grant(session: Session, *, clock: Clock, viewer: Viewer, actor: Actor, grant_id: int,
-                     confirm: bool, reason: str = "") -> tuple[Grant, bool]:
+                     confirm: bool, reason: str = "", represented: Collection[str] = ()) -> tuple[Grant, bool]:
     """The beneficiary's one click: confirm (or decline) their own offer online.
 
-    Someone else's grant, or one that does not exist, is 404 alike (nothing tells the two apart); an illegal move
-    is 409 (the state machine); the same answer again (a double click) changes nothing and returns
-    ``(grant, False)``. The row is locked first, so two clicks at once make one move and one audit entry.
+    ``represented`` are the credit codes of the enterprises the viewer represents (the edge asks the certificate
+    library: a usable 营业执照 naming them as 法定代表人, 经营者 or 负责人 by name and ID number); an offer to one of
+    those enterprises counts the viewer's account among its owners. Someone else's grant, or one that does not
+    exist, is 404 alike (nothing tells the two apart); an illegal move is 409 (the state machine); the same answer
+    again (a double click) changes nothing and returns ``(grant, False)``. The row is locked first, so two clicks
+    at once make one move and one audit entry.
     """
     grant = session.get(Grant, grant_id, with_for_update=True)
-    if grant is None or not access.can(viewer, Action.GRANT_CONFIRM_OWN,
-                                       Record(owner_ids=frozenset({grant.entity.identifier}))):
+    for_enterprise = (grant is not None and grant.entity.kind == "enterprise"
+                      and grant.entity.identifier in set(represented))
+    owners = Record(owner_ids=frozenset({grant.entity.identifier}) if grant is not None else frozenset(),
+                    owner_user_ids=frozenset({viewer.user_id}) if for_enterprise else frozenset())
+    if grant is None or not access.can(viewer, Action.GRANT_CONFIRM_OWN, owners):
         raise NotFound("兑付记录", str(grant_id), field="grant_id")
     target = GrantState.CONFIRMED if confirm else GrantState.DECLINED
     if grant.status == target:
         return grant, False
-    note = None if confirm else (reason.strip()[:500] or "本人网上放弃")
+    note = None if confirm else (reason.strip()[:500] or ("企业代表人网上放弃" if for_enterprise else "本人网上放弃"))
     return _move(session, clock=clock, actor=actor, grant=grant, target=target, note=note), True
 
 
