@@ -26,7 +26,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ from onewindow.staff.models import User
 
 CHUNK = 20000
 ROLLUP_DAYS = 31  # finished days written together
-Processors = list[tuple[int, Callable[[Any], Any]]]
+Processors = list[tuple[int, Any]]  # (position, a column type's bind processor)
 _UNSET = object()
 NO_FORM: dict[str, Any] = {}  # shared empty JSON values (never changed)
 NO_REASONS: list[str] = []
@@ -270,9 +270,7 @@ class _Batch:
         self.items = rollup.ItemIndex.load(session)
         self.rows: dict[str, list[dict[str, Any]]] = {"case_record": [], "queue_ticket": [], "case_visit": [],
                                                       "rating": [], "complaint": []}
-        self.tables: dict[str, Table] = {"case_record": Case.__table__, "queue_ticket": Ticket.__table__,
-                                         "case_visit": CaseVisit.__table__, "rating": Rating.__table__,
-                                         "complaint": Complaint.__table__}  # type: ignore[dict-item]
+        self.tables = {m.__tablename__: cast(Table, m.__table__) for m in (Case, Ticket, CaseVisit, Rating, Complaint)}
         self.facts: dict[dt.date, rollup.DayFacts] = {}
         self.finished: dict[dt.date, rollup.DayFacts] = {}
 
@@ -306,7 +304,7 @@ class _Batch:
             rollup.delete_days(self.session, sorted(self.finished))
             rows = rollup.day_rows(self.finished)
             for table in (fact, fact_dept, hourly, wait):
-                self.writer.write(table, rows[table.name])  # type: ignore[arg-type]
+                self.writer.write(table, rows[table.name])
             self.finished = {}
 
 
