@@ -64,7 +64,7 @@ def rebuild(as_json: bool = typer.Option(False, "--json", help="输出 JSON")) -
     typer.echo(f"已重新计算 {days} 天的日汇总，用时 {seconds} 秒")
 
 
-@app.command("gen-data", help="生成模拟历史数据（办件、排队、跑动、评价、诉求），再重算日汇总；空库先载入演示县")
+@app.command("gen-data", help="生成模拟历史数据（办件、排队、跑动、评价、诉求），同时计入日汇总；空库先载入演示县")
 @user_errors
 def gen_data(
     *,
@@ -79,7 +79,7 @@ def gen_data(
     from sqlalchemy import func, select
 
     from onewindow import db
-    from onewindow.analytics import listeners, rollup
+    from onewindow.analytics import listeners
     from onewindow.analytics.generate import generate
     from onewindow.catalog.models import Item
     from onewindow.core.clock import CHINA_TZ, FixedClock, SystemClock, today
@@ -91,12 +91,11 @@ def gen_data(
         fail(f"--end 应为日期 YYYY-MM-DD：{end}")
     _engine, factory = open_database()
     started = time.perf_counter()
-    with db.transaction(factory) as session, _bars("生成办件", "重算日汇总") as (gen_bar, roll_bar):
+    with db.transaction(factory) as session, _bar("生成办件（同时计日汇总）") as gen_bar:
         session.info[listeners.DISABLED] = True
         if not session.scalar(select(func.count(Item.id))):
             load_demo(session, clock=FixedClock(dt.datetime(last.year, last.month, last.day, 18, tzinfo=CHINA_TZ)))
         report = generate(session, cases=cases, days=days, seed=seed, end=last, progress=gen_bar)
-        rollup.rebuild(session, progress=roll_bar)
     echo_json({**report.as_dict(), "seconds": round(time.perf_counter() - started, 1)})
 
 
@@ -122,8 +121,8 @@ def bench_dashboard(
     def progress(stage: str, done: int, total: int) -> None:
         stages[stage](done, total)
 
-    with _bars("生成", "汇总") as (gen_bar, roll_bar):
-        stages.update({"generate": gen_bar, "rebuild": roll_bar})
+    with _bar("生成（同时计日汇总）") as gen_bar:
+        stages["generate"] = gen_bar
         try:
             report = run(url, cases=cases, days=n_days, seed=seed, sqlite_path=path, progress=progress)
         except ValueError:

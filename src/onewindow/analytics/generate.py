@@ -1,5 +1,6 @@
 """Synthetic history (``onewindow gen-data``): a realistic past of cases, tickets, visits, ratings and
-complaints written through bulk Core inserts, then the rollups rebuilt.
+complaints written straight to the
+database driver, with the rollups counted as the records are made.
 
 What makes it realistic: acceptances only on working days of the holiday calendar (holidays off, 调休 make-up
 Saturdays on), more on Mondays than Fridays, two peaks a day (9–11 and 14–16); the catalog's items in a
@@ -8,8 +9,14 @@ halls; queue waits and service times; one to three visits for window cases; most
 promised limit, a few overdue, the last days' still open; ratings for half the finished cases with a few 差评
 and 默认好评; and a small share of complaints, most answered on time.
 
-Records are written with explicit ids in chunks; the ORM listener is off for the session (``listeners.DISABLED``)
-and the rollups are rebuilt at the end (``rollup.rebuild``).
+Records are written with explicit ids in chunks, as plain rows through the driver (one prepared INSERT run
+with ``executemany`` on SQLite, ``COPY`` on PostgreSQL), values converted by the columns' own SQLAlchemy bind
+processors. The ORM listener is off for the session (``listeners.DISABLED``); instead each record is counted
+into its days' rollups as it is made, by the same per-record functions ``rollup.compute_day`` uses
+(``rollup.count_ticket`` …), so the generated rollups equal a rebuild (a test checks it). A day's rollups are
+final once acceptances have moved past it (every record counts on its acceptance day or later) and are written
+then; days that also hold records from before the run are recomputed from the records at the end, and the
+open-work gauges too.
 """
 
 from __future__ import annotations
@@ -19,11 +26,13 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from onewindow.analytics import rollup
+from onewindow.analytics.models import fact, fact_dept, hourly, wait
 from onewindow.calendar.service import build_calendar
 from onewindow.cases.models import Case, CaseVisit
 from onewindow.catalog.models import Hall, Item, ItemVersion
@@ -34,7 +43,12 @@ from onewindow.queue.models import Ticket, Window
 from onewindow.ratings.models import Rating
 from onewindow.staff.models import User
 
-CHUNK = 5000
+CHUNK = 20000
+ROLLUP_DAYS = 31  # finished days written together
+Processors = list[tuple[int, Any]]  # (position, a column type's bind processor)
+_UNSET = object()
+NO_FORM: dict[str, Any] = {}  # shared empty JSON values (never changed)
+NO_REASONS: list[str] = []
 WEEKDAY_LOAD = (1.25, 1.1, 1.0, 0.95, 0.85, 0.8, 0.8)  # Monday … Sunday (a make-up working Sunday)
 HOURS = (9, 10, 11, 12, 13, 14, 15, 16, 17)
 HOUR_LOAD = (0.14, 0.18, 0.16, 0.05, 0.04, 0.12, 0.15, 0.11, 0.05)
@@ -78,6 +92,7 @@ class _Ids:
     def __init__(self, session: Session) -> None:
         self.next = {m.__tablename__: int(session.scalar(select(func.coalesce(func.max(m.id), 0))) or 0) + 1
                      for m in (Case, Ticket, CaseVisit, Rating, Complaint)}
+        self.first = dict(self.next)
 
     def take(self, table: str) -> int:
         n = self.next[table]
@@ -135,6 +150,7 @@ def generate(session: Session, *, cases: int, days: int, seed: int, end: dt.date
         exact = cases * loads[index] / total_load + carry
         n = int(exact) if index < len(open_days) - 1 else cases - done
         carry = exact - n
+        batch.finish_days_before(day)
         seqs: dict[int, int] = {}
         for _ in range(n):
             item = items[bisect.bisect(item_cum, rng.random() * item_cum[-1])]
@@ -151,8 +167,23 @@ def generate(session: Session, *, cases: int, days: int, seed: int, end: dt.date
         if progress is not None:
             progress(done, cases)
     batch.flush()
+    batch.finish_days_before(None)
+    _recount_older_days(session, ids.first)
+    rollup.recompute_open(session, items=batch.items)
     report.cases = done
     return report
+
+
+def _recount_older_days(session: Session, first: dict[str, int]) -> None:
+    """Recompute from the records the days that also hold records from before this run (the demo county's)."""
+    days: set[dt.date] = set()
+    for model, columns in ((Ticket, (Ticket.day,)), (Case, (Case.accepted_on, Case.decided_on)),
+                           (Rating, (Rating.rated_on,)), (Complaint, (Complaint.accepted_on, Complaint.closed_on))):
+        for column in columns:
+            days.update(d for d in session.scalars(select(column).distinct().where(
+                model.id < first[model.__tablename__])) if d is not None)
+    if days:
+        rollup.recompute_days(session, sorted(days))
 
 
 def _cumulative(weights: list[float]) -> list[float]:
@@ -163,16 +194,95 @@ def _cumulative(weights: list[float]) -> list[float]:
     return out
 
 
+class _Writer:
+    """Plain rows straight to the driver, in the session's transaction: a prepared INSERT run with
+    ``executemany`` (SQLite) or ``COPY … FROM STDIN`` (PostgreSQL). Values go through each column's SQLAlchemy
+    bind processor, so they are stored exactly as an ORM insert would store them."""
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect
+        self.driver: Any = connection.connection.driver_connection
+        self.plans: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[Any, ...], Processors]] = {}
+
+    def _plan(self, table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[Any, ...], Processors]:
+        """The statement, the constant values of the columns left to their scalar defaults, the processors."""
+        key = (table.name, columns)
+        plan = self.plans.get(key)
+        if plan is None:
+            defaults: dict[str, Any] = {}
+            for column in table.columns:
+                if column.name in columns or column.default is None:
+                    continue
+                if not column.default.is_scalar:
+                    raise ValueError(f"{table.name}.{column.name}: a computed default, give a value")
+                defaults[column.name] = column.default.arg  # type: ignore[attr-defined]
+            names_all = (*columns, *defaults)
+            names = ", ".join(f'"{c}"' for c in names_all)
+            if self.dialect.name == "postgresql":
+                sql = f'COPY "{table.name}" ({names}) FROM STDIN'
+            else:
+                marks = ", ".join("?" * len(names_all))
+                sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608  (the schema's names)
+            processors = [(i, proc) for i, name in enumerate(names_all)
+                          if (proc := table.c[name].type._cached_bind_processor(self.dialect)) is not None]
+            plan = self.plans[key] = (sql, tuple(defaults.values()), processors)
+        return plan
+
+    def write(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert these rows (all with the same keys)."""
+        if not rows:
+            return
+        columns = tuple(rows[0])
+        sql, constants, processors = self._plan(table, columns)
+        values: list[list[Any]] = []
+        # a column's last value is converted once while the same object repeats (a day's date, the shared
+        # empty JSON values): the rows are not changed while they are written
+        last: list[tuple[Any, Any]] = [(_UNSET, None)] * len(processors)
+        for row in rows:
+            vals = [row[c] for c in columns]
+            vals.extend(constants)
+            for k, (i, proc) in enumerate(processors):
+                value = vals[i]
+                before, after = last[k]
+                if value is before:
+                    vals[i] = after
+                else:
+                    vals[i] = after = proc(value)
+                    last[k] = (value, after)
+            values.append(vals)
+        cursor = self.driver.cursor()
+        try:
+            if self.dialect.name == "postgresql":
+                with cursor.copy(sql) as copy:
+                    for vals in values:
+                        copy.write_row(vals)
+            else:
+                cursor.executemany(sql, values)
+        finally:
+            cursor.close()
+
+
 class _Batch:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.writer = _Writer(session)
+        self.items = rollup.ItemIndex.load(session)
         self.rows: dict[str, list[dict[str, Any]]] = {"case_record": [], "queue_ticket": [], "case_visit": [],
                                                       "rating": [], "complaint": []}
-        self.tables = {"case_record": Case.__table__, "queue_ticket": Ticket.__table__,
-                       "case_visit": CaseVisit.__table__, "rating": Rating.__table__, "complaint": Complaint.__table__}
+        self.tables = {m.__tablename__: cast(Table, m.__table__) for m in (Case, Ticket, CaseVisit, Rating, Complaint)}
+        self.facts: dict[dt.date, rollup.DayFacts] = {}
+        self.finished: dict[dt.date, rollup.DayFacts] = {}
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self.rows[table].append(row)
+
+    def day(self, day: dt.date) -> rollup.DayFacts:
+        """The rollups being counted for ``day``."""
+        facts = self.facts.get(day)
+        if facts is None:
+            facts = self.facts[day] = rollup.DayFacts()
+        return facts
 
     def flush_if_full(self) -> None:
         if len(self.rows["case_record"]) >= CHUNK:
@@ -183,8 +293,19 @@ class _Batch:
         for table in ("queue_ticket", "case_record", "case_visit", "rating", "complaint"):
             rows = self.rows[table]
             if rows:
-                self.session.execute(insert(self.tables[table]), rows)  # type: ignore[arg-type]
+                self.writer.write(self.tables[table], rows)
                 rows.clear()
+
+    def finish_days_before(self, day: dt.date | None) -> None:
+        """Write the rollups of the days before ``day`` (all days when None): no later record counts on them."""
+        for d in [d for d in self.facts if day is None or d < day]:
+            self.finished[d] = self.facts.pop(d)
+        if self.finished and (day is None or len(self.finished) >= ROLLUP_DAYS):
+            rollup.delete_days(self.session, sorted(self.finished))
+            rows = rollup.day_rows(self.finished)
+            for table in (fact, fact_dept, hourly, wait):
+                self.writer.write(table, rows[table.name])
+            self.finished = {}
 
 
 def _at(day: dt.date, hour: int, minute: int, second: int = 0) -> dt.datetime:
@@ -215,6 +336,8 @@ def _ticket(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, item: 
         "last_called_at": called, "serving_at": called, "done_at": done, "calls": 1, "requeued": False,
         "transfers": 0, "window_id": choice[0], "clerk_id": choice[1], "id_number": None, "phone": None,
         "item_code": item.code, "appointment_at": None})
+    rollup.count_ticket(batch.day(day), batch.items, hall_id, item.code, choice[0], choice[1], issued, called,
+                        called, done)
     report.tickets += 1
     return tid, done
 
@@ -257,7 +380,7 @@ def _one_case(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, item
         "receiving_hall_id": hall_id, "proxy": False, "channel": channel, "state": state, "version": 1,
         "applicant_kind": "person", "applicant_name": "模拟申请人", "applicant_id": f"41072419{cid % 10**10:010d}",
         "applicant_phone": "", "applicant_user_id": None, "agent_user_id": agent, "authorization_id": None,
-        "form_data": {}, "commitment": False, "verified_at": None, "deferred": False, "deferral_due": None,
+        "form_data": NO_FORM, "commitment": False, "verified_at": None, "deferred": False, "deferral_due": None,
         "submitted_at": accepted_at if channel == "online" else None, "accepted_at": accepted_at,
         "accepted_on": day, "legal_days": legal, "promised_days": promised, "limit_unit": "working_day",
         "extension_days": 0, "legal_due": legal_due, "promised_due": promised_due, "due_provisional": False,
@@ -266,6 +389,8 @@ def _one_case(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, item
         "decided_on": decided_on, "closed_reason": "", "closed_basis": "", "result_certificate_id": None,
         "delivered_at": None, "idempotency_key": None, "request_hash": None, "created_by": None,
         "created_at": accepted_at, "updated_at": decided_at or accepted_at})
+    rollup.count_case_accepted(batch.day(day), hall_id, item.department_id, item.item_id, None, channel, agent,
+                               accepted_at)
     # visits: a window case's intake, sometimes a supplement and a pickup; an online case rarely one
     visits = (1 + (rng.random() < 0.3) + (rng.random() < 0.06)) if channel == "window" else int(rng.random() < 0.2)
     for v in range(visits):
@@ -273,20 +398,27 @@ def _one_case(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, item
                                  "at": accepted_at + dt.timedelta(days=v * 2), "kind": "intake" if v == 0 else "pickup",
                                  "hall_id": hall_id, "ticket_id": ticket_id if v == 0 else None, "recorded_by": None})
         report.visits += 1
+    if decided_on is not None:
+        rollup.count_case_finished(batch.day(decided_on), hall_id, item.department_id, item.item_id, None,
+                                   channel, agent, decided_on, promised_due, visits)
     if decided_on is not None and decided_at is not None and rng.random() < 0.5:
         rated_on = decided_on + dt.timedelta(days=rng.choice((0, 0, 1, 2)))
         if rated_on <= end:
             default = rng.random() < 0.08
             level = "satisfied" if default else LEVELS[bisect.bisect(level_cum, rng.random() * level_cum[-1])]
+            rating_channel = "default" if default else rng.choice(RATING_CHANNELS)
+            negative = level in ("unsatisfied", "very_unsatisfied")
             batch.add("rating", {
                 "id": ids.take("rating"), "subject": "case", "ticket_id": None, "case_id": cid, "level": level,
-                "negative": level in ("unsatisfied", "very_unsatisfied"), "scores": {}, "reasons": [],
-                "comment": "", "channel": "default" if default else rng.choice(RATING_CHANNELS),
+                "negative": negative, "scores": NO_FORM, "reasons": NO_REASONS,
+                "comment": "", "channel": rating_channel,
                 "identified": False, "is_default": default, "rater_user_id": None, "rater_name": "",
                 "rater_id_number": "", "rater_phone": "", "item_id": item.item_id,
                 "department_id": item.department_id, "hall_id": hall_id, "window_id": None, "clerk_id": None,
                 "served_at": decided_at, "rated_at": _at(rated_on, 18, 0), "rated_on": rated_on, "voided_at": None,
                 "void_reason": "", "pushed_at": None})
+            rollup.count_rating(batch.day(rated_on), hall_id, item.department_id, item.item_id, None, None,
+                                rating_channel, level, negative, default, 0)
             report.ratings += 1
     if rng.random() < 0.004:
         _complaint(rng, batch, ids, report, item, hall_id, day, end, workdays)
@@ -316,4 +448,10 @@ def _complaint(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, ite
         "urge_count": 0, "last_urged_at": None, "supervised_due_on": None, "merged_into_id": None,
         "closed_at": _at(closed_on, 17, 30) if closed_on else None, "closed_on": closed_on,
         "solved": True if closed_on else None, "created_by": None, "updated_at": accepted_at})
+    replied_at = _at(closed_on, 15, 0) if closed_on else None
+    rollup.count_complaint_received(batch.day(day), batch.items, hall_id, item.department_id, item.code, "hotline",
+                                    replied_at, verdict)
+    if closed_on is not None:
+        rollup.count_complaint_closed(batch.day(closed_on), batch.items, hall_id, item.department_id, item.code,
+                                      "hotline", closed_on, due)
     report.complaints += 1

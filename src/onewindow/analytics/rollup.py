@@ -142,29 +142,82 @@ def ticket_share(*, hall: int, item: int, dep: int, window_id: int | None, clerk
                        (_hour(issued), hall, dep), hour, bucket)
 
 
+def count_ticket(out: DayFacts, items: ItemIndex, hall: int, code: str | None, window_id: int | None,
+                 clerk: int | None, issued: dt.datetime, called: dt.datetime | None, serving: dt.datetime | None,
+                 done: dt.datetime | None) -> None:
+    """Count one ticket on its day (its share, by the one rule)."""
+    item, dep = items.by_code.get(code or "", (NONE, NONE))
+    share = ticket_share(hall=hall, item=item, dep=dep, window_id=window_id, clerk=clerk, issued=issued,
+                         called=called, serving=serving, done=done)
+    if share.wait is not None:
+        out.waits[share.wait] += 1
+    out.add(share.fine, **share.counts)
+    out.add_hour(share.hour, **share.hour_counts)
+
+
+def count_case_accepted(out: DayFacts, hall: int | None, dep: int, item: int | None, created_by: int | None,
+                        channel: str, agent: int | None, accepted_at: dt.datetime | None) -> None:
+    """Count one case's acceptance on ``accepted_on``."""
+    ch = _case_channel(channel, agent)
+    clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
+    out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_accepted=1)
+    if accepted_at is not None:
+        out.add_hour((_hour(accepted_at), hall or NONE, dep), cases_accepted=1)
+
+
+def count_case_finished(out: DayFacts, hall: int | None, dep: int, item: int | None, created_by: int | None,
+                        channel: str, agent: int | None, decided: dt.date, promised: dt.date | None,
+                        visits: int) -> None:
+    """Count one case's completion on ``decided_on`` (``visits``: in-person visits recorded on it)."""
+    ch = _case_channel(channel, agent)
+    clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
+    on_time = promised is None or decided <= promised
+    out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_finished=1,
+            finished_on_time=int(on_time), finished_visits_1=int(visits <= 1), finished_visits_2=int(visits <= 2),
+            finished_visits_3=int(visits <= 3))
+
+
+def count_rating(out: DayFacts, hall: int | None, dep: int | None, item: int | None, window_id: int | None,
+                 clerk: int | None, channel: str, level: str, negative: bool, default: bool,
+                 rectified: int) -> None:
+    """Count one (not voided) rating on ``rated_on`` (``rectified``: its rectified 整改 orders)."""
+    ch = FactChannel.ONLINE.value if channel == "online" else FactChannel.WINDOW.value
+    out.add((hall or NONE, dep or NONE, item or NONE, window_id or NONE, clerk or NONE, ch), ratings=1,
+            ratings_good=int(level in GOOD_LEVELS), ratings_negative=int(bool(negative)),
+            ratings_default=int(bool(default)), negative_rectified=int(bool(negative) and rectified > 0))
+
+
+def count_complaint_received(out: DayFacts, items: ItemIndex, hall: int | None, dep: int | None,
+                             code: str | None, channel: str, replied: dt.datetime | None,
+                             verdict: str | None) -> None:
+    """Count one (not merged) complaint on ``accepted_on``."""
+    item = items.by_code.get(code or "", (NONE, NONE))[0]
+    out.add((hall or NONE, dep or NONE, item, NONE, NONE, _complaint_channel(channel)), complaints=1,
+            complaints_replied=int(replied is not None), complaints_rated=int(verdict is not None),
+            complaints_satisfied=int(verdict == "satisfied"))
+
+
+def count_complaint_closed(out: DayFacts, items: ItemIndex, hall: int | None, dep: int | None, code: str | None,
+                           channel: str, closed_on: dt.date | None, due_on: dt.date) -> None:
+    """Count one (not merged) complaint on ``closed_on``."""
+    item = items.by_code.get(code or "", (NONE, NONE))[0]
+    out.add((hall or NONE, dep or NONE, item, NONE, NONE, _complaint_channel(channel)), complaints_closed=1,
+            complaints_on_time=int(closed_on is not None and closed_on <= due_on))
+
+
 def _tickets(session: Session, day: dt.date, items: ItemIndex, out: DayFacts) -> None:
     stmt = select(Ticket.hall_id, Ticket.item_code, Ticket.window_id, Ticket.clerk_id, Ticket.issued_at,
                   Ticket.called_at, Ticket.serving_at, Ticket.done_at).where(Ticket.day == day)
-    for hall, code, window_id, clerk, issued, called, serving, done in session.execute(stmt):
-        item, dep = items.by_code.get(code or "", (NONE, NONE))
-        share = ticket_share(hall=hall, item=item, dep=dep, window_id=window_id, clerk=clerk, issued=issued,
-                             called=called, serving=serving, done=done)
-        if share.wait is not None:
-            out.waits[share.wait] += 1
-        out.add(share.fine, **share.counts)
-        out.add_hour(share.hour, **share.hour_counts)
+    for row in session.execute(stmt):
+        count_ticket(out, items, *row)
 
 
 def _cases_accepted(session: Session, day: dt.date, out: DayFacts) -> None:
     stmt = select(Case.receiving_hall_id, Case.department_id, Case.item_id, Case.created_by, Case.channel,
                   Case.agent_user_id, Case.accepted_at).where(Case.accepted_on == day,
                                                               Case.kind != CaseKind.BUNDLE.value)
-    for hall, dep, item, created_by, channel, agent, accepted_at in session.execute(stmt):
-        ch = _case_channel(channel, agent)
-        clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
-        out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_accepted=1)
-        if accepted_at is not None:
-            out.add_hour((_hour(accepted_at), hall or NONE, dep), cases_accepted=1)
+    for row in session.execute(stmt):
+        count_case_accepted(out, *row)
 
 
 def _cases_finished(session: Session, day: dt.date, out: DayFacts) -> None:
@@ -175,13 +228,8 @@ def _cases_finished(session: Session, day: dt.date, out: DayFacts) -> None:
     stmt = select(Case.receiving_hall_id, Case.department_id, Case.item_id, Case.created_by, Case.channel,
                   Case.agent_user_id, Case.decided_on, Case.promised_due, visits).where(
         Case.decided_on == day, Case.kind != CaseKind.BUNDLE.value)
-    for hall, dep, item, created_by, channel, agent, decided, promised, n in session.execute(stmt):
-        ch = _case_channel(channel, agent)
-        clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
-        on_time = promised is None or decided <= promised
-        out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_finished=1,
-                finished_on_time=int(on_time), finished_visits_1=int(n <= 1), finished_visits_2=int(n <= 2),
-                finished_visits_3=int(n <= 3))
+    for row in session.execute(stmt):
+        count_case_finished(out, *row)
 
 
 def _ratings(session: Session, day: dt.date, out: DayFacts) -> None:
@@ -192,29 +240,20 @@ def _ratings(session: Session, day: dt.date, out: DayFacts) -> None:
     stmt = select(Rating.hall_id, Rating.department_id, Rating.item_id, Rating.window_id, Rating.clerk_id,
                   Rating.channel, Rating.level, Rating.negative, Rating.is_default, rectified).where(
         Rating.rated_on == day, Rating.voided_at.is_(None))
-    for hall, dep, item, window_id, clerk, channel, level, negative, default, n_rect in \
-            session.execute(stmt):
-        ch = FactChannel.ONLINE.value if channel == "online" else FactChannel.WINDOW.value
-        out.add((hall or NONE, dep or NONE, item or NONE, window_id or NONE, clerk or NONE, ch), ratings=1,
-                ratings_good=int(level in GOOD_LEVELS), ratings_negative=int(bool(negative)),
-                ratings_default=int(bool(default)), negative_rectified=int(bool(negative) and n_rect > 0))
+    for row in session.execute(stmt):
+        count_rating(out, *row)
 
 
 def _complaints(session: Session, day: dt.date, items: ItemIndex, out: DayFacts) -> None:
     cols = (Complaint.hall_id, Complaint.lead_department_id, Complaint.item_code, Complaint.channel)
     received = select(*cols, Complaint.replied_at, Complaint.callback_verdict).where(
         Complaint.accepted_on == day, Complaint.merged_into_id.is_(None))
-    for hall, dep, code, channel, replied, verdict in session.execute(received):
-        item = items.by_code.get(code or "", (NONE, NONE))[0]
-        out.add((hall or NONE, dep or NONE, item, NONE, NONE, _complaint_channel(channel)), complaints=1,
-                complaints_replied=int(replied is not None), complaints_rated=int(verdict is not None),
-                complaints_satisfied=int(verdict == "satisfied"))
+    for row in session.execute(received):
+        count_complaint_received(out, items, *row)
     closed = select(*cols, Complaint.closed_on, Complaint.due_on).where(
         Complaint.closed_on == day, Complaint.merged_into_id.is_(None))
-    for hall, dep, code, channel, closed_on, due_on in session.execute(closed):
-        item = items.by_code.get(code or "", (NONE, NONE))[0]
-        out.add((hall or NONE, dep or NONE, item, NONE, NONE, _complaint_channel(channel)), complaints_closed=1,
-                complaints_on_time=int(closed_on is not None and closed_on <= due_on))
+    for row2 in session.execute(closed):
+        count_complaint_closed(out, items, *row2)
 
 
 # ----- writing ---------------------------------------------------------------------------------------------------
@@ -224,18 +263,13 @@ def _chunks(rows: list[dict[str, object]]) -> Iterable[list[dict[str, object]]]:
         yield rows[start:start + INSERT_CHUNK]
 
 
-def write_days(session: Session, facts: dict[dt.date, DayFacts]) -> None:
-    """Replace the rollup rows of these days by the computed ones (delete, then bulk insert)."""
-    days = sorted(facts)
-    for start in range(0, len(days), 500):
-        batch = days[start:start + 500]
-        for table in (fact, fact_dept, hourly, wait):
-            session.execute(delete(table).where(table.c.day.in_(batch)))
+def day_rows(facts: dict[dt.date, DayFacts]) -> dict[str, list[dict[str, object]]]:
+    """The rollup rows of these days by table name (the fine rows, their per-department sums, hours, waits)."""
     fine_rows: list[dict[str, object]] = []
     dept_rows: list[dict[str, object]] = []
     hour_rows: list[dict[str, object]] = []
     wait_rows: list[dict[str, object]] = []
-    for day in days:
+    for day in sorted(facts):
         f = facts[day]
         coarse: dict[tuple[int, int, str], dict[str, int]] = {}
         for (hall, dep, item, window_id, clerk, ch), counts in f.fine.items():
@@ -250,8 +284,23 @@ def write_days(session: Session, facts: dict[dt.date, DayFacts]) -> None:
                          for (hour, hall, dep), counts in f.hours.items())
         wait_rows.extend({"day": day, "hall_id": hall, "department_id": dep, "bucket": bucket, "tickets": n}
                          for (hall, dep, bucket), n in f.waits.items())
-    for table, rows in ((fact, fine_rows), (fact_dept, dept_rows), (hourly, hour_rows), (wait, wait_rows)):
-        for chunk in _chunks(rows):
+    return {fact.name: fine_rows, fact_dept.name: dept_rows, hourly.name: hour_rows, wait.name: wait_rows}
+
+
+def delete_days(session: Session, days: list[dt.date]) -> None:
+    """Remove the rollup rows of these days."""
+    for start in range(0, len(days), 500):
+        batch = days[start:start + 500]
+        for table in (fact, fact_dept, hourly, wait):
+            session.execute(delete(table).where(table.c.day.in_(batch)))
+
+
+def write_days(session: Session, facts: dict[dt.date, DayFacts]) -> None:
+    """Replace the rollup rows of these days by the computed ones (delete, then bulk insert)."""
+    delete_days(session, sorted(facts))
+    rows = day_rows(facts)
+    for table in (fact, fact_dept, hourly, wait):
+        for chunk in _chunks(rows[table.name]):
             session.execute(insert(table), chunk)
 
 
