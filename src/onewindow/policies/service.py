@@ -723,7 +723,9 @@ def answer_own_grant(session: Session, *, clock: Clock, viewer: Viewer, actor: A
     again (a double click) changes nothing and returns ``(grant, False)``. The row is locked first, so two clicks
     at once make one move and one audit entry.
     """
-    grant = session.get(Grant, grant_id, with_for_update=True)
+    # OF grant: PostgreSQL refuses FOR UPDATE on the nullable side of the eager joins
+    grant = session.scalars(select(Grant).where(Grant.id == grant_id).with_for_update(of=Grant)
+                            .execution_options(populate_existing=True)).first()
     for_enterprise = (grant is not None and grant.entity.kind == "enterprise"
                       and grant.entity.identifier in set(represented))
     owners = Record(owner_ids=frozenset({grant.entity.identifier}) if grant is not None else frozenset(),
