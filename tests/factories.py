@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -138,6 +139,27 @@ def workbench_act(page: Any, action: str, *, selector: str = "") -> None:
     with page.expect_response(f"**/workbench/{action}"):
         page.click(selector or f"button[data-action={action}]")
     old.wait_for_element_state("hidden")
+
+
+def browser_review_and_approve(page: Any, *, opinion: str, reason: str) -> None:
+    """On an open case page, give ``opinion`` at every review step in order, then approve with ``reason``.
+
+    Each round waits for the page to offer the next form (an opinion or the decision) before looking at which
+    it is, and each opinion waits until its step shows done: the page reloads between steps.
+    """
+    from playwright.sync_api import expect
+
+    while True:
+        page.locator("#action-opinion, #action-decide").first.wait_for()
+        if not page.locator("#action-opinion").count():
+            break
+        step = page.locator("#action-opinion [data-next-step]").inner_text().strip()
+        page.fill("#action-opinion textarea[name=opinion]", opinion)
+        page.click("#action-opinion button[data-action=opinion]")
+        expect(page.locator(f"#steps li[data-step='{step}']")).to_have_attribute("data-step-status", "done")
+    page.fill("#action-decide textarea[name=reason]", reason)
+    page.click("#action-decide button[data-action=approve]")
+    page.wait_for_url(re.compile(r"/cases/\d+\?done=approved$"))
 
 
 def approver_for(session: Session, case: Case, *, role: str = "approver") -> User:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from onewindow.certificates.demo import ZHANG_WEI
-from tests.factories import browser_login
+from tests.factories import browser_login, browser_review_and_approve
 
 pytestmark = pytest.mark.browser
 
@@ -68,16 +68,7 @@ def test_a_town_point_accepts_a_county_item_and_the_result_returns_there(live_se
         department.wait_for_url(re.compile(r"done=transfer"))
         expect(department.locator("[data-location]")).to_contain_text("申请材料在")
         department.screenshot(path=str(artifacts / "network-3-materials-received.png"), full_page=True)
-        while True:  # wait for the page to offer the next step's form before looking at which one it is
-            department.locator("#action-opinion, #action-decide").first.wait_for()
-            if not department.locator("#action-opinion").count():
-                break
-            department.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合报销条件")
-            department.click("#action-opinion button[data-action=opinion]")
-            department.wait_for_load_state()
-        department.fill("#action-decide textarea[name=reason]", "符合条件，准予报销")
-        department.click("#action-decide button[data-action=approve]")
-        department.wait_for_url(re.compile(r"done=approved$"))
+        browser_review_and_approve(department, opinion="材料齐全，符合报销条件", reason="符合条件，准予报销")
         department.fill("#transfer-send-result input[name=note]", "报销结算单")
         department.locator("#transfer-send-result button").click()
         department.wait_for_url(re.compile(r"done=transfer"))

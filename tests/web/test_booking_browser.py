@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import ShiftedClock
-from tests.factories import browser_login, workbench_act
+from tests.factories import browser_login, browser_review_and_approve, workbench_act
 
 from onewindow.cases.rules import material_key
 from onewindow.certificates.demo import ZHANG_WEI
@@ -144,17 +144,7 @@ def test_book_from_the_guide_check_in_called_accepted_approved_mailed(
         approver_errors = _errors_of(approver)
         browser_login(approver, base, "approver_scjg", "/cases/inbox")
         approver.locator(f"#inbox tr[data-case='{case_number}']").get_by_role("link", name=case_number).click()
-        while True:  # wait for the page to offer the next step's form before looking at which one it is
-            approver.locator("#action-opinion, #action-decide").first.wait_for()
-            if not approver.locator("#action-opinion").count():
-                break
-            step = approver.locator("#action-opinion [data-next-step]").inner_text().strip()
-            approver.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合条件")
-            approver.click("#action-opinion button[data-action=opinion]")
-            expect(approver.locator(f"#steps li[data-step='{step}']")).to_have_attribute("data-step-status", "done")
-        approver.fill("#action-decide textarea[name=reason]", "符合条件，准予登记")
-        approver.click("#action-decide button[data-action=approve]")
-        approver.wait_for_url(re.compile(r"/cases/\d+\?done=approved$"))
+        browser_review_and_approve(approver, opinion="材料齐全，符合条件", reason="符合条件，准予登记")
         approver.screenshot(path=str(artifacts / "journey-booking-7-approved.png"), full_page=True)
 
         # 6. mailed: the clerk records the courier and the tracking number

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.factories import DEMO_PASSWORD, browser_login
+from tests.factories import DEMO_PASSWORD, browser_login, browser_review_and_approve
 
 from onewindow.cases.rules import material_key
 from onewindow.certificates.demo import FENGYUAN
@@ -144,17 +144,7 @@ def test_apply_for_a_company_correction_resubmit_approval(live_server: Any, brow
         approver_errors = _errors_of(approver)
         browser_login(approver, base, "approver_scjg", "/cases/inbox")
         approver.locator(f"#inbox tr[data-case='{number}']").get_by_role("link", name=number).click()
-        while True:  # wait for the page to offer the next step's form before looking at which one it is
-            approver.locator("#action-opinion, #action-decide").first.wait_for()
-            if not approver.locator("#action-opinion").count():
-                break
-            step = approver.locator("#action-opinion [data-next-step]").inner_text().strip()
-            approver.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合条件")
-            approver.click("#action-opinion button[data-action=opinion]")
-            expect(approver.locator(f"#steps li[data-step='{step}']")).to_have_attribute("data-step-status", "done")
-        approver.fill("#action-decide textarea[name=reason]", "符合条件，准予变更登记")
-        approver.click("#action-decide button[data-action=approve]")
-        approver.wait_for_url(re.compile(r"/cases/\d+\?done=approved$"))
+        browser_review_and_approve(approver, opinion="材料齐全，符合条件", reason="符合条件，准予变更登记")
         expect(approver.locator("[data-representative]")).to_contain_text("张伟")
         _shot(approver, artifacts, 11, "approved")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.factories import CLAIM, browser_login
+from tests.factories import CLAIM, browser_login, browser_review_and_approve
 
 from onewindow.cases.rules import material_key
 from onewindow.certificates.demo import ZHANG_WEI
@@ -95,14 +95,7 @@ def test_a_deferred_case_supplied_online_and_mailed_takes_one_visit(live_server:
 
         # 3. the 医保 approver reviews and approves
         browser_login(approver, base, "approver_ybj", f"/cases/{case_id}")
-        while approver.locator("#action-opinion").count():
-            step = approver.locator("#action-opinion [data-next-step]").inner_text().strip()
-            approver.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合报销条件")
-            approver.click("#action-opinion button[data-action=opinion]")
-            expect(approver.locator(f"#steps li[data-step='{step}']")).to_have_attribute("data-step-status", "done")
-        approver.fill("#action-decide textarea[name=reason]", "符合报销条件，准予报销")
-        approver.click("#action-decide button[data-action=approve]")
-        approver.wait_for_url(re.compile(r"/cases/\d+\?done=approved$"))
+        browser_review_and_approve(approver, opinion="材料齐全，符合报销条件", reason="符合报销条件，准予报销")
 
         # 4. the clerk mails the result: the form carries the address chosen at intake
         clerk.goto(case_url)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.factories import browser_login
+from tests.factories import browser_login, browser_review_and_approve
 
 from onewindow.certificates.demo import ZHANG_WEI
 
@@ -82,16 +82,7 @@ def test_a_village_point_takes_a_county_item_in_and_hands_the_result_over(
         county.wait_for_url(re.compile(r"done=transfer"))
         expect(county.locator("[data-location]")).to_contain_text("申请材料在获嘉县医疗保障局")
         county.screenshot(path=str(artifacts / "village-5-materials-received.png"), full_page=True)
-        while True:  # wait for the page to offer the next step's form before looking at which one it is
-            county.locator("#action-opinion, #action-decide").first.wait_for()
-            if not county.locator("#action-opinion").count():
-                break
-            county.fill("#action-opinion textarea[name=opinion]", "材料齐全，符合报销条件")
-            county.click("#action-opinion button[data-action=opinion]")
-            county.wait_for_load_state()
-        county.fill("#action-decide textarea[name=reason]", "符合条件，准予报销")
-        county.click("#action-decide button[data-action=approve]")
-        county.wait_for_url(re.compile(r"done=approved$"))
+        browser_review_and_approve(county, opinion="材料齐全，符合报销条件", reason="符合条件，准予报销")
         county.screenshot(path=str(artifacts / "village-6-approved.png"), full_page=True)
         county.fill("#transfer-send-result input[name=note]", "报销结算单")
         county.locator("#transfer-send-result button").click()
