@@ -26,7 +26,6 @@ def serve(
     import uvicorn
 
     from onewindow.config import for_serving
-    from onewindow.main import create_app
 
     check_workers(get_settings().database_url, workers)  # before the database is opened, let alone upgraded
     port = port or int(os.environ.get("PORT", "8000"))
@@ -37,10 +36,19 @@ def serve(
     engine, _factory = open_database(settings)  # upgraded once here, before any worker starts
     engine.dispose()
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        from onewindow.main import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
     else:  # each worker builds its own app, pool and live-event listener; the jobs run in one (jobs.LeaderLock)
         uvicorn.run("onewindow.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+                    log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+
+
+# On SIGTERM / Ctrl-C, requests in flight get this long to finish; then what still runs is cancelled. Live event
+# streams (server-sent events) never finish by themselves, so without it a server with a hall display
+# connected would not stop; the browsers reconnect (to the restarted server, or another worker) by themselves.
+SHUTDOWN_GRACE_SECONDS = 10
 
 
 def check_workers(database_url: str, workers: int) -> None:
