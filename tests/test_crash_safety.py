@@ -129,3 +129,5 @@ def test_several_workers_need_postgresql(tmp_path: Path, monkeypatch: pytest.Mon
     finally:
         get_settings.cache_clear()
     assert r.exit_code == 1 and "多个工作进程（--workers）需要 PostgreSQL" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1  # one line
+    assert not (tmp_path / "one.db").exists()  # refused before the database was opened, created or upgraded

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -27,7 +29,7 @@ from onewindow.complaints import api as complaints_api
 from onewindow.complaints import supervisor_views as complaints_supervisor_views
 from onewindow.complaints import views as complaints_views
 from onewindow.config import Settings, get_settings
-from onewindow.core import edge
+from onewindow.core import edge, livebus
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import ERROR_RESPONSES, MaskedJSONResponse, edge_rejection, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
         docs_url=None,  # served below from the vendored Swagger UI, not from a CDN
         redoc_url=None,
         dependencies=[Depends(edge.guard_params)],  # integer ranges and multipart text, on every route
-        lifespan=jobs.lifespan,  # background jobs when settings.jobs_enabled
+        lifespan=_lifespan,  # live events across workers (PostgreSQL) and background jobs
         default_response_class=MaskedJSONResponse,  # personal numbers masked in every API answer
     )
     app.state.settings = settings
@@ -99,14 +101,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     @app.get("/healthz", tags=["system"], summary="健康检查")
     def healthz() -> JSONResponse:
-        """Liveness and database reachability."""
+        """Liveness, database reachability and how live events travel (``process``; on PostgreSQL
+        ``listening``, ``reconnecting`` or ``idle`` before the first live page)."""
         try:
             with engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             revision = db.current_revision(engine)
         except Exception as exc:  # report, do not crash, when the database is down
             return JSONResponse({"status": "error", "database": exc.__class__.__name__}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "schema": revision})
+        return JSONResponse({"status": "ok", "database": "ok", "schema": revision,
+                             "live_events": livebus.for_engine(engine).state()})
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
@@ -115,6 +119,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
 
     _include_routers(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves: its database's live-event bus (LISTEN/NOTIFY on PostgreSQL), then the jobs."""
+    async with livebus.serving(app.state.engine), jobs.lifespan(app):
+        yield
 
 
 SWAGGER_PAGE = """<!doctype html>

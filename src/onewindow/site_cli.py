@@ -26,26 +26,42 @@ def serve(
     import uvicorn
 
     from onewindow.config import for_serving
-    from onewindow.main import create_app
 
+    check_workers(get_settings().database_url, workers)  # before the database is opened, let alone upgraded
     port = port or int(os.environ.get("PORT", "8000"))
     settings = for_serving(get_settings(), host=host, port=port)
     # every reader of the settings in this process (jobs and workers included) links to the port served
     os.environ["ONEWINDOW_BASE_URL"] = settings.base_url
     get_settings.cache_clear()
     engine, _factory = open_database(settings)  # upgraded once here, before any worker starts
-    check_workers(engine.dialect.name, workers)
     engine.dispose()
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
-    else:  # each worker builds its own app (and pool); the jobs run in one of them (jobs.LeaderLock)
+        from onewindow.main import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+    else:  # each worker builds its own app, pool and live-event listener; the jobs run in one (jobs.LeaderLock)
         uvicorn.run("onewindow.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+                    log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
 
 
-def check_workers(dialect: str, workers: int) -> None:
-    """The embedded SQLite database serves from one process; several workers need PostgreSQL."""
-    if workers > 1 and dialect != "postgresql":
+# On SIGTERM / Ctrl-C, requests in flight get this long to finish; then what still runs is cancelled. Live event
+# streams (server-sent events) never finish by themselves, so without it a server with a hall display
+# connected would not stop; the browsers reconnect (to the restarted server, or another worker) by themselves.
+SHUTDOWN_GRACE_SECONDS = 10
+
+
+def check_workers(database_url: str, workers: int) -> None:
+    """The embedded SQLite database serves from one process; several workers need PostgreSQL (checked on the
+    URL alone: nothing is opened, created or upgraded before the refusal)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(database_url).get_backend_name()
+    except ArgumentError:
+        backend = ""
+    if workers > 1 and backend != "postgresql":
         fail("SQLite 数据库只能由一个进程提供服务：多个工作进程（--workers）需要 PostgreSQL")
 
 

@@ -160,7 +160,7 @@ def test_event_stream_sends_published_events_and_keep_alives() -> None:
     assert chunks[1] == sse_message({"type": "ticket.called", "announcement": "请A001号到3号窗口办理"})
     assert chunks[1].startswith("event: queue\ndata: {") and "请A001号到3号窗口办理" in chunks[1]
     assert chunks[2] == ": keep-alive\n\n"
-    assert events.BROKER.subscriber_count("TEST-HALL") == 0  # unsubscribed on disconnect
+    assert events.subscriber_count("TEST-HALL") == 0  # unsubscribed on disconnect
 
 
 def test_event_stream_ends_after_its_lifetime() -> None:
@@ -169,7 +169,7 @@ def test_event_stream_ends_after_its_lifetime() -> None:
 
     chunks = run_coroutine(scenario())
     assert chunks[0].startswith("retry: ") and len(chunks) >= 2
-    assert events.BROKER.subscriber_count("TEST-HALL") == 0
+    assert events.subscriber_count("TEST-HALL") == 0
 
 
 def test_minutes_text_for_people() -> None:

@@ -1,15 +1,13 @@
-"""In-process live events of the queue: per-hall subscriber queues for the hall display and workbench (SSE).
+"""Live events of the queue: per-hall topics on the live bus (``core.livebus``) for the hall display, the
+clerk workbench and the window evaluator (server-sent events, ``/halls/{code}/events``).
 
-Publishing is thread-safe (sync request handlers run in worker threads); each subscriber owns an
-``asyncio.Queue`` on its event loop, filled with ``call_soon_threadsafe``. A slow subscriber loses
-its oldest events, never blocks the publisher. Events are published only after the unit of work
-commits: service functions call :func:`publish_on_commit`, which holds the event in the session and
-sends it from SQLAlchemy's ``after_commit`` hook (a rolled-back request publishes nothing).
+Events are published only after the unit of work commits: service functions call
+:func:`publish_on_commit`, which holds the event in the session and hands it to the bus from SQLAlchemy's
+``after_commit`` hook (a rolled-back request publishes nothing). The bus is the one of the session's
+database: in one process (SQLite) it delivers at once; on PostgreSQL it goes through LISTEN/NOTIFY, so a
+display served by one worker hears a call made through another.
 
-One process only: several app workers need a shared channel (PostgreSQL LISTEN/NOTIFY, DESIGN
-"Scale") behind the same :func:`publish` / :func:`subscribe` interface.
-
-Event shape (a JSON-ready dict)::
+Event shape (a JSON-ready dict, small: it travels as a NOTIFY payload)::
 
     {"type": "ticket.called", "hall": "HJ-ZWZX", "at": "2026-11-23T10:00:00+08:00",
      "ticket": {"id": 1, "number": "A001", "category": "A", "state": "called", "window": 3},
@@ -17,107 +15,53 @@ Event shape (a JSON-ready dict)::
 
 Types: ``ticket.issued``, ``ticket.called``, ``ticket.recalled``, ``ticket.serving``, ``ticket.done``,
 ``ticket.missed``, ``ticket.requeued``, ``ticket.transferred``, ``ticket.cancelled``,
-``window.changed`` (sign-in, sign-out, pause, resume), ``settings.changed``.
+``window.changed`` (sign-in, sign-out, pause, resume), ``settings.changed``; and ``resync`` from the bus
+itself (events may have been lost while it reconnected: reload what the page shows).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-Event = dict[str, Any]
+from onewindow.core import livebus
+from onewindow.core.livebus import Event, LocalBus, Subscription
+
+__all__ = ["Event", "Subscription", "bus_of", "pending_events", "publish", "publish_on_commit", "subscribe",
+           "subscriber_count", "topic"]
 
 _PENDING_KEY = "onewindow.queue.pending_events"
-DEFAULT_MAXSIZE = 200
 
 
-@dataclass(eq=False)
-class Subscription:
-    """One live listener of a hall: read events with ``await sub.get()``."""
-
-    hall_code: str
-    loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(DEFAULT_MAXSIZE))
-
-    async def get(self, timeout: float | None = None) -> Event | None:
-        """The next event, or None after ``timeout`` seconds (send an SSE keep-alive then)."""
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
-            return None
-
-    def _deliver(self, item: Event) -> None:
-        # Runs on the subscriber's loop; drop the oldest event rather than block or fail.
-        if self.queue.full():
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self.queue.get_nowait()
-        self.queue.put_nowait(item)
+def topic(hall_code: str) -> str:
+    """The bus topic of a hall's events."""
+    return f"hall:{hall_code}"
 
 
-class Broker:
-    """Per-hall fan-out of events to subscribers."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._subs: dict[str, set[Subscription]] = {}
-
-    def add(self, sub: Subscription) -> None:
-        """Register a subscription."""
-        with self._lock:
-            self._subs.setdefault(sub.hall_code, set()).add(sub)
-
-    def remove(self, sub: Subscription) -> None:
-        """Forget a subscription."""
-        with self._lock:
-            subs = self._subs.get(sub.hall_code)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._subs[sub.hall_code]
-
-    def subscriber_count(self, hall_code: str) -> int:
-        """How many listeners a hall has."""
-        with self._lock:
-            return len(self._subs.get(hall_code, ()))
-
-    def publish(self, hall_code: str, item: Event) -> int:
-        """Send an event to every listener of the hall (from any thread); returns how many got it."""
-        with self._lock:
-            subs = list(self._subs.get(hall_code, ()))
-        sent = 0
-        for sub in subs:
-            if sub.loop.is_closed():
-                self.remove(sub)
-                continue
-            sub.loop.call_soon_threadsafe(sub._deliver, item)
-            sent += 1
-        return sent
+def bus_of(session: Session) -> LocalBus:
+    """The live bus of the session's database."""
+    return livebus.for_bind(session.get_bind())
 
 
-BROKER = Broker()
-
-
-def publish(hall_code: str, item: Event) -> int:
+def publish(hall_code: str, item: Event, *, bus: LocalBus | None = None) -> None:
     """Publish an event to the hall's listeners now (call only after the write committed)."""
-    return BROKER.publish(hall_code, item)
+    (bus or livebus.LOCAL).publish(topic(hall_code), item)
 
 
 @contextlib.contextmanager
-def subscribe(hall_code: str) -> Iterator[Subscription]:
+def subscribe(hall_code: str, *, bus: LocalBus | None = None) -> Iterator[Subscription]:
     """Listen to a hall inside a running event loop: ``with subscribe(code) as sub: await sub.get(15)``."""
-    sub = Subscription(hall_code, asyncio.get_running_loop())
-    BROKER.add(sub)
-    try:
+    with (bus or livebus.LOCAL).subscribe(topic(hall_code)) as sub:
         yield sub
-    finally:
-        BROKER.remove(sub)
+
+
+def subscriber_count(hall_code: str, *, bus: LocalBus | None = None) -> int:
+    """How many listeners a hall has in this process."""
+    return (bus or livebus.LOCAL).subscriber_count(topic(hall_code))
 
 
 def publish_on_commit(session: Session, hall_code: str, item: Event) -> None:
@@ -139,8 +83,10 @@ def pending_events(session: Session) -> list[tuple[str, Event]]:
 
 def _after_commit(session: Session) -> None:
     pending: list[tuple[str, Event]] = session.info.pop(_PENDING_KEY, None) or []
-    for hall_code, item in pending:
-        publish(hall_code, item)
+    if pending:
+        bus = bus_of(session)
+        for hall_code, item in pending:
+            publish(hall_code, item, bus=bus)
 
 
 def _after_rollback(session: Session, previous_transaction: Any) -> None:

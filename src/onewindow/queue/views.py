@@ -5,7 +5,8 @@ only turn service read models into display text; every rule (routing, transition
 in the service and the pure modules.
 
 Live updates: ``GET /halls/{hall}/events`` is a server-sent event stream fed by
-:func:`onewindow.queue.events.subscribe`. The service publishes after commit; each event is sent as
+:func:`onewindow.queue.events.subscribe` on the live bus of the database (across workers on PostgreSQL,
+``core.livebus``). The service publishes after commit; each event is sent as
 ``event: queue`` with the event's JSON, and a comment line every ``HEARTBEAT_SECONDS`` keeps proxies
 from closing an idle stream. The display and the workbench re-fetch their server-rendered fragment on
 each event (``static/queue.js``), so the HTML lives in one place, and the display speaks the
@@ -33,6 +34,7 @@ from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import DomainError, PermissionDenied
+from onewindow.core.livebus import LocalBus
 from onewindow.core.personal import mask_payload
 from onewindow.core.qr import qr_png_data_uri, qr_svg
 from onewindow.deps import (
@@ -59,6 +61,7 @@ router = APIRouter(include_in_schema=False)
 HEARTBEAT_SECONDS = 15.0
 STREAM_LIFETIME_SECONDS = 30 * 60.0  # then the browser reconnects (``retry``), so no stream lives forever
 RETRY_MS = 3000
+READY_SECONDS = 2.0  # a new stream waits at most this long for the worker's live-event listener
 KIOSK_ACTOR = Actor(None, "kiosk")
 ITEM_RESULTS = 12
 
@@ -377,13 +380,17 @@ def sse_message(item: events.Event) -> str:
     return f"event: queue\ndata: {json.dumps(mask_payload(item), ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-async def event_stream(hall_code: str, *, heartbeat: float = HEARTBEAT_SECONDS,
+async def event_stream(hall_code: str, *, bus: LocalBus | None = None, heartbeat: float = HEARTBEAT_SECONDS,
                        lifetime: float = STREAM_LIFETIME_SECONDS,
                        monotonic: Callable[[], float] | None = None) -> AsyncGenerator[str]:
-    """Server-sent events of a hall until the client goes away (the server cancels us) or ``lifetime`` ends."""
+    """Server-sent events of a hall until the client goes away (the server cancels us) or ``lifetime`` ends.
+
+    ``connected`` goes out once events of every worker reach the stream (PostgreSQL: the worker's listener
+    listens; at most ``READY_SECONDS``, after which the stream serves this worker's events until it does)."""
     now = monotonic or time.monotonic
     deadline = now() + lifetime
-    with events.subscribe(hall_code) as sub:
+    with events.subscribe(hall_code, bus=bus) as sub:
+        await sub.ready(READY_SECONDS)
         yield f"retry: {RETRY_MS}\n: connected\n\n"
         while (left := deadline - now()) > 0:
             item = await sub.get(timeout=min(heartbeat, left))
@@ -394,7 +401,7 @@ async def event_stream(hall_code: str, *, heartbeat: float = HEARTBEAT_SECONDS,
 def hall_events(hall_code: str, session: DbSession) -> StreamingResponse:
     """Live events of a hall as ``text/event-stream`` (public: they carry numbers, never personal data)."""
     hall = _hall(session, hall_code)
-    return StreamingResponse(event_stream(hall.code), media_type="text/event-stream",
+    return StreamingResponse(event_stream(hall.code, bus=events.bus_of(session)), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 

@@ -47,6 +47,8 @@
       try { event = JSON.parse(ev.data); } catch (e) { return; }
       if (event.type === "ticket.done" && event.window && String(event.window.id) === windowId) {
         load();
+      } else if (event.type === "resync" && !panel.querySelector("form[data-rate-form], [data-thanks]")) {
+        load();  // the server lost events for a moment: an idle screen asks whether a visit just finished
       }
     });
   }
