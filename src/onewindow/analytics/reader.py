@@ -146,7 +146,7 @@ class ServiceReader:
                                                                           dict[str, Table]]:
         """The overview tiles, the trends and every table over one period, each rollup read once
         (``service.Period``)."""
-        period = service.Period(session, viewer, _filters(query))
+        period = service.Period(session, viewer, _filters(query), shared=True)
         tables = {key: _table(period, key) for key in TABLES}
         charts = {by: _trend_chart(period, by) for by in TREND_BY}
         return _overview_tiles(period.overview(today(self.clock))), charts, tables

@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -51,6 +52,7 @@ from onewindow.queue.models import Window
 from onewindow.staff.models import User
 
 MAX_RANGE_DAYS = 3660  # ten years
+BUCKET_INDEX = "ix_analytics_wait_bucket_day"  # models.wait
 # the counters the items, windows and clerks tables sum from the fine facts: volumes, waits, service times,
 # acceptances, finishes on time, ratings (their figures: 平均等待, 平均办理, 按期办结率, 好评率)
 DESK_COUNTERS: tuple[str, ...] = ("tickets", "waited", "wait_seconds", "served", "service_seconds", "cases_accepted",
@@ -210,9 +212,11 @@ def _wait_statement(shape: Shape, per_bucket: bool) -> Select[Any]:
 
 def _wait_buckets(session: Session, filters: Filters) -> dict[int, int]:
     """The period's wait histogram (bucket → tickets). On SQLite one index range per bucket (a year of a city is
-    some 300,000 histogram rows, which a GROUP BY would look up one by one and sort); on PostgreSQL a GROUP BY
-    (hashed)."""
-    stmt = _wait_statement(_shape(filters), session.get_bind().dialect.name == "sqlite")
+    some 300,000 histogram rows, which a GROUP BY would look up one by one and sort) when the index is there (a
+    database not yet upgraded to it reads by the GROUP BY); on PostgreSQL a GROUP BY (hashed)."""
+    per_bucket = session.get_bind().dialect.name == "sqlite" and session.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = :name"), {"name": BUCKET_INDEX}).first()
+    stmt = _wait_statement(_shape(filters), bool(per_bucket))
     return {int(b): int(n) for b, n in session.execute(stmt, _params(filters)) if n}
 
 
@@ -270,15 +274,27 @@ def _hourly_statement(shape: Shape) -> Select[Any]:
 
 
 class Period:
-    """One viewer's reads of one period. Each rollup query runs once and is shared by the figures that need it:
-    the department facts summed per hall × department × channel (a few hundred rows, whatever the period's
-    length) give the totals, the league, the network and the channel mix; the fine facts summed per item ×
-    window × clerk give the items, windows and clerks. The dashboard page so reads each rollup table once for
-    the period instead of once per table (``dashboard.build_board`` through ``reader.ServiceReader.board``)."""
+    """One viewer's reads of one period. ``shared``: each rollup table is read once for the period and shared by
+    the figures that need it — the department facts summed per department, per hall, per channel and in all
+    (``places``) give the totals, the league, the network and the channel mix; the fine facts summed per item,
+    window and clerk (``desks``) give the items, windows and clerks. The dashboard page so reads each rollup table
+    once instead of once per table (``reader.ServiceReader.board``). Not shared (one table, an export), each read
+    is its own grouped query, which costs less than the grouping sets for one key."""
 
-    def __init__(self, session: Session, viewer: Viewer, filters: Filters) -> None:
+    def __init__(self, session: Session, viewer: Viewer, filters: Filters, *, shared: bool = False) -> None:
         self.session = session
         self.filters = scoped(viewer, filters)
+        self.shared = shared  # read the grouping sets once for several tables; else one grouped query a table
+
+    def _places_by(self, key: str) -> dict[Any, Sums]:
+        if self.shared:
+            return self.places[key]
+        return _grouped(self.session, fact_dept, key, self.filters)
+
+    def _desks_by(self, key: str) -> dict[Any, Sums]:
+        if self.shared:
+            return dict(self.desks[key])
+        return _grouped(self.session, fact, key, self.filters, DESK_COUNTERS)
 
     @cached_property
     def places(self) -> dict[str, Cube]:
@@ -292,9 +308,9 @@ class Period:
         return _grouping_sets(self.session, fact, ("item_id", "window_id", "clerk_id"), self.filters, DESK_COUNTERS)
 
     def totals(self) -> Sums:
-        """The period's sums: from ``places`` when read already, else one summing query (a year's totals need no
+        """The period's sums: from ``places`` when shared, else one summing query (a year's totals need no
         grouping)."""
-        if "places" in self.__dict__:
+        if self.shared:
             return self.places[""][""]
         return _totals(self.session, fact_dept, self.filters)
 
@@ -352,7 +368,7 @@ class Period:
     def league(self, min_sample: int | None = None) -> list[Row]:
         """The department league table: departments below the minimum sample are listed last, unranked
         (``extra["rank"]`` None); the others by 按期办结率, then 一次办结率, then 好评率."""
-        grouped = self.places["department_id"]
+        grouped = self._places_by("department_id")
         rows = _rows(grouped, _department_names(self.session, grouped), min_sample)
 
         def sort_key(row: Row) -> tuple[int, float, float, float]:
@@ -376,7 +392,7 @@ class Period:
         """Items ranked by volume (cases accepted + tickets), average wait, or overdue share (1 − 按期办结率)."""
         if order not in ("volume", "wait", "overdue"):
             raise ValidationFailed([Problem("order", "invalid", "排序只能按办件量、等待时长或逾期占比")])
-        grouped = self.desks["item_id"]
+        grouped = self._desks_by("item_id")
         rows = _rows(grouped, _item_names(self.session, grouped))
         for row in rows:
             finished = row.sums["cases_finished"]
@@ -394,19 +410,19 @@ class Period:
 
     def windows(self) -> list[Row]:
         """Per window: tickets served, waits, service time, ratings."""
-        grouped = dict(self.desks["window_id"])
+        grouped = self._desks_by("window_id")
         grouped.pop(NONE, None)
         return sorted(_rows(grouped, _window_names(self.session, grouped)), key=lambda r: r.label)
 
     def clerks(self) -> list[Row]:
         """Per clerk: tickets served, service time, cases accepted, ratings."""
-        grouped = dict(self.desks["clerk_id"])
+        grouped = self._desks_by("clerk_id")
         grouped.pop(NONE, None)
         return sorted(_rows(grouped, _clerk_names(self.session, grouped)), key=lambda r: (-r.sums["served"], r.label))
 
     def network(self) -> list[Row]:
         """The county / town / village network: one row per hall (``extra["level"]``), plus 网上 (no hall)."""
-        grouped = self.places["hall_id"]
+        grouped = self._places_by("hall_id")
         halls = _halls(self.session, grouped)
         rows = _rows(grouped, {k: v[0] for k, v in halls.items()} | {NONE: "网上（不经大厅）"})
         order = {"county": 0, "town": 1, "village": 2}
@@ -416,7 +432,7 @@ class Period:
 
     def channels(self) -> list[Row]:
         """The channel mix (窗口, 网上, 自助, 寄递, 帮办代办 …): every channel, also the empty ones."""
-        grouped = self.places["channel"]
+        grouped = self._places_by("channel")
         return [Row(c.value, c.label, grouped.get(c.value, dict.fromkeys(COUNTERS, 0)),
                     metrics.compute_all(grouped.get(c.value, dict.fromkeys(COUNTERS, 0)))) for c in FactChannel]
 
