@@ -1,6 +1,7 @@
 """The rollups kept current by the listener agree with a full recomputation from the records after any
-sequence of events (hypothesis): cases accepted, decided, reopened, visited and their result's delivery changed (寄递), tickets issued and called,
-ratings given and voided, complaints received and closed — committed one by one."""
+sequence of events (hypothesis): cases accepted, decided, reopened, visited and their result's delivery
+changed (寄递), tickets issued and called, ratings given and voided, complaints received and closed — committed
+one by one."""
 
 from __future__ import annotations
 
