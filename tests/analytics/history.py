@@ -49,7 +49,8 @@ class World:
 
 def case(session: Session, w: World, dep: int, *, accepted: dt.date, decided: dt.date | None = None,
          promised: dt.date | None = None, visits: int = 0, hall: int | None = -1, channel: str = "window",
-         state: str | None = None, agent_user_id: int | None = None) -> Case:
+         state: str | None = None, agent_user_id: int | None = None, delivery: str = "pickup",
+         created_by: int | None = None) -> Case:
     """A case accepted (and maybe decided) on those days, with ``visits`` in-person visits."""
     n = next(_seq)
     item = w.item_a if dep == w.dep_a else w.item_b if dep == w.dep_b else None
@@ -60,7 +61,8 @@ def case(session: Session, w: World, dep: int, *, accepted: dt.date, decided: dt
              accepted_on=accepted, promised_days=5, legal_days=20,
              promised_due=promised or accepted + dt.timedelta(days=7), legal_due=accepted + dt.timedelta(days=30),
              decision="approved" if decided else None, decided_at=at(decided, 15) if decided else None,
-             decided_on=decided, created_at=at(accepted, 9), updated_at=at(accepted, 9), agent_user_id=agent_user_id)
+             decided_on=decided, created_at=at(accepted, 9), updated_at=at(accepted, 9), agent_user_id=agent_user_id,
+             result_delivery=delivery, created_by=created_by)
     session.add(c)
     session.flush()
     for i in range(visits):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from onewindow.analytics.dashboard import Chart, Column, Query, Series, Table, Tile
+from onewindow.analytics.dashboard import TABLES, TREND_BY, Chart, Column, Query, Series, Table, Tile
 from onewindow.core.access import Viewer
 
 
@@ -42,6 +42,12 @@ class StubReader:
                      [Column("name", "名称", numeric=False), Column("cases", "办件数"), Column("rate", "按期办结率")],
                      [{"name": "市场监管局", "cases": self._tickets(query), "rate": 0.95},
                       {"name": "=cmd|' /C calc'!A0", "cases": 3, "rate": None}])
+
+    def board(self, session: Any, viewer: Viewer | None, query: Query) -> tuple[list[Tile], dict[str, Chart],
+                                                                             dict[str, Table]]:
+        tables = {key: self.table(session, viewer, query, key) for key in TABLES}
+        charts = {by: self.trend(session, viewer, query, by) for by in TREND_BY}
+        return self.overview(session, viewer, query), charts, tables
 
     def drilldown(self, session: Any, viewer: Viewer | None, metric: str, query: Query, page: int) -> Table:
         self.calls.append((f"drilldown:{metric}", query))

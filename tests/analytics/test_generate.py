@@ -48,6 +48,11 @@ def test_generated_history_adds_up_in_the_rollups(session: Session) -> None:
     channels = {r.key: r.sums["cases_accepted"] for r in service.channels(session, ADMIN, Filters(
         END - dt.timedelta(days=20), END))}
     assert channels["window"] > 0 and channels["online"] > 0
+    # 寄递: one case in seven of the items that allow mail (counted by the same rule as the rebuild, above)
+    mailed = session.scalar(select(func.count(Case.id)).where(
+        Case.result_delivery == "mail", Case.accepted_on >= END - dt.timedelta(days=20), Case.accepted_on <= END,
+        Case.agent_user_id.is_(None), Case.number.like("G%")))
+    assert mailed and channels["mail"] == mailed
     # the same seed gives the same history
     first = session.scalars(select(Case.item_id).where(Case.accepted_on >= END - dt.timedelta(days=20))
                             .order_by(Case.id).limit(20)).all()

@@ -236,3 +236,27 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 def test_every_metric_names_known_counters() -> None:
     assert metrics.unknown_counters() == []
     assert len({m.code for m in metrics.METRICS}) == len(metrics.METRICS)
+
+
+def test_the_pages_shared_reads_equal_the_single_reads(session: Session, world: World,
+                                                       history: dict[str, Any]) -> None:
+    """The dashboard page's grouping sets (``Period(shared=True)``) give every table the same rows as its own
+    grouped query, and the overview the same figures; the wait histogram read bucket by bucket through its index
+    equals the GROUP BY."""
+    for filters in (WEEK, Filters(MONDAY, MONDAY + D(days=7), department_id=world.dep_a),
+                    Filters(MONDAY, MONDAY + D(days=7), hall_id=world.hall), Filters(dt.date(2032, 1, 1),
+                                                                                     dt.date(2032, 1, 31))):
+        shared = service.Period(session, ADMIN, filters, shared=True)
+        single = service.Period(session, ADMIN, filters)
+        for name in ("league", "items", "windows", "clerks", "network", "channels"):
+            a, b = getattr(shared, name)(), getattr(single, name)()
+            assert [(r.key, r.label, r.sums, r.figures, r.extra) for r in a] == \
+                   [(r.key, r.label, r.sums, r.figures, r.extra) for r in b], name
+        assert shared.overview(TODAY) == single.overview(TODAY)
+        assert shared.totals() == single.totals()
+    # the histogram of the week: 4 waits of 5, 10, 15 and 20 minutes, read both ways
+    params = {"date_from": MONDAY, "date_to": MONDAY + D(days=7)}
+    shape = (False, False)
+    by_bucket = {int(b): int(n) for b, n in session.execute(service._wait_statement(shape, True), params) if n}
+    grouped = {int(b): int(n) for b, n in session.execute(service._wait_statement(shape, False), params) if n}
+    assert by_bucket == grouped == {5: 1, 10: 1, 15: 1, 20: 1}

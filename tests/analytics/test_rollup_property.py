@@ -1,6 +1,7 @@
 """The rollups kept current by the listener agree with a full recomputation from the records after any
-sequence of events (hypothesis): cases accepted, decided, reopened and visited, tickets issued and called,
-ratings given and voided, complaints received and closed — committed one by one."""
+sequence of events (hypothesis): cases accepted, decided, reopened, visited and their result's delivery
+changed (寄递), tickets issued and called, ratings given and voided, complaints received and closed — committed
+one by one."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ EVENT = st.one_of(
     st.tuples(st.just("decide"), st.integers(0, 30), DAY),
     st.tuples(st.just("reopen"), st.integers(0, 30)),
     st.tuples(st.just("visit"), st.integers(0, 30)),
+    st.tuples(st.just("mail"), st.integers(0, 30), st.sampled_from(["mail", "pickup", "electronic"])),
     st.tuples(st.just("ticket"), DAY, st.one_of(st.none(), st.integers(0, 40))),
     st.tuples(st.just("call"), st.integers(0, 30), st.integers(0, 40)),
     st.tuples(st.just("rating"), st.integers(0, 2), DAY, st.sampled_from(
@@ -52,6 +54,9 @@ def apply(session: Session, w: World, made: dict[str, list[Any]], event: tuple[A
     elif kind == "reopen" and made["cases"]:
         c = made["cases"][event[1] % len(made["cases"])]
         c.state, c.decision, c.decided_on, c.decided_at = "in_review", None, None, None
+    elif kind == "mail" and made["cases"]:
+        c = made["cases"][event[1] % len(made["cases"])]
+        c.result_delivery = event[2]
     elif kind == "visit" and made["cases"]:
         c = made["cases"][event[1] % len(made["cases"])]
         session.add(CaseVisit(case_id=c.id, at=at(c.accepted_on, 11), kind="supplement", hall_id=w.hall))

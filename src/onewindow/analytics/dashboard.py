@@ -260,6 +260,12 @@ class Reader(Protocol):
         """One of ``TABLES``."""
         ...
 
+    def board(self, session: Any, viewer: Viewer, query: Query) -> tuple[list[Tile], dict[str, Chart],
+                                                                      dict[str, Table]]:
+        """The overview's tiles, the charts of ``TREND_BY`` and every table of ``TABLES`` for one query, the
+        period's rollups read once for all of them."""
+        ...
+
     def drilldown(self, session: Any, viewer: Viewer, metric: str, query: Query, page: int) -> Table:
         """The records behind one indicator, a page at a time."""
         ...
@@ -275,12 +281,12 @@ class Reader(Protocol):
 
 def build_board(reader: Reader, session: Any, viewer: Viewer, query: Query) -> Board:
     """The overview page's tiles, charts and tables for a scoped query."""
-    tables = {key: reader.table(session, viewer, query, key) for key in TABLES}
-    charts = {by: reader.trend(session, viewer, query, by) for by in TREND_BY}
+    tiles, trends, tables = reader.board(session, viewer, query)
+    charts = dict(trends)
     charts["league"] = tables["league"].chart(*chart_columns(tables["league"]))
     charts["channels"] = tables["channels"].chart(*chart_columns(tables["channels"]))
     halls, departments = reader.choices(session, viewer)
-    return Board(query=query, tiles=reader.overview(session, viewer, query), charts=charts, tables=tables,
+    return Board(query=query, tiles=tiles, charts=charts, tables=tables,
                  halls=halls, departments=departments)
 
 

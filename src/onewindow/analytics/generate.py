@@ -34,7 +34,9 @@ from sqlalchemy.orm import Session
 from onewindow.analytics import rollup
 from onewindow.analytics.models import fact, fact_dept, hourly, wait
 from onewindow.calendar.service import build_calendar
+from onewindow.cases.kinds import DeliveryMethod
 from onewindow.cases.models import Case, CaseVisit
+from onewindow.cases.visits import delivery_modes
 from onewindow.catalog.models import Hall, Item, ItemVersion
 from onewindow.complaints.models import Complaint
 from onewindow.core import access
@@ -45,6 +47,7 @@ from onewindow.staff.models import User
 
 CHUNK = 20000
 ROLLUP_DAYS = 31  # finished days written together
+MAIL_EVERY = 7  # of the cases whose item allows mail, one in seven has its result mailed
 Processors = list[tuple[int, Any]]  # (position, a column type's bind processor)
 _UNSET = object()
 NO_FORM: dict[str, Any] = {}  # shared empty JSON values (never changed)
@@ -70,6 +73,7 @@ class CatalogItem:
     legal: int
     instant: bool
     online: bool
+    mail: bool  # the item lets the result go by post (``cases.visits.delivery_modes``)
 
 
 @dataclass
@@ -103,11 +107,13 @@ class _Ids:
 def _catalog(session: Session) -> list[CatalogItem]:
     stmt = (select(Item.id, ItemVersion.id, Item.code, ItemVersion.department_id, ItemVersion.hall_category_id,
                    ItemVersion.promised_limit_days, ItemVersion.legal_limit_days, ItemVersion.instant,
-                   ItemVersion.online_depth)
+                   ItemVersion.online_depth, ItemVersion.max_visits)
             .join(ItemVersion, ItemVersion.id == Item.current_version_id).where(Item.status == "active")
             .order_by(Item.id))
-    return [CatalogItem(iid, vid, code, dep, cat, promised, legal, instant, depth >= 3)
-            for iid, vid, code, dep, cat, promised, legal, instant, depth in session.execute(stmt)]
+    return [CatalogItem(iid, vid, code, dep, cat, promised, legal, instant, depth >= 3,
+                        DeliveryMethod.MAIL in delivery_modes(max_visits=visits, online_depth=depth,
+                                                              issues_certificate=False))
+            for iid, vid, code, dep, cat, promised, legal, instant, depth, visits in session.execute(stmt)]
 
 
 def generate(session: Session, *, cases: int, days: int, seed: int, end: dt.date,
@@ -350,6 +356,9 @@ def _one_case(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, item
     roll = rng.random()
     channel = "online" if item.online and roll < 0.4 else "window"
     agent = agents[cid % len(agents)] if agents and channel == "window" and roll > 0.95 else None
+    # one case in seven of the items that allow it has its result mailed (寄递); drawn from the id, not the
+    # random stream, so the rest of a seeded history is the same as before mail was generated
+    delivery = DeliveryMethod.MAIL.value if item.mail and cid % MAIL_EVERY == 0 else DeliveryMethod.PICKUP.value
     hall_id: int | None = None
     hour = HOURS[bisect.bisect(hour_cum, rng.random() * hour_cum[-1])]
     accepted_at = _at(day, hour, rng.randrange(60), rng.randrange(60))
@@ -387,20 +396,23 @@ def _one_case(rng: random.Random, batch: _Batch, ids: _Ids, report: Report, item
         "warning": "none", "procedure": None, "decision": "approved" if decided_on else None,
         "decision_reason": "", "decision_basis": "", "decided_by_rule": None, "decided_at": decided_at,
         "decided_on": decided_on, "closed_reason": "", "closed_basis": "", "result_certificate_id": None,
-        "delivered_at": None, "idempotency_key": None, "request_hash": None, "created_by": None,
+        "delivered_at": None, "result_delivery": delivery,
+        "delivery_address": "模拟县政务服务中心转" if delivery == DeliveryMethod.MAIL.value else "",
+        "idempotency_key": None, "request_hash": None, "created_by": None,
         "created_at": accepted_at, "updated_at": decided_at or accepted_at})
     rollup.count_case_accepted(batch.day(day), hall_id, item.department_id, item.item_id, None, channel, agent,
-                               accepted_at)
+                               delivery, accepted_at)
     # visits: a window case's intake, sometimes a supplement and a pickup; an online case rarely one
     visits = (1 + (rng.random() < 0.3) + (rng.random() < 0.06)) if channel == "window" else int(rng.random() < 0.2)
     for v in range(visits):
         batch.add("case_visit", {"id": ids.take("case_visit"), "case_id": cid,
-                                 "at": accepted_at + dt.timedelta(days=v * 2), "kind": "intake" if v == 0 else "pickup",
+                                 "at": accepted_at + dt.timedelta(days=v * 2),
+                                 "kind": "intake" if v == 0 else "supplement" if delivery == "mail" else "pickup",
                                  "hall_id": hall_id, "ticket_id": ticket_id if v == 0 else None, "recorded_by": None})
         report.visits += 1
     if decided_on is not None:
         rollup.count_case_finished(batch.day(decided_on), hall_id, item.department_id, item.item_id, None,
-                                   channel, agent, decided_on, promised_due, visits)
+                                   channel, agent, delivery, decided_on, promised_due, visits)
     if decided_on is not None and decided_at is not None and rng.random() < 0.5:
         rated_on = decided_on + dt.timedelta(days=rng.choice((0, 0, 1, 2)))
         if rated_on <= end:

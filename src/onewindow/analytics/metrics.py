@@ -131,6 +131,12 @@ def compute_all(sums: Mapping[str, int], codes: tuple[str, ...] | None = None,
     return {m.code: compute(m, sums, min_sample=min_sample) for m in chosen}
 
 
+def codes_over(counters: tuple[str, ...]) -> tuple[str, ...]:
+    """The metrics computable from these counters alone (numerator and denominator among them)."""
+    have = set(counters)
+    return tuple(m.code for m in METRICS if m.numerator in have and (m.denominator is None or m.denominator in have))
+
+
 def p90_wait(buckets: Mapping[int, int]) -> float | None:
     """The 90th percentile wait in minutes from the wait histogram (None: nobody called)."""
     return quantile_from_buckets(dict(buckets), 0.9)

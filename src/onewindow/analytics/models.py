@@ -72,6 +72,9 @@ wait = Table(
     Column("bucket", SmallInteger, primary_key=True),  # whole minutes waited (rules.wait_bucket)
     Column("tickets", BigInteger, nullable=False, server_default=text("0")),
     Index("ix_analytics_wait_department_day", "department_id", "day"),
+    # covering, bucket first: a period's histogram is read one bucket at a time, each an index range (SQLite
+    # has no hash aggregation: a GROUP BY bucket sorts every row of the period; service._wait_buckets)
+    Index("ix_analytics_wait_bucket_day", "bucket", "day", "hall_id", "department_id", "tickets"),
 )
 
 open_work = Table(

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from onewindow.analytics import metrics, service
-from onewindow.analytics.dashboard import Chart, Column, Query, Series, Table, Tile
+from onewindow.analytics.dashboard import TABLES, TREND_BY, Chart, Column, Query, Series, Table, Tile
 from onewindow.analytics.metrics import Figure
 from onewindow.analytics.models import fact_dept
 from onewindow.analytics.rules import COUNTERS
@@ -132,43 +132,24 @@ class ServiceReader:
 
     def overview(self, session: Session, viewer: Viewer, query: Query) -> list[Tile]:
         """Today's queue, the period's waits, cases, rates, ratings and open complaints."""
-        o = service.overview(session, viewer, _filters(query), today(self.clock))
-        f = o.figures
-        minutes = metrics.Unit.MINUTES.value
-        return [
-            _count("tickets_today", "今日取号", o.tickets_today),
-            _count("waiting_now", "当前等候", o.waiting_now),
-            figure_tile(f["avg_wait"]),
-            _count("p90_wait", "等待时长 P90", o.p90_wait, minutes),
-            figure_tile(f["cases_accepted"]),
-            figure_tile(f["cases_finished"]),
-            _count("cases_overdue", "超期未办结", o.cases_overdue),
-            figure_tile(f["one_visit_rate"]),
-            figure_tile(f["on_time_rate"]),
-            figure_tile(f["good_rate"]),
-            figure_tile(f["negative"]),
-            _count("complaints_open", "在办诉求", o.complaints_open),
-            _count("complaints_overdue", "超期诉求", o.complaints_overdue),
-        ]
+        return _overview_tiles(service.overview(session, viewer, _filters(query), today(self.clock)))
 
     def trend(self, session: Session, viewer: Viewer, query: Query, by: str) -> Chart:
         """Tickets and cases per day, or per hour of the week."""
-        rows = service.trend(session, viewer, _filters(query), "hour_of_week" if by == "hour_of_week" else "day")
-        names = [("tickets", "取号量"), ("cases_accepted", "受理量")]
-        if by != "hour_of_week":
-            names.append(("cases_finished", "办结量"))
-        return Chart("按星期与时段" if by == "hour_of_week" else "按日", [r.label for r in rows],
-                     [Series(label, [float(r.sums.get(key, 0)) for r in rows]) for key, label in names])
+        return _trend_chart(service.Period(session, viewer, _filters(query)), by)
 
     def table(self, session: Session, viewer: Viewer, query: Query, key: str) -> Table:
         """One of the dashboard's tables."""
-        read: dict[str, Callable[[Session, Viewer, service.Filters], list[service.Row]]] = {
-            "league": service.league, "items": service.items, "windows": service.windows,
-            "clerks": service.clerks, "network": service.network, "channels": service.channels}
-        rows = read[key](session, viewer, _filters(query))
-        chart, columns, note = TABLE_COLUMNS[key]
-        return Table(key, TITLES[key], [Column(k, label, numeric) for k, label, numeric, _ in columns],
-                     [{k: cell(r) for k, _, _, cell in columns} for r in rows], note=note, chart_key=chart)
+        return _table(service.Period(session, viewer, _filters(query)), key)
+
+    def board(self, session: Session, viewer: Viewer, query: Query) -> tuple[list[Tile], dict[str, Chart],
+                                                                          dict[str, Table]]:
+        """The overview tiles, the trends and every table over one period, each rollup read once
+        (``service.Period``)."""
+        period = service.Period(session, viewer, _filters(query), shared=True)
+        tables = {key: _table(period, key) for key in TABLES}
+        charts = {by: _trend_chart(period, by) for by in TREND_BY}
+        return _overview_tiles(period.overview(today(self.clock))), charts, tables
 
     def drilldown(self, session: Session, viewer: Viewer, metric: str, query: Query, page: int) -> Table:
         """The records behind a figure, 50 a page."""
@@ -195,6 +176,45 @@ class ServiceReader:
                                                   fact_dept.c.day <= query.date_to)).mappings().one()
         figures = metrics.compute_all({name: int(row[name] or 0) for name in COUNTERS}, PUBLIC_CODES)
         return [figure_tile(figures[code], drilldown=False) for code in PUBLIC_CODES]
+
+
+def _overview_tiles(o: service.Overview) -> list[Tile]:
+    f = o.figures
+    minutes = metrics.Unit.MINUTES.value
+    return [
+        _count("tickets_today", "今日取号", o.tickets_today),
+        _count("waiting_now", "当前等候", o.waiting_now),
+        figure_tile(f["avg_wait"]),
+        _count("p90_wait", "等待时长 P90", o.p90_wait, minutes),
+        figure_tile(f["cases_accepted"]),
+        figure_tile(f["cases_finished"]),
+        _count("cases_overdue", "超期未办结", o.cases_overdue),
+        figure_tile(f["one_visit_rate"]),
+        figure_tile(f["on_time_rate"]),
+        figure_tile(f["good_rate"]),
+        figure_tile(f["negative"]),
+        _count("complaints_open", "在办诉求", o.complaints_open),
+        _count("complaints_overdue", "超期诉求", o.complaints_overdue),
+    ]
+
+
+def _trend_chart(period: service.Period, by: str) -> Chart:
+    names = [("tickets", "取号量"), ("cases_accepted", "受理量")]
+    if by != "hour_of_week":
+        names.append(("cases_finished", "办结量"))
+    rows = period.trend("hour_of_week" if by == "hour_of_week" else "day", tuple(key for key, _ in names))
+    return Chart("按星期与时段" if by == "hour_of_week" else "按日", [r.label for r in rows],
+                 [Series(label, [float(r.sums.get(key, 0)) for r in rows]) for key, label in names])
+
+
+def _table(period: service.Period, key: str) -> Table:
+    read: dict[str, Callable[[], list[service.Row]]] = {
+        "league": period.league, "items": period.items, "windows": period.windows, "clerks": period.clerks,
+        "network": period.network, "channels": period.channels}
+    rows = read[key]()
+    chart, columns, note = TABLE_COLUMNS[key]
+    return Table(key, TITLES[key], [Column(k, label, numeric) for k, label, numeric, _ in columns],
+                 [{k: cell(r) for k, _, _, cell in columns} for r in rows], note=note, chart_key=chart)
 
 
 def _yes_no(value: Any) -> Any:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.analytics.models import fact, fact_dept, hourly, open_work, wait
 from onewindow.analytics.rules import COUNTERS, HOURLY_COUNTERS, NONE, FactChannel, OpenKind, wait_bucket
-from onewindow.cases.kinds import CaseKind
+from onewindow.cases.kinds import CaseKind, DeliveryMethod
 from onewindow.cases.models import Case, CaseVisit
 from onewindow.catalog.models import Item, ItemVersion
 from onewindow.complaints.models import Complaint
@@ -90,10 +90,21 @@ def _hour(at: dt.datetime) -> int:
     return at.astimezone(CHINA_TZ).hour
 
 
-def _case_channel(channel: str, agent_user_id: int | None) -> str:
+def case_channel(channel: str, agent_user_id: int | None, result_delivery: str | None) -> str:
+    """A case's channel in the mix (one per case, so the mix adds up to the total): 帮办代办 when an agent
+    handled it; else 寄递 when its result is sent by post (``result_delivery`` mail, chosen at intake: the
+    applicant does not come back for it); else where it came in, 网上 or 窗口."""
     if agent_user_id is not None:
         return FactChannel.AGENT.value
+    if result_delivery == DeliveryMethod.MAIL.value:
+        return FactChannel.MAIL.value
     return FactChannel.ONLINE.value if channel == "online" else FactChannel.WINDOW.value
+
+
+def _case_clerk(channel: str, agent_user_id: int | None, created_by: int | None) -> int:
+    """The clerk a case counts for: who took it in at a window (also when its result is mailed); none for an
+    online or agent case."""
+    return created_by if created_by and channel != "online" and agent_user_id is None else NONE
 
 
 def _complaint_channel(channel: str) -> str:
@@ -156,23 +167,23 @@ def count_ticket(out: DayFacts, items: ItemIndex, hall: int, code: str | None, w
 
 
 def count_case_accepted(out: DayFacts, hall: int | None, dep: int, item: int | None, created_by: int | None,
-                        channel: str, agent: int | None, accepted_at: dt.datetime | None) -> None:
-    """Count one case's acceptance on ``accepted_on``."""
-    ch = _case_channel(channel, agent)
-    clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
-    out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_accepted=1)
+                        channel: str, agent: int | None, delivery: str | None,
+                        accepted_at: dt.datetime | None) -> None:
+    """Count one case's acceptance on ``accepted_on`` (its channel: ``case_channel``)."""
+    ch = case_channel(channel, agent, delivery)
+    out.add((hall or NONE, dep, item or NONE, NONE, _case_clerk(channel, agent, created_by), ch), cases_accepted=1)
     if accepted_at is not None:
         out.add_hour((_hour(accepted_at), hall or NONE, dep), cases_accepted=1)
 
 
 def count_case_finished(out: DayFacts, hall: int | None, dep: int, item: int | None, created_by: int | None,
-                        channel: str, agent: int | None, decided: dt.date, promised: dt.date | None,
-                        visits: int) -> None:
-    """Count one case's completion on ``decided_on`` (``visits``: in-person visits recorded on it)."""
-    ch = _case_channel(channel, agent)
-    clerk = created_by if ch == FactChannel.WINDOW.value and created_by else NONE
+                        channel: str, agent: int | None, delivery: str | None, decided: dt.date,
+                        promised: dt.date | None, visits: int) -> None:
+    """Count one case's completion on ``decided_on`` (``visits``: in-person visits recorded on it; its channel:
+    ``case_channel``)."""
+    ch = case_channel(channel, agent, delivery)
     on_time = promised is None or decided <= promised
-    out.add((hall or NONE, dep, item or NONE, NONE, clerk, ch), cases_finished=1,
+    out.add((hall or NONE, dep, item or NONE, NONE, _case_clerk(channel, agent, created_by), ch), cases_finished=1,
             finished_on_time=int(on_time), finished_visits_1=int(visits <= 1), finished_visits_2=int(visits <= 2),
             finished_visits_3=int(visits <= 3))
 
@@ -214,7 +225,7 @@ def _tickets(session: Session, day: dt.date, items: ItemIndex, out: DayFacts) ->
 
 def _cases_accepted(session: Session, day: dt.date, out: DayFacts) -> None:
     stmt = select(Case.receiving_hall_id, Case.department_id, Case.item_id, Case.created_by, Case.channel,
-                  Case.agent_user_id, Case.accepted_at).where(Case.accepted_on == day,
+                  Case.agent_user_id, Case.result_delivery, Case.accepted_at).where(Case.accepted_on == day,
                                                               Case.kind != CaseKind.BUNDLE.value)
     for row in session.execute(stmt):
         count_case_accepted(out, *row)
@@ -226,7 +237,7 @@ def _cases_finished(session: Session, day: dt.date, out: DayFacts) -> None:
     visits = (select(func.count(CaseVisit.id)).where(CaseVisit.case_id == func.coalesce(Case.parent_id, Case.id))
               .correlate(Case).scalar_subquery())
     stmt = select(Case.receiving_hall_id, Case.department_id, Case.item_id, Case.created_by, Case.channel,
-                  Case.agent_user_id, Case.decided_on, Case.promised_due, visits).where(
+                  Case.agent_user_id, Case.result_delivery, Case.decided_on, Case.promised_due, visits).where(
         Case.decided_on == day, Case.kind != CaseKind.BUNDLE.value)
     for row in session.execute(stmt):
         count_case_finished(out, *row)

@@ -130,12 +130,11 @@ def monthly_report(request: Request, session: DbSession, clock: ClockDep, settin
     prev_last = first - dt.timedelta(days=1)
     previous = dashboard.Query(prev_last.replace(day=1), prev_last, query.hall_id, query.department_id)
     reader = reader_of(request)
-    tables = [reader.table(session, auth.viewer, query, key) for key in TABLES]
+    tiles, trends, by_key = reader.board(session, auth.viewer, query)
+    tables = [by_key[key] for key in TABLES]
     report = exports.MonthlyReport(
-        month=first, tiles=reader.overview(session, auth.viewer, query),
-        previous=reader.overview(session, auth.viewer, previous),
-        charts=[reader.trend(session, auth.viewer, query, "day"), tables[0].chart(*dashboard.chart_columns(tables[0]))],
-        tables=tables)
+        month=first, tiles=tiles, previous=reader.overview(session, auth.viewer, previous),
+        charts=[trends["day"], tables[0].chart(*dashboard.chart_columns(tables[0]))], tables=tables)
     data = exports.monthly_pdf(report, printed_at=clock.now(), font_paths=settings.cjk_font_paths)
     return Response(data, media_type="application/pdf", headers={
         "Content-Disposition": f"inline; filename=\"dashboard-report-{first:%Y-%m}.pdf\""})
