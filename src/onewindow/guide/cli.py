@@ -132,7 +132,6 @@ def _searches(catalog: Path | None, semantic_wanted: bool, threads: int) -> tupl
     """The search to measure (from a catalog file, or the database) and what loading the model cost."""
     from onewindow.guide import semantic
     from onewindow.guide.service import GuideSearch
-    from onewindow.guide.synonyms import load_default_synonyms
 
     model: dict[str, Any] = {"semantic": False}
     before = rss_mb()
@@ -147,8 +146,8 @@ def _searches(catalog: Path | None, semantic_wanted: bool, threads: int) -> tupl
         index = GuideIndex.build(docs, synonyms=synonyms)
         dense = None
         if encoder is not None:
-            dense, _ = semantic.SemanticIndex.build(docs, encoder=encoder,
-                                                    life_events=load_default_synonyms()["life_events"])
+            dense, _ = semantic.SemanticIndex.build(docs, encoder=encoder, life_events=synonyms["life_events"],
+                                                    situations=synonyms.get("situations", {}))
         built = GuideSearch(index, dense)
     else:
         built = _search_from_database(encoder)
