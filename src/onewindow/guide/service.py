@@ -229,9 +229,9 @@ def embed_job(session: Session, *, clock: Clock) -> dict[str, int]:
     if encoder is None:
         return {"encoded": 0}
     docs = documents_from_catalog(exporter.export_catalog(session))
-    _dense_index, encoded = _dense(session, docs, synonyms_with_learned(session), clock=clock, encoder=encoder,
-                                   inline_limit=None)
-    return {"encoded": encoded, "documents": len(docs)}
+    dense, encoded = _dense(session, docs, synonyms_with_learned(session), clock=clock, encoder=encoder,
+                            inline_limit=None)
+    return {"encoded": encoded, "documents": len(docs), "passages": dense.passages if dense is not None else 0}
 
 
 def scrub(text: str) -> str:
