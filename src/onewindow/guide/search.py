@@ -308,7 +308,7 @@ def fuse(lexical: Sequence[float], similarities: Sequence[float]) -> Fused:
     n = len(similarities)
     if n == 0 or n != len(lexical):
         return Fused(list(lexical), [0.0] * len(lexical), sure=False)
-    unit = max(max(lexical), _LEXICAL_REFERENCE)
+    unit = max(*lexical, _LEXICAL_REFERENCE)
     mean = sum(similarities) / n
     top = max(similarities)
     spread = top - mean
