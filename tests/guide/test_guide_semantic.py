@@ -72,6 +72,12 @@ def test_a_question_outside_the_catalog_stays_unanswered_with_the_model(hybrid: 
     assert result.hits == ()
 
 
+def test_a_vague_question_is_not_made_good_by_the_model_s_half_recognition(hybrid: GuideSearch) -> None:
+    result = hybrid.search("办证")  # every licence is "办证": the admins should see it in the unanswered log
+    assert not result.good
+    assert result.did_you_mean
+
+
 def test_a_life_event_still_ranks_its_bundle_and_a_named_act_its_item(hybrid: GuideSearch) -> None:
     assert hybrid.search("孩子刚出生要办什么").hits[0].code == "YJS-NEWBORN"
     assert hybrid.search("出生证明在哪开").hits[0].code == "410724-WJW-GG-001"

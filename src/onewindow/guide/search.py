@@ -93,13 +93,13 @@ _ENDING_ACTIONS = frozenset({"注销", "变更"})
 # and a half times the lexical winner's score. Questions the model finds equally unlike everything
 # (the best is less than _DENSE_FLOOR above the mean: weather, jokes) get nothing; the share ramps up
 # to full at _DENSE_FLOOR + _DENSE_RAMP. A document found by meaning alone is listed only when it
-# gains at least _DENSE_LISTED of the unit.
+# gains at least _DENSE_LISTED units (the model's clear first choices, and only when it is fairly sure).
 _DENSE_SHARE = 1.5
 _DENSE_POWER = 2.0
 _LEXICAL_REFERENCE = 20.0
 _DENSE_FLOOR = 0.03
 _DENSE_RAMP = 0.01
-_DENSE_LISTED = 0.5
+_DENSE_LISTED = 1.2
 # The model alone makes an answer good when the best document stands this far above the mean.
 _DENSE_SURE = 0.05
 
@@ -487,7 +487,11 @@ class GuideIndex:
                 continue  # found by meaning alone, but only faintly: not worth listing
             hits.append(self._hit(self._docs[i], scores[i], plan))
         ties = sum(1 for s in scores if top > 0 and s >= top * 0.98)
-        good = (bool(hits) and top >= _GOOD_SCORE and ties < _AMBIGUOUS_TIES
+        # The model's points count toward the score rule only once it is past its ramp: a vague question
+        # ("办证") that the model half recognises is not made a good answer by those few points.
+        evidence = top if fused is None or fused.full >= _DENSE_SHARE * fused.unit * (1 - 1e-9) else (
+            lexical[ranked[0]] if ranked else 0.0)
+        good = (bool(hits) and evidence >= _GOOD_SCORE and ties < _AMBIGUOUS_TIES
                 and any(r in plan.topical for r in hits[0].reasons))
         if not good and fused is not None and fused.sure and hits:
             good = fused.dense[ranked[0]] >= fused.full * (1 - 1e-9) and ties < _AMBIGUOUS_TIES
