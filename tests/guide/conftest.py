@@ -66,7 +66,9 @@ def encoder(request: pytest.FixtureRequest) -> Encoder:
 @pytest.fixture(scope="session")
 def hybrid(index: GuideIndex, reference_docs: list[GuideDocument], encoder: Encoder) -> GuideSearch:
     """The hybrid search over the reference catalog."""
-    dense, _ = SemanticIndex.build(reference_docs, encoder=encoder, life_events=load_default_synonyms()["life_events"])
+    synonyms = load_default_synonyms()
+    dense, _ = SemanticIndex.build(reference_docs, encoder=encoder, life_events=synonyms["life_events"],
+                                   situations=synonyms["situations"])
     return GuideSearch(index, dense)
 
 

@@ -84,15 +84,22 @@ _MIN_RELATIVE = 0.2
 # question expresses none of them, the plain item ("个体工商户设立登记") should come first.
 _ACTION_MARKERS = ("变更", "注销", "补领", "补发", "换领", "换发", "迁移")
 _ENDING_ACTIONS = frozenset({"注销", "变更"})
-# Hybrid fusion (tuned on bench/guide-questions.tsv and bench/guide-heldout.tsv only, see docs/guide.md):
-# a document's cosine similarity above the question's mean, as a share of the best one's, adds up to
-# _DENSE_WEIGHT lexical points. Questions the model finds equally unlike everything (the best is
-# less than _DENSE_FLOOR above the mean: weather, jokes) get nothing; the weight ramps up to full
-# at _DENSE_FLOOR + _DENSE_RAMP. A document found by meaning alone is listed from half the weight.
-_DENSE_WEIGHT = 18.0
-_DENSE_FLOOR = 0.025
-_DENSE_RAMP = 0.02
-_DENSE_LISTED = 0.5
+# Hybrid fusion, score-normalised (tuned on the first half of bench/guide-colloquial-tuning-2026-12-05.tsv,
+# checked on its second half and on the older tuning sets; see docs/guide.md). The model's evidence for a
+# document is its cosine above the question's mean over all documents, as a share of the best one's,
+# squared (the model's first choice counts much more than its fifth). It is added in units of the
+# question's best lexical score (never less than _LEXICAL_REFERENCE, so a weak lexical match does not
+# make the model's share small), times _DENSE_SHARE: with the model sure, its first choice gains one
+# and a half times the lexical winner's score. Questions the model finds equally unlike everything
+# (the best is less than _DENSE_FLOOR above the mean: weather, jokes) get nothing; the share ramps up
+# to full at _DENSE_FLOOR + _DENSE_RAMP. A document found by meaning alone is listed only when it
+# gains at least _DENSE_LISTED units (the model's clear first choices, and only when it is fairly sure).
+_DENSE_SHARE = 1.5
+_DENSE_POWER = 2.0
+_LEXICAL_REFERENCE = 20.0
+_DENSE_FLOOR = 0.03
+_DENSE_RAMP = 0.01
+_DENSE_LISTED = 1.2
 # The model alone makes an answer good when the best document stands this far above the mean.
 _DENSE_SURE = 0.05
 
@@ -282,26 +289,36 @@ class DenseScorer(Protocol):
 
 @dataclass(frozen=True)
 class Fused:
-    """Lexical and semantic evidence combined: the ranking score and the semantic part of it."""
+    """Lexical and semantic evidence combined: the ranking score and the semantic part of it.
+
+    ``unit`` is the lexical scale of the question (its best lexical score, at least
+    ``_LEXICAL_REFERENCE``); the model's first choice gains ``full`` = ``_DENSE_SHARE`` units when
+    the model is confident.
+    """
 
     scores: list[float]
     dense: list[float]
     sure: bool
+    unit: float = _LEXICAL_REFERENCE
+    full: float = 0.0
 
 
 def fuse(lexical: Sequence[float], similarities: Sequence[float]) -> Fused:
-    """Add each document's semantic points (0 to ``_DENSE_WEIGHT``) to its lexical score."""
+    """Add each document's semantic points (0 to ``_DENSE_SHARE`` lexical units) to its lexical score."""
     n = len(similarities)
     if n == 0 or n != len(lexical):
         return Fused(list(lexical), [0.0] * len(lexical), sure=False)
+    unit = max(*lexical, _LEXICAL_REFERENCE)
     mean = sum(similarities) / n
     top = max(similarities)
     spread = top - mean
     gate = min(1.0, max(0.0, (spread - _DENSE_FLOOR) / _DENSE_RAMP))
     if gate <= 0.0:
-        return Fused(list(lexical), [0.0] * n, sure=False)
-    dense = [_DENSE_WEIGHT * gate * max(0.0, (s - mean) / spread) for s in similarities]
-    return Fused([lex + d for lex, d in zip(lexical, dense, strict=True)], dense, sure=spread >= _DENSE_SURE)
+        return Fused(list(lexical), [0.0] * n, sure=False, unit=unit)
+    full = _DENSE_SHARE * unit * gate
+    dense = [full * max(0.0, (s - mean) / spread) ** _DENSE_POWER for s in similarities]
+    return Fused([lex + d for lex, d in zip(lexical, dense, strict=True)], dense, sure=spread >= _DENSE_SURE,
+                 unit=unit, full=full)
 
 
 # ------------------------------------------------------------------------------------------- index
@@ -458,7 +475,7 @@ class GuideIndex:
         if dense is not None:
             if dense.codes != self.codes:
                 raise ValueError("the semantic index covers other documents")
-            fused = fuse(lexical, dense.similarities(raw))
+            fused = fuse(lexical, dense.similarities(plan.text))  # simplified, typos corrected
             scores = fused.scores
         ranked = sorted(range(len(scores)), key=lambda i: (-scores[i], self._docs[i].doc.code))
         top = scores[ranked[0]] if ranked else 0.0
@@ -466,14 +483,18 @@ class GuideIndex:
         for i in ranked:
             if scores[i] <= 0 or scores[i] < top * _MIN_RELATIVE or len(hits) >= max(1, limit):
                 break
-            if fused is not None and lexical[i] <= 0 and fused.dense[i] < _DENSE_WEIGHT * _DENSE_LISTED:
+            if fused is not None and lexical[i] <= 0 and fused.dense[i] < fused.unit * _DENSE_LISTED:
                 continue  # found by meaning alone, but only faintly: not worth listing
             hits.append(self._hit(self._docs[i], scores[i], plan))
         ties = sum(1 for s in scores if top > 0 and s >= top * 0.98)
-        good = (bool(hits) and top >= _GOOD_SCORE and ties < _AMBIGUOUS_TIES
+        # The model's points count toward the score rule only once it is past its ramp: a vague question
+        # ("办证") that the model half recognises is not made a good answer by those few points.
+        evidence = top if fused is None or fused.full >= _DENSE_SHARE * fused.unit * (1 - 1e-9) else (
+            lexical[ranked[0]] if ranked else 0.0)
+        good = (bool(hits) and evidence >= _GOOD_SCORE and ties < _AMBIGUOUS_TIES
                 and any(r in plan.topical for r in hits[0].reasons))
         if not good and fused is not None and fused.sure and hits:
-            good = fused.dense[ranked[0]] >= _DENSE_WEIGHT * (1 - 1e-9) and ties < _AMBIGUOUS_TIES
+            good = fused.dense[ranked[0]] >= fused.full * (1 - 1e-9) and ties < _AMBIGUOUS_TIES
         corrected_query = plan.text if plan.corrections else None
         did_you_mean: list[str] = []
         if not good:

@@ -10,6 +10,9 @@ normalised document vectors.
 * :func:`passage_text` is the one place that decides what a document says to the model: name,
   keywords, description, conditions, audience, materials, member items and the life events
   (一件事 triggers of the synonym map) that lead to it.
+* A document has more than one passage: that catalog passage, then each colloquial situation of the
+  synonym map's ``situations`` section ("家里老人走了，后事怎么弄") as a passage of its own
+  (:func:`passage_texts`). A question's similarity to a document is the best of its passages.
 * Vectors are keyed by :func:`text_key` (the model and the passage text): the service stores them in
   the ``guide_embedding`` table, so a worker encodes only the passages that changed since any worker
   last saw the catalog, and an unchanged catalog costs no encode at all.
@@ -126,11 +129,32 @@ def passage_text(doc: GuideDocument, events: Sequence[str] = ()) -> str:
     return "；".join(parts)
 
 
-def passage_keys(docs: Sequence[GuideDocument], *, model_id: str,
-                 life_events: Mapping[str, Sequence[str]] | None = None) -> list[str]:
-    """The storage keys of the documents' passages, in document order."""
+def passage_texts(doc: GuideDocument, events: Sequence[str] = (), situations: Sequence[str] = ()) -> list[str]:
+    """Every passage of a document: the catalog passage first, then each situation (deduplicated)."""
+    texts = [passage_text(doc, events)]
+    texts.extend(t for t in dict.fromkeys(s.strip() for s in situations) if t and t != texts[0])
+    return texts
+
+
+def _all_passages(docs: Sequence[GuideDocument], life_events: Mapping[str, Sequence[str]] | None,
+                  situations: Mapping[str, Sequence[str]] | None) -> tuple[list[str], list[int]]:
+    """The passages of all documents and, for each, the position of its document."""
     events = life_events_by_target(life_events or {})
-    return [text_key(model_id, passage_text(d, events.get(d.code, ()))) for d in docs]
+    texts: list[str] = []
+    owners: list[int] = []
+    for position, doc in enumerate(docs):
+        for text in passage_texts(doc, events.get(doc.code, ()), (situations or {}).get(doc.code, ())):
+            texts.append(text)
+            owners.append(position)
+    return texts, owners
+
+
+def passage_keys(docs: Sequence[GuideDocument], *, model_id: str,
+                 life_events: Mapping[str, Sequence[str]] | None = None,
+                 situations: Mapping[str, Sequence[str]] | None = None) -> list[str]:
+    """The storage keys of the documents' passages, in document order."""
+    texts, _owners = _all_passages(docs, life_events, situations)
+    return [text_key(model_id, t) for t in texts]
 
 
 def text_key(model_id: str, text: str) -> str:
@@ -149,25 +173,39 @@ def vector_from_bytes(data: bytes) -> Vector:
 
 
 class SemanticIndex:
-    """The normalised document vectors in document order; answers a question with similarities."""
+    """The normalised passage vectors and their documents; answers a question with one similarity per document.
 
-    def __init__(self, codes: Sequence[str], matrix: Vector, encoder: Encoder) -> None:
-        if matrix.shape[0] != len(codes):
-            raise ValueError("one vector per document")
+    ``owners`` gives each row's document position (rows of a document are contiguous, its catalog
+    passage first); without it there is one row per document.
+    """
+
+    def __init__(self, codes: Sequence[str], matrix: Vector, encoder: Encoder,
+                 owners: Sequence[int] | None = None) -> None:
+        rows = list(owners) if owners is not None else list(range(len(codes)))
+        if matrix.shape[0] != len(rows) or sorted(set(rows)) != list(range(len(codes))) or rows != sorted(rows):
+            raise ValueError("every document needs its passages, in document order")
         self.codes = tuple(codes)
         self._matrix = np.ascontiguousarray(matrix, dtype=np.float32)
         self._encoder = encoder
+        owner_array = np.asarray(rows, dtype=np.intp)
+        self._starts = np.flatnonzero(np.r_[True, owner_array[1:] != owner_array[:-1]]) if rows else owner_array
+
+    @property
+    def passages(self) -> int:
+        """Number of passage vectors (documents and their situations)."""
+        return int(self._matrix.shape[0])
 
     @classmethod
     def build(cls, docs: Sequence[GuideDocument], *, encoder: Encoder,
               life_events: Mapping[str, Sequence[str]] | None = None,
+              situations: Mapping[str, Sequence[str]] | None = None,
               stored: Mapping[str, Vector] | None = None) -> tuple[SemanticIndex, dict[str, Vector]]:
         """The index over ``docs``, encoding only passages missing from ``stored``; returns the new vectors too."""
-        events = life_events_by_target(life_events or {})
-        texts = [passage_text(d, events.get(d.code, ())) for d in docs]
+        texts, owners = _all_passages(docs, life_events, situations)
         keys = [text_key(encoder.model_id, t) for t in texts]
         known = dict(stored or {})
-        missing = [i for i, k in enumerate(keys) if k not in known]
+        first = {k: i for i, k in reversed(list(enumerate(keys)))}  # a text shared by two documents is encoded once
+        missing = sorted(i for k, i in first.items() if k not in known)
         fresh: dict[str, Vector] = {}
         if missing:
             vectors = encoder.passages([texts[i] for i in missing])
@@ -175,12 +213,17 @@ class SemanticIndex:
                 fresh[keys[i]] = _normalised(vectors[row])
             known.update(fresh)
         matrix = np.stack([known[k] for k in keys]) if keys else np.zeros((0, DIMENSION), dtype=np.float32)
-        return cls([d.code for d in docs], matrix, encoder), fresh
+        return cls([d.code for d in docs], matrix, encoder, owners), fresh
 
     def similarities(self, query: str) -> list[float]:
-        """Cosine similarity of the question to every document, in document order."""
-        q = _normalised(self._encoder.query(query))
-        return [float(x) for x in self._matrix @ q]
+        """Similarity of the question to every document (the best of its passages), in document order."""
+        return self.scores(_normalised(self._encoder.query(query)))
+
+    def scores(self, q: Vector) -> list[float]:
+        """Per document, the highest cosine of its passages to the (normalised) question vector."""
+        if not self.codes:
+            return []
+        return [float(x) for x in np.maximum.reduceat(self._matrix @ q, self._starts)]
 
 
 def _normalised(vector: Vector) -> Vector:

@@ -31,7 +31,13 @@ from onewindow.guide.documents import GuideDocument, documents_from_catalog
 from onewindow.guide.models import GuideEmbedding, GuideFeedback, GuideMapping, GuideQuery, GuideSynonyms
 from onewindow.guide.search import GuideIndex, SearchResult, normalize_text
 from onewindow.guide.semantic import Encoder, SemanticIndex
-from onewindow.guide.synonyms import MAX_KEY_CHARS, SECTIONS, check_synonyms, load_default_synonyms
+from onewindow.guide.synonyms import (
+    MAX_KEY_CHARS,
+    MAX_SITUATION_CHARS,
+    SECTIONS,
+    check_synonyms,
+    load_default_synonyms,
+)
 
 _ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
 # Vectors of passages seen by this process: a rebuild after a catalog edit encodes only what changed.
@@ -47,7 +53,7 @@ class GuideSearch:
     index: GuideIndex
     dense: SemanticIndex | None = None
     # the model is on but the vectors are not all stored yet: what to build the semantic index from later
-    pending: tuple[tuple[GuideDocument, ...], Mapping[str, Sequence[str]], Encoder] | None = None
+    pending: tuple[tuple[GuideDocument, ...], Mapping[str, Any], Encoder] | None = None
 
     @property
     def semantic(self) -> bool:
@@ -85,9 +91,17 @@ def _stamp(session: Session) -> tuple[Any, ...]:
 
 
 def synonyms_in_force(session: Session) -> dict[str, Any]:
-    """The admin-edited synonym map, or the shipped default."""
+    """The admin-edited synonym map, or the shipped default.
+
+    A map saved before it had a ``situations`` section keeps the shipped situations.
+    """
     row = session.get(GuideSynonyms, 1)
-    return dict(row.data) if row is not None else load_default_synonyms()
+    if row is None:
+        return load_default_synonyms()
+    data = dict(row.data)
+    if "situations" not in data:
+        data["situations"] = load_default_synonyms().get("situations", {})
+    return data
 
 
 def synonyms_with_learned(session: Session) -> dict[str, Any]:
@@ -105,11 +119,17 @@ def _names(session: Session) -> dict[str, str]:
 
 def merge_learned(data: Mapping[str, Any], mappings: Sequence[tuple[str, str, str]], *,
                   names: Mapping[str, str]) -> dict[str, Any]:
-    """A copy of ``data`` where each mapped question is a term for its item's name or a bundle's trigger."""
+    """A copy of ``data`` where each mapped question is a term for its item's name or a bundle's trigger.
+
+    Every mapped question is also a situation of its answer (a passage the model compares questions
+    with), so a question put in other words finds the same answer.
+    """
     merged = {section: dict(data.get(section, {})) for section in SECTIONS}
     merged["version"] = data.get("version", 1)
     for question, code, kind in mappings:
         key = question.strip()
+        if key and len(key) <= MAX_SITUATION_CHARS and code in names:
+            merged["situations"][code] = [*merged["situations"].get(code, []), key]
         if not key or len(key) > MAX_KEY_CHARS:
             continue  # too long to recur word for word; still in the evaluation set
         if kind == "bundle":
@@ -131,10 +151,12 @@ INLINE_ENCODE_LIMIT = 8
 PENDING_RECHECK_SECONDS = 15.0
 
 
-def _dense(session: Session, docs: Sequence[GuideDocument], events: Mapping[str, Sequence[str]], *, clock: Clock,
+def _dense(session: Session, docs: Sequence[GuideDocument], synonyms: Mapping[str, Any], *, clock: Clock,
            encoder: Encoder, inline_limit: int | None) -> tuple[SemanticIndex | None, int]:
     """The semantic index from stored vectors plus the missing ones (stored), or None when too many are missing."""
-    keys = semantic.passage_keys(docs, model_id=encoder.model_id, life_events=events)
+    events: Mapping[str, Sequence[str]] = synonyms.get("life_events", {})
+    situations: Mapping[str, Sequence[str]] = synonyms.get("situations", {})
+    keys = semantic.passage_keys(docs, model_id=encoder.model_id, life_events=events, situations=situations)
     in_database = {row.key: semantic.vector_from_bytes(row.vector) for row in session.scalars(
         select(GuideEmbedding).where(GuideEmbedding.key.in_(set(keys))))}
     with _memo_lock:  # the embeddings job and request threads share it
@@ -142,7 +164,8 @@ def _dense(session: Session, docs: Sequence[GuideDocument], events: Mapping[str,
     missing = {k for k in keys if k not in known}
     if inline_limit is not None and len(missing) > inline_limit:
         return None, 0
-    dense, fresh = SemanticIndex.build(docs, encoder=encoder, life_events=events, stored=known)
+    dense, fresh = SemanticIndex.build(docs, encoder=encoder, life_events=events, situations=situations,
+                                       stored=known)
     for key in dict.fromkeys(keys):
         if key in in_database:
             continue
@@ -172,9 +195,8 @@ def build_search(session: Session, *, clock: Clock, encoder: Encoder | None,
     index = GuideIndex.build(docs, synonyms=synonyms)
     if encoder is None:
         return GuideSearch(index)
-    events: Mapping[str, Sequence[str]] = synonyms.get("life_events", {})
-    dense, _ = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=inline_limit)
-    return GuideSearch(index, dense, pending=(tuple(docs), events, encoder) if dense is None else None)
+    dense, _ = _dense(session, docs, synonyms, clock=clock, encoder=encoder, inline_limit=inline_limit)
+    return GuideSearch(index, dense, pending=(tuple(docs), synonyms, encoder) if dense is None else None)
 
 
 def search_for(session: Session, cache: IndexCache, clock: Clock) -> GuideSearch:
@@ -192,8 +214,8 @@ def search_for(session: Session, cache: IndexCache, clock: Clock) -> GuideSearch
             cache.built = build_search(session, clock=clock, encoder=encoder, inline_limit=INLINE_ENCODE_LIMIT)
             cache.stamp = stamp
         elif cache.built.pending is not None and time.monotonic() >= cache.recheck_at:
-            docs, events, encoder = cache.built.pending
-            dense, _ = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=INLINE_ENCODE_LIMIT)
+            docs, synonyms, encoder = cache.built.pending
+            dense, _ = _dense(session, docs, synonyms, clock=clock, encoder=encoder, inline_limit=INLINE_ENCODE_LIMIT)
             if dense is not None:
                 cache.built = GuideSearch(cache.built.index, dense)
         cache.recheck_at = time.monotonic() + PENDING_RECHECK_SECONDS
@@ -207,9 +229,9 @@ def embed_job(session: Session, *, clock: Clock) -> dict[str, int]:
     if encoder is None:
         return {"encoded": 0}
     docs = documents_from_catalog(exporter.export_catalog(session))
-    events: Mapping[str, Sequence[str]] = synonyms_with_learned(session).get("life_events", {})
-    _dense_index, encoded = _dense(session, docs, events, clock=clock, encoder=encoder, inline_limit=None)
-    return {"encoded": encoded, "documents": len(docs)}
+    dense, encoded = _dense(session, docs, synonyms_with_learned(session), clock=clock, encoder=encoder,
+                            inline_limit=None)
+    return {"encoded": encoded, "documents": len(docs), "passages": dense.passages if dense is not None else 0}
 
 
 def scrub(text: str) -> str:

@@ -5,13 +5,19 @@ The map is a plain JSON-ready dict so the admin pages can store it as is::
     {"version": 1,
      "terms": {"新农合": ["城乡居民基本医疗保险"], ...},   # colloquial word → catalog terms
      "qualifiers": {"丢了": ["补领", "补办"], ...},          # what happened → action words
-     "life_events": {"生孩子": ["YJS-NEWBORN"], ...}}       # trigger → bundle codes or themes
+     "life_events": {"生孩子": ["YJS-NEWBORN"], ...},      # trigger → bundle codes or themes
+     "situations": {"YJS-DECEASED": ["家里老人走了，后事怎么弄", ...], ...}}  # code → how people describe it
 
 A ``terms`` entry names the thing the person needs, so a match on it can make an answer good.
 A ``qualifiers`` entry only refines (lost, expired, broken): it helps ranking but a question made
 of qualifiers alone ("坏了") is not a good answer. A life-event target that is the code of a
 bundle boosts that bundle when the trigger occurs in a question; any other target is a theme word,
 used like a ``terms`` expansion.
+
+``situations`` are for the semantic model only: each sentence, the way a villager, a shop owner or a
+parent would describe their situation, becomes a passage vector of its item or bundle (see
+:mod:`.semantic`). They are written from the catalog's own fields (name, conditions, audience,
+materials, life events), never from an evaluation question.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from typing import Any
 from onewindow.core.errors import Problem, ValidationFailed
 
 SynonymMap = dict[str, dict[str, list[str]]]
-SECTIONS = ("terms", "qualifiers", "life_events")
+SECTIONS = ("terms", "qualifiers", "life_events", "situations")
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+_DOCUMENT_CODE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")  # an item ("410724-MZJ-QR-001") or a bundle
 MAX_KEY_CHARS = 30
+MAX_SITUATION_CHARS = 80
 
 
 def load_default_synonyms() -> dict[str, Any]:
@@ -62,6 +70,11 @@ def check_synonyms(data: Mapping[str, Any], *, bundle_codes: Iterable[str] = ())
                 unknown = [t for t in targets if _CODE.match(t) and t not in codes]
                 if unknown:
                     problems.append(Problem(where, "unknown_bundle", f"一件事编码不存在：{'、'.join(unknown)}"))
+            if section == "situations":
+                if isinstance(key, str) and not _DOCUMENT_CODE.match(key.strip()):
+                    problems.append(Problem(where, "not_a_code", "情形的键必须是事项或一件事编码"))
+                if any(len(t) > MAX_SITUATION_CHARS for t in targets):
+                    problems.append(Problem(where, "situation_too_long", f"每条情形不能超过{MAX_SITUATION_CHARS}个字"))
     return problems
 
 
