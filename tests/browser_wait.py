@@ -7,8 +7,23 @@ protocol instead, so polling it from Python waits for the same condition without
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion in a fresh thread.
+
+    Playwright's sync API leaves an event loop running in the test thread once a browser test has
+    run in the same worker, and ``asyncio.run`` refuses to start inside a running loop.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def wait_for_expression(page: Any, expression: str, timeout_ms: int = 10_000) -> None:

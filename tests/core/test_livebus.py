@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from tests.browser_wait import run_coroutine
 from tests.conftest import BACKEND, DatabaseFactory
 
 from onewindow import db
@@ -27,7 +28,7 @@ FAST = {"backoff": (0.01, 0.05), "poll_seconds": 0.05}
 
 
 def run(coro: Any) -> Any:
-    return asyncio.run(coro)
+    return run_coroutine(coro)  # a fresh thread: a browser test in this worker leaves a loop running
 
 
 async def collect(sub: livebus.Subscription, count: int, timeout: float = 3.0) -> list[livebus.Event]:

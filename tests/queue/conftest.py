@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.orm import Session
@@ -72,14 +69,3 @@ def at(minutes: float) -> dt.datetime:
     return DAY + dt.timedelta(minutes=minutes)
 
 
-T = TypeVar("T")
-
-
-def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion in a fresh thread.
-
-    Playwright's sync API leaves an event loop running in the test thread once a browser test has
-    run, and ``asyncio.run`` refuses to start inside a running loop.
-    """
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()

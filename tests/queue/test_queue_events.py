@@ -12,9 +12,9 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import FixedClock
 from onewindow.queue import events, service
 from onewindow.queue.models import Ticket, Window
+from tests.browser_wait import run_coroutine as run
 
 from .conftest import QueueHall
-from .conftest import run_coroutine as run
 
 
 def test_announcement_text() -> None:

@@ -19,10 +19,9 @@ from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
 from onewindow.queue.views import event_stream, minutes_text, sse_message
 from onewindow.staff.models import User
+from tests.browser_wait import run_coroutine
 from tests.conftest import HTML, Browser
 from tests.factories import person_id
-
-from .conftest import run_coroutine
 
 HALL = "HJ-ZWZX"
 HX = {"HX-Request": "true"}
