@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.engine = engine
     app.state.session_factory = db.make_session_factory(engine)
     app.state.writer_slots = db.writer_slots(engine)  # SQLite writers wait on the loop beyond a few threads
+    app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory)  # tickets: one commit a batch
     app.state.clock = clock or SystemClock()
     app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()

@@ -899,7 +899,10 @@ class WindowState:
 
 def window_state(session: Session, window: Window) -> WindowState:
     """The display view of one window with its current ticket."""
-    current = current_ticket(session, window.id)
+    return _window_state(window, current_ticket(session, window.id))
+
+
+def _window_state(window: Window, current: Ticket | None) -> WindowState:
     kind = routing.WindowKind(window.kind)
     status = WindowStatus(window.status)
     return WindowState(id=window.id, number=window.number, label=window.label, kind=kind.value, kind_label=kind.label,
@@ -907,6 +910,20 @@ def window_state(session: Session, window: Window) -> WindowState:
                        status=status.value, status_label=status.label,
                        clerk=window.clerk.display_name if window.clerk else None,
                        current=ticket_line(current) if current else None)
+
+
+def _current_tickets(session: Session, window_ids: Sequence[int]) -> dict[int, Ticket]:
+    """``current_ticket`` of several windows in one query: the newest ticket called to or served at each."""
+    if not window_ids:
+        return {}
+    # the ids first (an index-only aggregate): most windows have no ticket, and loading a ticket is costly
+    newest = [ticket_id for (ticket_id,) in session.execute(
+        select(func.max(Ticket.id)).where(Ticket.window_id.in_(window_ids), Ticket.state.in_(AT_WINDOW_STATES))
+        .group_by(Ticket.window_id))]
+    if not newest:
+        return {}
+    return {t.window_id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(newest)))
+            if t.window_id is not None}
 
 
 @dataclass(frozen=True)
@@ -952,15 +969,21 @@ def hall_queue_state(session: Session, *, clock: Clock, hall_code: str, recent: 
     now = clock.now()
     settings = hall_settings(session, hall.id)
     categories = _categories(session)
-    queued = _queued(session, hall_id=hall.id, day=day)
+    # counted in the database: the line may be thousands long, the display wants a count and the oldest per category
+    waiting = {cid: (n, oldest) for cid, n, oldest in session.execute(
+        select(Ticket.category_id, func.count(), func.min(Ticket.issued_at))
+        .where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.state.in_([s.value for s in QUEUED_STATES]))
+        .group_by(Ticket.category_id))}
     lines: list[CategoryQueue] = []
     for cat in sorted(categories.values(), key=lambda c: c.code):
-        mine = [t for t in queued if t.category_id == cat.id]
-        oldest = min((t.issued_at for t in mine), default=None)
-        lines.append(CategoryQueue(cat.code, cat.name, len(mine),
+        count, oldest = waiting.get(cat.id, (0, None))
+        if oldest is not None and oldest.tzinfo is None:  # SQLite gives an aggregate's timestamp without its zone
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        lines.append(CategoryQueue(cat.code, cat.name, count,
                                    round((now - oldest).total_seconds() / 60, 1) if oldest else None))
-    windows = [window_state(session, w) for w in
-               session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))]
+    hall_windows = list(session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number)))
+    at_windows = _current_tickets(session, [w.id for w in hall_windows])
+    windows = [_window_state(w, at_windows.get(w.id)) for w in hall_windows]
     day_start = dt.datetime.combine(day, dt.time(0), tzinfo=CHINA_TZ)
     rows = session.execute(
         select(Ticket.number, Window.number, TicketEvent.at).join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -973,7 +996,8 @@ def hall_queue_state(session: Session, *, clock: Clock, hall_code: str, recent: 
                           routing_policy=settings.routing_policy,
                           routing_policy_label=routing.POLICY_LABELS.get(settings.routing_policy,
                                                                          settings.routing_policy),
-                          categories=lines, windows=windows, recent_calls=calls, waiting_total=len(queued))
+                          categories=lines, windows=windows, recent_calls=calls,
+                          waiting_total=sum(n for n, _oldest in waiting.values()))
 
 
 def waiting_tickets(session: Session, *, clock: Clock, hall_code: str) -> list[TicketLine]:
