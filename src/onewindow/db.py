@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from starlette.concurrency import run_in_threadpool
 
 from onewindow.config import Settings
 
@@ -239,6 +240,12 @@ class GroupCommit:
 
     async def submit(self, work: Callable[[Session], T]) -> T:
         """Run ``work(session)`` in the next batch; its result once the batch is committed (or its exception)."""
+        factory = self._factory()
+        if factory.kw["bind"].dialect.name != "sqlite":
+            # PostgreSQL commits concurrent transactions side by side (and groups their WAL flushes itself); a
+            # batch would take the units' row locks (ticket counters, the audit head) in an order other writers do
+            # not, and deadlock with them. One transaction per unit, in a worker thread.
+            return await run_in_threadpool(_alone, factory, work)
         loop = asyncio.get_running_loop()
         unit = _Unit(work, loop, loop.create_future())
         with self._lock:
@@ -280,6 +287,11 @@ class GroupCommit:
             return
         for unit, (value, error) in zip(batch, outcomes, strict=True):
             _settle(unit, value, error)
+
+
+def _alone(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
+    with transaction(factory) as session:
+        return work(session)
 
 
 def _settle(unit: _Unit, value: Any, error: BaseException | None) -> None:
