@@ -128,13 +128,16 @@ SWAGGER_PAGE = """<!doctype html>
 
 
 def _include_routers(app: FastAPI) -> None:
-    # first: fixed paths
+    # The queue API first: the busiest routes (kiosks, hall displays, ticket status pages), matched before the
+    # framework tries the hundreds of others; all its paths begin /api/v1/queue/, which no other router serves.
+    app.include_router(queue_api.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    # then: fixed paths
     for module_n in (notifications_api, notifications_views, notifications_public_views, ratings_exchange_api):
         app.include_router(module_n.router, responses=ERROR_RESPONSES)
     # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
     app.include_router(complaints_supervisor_views.router)
     app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
+    for module in (staff_api, catalog_api, guide_api, policies_api, appointments_api, certificates_api,
                    cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api,
                    complaints_api):
         app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)

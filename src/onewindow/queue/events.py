@@ -139,6 +139,8 @@ def pending_events(session: Session) -> list[tuple[str, Event]]:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction is not committed yet
+        return
     pending: list[tuple[str, Event, Any]] = session.info.pop(_PENDING_KEY, None) or []
     for hall_code, item, _savepoint in pending:
         publish(hall_code, item)

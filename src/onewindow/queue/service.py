@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,29 @@ AT_WINDOW_STATES = (TicketState.CALLED.value, TicketState.SERVING.value)
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
 
+# The statements of the hottest paths (taking a ticket, a ticket's status), built once with bound parameters:
+# building a statement costs more than running it on SQLite, and these run several times a ticket.
+_QUEUED = [s.value for s in QUEUED_STATES]
+_OPEN_WINDOW = [WindowStatus.IDLE.value, WindowStatus.SERVING.value]
+_CATEGORY_BY_CODE = select(HallCategory).where(HallCategory.code == bindparam("code"))
+_AHEAD = select(func.count()).select_from(Ticket).where(
+    Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
+    Ticket.state.in_(_QUEUED),
+    (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
+    | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
+_SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"), Window.status.in_(_OPEN_WINDOW))
+_DEFAULT_SERVICE = select(HallQueueSettings.default_service_min).where(HallQueueSettings.hall_id == bindparam("hall"))
+_STATEMENTS: dict[tuple[str, str], Any] = {}  # per dialect: the statements whose SQL differs
+
+
+def _dialect_statement(session: Session, name: str, build: Callable[[str], Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    stmt = _STATEMENTS.get((name, dialect))
+    if stmt is None:
+        stmt = _STATEMENTS[(name, dialect)] = build(dialect)
+    return stmt
+
+
 def announcement(number: str, window_number: int) -> str:
     """The call text for the display and speech: ``请A001号到3号窗口办理``."""
     return f"请{number}号到{window_number}号窗口办理"
@@ -65,7 +88,7 @@ def _categories(session: Session) -> dict[int, HallCategory]:
 
 def category_by_code(session: Session, code: str) -> HallCategory:
     """A hall category by letter, or 422 naming the known ones."""
-    row = session.scalars(select(HallCategory).where(HallCategory.code == code.strip().upper())).first()
+    row = session.scalars(_CATEGORY_BY_CODE, {"code": code.strip().upper()}).first()
     if row is None:
         known = "、".join(c.code for c in catalog_service.list_hall_categories(session))
         raise ValidationFailed([Problem("category", "unknown_category", f"未知的业务类别：{code}，可选：{known}")])
@@ -290,12 +313,17 @@ def set_qualifications(session: Session, *, clock: Clock, actor: Actor, username
 
 def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date) -> int:
     """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING)."""
-    stmt = _insert(session, TicketCounter).values(hall_id=hall_id, category_id=category_id, day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
-        set_={"last": TicketCounter.last + 1},
-    ).returning(TicketCounter.last)
-    value: int = session.execute(stmt).scalar_one()
+    def build(dialect: str) -> Any:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        return insert(TicketCounter).values(
+            hall_id=bindparam("hall"), category_id=bindparam("cat"), day=bindparam("day"), last=1,
+        ).on_conflict_do_update(
+            index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
+            set_={"last": TicketCounter.last + 1},
+        ).returning(TicketCounter.last)
+
+    stmt = _dialect_statement(session, "next_number", build)
+    value: int = session.execute(stmt, {"hall": hall_id, "cat": category_id, "day": day}).scalar_one()
     return value
 
 
@@ -557,17 +585,29 @@ def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
                              category: HallCategory | None = None) -> dict[str, float]:
     """Mean service time per category over the last 30 days; the hall default or 10 minutes without history.
     With ``category``, that category's only (one indexed average instead of every category's)."""
-    settings = hall_settings(session, hall_id)
+    # the hall's defaults alone (a hall without a settings row has none; no row is created for a read)
+    defaults: dict[str, float] = session.scalar(_DEFAULT_SERVICE, {"hall": hall_id}) or {}
     categories = {category.id: category} if category is not None else _categories(session)
     since = clock.now() - dt.timedelta(days=HISTORY_DAYS)
-    stmt = (select(Ticket.category_id, func.avg(_duration_minutes(session)))
-            .where(Ticket.hall_id == hall_id, Ticket.state == TicketState.DONE.value, Ticket.done_at >= since,
-                   Ticket.serving_at.is_not(None))
-            .group_by(Ticket.category_id))
+
+    def build(one: bool) -> Callable[[str], Any]:
+        def statement(dialect: str) -> Any:
+            minutes = (func.extract("epoch", Ticket.done_at - Ticket.serving_at) / 60.0 if dialect == "postgresql"
+                       else (func.julianday(Ticket.done_at) - func.julianday(Ticket.serving_at)) * 1440.0)
+            stmt = (select(Ticket.category_id, func.avg(minutes))
+                    .where(Ticket.hall_id == bindparam("hall"), Ticket.state == TicketState.DONE.value,
+                           Ticket.done_at >= bindparam("since", type_=Ticket.done_at.type),
+                           Ticket.serving_at.is_not(None))
+                    .group_by(Ticket.category_id))
+            return stmt.where(Ticket.category_id == bindparam("cat")) if one else stmt
+        return statement
+
+    params: dict[str, Any] = {"hall": hall_id, "since": since}
     if category is not None:
-        stmt = stmt.where(Ticket.category_id == category.id)
-    history = {categories[cid].code: float(avg) for cid, avg in session.execute(stmt) if avg is not None}
-    defaults = settings.default_service_min or {}
+        params["cat"] = category.id
+    stmt = _dialect_statement(session, "service_minutes_one" if category is not None else "service_minutes",
+                              build(category is not None))
+    history = {categories[cid].code: float(avg) for cid, avg in session.execute(stmt, params) if avg is not None}
     return {c.code: history.get(c.code) or float(defaults.get(c.code, DEFAULT_SERVICE_MIN))
             for c in categories.values()}
 
@@ -818,8 +858,7 @@ class TicketStatus:
 
 def _serving_skills(session: Session, hall_id: int) -> list[list[str]]:
     # the skills of the windows open now (plain values: no window, hall and clerk objects to build)
-    return list(session.scalars(select(Window.skills).where(
-        Window.hall_id == hall_id, Window.status.in_([WindowStatus.IDLE.value, WindowStatus.SERVING.value]))))
+    return list(session.scalars(_SERVING_SKILLS, {"hall": hall_id}))
 
 
 def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketStatus:
@@ -828,11 +867,8 @@ def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketSt
     estimate: float | None = None
     code = ticket.category.code
     if ticket.state in {s.value for s in QUEUED_STATES}:
-        ahead = session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.hall_id == ticket.hall_id, Ticket.day == ticket.day, Ticket.category_id == ticket.category_id,
-            Ticket.state.in_([s.value for s in QUEUED_STATES]),
-            (Ticket.queued_at < ticket.queued_at) | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id))
-        )) or 0
+        ahead = session.scalar(_AHEAD, {"hall": ticket.hall_id, "day": ticket.day, "cat": ticket.category_id,
+                                        "queued": ticket.queued_at, "id": ticket.id}) or 0
         servers = sum(1 for skills in _serving_skills(session, ticket.hall_id) if code in skills) or 1
         mean = expected_service_minutes(session, clock=clock, hall_id=ticket.hall_id,
                                         category=ticket.category).get(code, DEFAULT_SERVICE_MIN)
