@@ -228,7 +228,8 @@ class GroupCommit:
     If the COMMIT fails, every unit of the batch gets the error: nothing of it was written.
 
     The units run in the writer thread, not on the event loop; ``submit`` awaits the result. One writer thread
-    per app (per process), started on demand.
+    per app (per process), started on demand. SQLite only: on PostgreSQL each unit runs in its own transaction
+    (see ``submit``).
     """
 
     def __init__(self, factory: Callable[[], sessionmaker[Session]]) -> None:
