@@ -109,6 +109,16 @@ async def check_csrf(request: Request, expected: str | None) -> None:
         form = await request.form()
         value = form.get("csrf_token")
         supplied = value if isinstance(value, str) else None
+    _require_csrf(expected, supplied)
+
+
+def check_csrf_header(request: Request, expected: str | None) -> None:
+    """``check_csrf`` for JSON endpoints, which have no form field: the token must come in X-CSRF-Token."""
+    if request.method not in SAFE_METHODS:
+        _require_csrf(expected, request.headers.get("x-csrf-token"))
+
+
+def _require_csrf(expected: str | None, supplied: str | None) -> None:
     if not expected or not supplied or not security.same(expected, supplied):
         raise DomainError(code="csrf_failed", message="页面已过期或请求来源无效，请刷新页面后重试",
                           field="csrf_token", status=403)
@@ -119,23 +129,32 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def optional_auth(request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep) -> Auth | None:
-    """The caller if signed in (token or cookie), else None. Cookie callers pass the CSRF check."""
+def resolve_caller(request: Request, session: Session, *, clock: Clock,
+                   settings: Settings) -> tuple[Auth | None, str | None]:
+    """The caller if signed in (token or cookie), else None; with the CSRF token a cookie caller must echo (None
+    for token callers and anonymous ones). Synchronous: ``optional_auth`` and units of work that run outside a
+    request's dependencies (``db.GroupCommit``) share it."""
     token = _bearer(request)
     if token is not None:
         user = staff_service.resolve_api_token(session, clock=clock, token=token)
         if user is None:
             raise NotAuthenticated("访问令牌无效或已过期")
-        return _remember(request, Auth(user, None))
+        return _remember(request, Auth(user, None)), None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         web_session = staff_service.resolve_session(session, clock=clock, token=cookie,
                                                     idle_minutes=settings.session_idle_minutes)
         if web_session is not None:
-            _remember(request, Auth(web_session.user, web_session))
-            await check_csrf(request, web_session.csrf_token)
-            return Auth(web_session.user, web_session)
-    return None
+            return _remember(request, Auth(web_session.user, web_session)), web_session.csrf_token
+    return None, None
+
+
+async def optional_auth(request: Request, session: DbSession, clock: ClockDep, settings: SettingsDep) -> Auth | None:
+    """The caller if signed in (token or cookie), else None. Cookie callers pass the CSRF check."""
+    auth, csrf_token = resolve_caller(request, session, clock=clock, settings=settings)
+    if auth is not None and auth.web_session is not None:
+        await check_csrf(request, csrf_token)
+    return auth
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.engine = engine
     app.state.session_factory = db.make_session_factory(engine)
     app.state.writer_slots = db.writer_slots(engine)  # SQLite writers wait on the loop beyond a few threads
+    app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory)  # tickets: one commit a batch
     app.state.clock = clock or SystemClock()
     app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()
@@ -138,13 +139,16 @@ SWAGGER_PAGE = """<!doctype html>
 
 
 def _include_routers(app: FastAPI) -> None:
-    # first: fixed paths
+    # The queue API first: the busiest routes (kiosks, hall displays, ticket status pages), matched before the
+    # framework tries the hundreds of others; all its paths begin /api/v1/queue/, which no other router serves.
+    app.include_router(queue_api.router, prefix="/api/v1", responses=ERROR_RESPONSES)
+    # then: fixed paths
     for module_n in (notifications_api, notifications_views, notifications_public_views, ratings_exchange_api):
         app.include_router(module_n.router, responses=ERROR_RESPONSES)
     # /complaints/figures, /complaints/import …: fixed paths before any /complaints/{id}
     app.include_router(complaints_supervisor_views.router)
     app.include_router(complaints_supervisor_views.api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
-    for module in (staff_api, catalog_api, guide_api, policies_api, queue_api, appointments_api, certificates_api,
+    for module in (staff_api, catalog_api, guide_api, policies_api, appointments_api, certificates_api,
                    cases_api, rectification_api, ratings_api, staff_performance_api, supervision_api,
                    complaints_api):
         app.include_router(module.router, prefix="/api/v1", responses=ERROR_RESPONSES)

@@ -1,6 +1,6 @@
 """Tickets take the listener's fast path: their changes add to and take back from a few rollup rows instead of
 recounting their day, and the rows still equal a full recomputation (issue, call, serve, move window, change
-item, delete; a rolled-back savepoint falls back to the recount)."""
+item, delete; a rolled-back savepoint takes back exactly what it noted, a released one keeps it for the commit)."""
 
 from __future__ import annotations
 
@@ -52,18 +52,26 @@ def test_ticket_changes_are_increments_equal_to_a_recomputation(session: Session
     session.rollback()
 
 
-def test_a_rolled_back_savepoint_recounts(session: Session) -> None:
+def test_a_rolled_back_savepoint_takes_back_what_it_noted(session: Session,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     listeners.install()
     w = World(session)
+    monkeypatch.setattr(rollup, "recompute_days", _no_recount)
+    monkeypatch.setattr(rollup, "recompute_open", _no_recount)
     t = ticket(session, w, MONDAY)
+    with session.begin_nested():  # released: kept for the commit
+        kept_ticket = ticket(session, w, MONDAY, hour=10)
     try:
         with session.begin_nested():
             t.called_at, t.state = at(MONDAY, 9, 30), "called"
+            ticket(session, w, MONDAY, hour=11)
             session.flush()
             raise RuntimeError("undo")
     except RuntimeError:
         pass
     session.commit()
+    monkeypatch.undo()
+    assert kept_ticket.id is not None
     kept = snapshot(session)
     rollup.rebuild(session)
     assert snapshot(session) == kept

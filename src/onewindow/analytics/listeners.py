@@ -10,9 +10,10 @@ records (``rollup.recompute_days``) in the same transaction. Tickets, the busies
 big hall, each issue its own transaction), take a fast path: their share of the rows is taken back with the
 values before the flush and added with the values after it (``rollup.ticket_share``, the same rule the
 recomputation uses), so issuing a ticket updates a handful of rollup rows instead of recounting its day; a
-ticket whose earlier values are not known (expired attributes), or a savepoint rolled back, falls back to the
-recomputation. Bulk paths (``gen-data``) write with Core and end
-with ``onewindow analytics rebuild``.
+ticket whose earlier values are not known (expired attributes) falls back to the recomputation. A savepoint
+released keeps what it noted for the transaction's commit (the tickets of a group commit, ``db.GroupCommit``,
+update each rollup row once); a savepoint rolled back takes back exactly what was noted inside it. Bulk paths
+(``gen-data``) write with Core and end with ``onewindow analytics rebuild``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ KINDS = "analytics.open_kinds"
 BUSY = "analytics.busy"
 DISABLED = "analytics.disabled"  # session.info flag: a bulk path that rebuilds afterwards
 INCREMENTS = "analytics.increments"  # tickets' changes to rollup rows, applied at commit
+SNAPSHOTS = "analytics.savepoints"  # what had been noted when each open savepoint began
 ITEMS = "analytics.item_departments"  # item code -> (item id, department id), looked up once per session
 TICKET_ATTRS = ("day", "hall_id", "item_code", "window_id", "clerk_id", "issued_at", "called_at", "serving_at",
                 "done_at", "state")
@@ -142,8 +144,9 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    if session.info.get(BUSY) or session.info.get(DISABLED):
-        return
+    if session.info.get(BUSY) or session.info.get(DISABLED) or session.in_nested_transaction():
+        return  # a savepoint released: its increments wait for the transaction's commit (one upsert per row)
+    session.info.pop(SNAPSHOTS, None)
     session.flush()
     days: set[dt.date] = session.info.pop(DAYS, set())
     kinds: set[OpenKind] = session.info.pop(KINDS, set())
@@ -168,10 +171,21 @@ def _before_commit(session: Session) -> None:
         session.info.pop(BUSY, None)
 
 
+def _after_transaction_create(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:  # what was noted before the savepoint, to go back to if it rolls back
+        snapshots: dict[SessionTransaction, Any] = session.info.setdefault(SNAPSHOTS, {})
+        snapshots[transaction] = (set(session.info.get(DAYS, ())), set(session.info.get(KINDS, ())),
+                                  {key: dict(counts) for key, counts in session.info.get(INCREMENTS, {}).items()})
+
+
 def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
     if previous.parent is None:  # the whole transaction is gone: so is what it noted
-        for key in (DAYS, KINDS, INCREMENTS):
+        for key in (DAYS, KINDS, INCREMENTS, SNAPSHOTS):
             session.info.pop(key, None)
+        return
+    snapshot = session.info.get(SNAPSHOTS, {}).pop(previous, None)
+    if snapshot is not None:  # a savepoint rolled back: exactly what was noted inside it goes with it
+        session.info[DAYS], session.info[KINDS], session.info[INCREMENTS] = snapshot
         return
     # a savepoint rolled back took some flushed changes with it: recount the days the increments touch instead
     increments: dict[rollup.RowKey, dict[str, int]] = session.info.pop(INCREMENTS, {})
@@ -187,6 +201,7 @@ def install() -> None:
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+        event.listen(Session, "after_transaction_create", _after_transaction_create)
 
 
 def uninstall() -> None:
@@ -195,3 +210,4 @@ def uninstall() -> None:
         event.remove(Session, "after_flush", _after_flush)
         event.remove(Session, "before_commit", _before_commit)
         event.remove(Session, "after_soft_rollback", _after_soft_rollback)
+        event.remove(Session, "after_transaction_create", _after_transaction_create)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy import Select, String, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from onewindow.catalog import indicators, rules
@@ -549,9 +549,15 @@ def list_halls(session: Session) -> list[Hall]:
     return list(session.scalars(select(Hall).order_by(Hall.code)))
 
 
+_HALL_BY_CODE = select(Hall).where(Hall.code == bindparam("code"))  # built once: every ticket taken looks its hall up
+
+
 def hall_by_code(session: Session, code: str) -> Hall:
     """A hall, or 404."""
-    return _by_code(session, Hall, code, "大厅", "code")
+    hall = session.scalars(_HALL_BY_CODE, {"code": code}).first()
+    if hall is None:
+        raise NotFound("大厅", code, "code")
+    return hall
 
 
 def list_regions(session: Session) -> list[Region]:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Integer, String, select
+from sqlalchemy import JSON, BigInteger, Integer, String, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from onewindow.core.clock import Clock
@@ -82,11 +82,7 @@ def entry_hash(prev_hash: str, at: dt.datetime, actor_id: int | None, actor: str
 def record(session: Session, *, clock: Clock, actor: Actor, action: str, entity_type: str,
            entity_id: str | int, before: Any = None, after: Any = None) -> AuditEntry:
     """Append one entry to the chain inside the caller's transaction."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
+    head = _locked_head(session)
     # Microsecond precision survives both SQLite and PostgreSQL, so the hash can be recomputed.
     at = clock.now().astimezone(dt.UTC)
     before_c, after_c = canonical(before), canonical(after)
@@ -99,6 +95,39 @@ def record(session: Session, *, clock: Clock, actor: Actor, action: str, entity_
     head.last_hash = digest
     session.flush()
     return entry
+
+
+_HEAD_KEY = "onewindow.audit.head"  # session.info: the head row this transaction has locked
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The chain's head row, locked for the rest of the transaction (``FOR UPDATE`` on PostgreSQL; on SQLite the
+    writer holds the database's lock). Read once a transaction: the row cannot change under the lock, so the
+    appends after the first one (several tickets of one group commit) reuse it; forgotten when the transaction
+    or a savepoint ends in a rollback (the row's value may have gone back) and at commit."""
+    head: AuditHead | None = session.info.get(_HEAD_KEY)
+    if head is not None and head in session and not inspect(head).expired:
+        return head
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    session.info[_HEAD_KEY] = head
+    if not event.contains(session, "after_commit", _forget_head):
+        event.listen(session, "after_commit", _forget_head)
+        event.listen(session, "after_rollback", _forget_head)
+        event.listen(session, "after_soft_rollback", _forget_head_after)
+    return head
+
+
+def _forget_head(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint released keeps the lock and the row's value
+        session.info.pop(_HEAD_KEY, None)
+
+
+def _forget_head_after(session: Session, _previous: Any) -> None:
+    session.info.pop(_HEAD_KEY, None)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,8 @@ def mask_payload(value: Any) -> Any:
     """A JSON payload with every personal number in its text masked (API responses)."""
     if isinstance(value, str):
         return mask_text(value)
+    if value is None or isinstance(value, int | float):  # bool is an int; most values of a payload are these
+        return value
     if isinstance(value, Mapping):
         return {k: mask_payload(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -14,11 +14,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from onewindow.config import Settings
 from onewindow.core.access import Action
 from onewindow.core.audit import Actor
-from onewindow.core.clock import CHINA_TZ, today
-from onewindow.deps import ClockDep, CurrentAuth, DbSession, OptionalAuth, SettingsDep
+from onewindow.core.clock import CHINA_TZ, Clock, today
+from onewindow.db import GroupCommit
+from onewindow.deps import (
+    ClockDep,
+    CurrentAuth,
+    DbSession,
+    check_csrf_header,
+    resolve_caller,
+)
 from onewindow.queue import service
 from onewindow.queue.models import Ticket, Window
 
@@ -90,11 +99,16 @@ class QualificationsIn(BaseModel):
     categories: list[str]
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, _SCALARS):  # most values of a hall's state: checked first
+        return value
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dt.datetime):
         return value.astimezone(CHINA_TZ).isoformat()
     if isinstance(value, dt.date):
@@ -102,7 +116,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _issued(session: DbSession, clock: ClockDep, ticket: Ticket) -> dict[str, Any]:
+def _issued(session: Session, clock: Clock, ticket: Ticket) -> dict[str, Any]:
     status: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
     return {"token": ticket.token, "status_url": f"/api/v1/queue/tickets/{ticket.token}"} | status
 
@@ -117,19 +131,31 @@ def _window(session: DbSession, window: Window) -> dict[str, Any]:
 
 
 @router.post("/halls/{hall_code}/tickets", status_code=201, summary="取号（公开）")
-def take_ticket(request: Request, hall_code: str, body: TicketIn, session: DbSession, clock: ClockDep,
-                settings: SettingsDep, auth: OptionalAuth) -> dict[str, Any]:
+async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> dict[str, Any]:
     """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
-    at most ``ticket_anonymous_per_hour`` per client address; 429 beyond)."""
-    actor = auth.actor if auth is not None else KIOSK_ACTOR
-    if auth is None:
-        service.spend_anonymous_ticket(session, clock=clock, client=request.client.host if request.client else None,
-                                       per_hour=settings.ticket_anonymous_per_hour,
-                                       exempt=settings.ticket_kiosk_addresses)
-    ticket = service.issue_ticket(session, clock=clock, actor=actor, hall_code=hall_code, category=body.category,
-                                  ticket_class=body.ticket_class, channel=body.channel, id_number=body.id_number,
-                                  phone=body.phone, item_code=body.item_code)
-    return _issued(session, clock, ticket)
+    at most ``ticket_anonymous_per_hour`` per client address; 429 beyond). Tickets taken at the same moment
+    are written in one transaction (``db.GroupCommit``) and answered once it is committed."""
+    state = request.app.state
+    clock: Clock = state.clock
+    settings: Settings = state.settings
+    client = request.client.host if request.client else None
+
+    def unit(session: Session) -> dict[str, Any]:
+        auth, csrf_token = resolve_caller(request, session, clock=clock, settings=settings)
+        if auth is not None and auth.web_session is not None:
+            check_csrf_header(request, csrf_token)
+        if auth is None:
+            service.spend_anonymous_ticket(session, clock=clock, client=client,
+                                           per_hour=settings.ticket_anonymous_per_hour,
+                                           exempt=settings.ticket_kiosk_addresses)
+        ticket = service.issue_ticket(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
+                                      hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
+                                      channel=body.channel, id_number=body.id_number, phone=body.phone,
+                                      item_code=body.item_code)
+        return _issued(session, clock, ticket)
+
+    group: GroupCommit = state.group_commit
+    return await group.submit(unit)
 
 
 @router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）")

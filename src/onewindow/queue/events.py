@@ -65,30 +65,45 @@ def subscriber_count(hall_code: str, *, bus: LocalBus | None = None) -> int:
 
 
 def publish_on_commit(session: Session, hall_code: str, item: Event) -> None:
-    """Hold an event until the session commits, then publish it (dropped on rollback)."""
-    pending: list[tuple[str, Event]] | None = session.info.get(_PENDING_KEY)
+    """Hold an event until the session commits, then publish it (dropped on rollback, also when only the
+    savepoint it was held in rolls back: a unit of work of ``db.GroupCommit`` that failed publishes nothing)."""
+    pending: list[tuple[str, Event, Any]] | None = session.info.get(_PENDING_KEY)
     if pending is None:
         pending = []
         session.info[_PENDING_KEY] = pending
         if not event.contains(session, "after_commit", _after_commit):
             event.listen(session, "after_commit", _after_commit)
             event.listen(session, "after_soft_rollback", _after_rollback)
-    pending.append((hall_code, item))
+    pending.append((hall_code, item, session.get_nested_transaction()))
 
 
 def pending_events(session: Session) -> list[tuple[str, Event]]:
     """Events held for the session's next commit (for tests and diagnostics)."""
-    return list(session.info.get(_PENDING_KEY) or [])
+    return [(hall, item) for hall, item, _savepoint in session.info.get(_PENDING_KEY) or []]
 
 
 def _after_commit(session: Session) -> None:
-    pending: list[tuple[str, Event]] = session.info.pop(_PENDING_KEY, None) or []
+    if session.in_nested_transaction():  # a savepoint released: the transaction is not committed yet
+        return
+    pending: list[tuple[str, Event, Any]] = session.info.pop(_PENDING_KEY, None) or []
     if pending:
         bus = bus_of(session)
-        for hall_code, item in pending:
+        for hall_code, item, _savepoint in pending:
             publish(hall_code, item, bus=bus)
+
+
+def _inside(transaction: Any, ancestor: Any) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _after_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction rolled back
         session.info.pop(_PENDING_KEY, None)
+        return
+    pending: list[tuple[str, Event, Any]] | None = session.info.get(_PENDING_KEY)
+    if pending:  # a savepoint rolled back: the events held inside it go with it
+        pending[:] = [p for p in pending if not _inside(p[2], previous_transaction)]

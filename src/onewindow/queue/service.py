@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,29 @@ AT_WINDOW_STATES = (TicketState.CALLED.value, TicketState.SERVING.value)
 _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
 
+# The statements of the hottest paths (taking a ticket, a ticket's status), built once with bound parameters:
+# building a statement costs more than running it on SQLite, and these run several times a ticket.
+_QUEUED = [s.value for s in QUEUED_STATES]
+_OPEN_WINDOW = [WindowStatus.IDLE.value, WindowStatus.SERVING.value]
+_CATEGORY_BY_CODE = select(HallCategory).where(HallCategory.code == bindparam("code"))
+_AHEAD = select(func.count()).select_from(Ticket).where(
+    Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
+    Ticket.state.in_(_QUEUED),
+    (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
+    | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
+_SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"), Window.status.in_(_OPEN_WINDOW))
+_DEFAULT_SERVICE = select(HallQueueSettings.default_service_min).where(HallQueueSettings.hall_id == bindparam("hall"))
+_STATEMENTS: dict[tuple[str, str], Any] = {}  # per dialect: the statements whose SQL differs
+
+
+def _dialect_statement(session: Session, name: str, build: Callable[[str], Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    stmt = _STATEMENTS.get((name, dialect))
+    if stmt is None:
+        stmt = _STATEMENTS[(name, dialect)] = build(dialect)
+    return stmt
+
+
 def announcement(number: str, window_number: int) -> str:
     """The call text for the display and speech: ``请A001号到3号窗口办理``."""
     return f"请{number}号到{window_number}号窗口办理"
@@ -65,7 +88,7 @@ def _categories(session: Session) -> dict[int, HallCategory]:
 
 def category_by_code(session: Session, code: str) -> HallCategory:
     """A hall category by letter, or 422 naming the known ones."""
-    row = session.scalars(select(HallCategory).where(HallCategory.code == code.strip().upper())).first()
+    row = session.scalars(_CATEGORY_BY_CODE, {"code": code.strip().upper()}).first()
     if row is None:
         known = "、".join(c.code for c in catalog_service.list_hall_categories(session))
         raise ValidationFailed([Problem("category", "unknown_category", f"未知的业务类别：{code}，可选：{known}")])
@@ -290,12 +313,17 @@ def set_qualifications(session: Session, *, clock: Clock, actor: Actor, username
 
 def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date) -> int:
     """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING)."""
-    stmt = _insert(session, TicketCounter).values(hall_id=hall_id, category_id=category_id, day=day, last=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
-        set_={"last": TicketCounter.last + 1},
-    ).returning(TicketCounter.last)
-    value: int = session.execute(stmt).scalar_one()
+    def build(dialect: str) -> Any:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        return insert(TicketCounter).values(
+            hall_id=bindparam("hall"), category_id=bindparam("cat"), day=bindparam("day"), last=1,
+        ).on_conflict_do_update(
+            index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
+            set_={"last": TicketCounter.last + 1},
+        ).returning(TicketCounter.last)
+
+    stmt = _dialect_statement(session, "next_number", build)
+    value: int = session.execute(stmt, {"hall": hall_id, "cat": category_id, "day": day}).scalar_one()
     return value
 
 
@@ -557,17 +585,29 @@ def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
                              category: HallCategory | None = None) -> dict[str, float]:
     """Mean service time per category over the last 30 days; the hall default or 10 minutes without history.
     With ``category``, that category's only (one indexed average instead of every category's)."""
-    settings = hall_settings(session, hall_id)
+    # the hall's defaults alone (a hall without a settings row has none; no row is created for a read)
+    defaults: dict[str, float] = session.scalar(_DEFAULT_SERVICE, {"hall": hall_id}) or {}
     categories = {category.id: category} if category is not None else _categories(session)
     since = clock.now() - dt.timedelta(days=HISTORY_DAYS)
-    stmt = (select(Ticket.category_id, func.avg(_duration_minutes(session)))
-            .where(Ticket.hall_id == hall_id, Ticket.state == TicketState.DONE.value, Ticket.done_at >= since,
-                   Ticket.serving_at.is_not(None))
-            .group_by(Ticket.category_id))
+
+    def build(one: bool) -> Callable[[str], Any]:
+        def statement(dialect: str) -> Any:
+            minutes = (func.extract("epoch", Ticket.done_at - Ticket.serving_at) / 60.0 if dialect == "postgresql"
+                       else (func.julianday(Ticket.done_at) - func.julianday(Ticket.serving_at)) * 1440.0)
+            stmt = (select(Ticket.category_id, func.avg(minutes))
+                    .where(Ticket.hall_id == bindparam("hall"), Ticket.state == TicketState.DONE.value,
+                           Ticket.done_at >= bindparam("since", type_=Ticket.done_at.type),
+                           Ticket.serving_at.is_not(None))
+                    .group_by(Ticket.category_id))
+            return stmt.where(Ticket.category_id == bindparam("cat")) if one else stmt
+        return statement
+
+    params: dict[str, Any] = {"hall": hall_id, "since": since}
     if category is not None:
-        stmt = stmt.where(Ticket.category_id == category.id)
-    history = {categories[cid].code: float(avg) for cid, avg in session.execute(stmt) if avg is not None}
-    defaults = settings.default_service_min or {}
+        params["cat"] = category.id
+    stmt = _dialect_statement(session, "service_minutes_one" if category is not None else "service_minutes",
+                              build(category is not None))
+    history = {categories[cid].code: float(avg) for cid, avg in session.execute(stmt, params) if avg is not None}
     return {c.code: history.get(c.code) or float(defaults.get(c.code, DEFAULT_SERVICE_MIN))
             for c in categories.values()}
 
@@ -818,8 +858,7 @@ class TicketStatus:
 
 def _serving_skills(session: Session, hall_id: int) -> list[list[str]]:
     # the skills of the windows open now (plain values: no window, hall and clerk objects to build)
-    return list(session.scalars(select(Window.skills).where(
-        Window.hall_id == hall_id, Window.status.in_([WindowStatus.IDLE.value, WindowStatus.SERVING.value]))))
+    return list(session.scalars(_SERVING_SKILLS, {"hall": hall_id}))
 
 
 def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketStatus:
@@ -828,11 +867,8 @@ def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketSt
     estimate: float | None = None
     code = ticket.category.code
     if ticket.state in {s.value for s in QUEUED_STATES}:
-        ahead = session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.hall_id == ticket.hall_id, Ticket.day == ticket.day, Ticket.category_id == ticket.category_id,
-            Ticket.state.in_([s.value for s in QUEUED_STATES]),
-            (Ticket.queued_at < ticket.queued_at) | ((Ticket.queued_at == ticket.queued_at) & (Ticket.id < ticket.id))
-        )) or 0
+        ahead = session.scalar(_AHEAD, {"hall": ticket.hall_id, "day": ticket.day, "cat": ticket.category_id,
+                                        "queued": ticket.queued_at, "id": ticket.id}) or 0
         servers = sum(1 for skills in _serving_skills(session, ticket.hall_id) if code in skills) or 1
         mean = expected_service_minutes(session, clock=clock, hall_id=ticket.hall_id,
                                         category=ticket.category).get(code, DEFAULT_SERVICE_MIN)
@@ -899,7 +935,10 @@ class WindowState:
 
 def window_state(session: Session, window: Window) -> WindowState:
     """The display view of one window with its current ticket."""
-    current = current_ticket(session, window.id)
+    return _window_state(window, current_ticket(session, window.id))
+
+
+def _window_state(window: Window, current: Ticket | None) -> WindowState:
     kind = routing.WindowKind(window.kind)
     status = WindowStatus(window.status)
     return WindowState(id=window.id, number=window.number, label=window.label, kind=kind.value, kind_label=kind.label,
@@ -907,6 +946,20 @@ def window_state(session: Session, window: Window) -> WindowState:
                        status=status.value, status_label=status.label,
                        clerk=window.clerk.display_name if window.clerk else None,
                        current=ticket_line(current) if current else None)
+
+
+def _current_tickets(session: Session, window_ids: Sequence[int]) -> dict[int, Ticket]:
+    """``current_ticket`` of several windows in one query: the newest ticket called to or served at each."""
+    if not window_ids:
+        return {}
+    # the ids first (an index-only aggregate): most windows have no ticket, and loading a ticket is costly
+    newest = [ticket_id for (ticket_id,) in session.execute(
+        select(func.max(Ticket.id)).where(Ticket.window_id.in_(window_ids), Ticket.state.in_(AT_WINDOW_STATES))
+        .group_by(Ticket.window_id))]
+    if not newest:
+        return {}
+    return {t.window_id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(newest)))
+            if t.window_id is not None}
 
 
 @dataclass(frozen=True)
@@ -952,15 +1005,21 @@ def hall_queue_state(session: Session, *, clock: Clock, hall_code: str, recent: 
     now = clock.now()
     settings = hall_settings(session, hall.id)
     categories = _categories(session)
-    queued = _queued(session, hall_id=hall.id, day=day)
+    # counted in the database: the line may be thousands long, the display wants a count and the oldest per category
+    waiting = {cid: (n, oldest) for cid, n, oldest in session.execute(
+        select(Ticket.category_id, func.count(), func.min(Ticket.issued_at))
+        .where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.state.in_([s.value for s in QUEUED_STATES]))
+        .group_by(Ticket.category_id))}
     lines: list[CategoryQueue] = []
     for cat in sorted(categories.values(), key=lambda c: c.code):
-        mine = [t for t in queued if t.category_id == cat.id]
-        oldest = min((t.issued_at for t in mine), default=None)
-        lines.append(CategoryQueue(cat.code, cat.name, len(mine),
+        count, oldest = waiting.get(cat.id, (0, None))
+        if oldest is not None and oldest.tzinfo is None:  # SQLite gives an aggregate's timestamp without its zone
+            oldest = oldest.replace(tzinfo=dt.UTC)
+        lines.append(CategoryQueue(cat.code, cat.name, count,
                                    round((now - oldest).total_seconds() / 60, 1) if oldest else None))
-    windows = [window_state(session, w) for w in
-               session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))]
+    hall_windows = list(session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number)))
+    at_windows = _current_tickets(session, [w.id for w in hall_windows])
+    windows = [_window_state(w, at_windows.get(w.id)) for w in hall_windows]
     day_start = dt.datetime.combine(day, dt.time(0), tzinfo=CHINA_TZ)
     rows = session.execute(
         select(Ticket.number, Window.number, TicketEvent.at).join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -973,7 +1032,8 @@ def hall_queue_state(session: Session, *, clock: Clock, hall_code: str, recent: 
                           routing_policy=settings.routing_policy,
                           routing_policy_label=routing.POLICY_LABELS.get(settings.routing_policy,
                                                                          settings.routing_policy),
-                          categories=lines, windows=windows, recent_calls=calls, waiting_total=len(queued))
+                          categories=lines, windows=windows, recent_calls=calls,
+                          waiting_total=sum(n for n, _oldest in waiting.values()))
 
 
 def waiting_tickets(session: Session, *, clock: Clock, hall_code: str) -> list[TicketLine]:
