@@ -21,8 +21,9 @@ from onewindow.queue import events, service
 from onewindow.queue.api import KIOSK_ACTOR
 from onewindow.queue.models import Ticket
 from tests.analytics.test_indicators import snapshot
+from tests.browser_wait import run_coroutine
 
-from .conftest import QueueHall, run_coroutine
+from .conftest import QueueHall
 
 
 class Refused(Exception):
@@ -34,7 +35,7 @@ def test_a_batch_commits_its_units_and_rolls_back_the_one_that_failed(app: FastA
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     listeners.install()
     published: list[dict[str, Any]] = []
-    monkeypatch.setattr(events, "publish", lambda _hall, item: published.append(item) or 1)
+    monkeypatch.setattr(events, "publish", lambda _hall, item, bus=None: published.append(item) or 1)
     group: GroupCommit = app.state.group_commit
 
     def take(category: str, *, fail: bool = False) -> Any:
