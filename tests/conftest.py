@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -204,6 +205,24 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def serve_started(process: subprocess.Popen[bytes], port: int, timeout: float = 60) -> bool:
+    """Wait until a ``onewindow serve`` child answers ``/healthz``; False after ``timeout`` seconds.
+
+    Raises when the child exits while starting.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError("the server exited while starting")
+        time.sleep(0.1)  # waiting for real processes to listen, not for time to pass
+    return False
 
 
 @pytest.fixture(scope="session")

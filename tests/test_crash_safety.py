@@ -25,7 +25,7 @@ from onewindow.core import audit
 from onewindow.core.clock import FixedClock
 from onewindow.queue.models import Ticket
 from onewindow.site_cli import serve  # noqa: F401  (registers ``serve`` on ``app``)
-from tests.conftest import START, DatabaseFactory, _free_port
+from tests.conftest import START, DatabaseFactory, _free_port, serve_started
 
 HALL = "HJ-ZJZ"
 CLIENTS = 4
@@ -40,16 +40,8 @@ def _start(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([sys.executable, "-c", "from onewindow.cli import main; main()", "serve",
                                 "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("the server exited while starting")
-        time.sleep(0.1)  # waiting for a real process to listen, not for time to pass
+    if serve_started(process, port):
+        return process
     process.kill()
     raise RuntimeError("the server did not start")
 

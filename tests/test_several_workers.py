@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from onewindow.catalog.models import Hall, HallCategory, Region
-from tests.conftest import BACKEND, DatabaseFactory, _free_port
+from tests.conftest import BACKEND, DatabaseFactory, _free_port, serve_started
 
 pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="several workers need PostgreSQL")
 
@@ -48,16 +48,8 @@ def _serve(url: str, port: int, tmp: Path) -> subprocess.Popen[bytes]:
         process = subprocess.Popen([sys.executable, "-c", "from onewindow.cli import main; main()", "serve",
                                     "--port", str(port), "--workers", "2"], env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError("the server exited while starting")
-        time.sleep(0.1)  # waiting for real processes to listen, not for time to pass
+    if serve_started(process, port):
+        return process
     _stop(process)
     raise RuntimeError("the server did not start")
 
