@@ -31,6 +31,7 @@ from onewindow.analytics.rules import NONE, OpenKind
 from onewindow.cases.models import Case, CaseVisit
 from onewindow.catalog.models import Item, ItemVersion
 from onewindow.complaints.models import Complaint
+from onewindow.queue import service as queue_service
 from onewindow.queue.models import Ticket
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationOrder
@@ -97,6 +98,20 @@ def _ticket_increment(session: Session, obj: Ticket, *, new: bool, deleted: bool
         after = None if deleted else _ticket_values(state, before=False)
         if before is None or (after is None and not deleted):
             return False
+    _note_ticket(session, before, after)
+    return True
+
+
+def _ticket_written(session: Session, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """A ticket written with Core statements (``queue.service.TICKET_WRITTEN_LISTENERS``): the same increments as
+    a flushed one."""
+    if session.info.get(DISABLED):
+        return
+    _note_ticket(session, *({attr: values.get(attr) for attr in TICKET_ATTRS} if values is not None else None
+                            for values in (before, after)))
+
+
+def _note_ticket(session: Session, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     out: dict[rollup.RowKey, dict[str, int]] = session.info.setdefault(INCREMENTS, {})
     for values, sign in ((before, -1), (after, 1)):
         if values is None:
@@ -110,7 +125,6 @@ def _ticket_increment(session: Session, obj: Ticket, *, new: bool, deleted: bool
         if values["state"] == "waiting":
             acc = out.setdefault((open_work, (OpenKind.TICKET.value, values["hall_id"], dep, values["day"])), {})
             acc["count"] = acc.get("count", 0) + sign
-    return True
 
 
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
@@ -202,6 +216,8 @@ def install() -> None:
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_soft_rollback", _after_soft_rollback)
         event.listen(Session, "after_transaction_create", _after_transaction_create)
+    if _ticket_written not in queue_service.TICKET_WRITTEN_LISTENERS:
+        queue_service.TICKET_WRITTEN_LISTENERS.append(_ticket_written)
 
 
 def uninstall() -> None:
@@ -211,3 +227,5 @@ def uninstall() -> None:
         event.remove(Session, "before_commit", _before_commit)
         event.remove(Session, "after_soft_rollback", _after_soft_rollback)
         event.remove(Session, "after_transaction_create", _after_transaction_create)
+    if _ticket_written in queue_service.TICKET_WRITTEN_LISTENERS:
+        queue_service.TICKET_WRITTEN_LISTENERS.remove(_ticket_written)

@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Select, String, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -556,8 +556,31 @@ def hall_by_code(session: Session, code: str) -> Hall:
     """A hall, or 404."""
     hall = session.scalars(_HALL_BY_CODE, {"code": code}).first()
     if hall is None:
-        raise NotFound("大厅", code, "code")
+        raise _no_hall(code)
     return hall
+
+
+class HallKey(NamedTuple):
+    """A hall's id, code and name: what a ticket needs of its hall (no ORM object to load)."""
+
+    id: int
+    code: str
+    name: str
+
+
+_HALL_KEY_BY_CODE = select(Hall.id, Hall.code, Hall.name).where(Hall.code == bindparam("code"))
+
+
+def hall_key(session: Session, code: str) -> HallKey:
+    """A hall's id, code and name, or 404 (as :func:`hall_by_code`)."""
+    row = session.connection().execute(_HALL_KEY_BY_CODE, {"code": code}).first()
+    if row is None:
+        raise _no_hall(code)
+    return HallKey(*row)
+
+
+def _no_hall(code: str) -> NotFound:
+    return NotFound("大厅", code, "code")
 
 
 def list_regions(session: Session) -> list[Region]:

@@ -6,9 +6,9 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, BigInteger, Integer, String, event, inspect, select
+from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from onewindow.core.clock import Clock
@@ -79,46 +79,69 @@ def entry_hash(prev_hash: str, at: dt.datetime, actor_id: int | None, actor: str
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """An entry just appended: its id and hash."""
+
+    id: int
+    hash: str
+
+
+# Built once: the chain is appended to on every audited change (several times a second in a busy hall), and
+# building a statement costs more than running it on SQLite. Core statements, not ORM objects: an entry is
+# written once and never read back in the transaction that writes it.
+_ENTRY_TABLE = cast(Table, AuditEntry.__table__)
+_HEAD_TABLE = cast(Table, AuditHead.__table__)
+_INSERT_ENTRY = insert(_ENTRY_TABLE)
+_LOCK_HEAD = select(_HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+_INSERT_HEAD = insert(_HEAD_TABLE).values(id=1, last_hash=GENESIS_HASH)
+_MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(last_hash=bindparam("tip"))
+
+
 def record(session: Session, *, clock: Clock, actor: Actor, action: str, entity_type: str,
-           entity_id: str | int, before: Any = None, after: Any = None) -> AuditEntry:
-    """Append one entry to the chain inside the caller's transaction."""
-    head = _locked_head(session)
+           entity_id: str | int, before: Any = None, after: Any = None) -> Recorded:
+    """Append one entry to the chain inside the caller's transaction (the caller's pending changes are flushed
+    first, so the entry follows what it describes)."""
+    session.flush()
+    prev = locked_head(session)
     # Microsecond precision survives both SQLite and PostgreSQL, so the hash can be recomputed.
     at = clock.now().astimezone(dt.UTC)
     before_c, after_c = canonical(before), canonical(after)
-    digest = entry_hash(head.last_hash, at, actor.id, actor.label, action, entity_type, str(entity_id),
-                        before_c, after_c)
-    entry = AuditEntry(at=at, actor_id=actor.id, actor=actor.label, action=action, entity_type=entity_type,
-                       entity_id=str(entity_id), before=before_c, after=after_c, prev_hash=head.last_hash,
-                       hash=digest)
-    session.add(entry)
-    head.last_hash = digest
-    session.flush()
-    return entry
+    digest = entry_hash(prev, at, actor.id, actor.label, action, entity_type, str(entity_id), before_c, after_c)
+    connection = session.connection()
+    result = connection.execute(_INSERT_ENTRY, {
+        "at": at, "actor_id": actor.id, "actor": actor.label, "action": action, "entity_type": entity_type,
+        "entity_id": str(entity_id), "before": before_c, "after": after_c, "prev_hash": prev, "hash": digest})
+    connection.execute(_MOVE_HEAD, {"tip": digest})
+    session.info[_HEAD_KEY] = digest
+    key = result.inserted_primary_key
+    assert key is not None  # an INSERT of one row  # noqa: S101
+    return Recorded(int(key[0]), digest)
 
 
-_HEAD_KEY = "onewindow.audit.head"  # session.info: the head row this transaction has locked
+_HEAD_KEY = "onewindow.audit.head"  # session.info: the chain's tip as this transaction has locked and moved it
 
 
-def _locked_head(session: Session) -> AuditHead:
-    """The chain's head row, locked for the rest of the transaction (``FOR UPDATE`` on PostgreSQL; on SQLite the
-    writer holds the database's lock). Read once a transaction: the row cannot change under the lock, so the
-    appends after the first one (several tickets of one group commit) reuse it; forgotten when the transaction
-    or a savepoint ends in a rollback (the row's value may have gone back) and at commit."""
-    head: AuditHead | None = session.info.get(_HEAD_KEY)
-    if head is not None and head in session and not inspect(head).expired:
-        return head
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    session.info[_HEAD_KEY] = head
+def locked_head(session: Session) -> str:
+    """The chain's tip, its row locked for the rest of the transaction (``FOR UPDATE`` on PostgreSQL; on SQLite
+    the writer holds the database's lock). Read once a transaction: the row cannot change under the lock, so the
+    appends after the first one (several tickets of one group commit) reuse the tip this session moved it to;
+    forgotten when the transaction or a savepoint ends in a rollback (the row's value may have gone back) and at
+    commit. A writer that appends later in a long transaction may call it first, to take the lock early."""
+    tip: str | None = session.info.get(_HEAD_KEY)
+    if tip is not None:
+        return tip
+    connection = session.connection()
+    tip = connection.execute(_LOCK_HEAD).scalar_one_or_none()
+    if tip is None:
+        connection.execute(_INSERT_HEAD)
+        tip = GENESIS_HASH
+    session.info[_HEAD_KEY] = tip
     if not event.contains(session, "after_commit", _forget_head):
         event.listen(session, "after_commit", _forget_head)
         event.listen(session, "after_rollback", _forget_head)
         event.listen(session, "after_soft_rollback", _forget_head_after)
-    return head
+    return tip
 
 
 def _forget_head(session: Session) -> None:
@@ -172,7 +195,7 @@ PERSONAL_READ = "personal.read"
 
 
 def record_read(session: Session, *, clock: Clock, actor: Actor, what: str, entity_type: str,
-                entity_id: str | int, detail: dict[str, Any] | None = None) -> AuditEntry:
+                entity_id: str | int, detail: dict[str, Any] | None = None) -> Recorded:
     """Audit a read of whole personal data (a certificate or entity lookup by ID number, a case page with the
     numbers shown whole, an uploaded file): who looked at whose data, and through what (``what``). The caller
     passes identifiers masked; the entry is written in the request's transaction like any change."""

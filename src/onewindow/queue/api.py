@@ -116,11 +116,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _issued(session: Session, clock: Clock, ticket: Ticket) -> dict[str, Any]:
-    status: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
-    return {"token": ticket.token, "status_url": f"/api/v1/queue/tickets/{ticket.token}"} | status
-
-
 def _line(ticket: Ticket | None) -> dict[str, Any]:
     return {"ticket": _plain(service.ticket_line(ticket)) if ticket is not None else None}
 
@@ -148,11 +143,12 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> dict[
             service.spend_anonymous_ticket(session, clock=clock, client=client,
                                            per_hour=settings.ticket_anonymous_per_hour,
                                            exempt=settings.ticket_kiosk_addresses)
-        ticket = service.issue_ticket(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
-                                      hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
-                                      channel=body.channel, id_number=body.id_number, phone=body.phone,
-                                      item_code=body.item_code)
-        return _issued(session, clock, ticket)
+        row = service.issue(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
+                            hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
+                            channel=body.channel, id_number=body.id_number, phone=body.phone,
+                            item_code=body.item_code)
+        status: dict[str, Any] = _plain(service.status_of(session, clock=clock, row=row, hold=True))
+        return {"token": row.token, "status_url": f"/api/v1/queue/tickets/{row.token}"} | status
 
     group: GroupCommit = state.group_commit
     return await group.submit(unit)

@@ -15,9 +15,9 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,10 +58,11 @@ _OPEN_WINDOW = [WindowStatus.IDLE.value, WindowStatus.SERVING.value]
 _CATEGORY_BY_CODE = select(HallCategory).where(HallCategory.code == bindparam("code"))
 _AHEAD = select(func.count()).select_from(Ticket).where(
     Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
-    Ticket.state.in_(_QUEUED),
+    or_(*(Ticket.state == state for state in _QUEUED)),  # not IN: an IN list is re-rendered at every execution
     (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
     | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
-_SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"), Window.status.in_(_OPEN_WINDOW))
+_SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
+                                              or_(*(Window.status == status for status in _OPEN_WINDOW)))
 _DEFAULT_SERVICE = select(HallQueueSettings.default_service_min).where(HallQueueSettings.hall_id == bindparam("hall"))
 _STATEMENTS: dict[tuple[str, str], Any] = {}  # per dialect: the statements whose SQL differs
 
@@ -90,9 +91,49 @@ def category_by_code(session: Session, code: str) -> HallCategory:
     """A hall category by letter, or 422 naming the known ones."""
     row = session.scalars(_CATEGORY_BY_CODE, {"code": code.strip().upper()}).first()
     if row is None:
-        known = "、".join(c.code for c in catalog_service.list_hall_categories(session))
-        raise ValidationFailed([Problem("category", "unknown_category", f"未知的业务类别：{code}，可选：{known}")])
+        raise _unknown_category(session, code)
     return row
+
+
+class CategoryKey(NamedTuple):
+    """A hall category's id, letter and name (no ORM object to load)."""
+
+    id: int
+    code: str
+    name: str
+
+
+_CATEGORY_KEY_BY_CODE = select(HallCategory.id, HallCategory.code, HallCategory.name).where(
+    HallCategory.code == bindparam("code"))
+
+
+def category_key(session: Session, code: str) -> CategoryKey:
+    """A hall category's id, letter and name, or 422 (as :func:`category_by_code`)."""
+    row = session.connection().execute(_CATEGORY_KEY_BY_CODE, {"code": code.strip().upper()}).first()
+    if row is None:
+        raise _unknown_category(session, code)
+    return CategoryKey(*row)
+
+
+def _unknown_category(session: Session, code: str) -> ValidationFailed:
+    known = "、".join(c.code for c in catalog_service.list_hall_categories(session))
+    return ValidationFailed([Problem("category", "unknown_category", f"未知的业务类别：{code}，可选：{known}")])
+
+
+_TRANSACTION_KEY = "onewindow.queue.transaction_reads"
+
+
+def _held(session: Session) -> dict[Any, Any]:
+    """Reads kept for the rest of the session's transaction (a new transaction starts empty): the hall and
+    category rows, a category's mean service time. The tickets of one group commit (``db.GroupCommit``) share
+    one transaction, so they look each of these up once. Only reads that no ticket taken in the transaction
+    changes are kept."""
+    root = session.get_transaction()
+    held: tuple[Any, dict[Any, Any]] | None = session.info.get(_TRANSACTION_KEY)
+    if held is None or held[0] is not root:
+        held = (root, {})
+        session.info[_TRANSACTION_KEY] = held
+    return held[1]
 
 
 def get_window(session: Session, window_id: int) -> Window:
@@ -323,7 +364,7 @@ def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.dat
         ).returning(TicketCounter.last)
 
     stmt = _dialect_statement(session, "next_number", build)
-    value: int = session.execute(stmt, {"hall": hall_id, "cat": category_id, "day": day}).scalar_one()
+    value: int = session.connection().execute(stmt, {"hall": hall_id, "cat": category_id, "day": day}).scalar_one()
     return value
 
 
@@ -355,13 +396,48 @@ def spend_anonymous_ticket(session: Session, *, clock: Clock, client: str | None
                      message=f"取号过于频繁：同一设备每小时最多取 {per_hour} 个号，请到大厅取号机取号或稍后再试")
 
 
-def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
-                 ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
-                 id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
-                 appointment_at: dt.datetime | None = None) -> Ticket:
-    """Take a ticket (取号): the next number of the category today, waiting from now."""
-    hall = catalog_service.hall_by_code(session, hall_code)
-    cat = category_by_code(session, category)
+# Listeners told of a ticket written with Core statements, which no ORM flush (and so no session listener) sees:
+# ``(session, column values before or None, after or None)``. ``analytics.listeners`` keeps the rollups with it.
+TicketWritten = Callable[[Session, dict[str, Any] | None, dict[str, Any] | None], None]
+TICKET_WRITTEN_LISTENERS: list[TicketWritten] = []
+
+_TICKET_TABLE = cast(Table, Ticket.__table__)
+_INSERT_TICKET = insert(_TICKET_TABLE)
+_INSERT_EVENT = insert(cast(Table, TicketEvent.__table__))
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    """The plain values of a ticket that its status and the answer to taking it need."""
+
+    id: int
+    token: str
+    hall: catalog_service.HallKey
+    category: CategoryKey
+    day: dt.date
+    number: str
+    ticket_class: str
+    state: str
+    issued_at: dt.datetime
+    queued_at: dt.datetime
+    window_number: int | None = None
+
+
+def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
+          ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
+          id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
+          appointment_at: dt.datetime | None = None) -> TicketRow:
+    """Take a ticket (取号): the next number of the category today, waiting from now.
+
+    The busiest write of a hall (hundreds a second at a county hall's opening), so written with Core statements:
+    the counter, the ticket, its first event and its audit entry, with the hall and category read once a
+    transaction; the rollups hear of it through ``TICKET_WRITTEN_LISTENERS``. :func:`issue_ticket` gives the
+    ORM object to callers that go on with it."""
+    held = _held(session)
+    hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
+        ("hall", hall_code), catalog_service.hall_key(session, hall_code))
+    cat: CategoryKey = held.get(("category", category)) or held.setdefault(
+        ("category", category), category_key(session, category))
     cls = states.parse_ticket_class(ticket_class)
     chan = _parse_channel(channel)
     day = today(clock)
@@ -389,15 +465,44 @@ def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str
     seq = next_number(session, hall_id=hall.id, category_id=cat.id, day=day)
     number = f"{cat.code}{seq:03d}"
     pure = states.issue_ticket(number=number, category=cat.code, ticket_class=cls, at=now)
-    ticket = Ticket(hall_id=hall.id, category_id=cat.id, day=day, seq=seq, number=number,
-                    token=secrets.token_urlsafe(18), ticket_class=cls.value, state=pure.state.value,
-                    channel=chan.value, issued_at=now, queued_at=pure.queued_at, calls=0, requeued=False,
-                    transfers=0, id_number=id_clean, phone=phone_clean, item_code=item_code,
-                    appointment_at=appointment_at, hall=hall, category=cat)
-    session.add(ticket)
-    session.flush()
-    _record(session, clock=clock, actor=actor, ticket=ticket, before=None, window=None, action="issue",
-            note=chan.label, event_type="ticket.issued")
+    token = secrets.token_urlsafe(18)
+    values = {"hall_id": hall.id, "category_id": cat.id, "day": day, "seq": seq, "number": number, "token": token,
+              "ticket_class": cls.value, "state": pure.state.value, "channel": chan.value, "issued_at": now,
+              "queued_at": pure.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": id_clean,
+              "phone": phone_clean, "item_code": item_code, "appointment_at": appointment_at}
+    connection = session.connection()
+    key = connection.execute(_INSERT_TICKET, values).inserted_primary_key
+    assert key is not None  # an INSERT of one row  # noqa: S101
+    ticket_id = int(key[0])
+    connection.execute(_INSERT_EVENT, {"ticket_id": ticket_id, "hall_id": hall.id, "from_state": None,
+                                       "to_state": pure.state.value, "at": now, "window_id": None, "user_id": actor.id,
+                                       "note": chan.label})
+    snapshot = {"number": number, "day": day.isoformat(), "state": pure.state.value, "category_id": cat.id,
+                "ticket_class": cls.value, "calls": 0, "window_id": None, "clerk_id": None,
+                "id_number": mask_id_number(id_clean) or None, "phone": mask_phone(phone_clean) or None}
+    audit.record(session, clock=clock, actor=actor, action="queue.ticket.issue", entity_type="queue_ticket",
+                 entity_id=ticket_id, before=None, after=snapshot)
+    for listener in TICKET_WRITTEN_LISTENERS:
+        listener(session, None, values | {"id": ticket_id})
+    events.publish_on_commit(session, hall.code, {
+        "type": "ticket.issued", "hall": hall.code, "at": now.isoformat(),
+        "ticket": {"id": ticket_id, "number": number, "category": cat.code, "ticket_class": cls.value,
+                   "state": pure.state.value, "window": None},
+        "note": chan.label})
+    return TicketRow(id=ticket_id, token=token, hall=hall, category=cat, day=day, number=number,
+                     ticket_class=cls.value, state=pure.state.value, issued_at=now, queued_at=pure.queued_at)
+
+
+def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
+                 ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
+                 id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
+                 appointment_at: dt.datetime | None = None) -> Ticket:
+    """Take a ticket (:func:`issue`) and load it, for callers that go on with the ticket."""
+    row = issue(session, clock=clock, actor=actor, hall_code=hall_code, category=category,
+                ticket_class=ticket_class, channel=channel, id_number=id_number, phone=phone, item_code=item_code,
+                appointment_at=appointment_at)
+    ticket = session.get(Ticket, row.id)
+    assert ticket is not None  # written just now in this transaction  # noqa: S101
     return ticket
 
 
@@ -582,12 +687,13 @@ def _duration_minutes(session: Session) -> ColumnElement[Any]:
 
 
 def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
-                             category: HallCategory | None = None) -> dict[str, float]:
+                             category: HallCategory | CategoryKey | None = None) -> dict[str, float]:
     """Mean service time per category over the last 30 days; the hall default or 10 minutes without history.
     With ``category``, that category's only (one indexed average instead of every category's)."""
     # the hall's defaults alone (a hall without a settings row has none; no row is created for a read)
     defaults: dict[str, float] = session.scalar(_DEFAULT_SERVICE, {"hall": hall_id}) or {}
-    categories = {category.id: category} if category is not None else _categories(session)
+    categories: dict[int, HallCategory | CategoryKey] = (
+        {category.id: category} if category is not None else dict(_categories(session)))
     since = clock.now() - dt.timedelta(days=HISTORY_DAYS)
 
     def build(one: bool) -> Callable[[str], Any]:
@@ -863,25 +969,45 @@ def _serving_skills(session: Session, hall_id: int) -> list[list[str]]:
 
 def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketStatus:
     """Position and a rough wait estimate: tickets ahead × mean service time ÷ windows that serve the category."""
+    window_number = ticket.window.number if ticket.window and ticket.state in AT_WINDOW_STATES else None
+    row = TicketRow(id=ticket.id, token=ticket.token,
+                    hall=catalog_service.HallKey(ticket.hall.id, ticket.hall.code, ticket.hall.name),
+                    category=CategoryKey(ticket.category.id, ticket.category.code, ticket.category.name),
+                    day=ticket.day, number=ticket.number, ticket_class=ticket.ticket_class, state=ticket.state,
+                    issued_at=ticket.issued_at, queued_at=ticket.queued_at, window_number=window_number)
+    return status_of(session, clock=clock, row=row)
+
+
+def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = False) -> TicketStatus:
+    """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``hold``: a
+    transaction that only takes tickets (a group commit's) reads the open windows' skills and the category's mean
+    service time once, as the tickets it takes move neither."""
     ahead: int | None = None
     estimate: float | None = None
-    code = ticket.category.code
-    if ticket.state in {s.value for s in QUEUED_STATES}:
-        ahead = session.scalar(_AHEAD, {"hall": ticket.hall_id, "day": ticket.day, "cat": ticket.category_id,
-                                        "queued": ticket.queued_at, "id": ticket.id}) or 0
-        servers = sum(1 for skills in _serving_skills(session, ticket.hall_id) if code in skills) or 1
-        mean = expected_service_minutes(session, clock=clock, hall_id=ticket.hall_id,
-                                        category=ticket.category).get(code, DEFAULT_SERVICE_MIN)
+    code = row.category.code
+    if row.state in _QUEUED:
+        params = {"hall": row.hall.id, "day": row.day, "cat": row.category.id, "queued": row.queued_at,
+                  "id": row.id}
+        ahead = (session.connection().execute(_AHEAD, params).scalar() if hold
+                 else session.scalar(_AHEAD, params)) or 0
+        held = _held(session) if hold else {}
+        skills: list[list[str]] | None = held.get(("skills", row.hall.id))
+        if skills is None:
+            skills = held[("skills", row.hall.id)] = _serving_skills(session, row.hall.id)
+        servers = sum(1 for window_skills in skills if code in window_skills) or 1
+        mean: float | None = held.get(("mean", row.hall.id, row.category.id))
+        if mean is None:
+            mean = held[("mean", row.hall.id, row.category.id)] = expected_service_minutes(
+                session, clock=clock, hall_id=row.hall.id, category=row.category).get(code, DEFAULT_SERVICE_MIN)
         estimate = round(ahead * mean / servers, 1)
-    window_number = ticket.window.number if ticket.window and ticket.state in AT_WINDOW_STATES else None
-    cls = TicketClass(ticket.ticket_class)
-    state = TicketState(ticket.state)
-    return TicketStatus(hall=ticket.hall.code, hall_name=ticket.hall.name, day=ticket.day, number=ticket.number,
-                        category=code, category_name=ticket.category.name, ticket_class=cls.value,
+    cls = TicketClass(row.ticket_class)
+    state = TicketState(row.state)
+    return TicketStatus(hall=row.hall.code, hall_name=row.hall.name, day=row.day, number=row.number,
+                        category=code, category_name=row.category.name, ticket_class=cls.value,
                         ticket_class_label=cls.label, state=state.value, state_label=state.label,
-                        issued_at=ticket.issued_at, ahead=ahead, estimated_wait_min=estimate,
-                        window_number=window_number,
-                        announcement=announcement(ticket.number, window_number) if window_number else None)
+                        issued_at=row.issued_at, ahead=ahead, estimated_wait_min=estimate,
+                        window_number=row.window_number,
+                        announcement=announcement(row.number, row.window_number) if row.window_number else None)
 
 
 @dataclass(frozen=True)
