@@ -21,6 +21,7 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口（默认读取环境变量 PORT，否则 8000）")] = 0,
     workers: Annotated[int, typer.Option(min=1, max=64, help="工作进程数（仅 PostgreSQL 可多于 1 个）")] = 1,
+    access_log: Annotated[bool, typer.Option(help="逐条记录访问日志（默认不记：由前置的反向代理记录）")] = False,
 ) -> None:
     """Serve the web app and API on the configured database (several worker processes on PostgreSQL)."""
     import uvicorn
@@ -36,13 +37,13 @@ def serve(
     engine, _factory = open_database(settings)  # upgraded once here, before any worker starts
     engine.dispose()
     if workers == 1:
-        from onewindow.main import create_app
+        from onewindow.main import create_app, settled
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info",
+        uvicorn.run(settled(create_app(settings)), host=host, port=port, log_level="info", access_log=access_log,
                     timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
     else:  # each worker builds its own app, pool and live-event listener; the jobs run in one (jobs.LeaderLock)
         uvicorn.run("onewindow.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+                    log_level="info", access_log=access_log, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
 
 
 # On SIGTERM / Ctrl-C, requests in flight get this long to finish; then what still runs is cancelled. Live event

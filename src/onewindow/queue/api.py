@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from onewindow.config import Settings
 from onewindow.core.access import Action
 from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
+from onewindow.core.http import MaskedJSONResponse
 from onewindow.db import GroupCommit
 from onewindow.deps import (
     ClockDep,
@@ -125,8 +127,35 @@ def _window(session: DbSession, window: Window) -> dict[str, Any]:
     return data
 
 
-@router.post("/halls/{hall_code}/tickets", status_code=201, summary="取号（公开）")
-async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> dict[str, Any]:
+class TicketStatusOut(BaseModel):
+    """What an applicant may see of a ticket (no personal data): position and a rough wait estimate."""
+
+    hall: str
+    hall_name: str
+    day: dt.date
+    number: str
+    category: str
+    category_name: str
+    ticket_class: str
+    ticket_class_label: str
+    state: str
+    state_label: str
+    issued_at: dt.datetime
+    ahead: int | None = Field(description="前面等候人数（已叫号或结束时为空）")
+    estimated_wait_min: float | None = Field(description="预计等候分钟数")
+    window_number: int | None
+    announcement: str | None
+
+
+class TicketIssuedOut(TicketStatusOut):
+    """A ticket just taken: its status, and the token that reads it later."""
+
+    token: str = Field(description="查询号票状态的令牌（凭令牌查询或取消）")
+    status_url: str
+
+
+@router.post("/halls/{hall_code}/tickets", status_code=201, summary="取号（公开）", response_model=TicketIssuedOut)
+async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Response:
     """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
     at most ``ticket_anonymous_per_hour`` per client address; 429 beyond). Tickets taken at the same moment
     are written in one transaction (``db.GroupCommit``) and answered once it is committed."""
@@ -151,7 +180,8 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> dict[
         return {"token": row.token, "status_url": f"/api/v1/queue/tickets/{row.token}"} | status
 
     group: GroupCommit = state.group_commit
-    return await group.submit(unit)
+    # answered as it is (the documented model above): the busiest API call skips FastAPI's re-validation
+    return MaskedJSONResponse(await group.submit(unit), status_code=201)
 
 
 @router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）")
