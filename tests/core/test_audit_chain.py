@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -87,3 +87,61 @@ def test_cli_verify_exits_nonzero_on_tampering(databases: object) -> None:
     assert bad.returncode == 1
     assert "第 5 条" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def _head(session: Session) -> str:
+    return str(session.scalar(text("SELECT last_hash FROM audit_head WHERE id = 1")))
+
+
+def _last_hash(session: Session) -> str:
+    return str(session.scalar(text("SELECT hash FROM audit_entry ORDER BY id DESC LIMIT 1")))
+
+
+def test_a_savepoint_rolled_back_takes_its_entries_and_the_tip_back(session: Session, clock: FixedClock) -> None:
+    audit.record(session, clock=clock, actor=ACTOR, action="kept.first", entity_type="t", entity_id=1)
+    with pytest.raises(RuntimeError), session.begin_nested():
+        audit.record(session, clock=clock, actor=ACTOR, action="gone", entity_type="t", entity_id=2)
+        raise RuntimeError("the unit of work fails")
+    kept = audit.record(session, clock=clock, actor=ACTOR, action="kept.second", entity_type="t", entity_id=3)
+    assert session.scalar(text("SELECT count(*) FROM audit_entry WHERE action = 'gone'")) == 0
+    result = audit.verify(session)
+    assert result.ok, result
+    assert _head(session) == kept.hash == _last_hash(session)
+
+
+def test_a_savepoint_begun_before_the_first_append_leaves_the_tip_unread(session: Session,
+                                                                         clock: FixedClock) -> None:
+    start = _head(session)
+    with pytest.raises(RuntimeError), session.begin_nested():
+        audit.record(session, clock=clock, actor=ACTOR, action="gone", entity_type="t", entity_id=1)
+        raise RuntimeError("the unit of work fails")
+    assert _head(session) == start
+    with session.begin_nested():
+        kept = audit.record(session, clock=clock, actor=ACTOR, action="kept", entity_type="t", entity_id=2)
+    assert audit.verify(session).ok
+    assert _head(session) == kept.hash
+
+
+def test_the_head_row_moves_once_at_commit(databases: object, clock: FixedClock) -> None:
+    engine = db.make_engine(databases.new_url("audit-head"))  # type: ignore[attr-defined]
+    db.upgrade(engine)
+    factory = db.make_session_factory(engine)
+    with factory() as s, s.begin():
+        audit.record(s, clock=clock, actor=ACTOR, action="a", entity_type="t", entity_id=1)
+    statements: list[str] = []
+    with factory() as s:
+        with s.begin():
+            audit.record(s, clock=clock, actor=ACTOR, action="b", entity_type="t", entity_id=2)
+
+            def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+                statements.append(statement)
+
+            event.listen(engine, "before_cursor_execute", note)
+            for n in range(3, 6):
+                last = audit.record(s, clock=clock, actor=ACTOR, action="c", entity_type="t", entity_id=n)
+        event.remove(engine, "before_cursor_execute", note)
+        assert sum(1 for sql in statements if sql.lstrip().upper().startswith("UPDATE AUDIT_HEAD")) == 1
+    with factory() as s:
+        assert _head(s) == last.hash == _last_hash(s)
+        assert audit.verify(s).ok
+    engine.dispose()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, event, insert, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from onewindow.core.clock import Clock
 from onewindow.db import AwareDateTime, Base
@@ -108,25 +108,28 @@ def record(session: Session, *, clock: Clock, actor: Actor, action: str, entity_
     at = clock.now().astimezone(dt.UTC)
     before_c, after_c = canonical(before), canonical(after)
     digest = entry_hash(prev, at, actor.id, actor.label, action, entity_type, str(entity_id), before_c, after_c)
-    connection = session.connection()
-    result = connection.execute(_INSERT_ENTRY, {
+    result = session.connection().execute(_INSERT_ENTRY, {
         "at": at, "actor_id": actor.id, "actor": actor.label, "action": action, "entity_type": entity_type,
         "entity_id": str(entity_id), "before": before_c, "after": after_c, "prev_hash": prev, "hash": digest})
-    connection.execute(_MOVE_HEAD, {"tip": digest})
     session.info[_HEAD_KEY] = digest
+    session.info[_MOVED_KEY] = True
     key = result.inserted_primary_key
     assert key is not None  # an INSERT of one row  # noqa: S101
     return Recorded(int(key[0]), digest)
 
 
-_HEAD_KEY = "onewindow.audit.head"  # session.info: the chain's tip as this transaction has locked and moved it
+# session.info: the chain's tip as this transaction has locked and moved it; whether the head row still has to be
+# moved to it (once, when the transaction commits: the appends of a group commit's tickets write it once); the
+# tip when each open savepoint began (a savepoint rolled back takes its appends with it, and the tip goes back)
+_HEAD_KEY = "onewindow.audit.head"
+_MOVED_KEY = "onewindow.audit.head_moved"
+_SAVEPOINTS_KEY = "onewindow.audit.savepoints"
 
 
 def locked_head(session: Session) -> str:
     """The chain's tip, its row locked for the rest of the transaction (``FOR UPDATE`` on PostgreSQL; on SQLite
     the writer holds the database's lock). Read once a transaction: the row cannot change under the lock, so the
-    appends after the first one (several tickets of one group commit) reuse the tip this session moved it to;
-    forgotten when the transaction or a savepoint ends in a rollback (the row's value may have gone back) and at
+    appends after the first one reuse the tip this session moved it to, and the row itself is written once, at
     commit. A writer that appends later in a long transaction may call it first, to take the lock early."""
     tip: str | None = session.info.get(_HEAD_KEY)
     if tip is not None:
@@ -137,20 +140,48 @@ def locked_head(session: Session) -> str:
         connection.execute(_INSERT_HEAD)
         tip = GENESIS_HASH
     session.info[_HEAD_KEY] = tip
-    if not event.contains(session, "after_commit", _forget_head):
+    if not event.contains(session, "before_commit", _write_head):
+        event.listen(session, "before_commit", _write_head)
         event.listen(session, "after_commit", _forget_head)
         event.listen(session, "after_rollback", _forget_head)
-        event.listen(session, "after_soft_rollback", _forget_head_after)
+        event.listen(session, "after_transaction_create", _savepoint_begun)
+        event.listen(session, "after_soft_rollback", _rolled_back)
     return tip
 
 
+def _write_head(session: Session) -> None:
+    """Move the head row to the tip (before the transaction commits; ``verify`` in the same transaction too)."""
+    if session.in_nested_transaction() or not session.info.get(_MOVED_KEY):
+        return
+    session.connection().execute(_MOVE_HEAD, {"tip": session.info[_HEAD_KEY]})
+    session.info[_MOVED_KEY] = False
+
+
 def _forget_head(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint released keeps the lock and the row's value
+    if not session.in_nested_transaction():  # a savepoint released keeps the lock, the tip and the pending move
+        for key in (_HEAD_KEY, _MOVED_KEY, _SAVEPOINTS_KEY):
+            session.info.pop(key, None)
+
+
+def _savepoint_begun(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        tips: dict[SessionTransaction, tuple[str | None, bool]] = session.info.setdefault(_SAVEPOINTS_KEY, {})
+        tips[transaction] = (session.info.get(_HEAD_KEY), bool(session.info.get(_MOVED_KEY)))
+
+
+def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+    if previous.parent is None:  # the whole transaction is gone
+        for key in (_HEAD_KEY, _MOVED_KEY, _SAVEPOINTS_KEY):
+            session.info.pop(key, None)
+        return
+    # a savepoint rolled back: the tip goes back to where it was when the savepoint began; a savepoint begun
+    # before this session first read the tip in this transaction leaves it unread (the row has not moved since)
+    tip, moved = session.info.get(_SAVEPOINTS_KEY, {}).pop(previous, (None, False))
+    if tip is None:
         session.info.pop(_HEAD_KEY, None)
-
-
-def _forget_head_after(session: Session, _previous: Any) -> None:
-    session.info.pop(_HEAD_KEY, None)
+        session.info.pop(_MOVED_KEY, None)
+    else:
+        session.info[_HEAD_KEY], session.info[_MOVED_KEY] = tip, moved
 
 
 @dataclass(frozen=True)
@@ -165,6 +196,7 @@ class VerifyResult:
 
 def verify(session: Session, *, batch: int = 5000) -> VerifyResult:
     """Recompute every hash in order; report the first entry that does not match."""
+    _write_head(session)  # appends of this very transaction: the row moves at commit
     prev = GENESIS_HASH
     checked = 0
     last_id = 0

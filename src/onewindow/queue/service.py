@@ -995,10 +995,14 @@ def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = Fa
         if skills is None:
             skills = held[("skills", row.hall.id)] = _serving_skills(session, row.hall.id)
         servers = sum(1 for window_skills in skills if code in window_skills) or 1
-        mean: float | None = held.get(("mean", row.hall.id, row.category.id))
-        if mean is None:
-            mean = held[("mean", row.hall.id, row.category.id)] = expected_service_minutes(
-                session, clock=clock, hall_id=row.hall.id, category=row.category).get(code, DEFAULT_SERVICE_MIN)
+        if hold:  # every category's mean in one query a transaction
+            means: dict[str, float] | None = held.get(("means", row.hall.id))
+            if means is None:
+                means = held[("means", row.hall.id)] = expected_service_minutes(session, clock=clock,
+                                                                                hall_id=row.hall.id)
+        else:
+            means = expected_service_minutes(session, clock=clock, hall_id=row.hall.id, category=row.category)
+        mean = means.get(code, DEFAULT_SERVICE_MIN)
         estimate = round(ahead * mean / servers, 1)
     cls = TicketClass(row.ticket_class)
     state = TicketState(row.state)
