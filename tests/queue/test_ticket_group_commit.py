@@ -78,3 +78,24 @@ def test_the_api_answers_each_caller_after_the_commit(client: Any, qhall: QueueH
     assert first.status_code == 201 and first.json()["number"] == "C001"
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "category"
     assert session.scalar(select(Ticket.number).where(Ticket.token == first.json()["token"])) == "C001"
+
+
+def test_a_transaction_that_only_takes_tickets_counts_each_line_once_and_right(session: Session, qhall: QueueHall,
+                                                                             clock: FixedClock) -> None:
+    """``status_of(hold=True)`` counts a line once a transaction and adds one per ticket taken behind it; the
+    figures are those of a fresh count, also after a unit rolled back and a later transaction."""
+
+    def take(category: str) -> tuple[int | None, int | None]:
+        row = service.issue(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category=category)
+        held = service.status_of(session, clock=clock, row=row, hold=True).ahead
+        fresh = service.status_of(session, clock=clock, row=row).ahead
+        return held, fresh
+
+    seen = [take(c) for c in "AABAB"]
+    with pytest.raises(Refused), session.begin_nested():
+        take("A")
+        raise Refused("the unit fails after its status")
+    seen += [take(c) for c in "AB"]
+    session.commit()
+    seen += [take(c) for c in "BA"]
+    assert [held for held, _fresh in seen] == [fresh for _held, fresh in seen] == [0, 1, 0, 2, 1, 3, 2, 3, 4]

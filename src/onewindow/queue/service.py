@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, or_, select
+from sqlalchemy import ColumnElement, Table, bindparam, event, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -124,16 +124,22 @@ _TRANSACTION_KEY = "onewindow.queue.transaction_reads"
 
 
 def _held(session: Session) -> dict[Any, Any]:
-    """Reads kept for the rest of the session's transaction (a new transaction starts empty): the hall and
-    category rows, a category's mean service time. The tickets of one group commit (``db.GroupCommit``) share
-    one transaction, so they look each of these up once. Only reads that no ticket taken in the transaction
-    changes are kept."""
+    """Reads kept for the rest of the session's transaction (a new transaction starts empty; so does one whose
+    savepoint rolled back): the hall and category rows, and for :func:`status_of` with ``hold`` the open windows'
+    skills, the means of service time and each line's last ticket. The tickets of one group commit
+    (``db.GroupCommit``) share one transaction, so they look each of these up once."""
     root = session.get_transaction()
     held: tuple[Any, dict[Any, Any]] | None = session.info.get(_TRANSACTION_KEY)
     if held is None or held[0] is not root:
         held = (root, {})
         session.info[_TRANSACTION_KEY] = held
+        if not event.contains(session, "after_soft_rollback", _drop_held):
+            event.listen(session, "after_soft_rollback", _drop_held)
     return held[1]
+
+
+def _drop_held(session: Session, _previous: Any) -> None:
+    session.info.pop(_TRANSACTION_KEY, None)  # a savepoint rolled back: what was read may be gone with it
 
 
 def get_window(session: Session, window_id: int) -> Window:
@@ -979,18 +985,25 @@ def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketSt
 
 
 def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = False) -> TicketStatus:
-    """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``hold``: a
-    transaction that only takes tickets (a group commit's) reads the open windows' skills and the category's mean
-    service time once, as the tickets it takes move neither."""
+    """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``hold``: in a
+    transaction that only takes tickets (a group commit's), the open windows' skills and the means of service
+    time are read once, as the tickets it takes move neither, and a line is counted once: a ticket taken behind
+    the transaction's previous one of its line has one more ahead of it."""
     ahead: int | None = None
     estimate: float | None = None
     code = row.category.code
     if row.state in _QUEUED:
-        params = {"hall": row.hall.id, "day": row.day, "cat": row.category.id, "queued": row.queued_at,
-                  "id": row.id}
-        ahead = (session.connection().execute(_AHEAD, params).scalar() if hold
-                 else session.scalar(_AHEAD, params)) or 0
         held = _held(session) if hold else {}
+        line = ("line", row.hall.id, row.day, row.category.id)
+        last: tuple[int, dt.datetime, int] | None = held.get(line)
+        if last is not None and row.id > last[0] and row.queued_at >= last[1]:
+            ahead = last[2] + 1  # taken behind the transaction's previous ticket of the line: one more ahead
+        else:  # counting the line costs as much as it is long: once a transaction and line when holding
+            params = {"hall": row.hall.id, "day": row.day, "cat": row.category.id, "queued": row.queued_at,
+                      "id": row.id}
+            ahead = (session.connection().execute(_AHEAD, params).scalar() if hold
+                     else session.scalar(_AHEAD, params)) or 0
+        held[line] = (row.id, row.queued_at, ahead)
         skills: list[list[str]] | None = held.get(("skills", row.hall.id))
         if skills is None:
             skills = held[("skills", row.hall.id)] = _serving_skills(session, row.hall.id)
