@@ -56,8 +56,8 @@ def bench_api(
     sqlite_synchronous: Annotated[str, typer.Option(
         help="SQLite 提交落盘方式：full（断电不丢，默认）或 normal（进程崩溃不丢）")] = "full",
     mix: Annotated[str, typer.Option(
-        help="负载构成：rush（开门高峰：取号、号票状态、大厅实况，默认）或 day（一个工作日：取号、叫号办结、受理、审批、"
-             "好差评、统计分析）")] = "rush",
+        help="负载构成：rush（开门高峰：取号、号票状态、大厅实况，默认）或 "
+             "day（一个工作日：取号、叫号办结、受理、审批、好差评、统计分析）")] = "rush",
 ) -> None:
     """Serve the app on loopback and drive the opening rush (``--mix rush``: ticket issue, ticket status, hall
     state) or a working day (``--mix day``: every operation of the API a hall makes); print figures and
