@@ -295,30 +295,32 @@ def _prepare_day(port: int, clients: int) -> _Day:
     client = _Connection(port)
     try:
         admin = _token(client, "admin")
-        names = [BENCH_CLERK.format(i + 1) for i in range(clients)]
-        for i, name in enumerate(names):  # 422 duplicate_username: made by an earlier run on this database
-            _setup_call(client, "POST", "/api/v1/staff", {
-                "username": name, "password": DEMO_PASSWORD, "display_name": f"压测窗口{i + 1:02d}", "role": "clerk",
-                "department": "ZWFW", "hall": HALL}, admin, ok=(201, 422))
-            _setup_call(client, "PUT", f"/api/v1/queue/qualifications/{name}", {"categories": ALL_CATEGORIES}, admin)
-        clerk_tokens = [_token(client, name) for name in names]
-        windows = _setup_call(client, "GET", f"/api/v1/queue/halls/{HALL}/windows", token=clerk_tokens[0])
-        mine = {w["clerk"]: w["id"] for w in windows if w["status"] != "offline" and w["clerk"]}
+        windows = _setup_call(client, "GET", f"/api/v1/queue/halls/{HALL}/windows", token=admin)
+        labels = [f"压测窗口{i + 1:02d}" for i in range(clients)]
+        mine = {w["clerk"]: w["id"] for w in windows if w["status"] != "offline" and w["clerk"] in labels}
         free = [w["id"] for w in windows if w["status"] == "offline" or not w["clerk"]]
         desks = []
-        for i, token in enumerate(clerk_tokens):
-            window = mine.get(f"压测窗口{i + 1:02d}") or (free.pop(0) if free else None)
+        for i, label in enumerate(labels):  # one clerk a client while windows last; the rest share the desks
+            window = mine.get(label) or (free.pop(0) if free else None)
             if window is None:
-                break  # more clients than windows: the rest share the desks
+                break
+            name = BENCH_CLERK.format(i + 1)  # 422 duplicate_username: made by an earlier run on this database
+            _setup_call(client, "POST", "/api/v1/staff", {
+                "username": name, "password": DEMO_PASSWORD, "display_name": label, "role": "clerk",
+                "department": "ZWFW", "hall": HALL}, admin, ok=(201, 422))
+            _setup_call(client, "PUT", f"/api/v1/queue/qualifications/{name}", {"categories": ALL_CATEGORIES}, admin)
+            token = _token(client, name)
             _setup_call(client, "POST", f"/api/v1/queue/windows/{window}/sign-in", token=token)
             desks.append((token, window))
+        if not desks:
+            raise _Refused(f"no free window in {HALL}")
         tokens = {name: _token(client, name) for name in
                   {approver for _code, approver in ITEMS} | {u for u, _a in APPLICANTS} | {"supervisor"}}
         forms = []
         for code, approver in ITEMS:
             for username, applicant in APPLICANTS:
                 lines = _setup_call(client, "POST", "/api/v1/cases/checklist",
-                                    {"item_code": code, "holder_id": applicant["id_number"]}, clerk_tokens[0])
+                                    {"item_code": code, "holder_id": applicant["id_number"]}, desks[0][0])
                 materials = {m["key"]: "paper" for m in lines["materials"] if m["required"] and not m["library"]}
                 forms.append(_Form(code, approver, username, {
                     "item_code": code, "applicant": applicant, "materials": materials, "hall_code": HALL,
