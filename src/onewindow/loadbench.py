@@ -22,7 +22,8 @@ operation          share  why
 ``case_intake``     10 %  窗口受理 (``POST /api/v1/cases``): about two visits in five end in a case, on demo catalog
                           items of four departments with their checklist's materials handed in on paper
 ``case_approve``    10 %  the department's approver moves an intaken case on: 审查意见 for each review step, then
-                          the 准予许可 decision (about two calls a case, so approvals keep pace with intake)
+                          the 准予许可 decision (about two calls a case: half the day's intake is decided the same
+                          day, the rest waits in the inbox, as cases with a promised time of days do)
 ``rating``           8 %  好差评: the window's evaluator rates a finished ticket (anonymous, by its token; ~70 %),
                           or the applicant rates a decided case signed in (~30 %); most visits are rated
 ``dashboard``        7 %  统计分析: the large screen's figures, queue metrics and 好差评 figures, read by the
