@@ -55,14 +55,21 @@ def bench_api(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = True,
     sqlite_synchronous: Annotated[str, typer.Option(
         help="SQLite 提交落盘方式：full（断电不丢，默认）或 normal（进程崩溃不丢）")] = "full",
+    mix: Annotated[str, typer.Option(
+        help="负载构成：rush（开门高峰：取号、号票状态、大厅实况，默认）或 "
+             "day（一个工作日：取号、叫号办结、受理、审批、好差评、统计分析）")] = "rush",
 ) -> None:
-    """Serve the app on loopback and drive a ticket / status / hall-state mix; print figures and invariants."""
+    """Serve the app on loopback and drive the opening rush (``--mix rush``: ticket issue, ticket status, hall
+    state) or a working day (``--mix day``: every operation of the API a hall makes); print figures and
+    invariants."""
     if workers > 1 and not (database_url or "").startswith("postgresql"):
         fail("多个工作进程（--workers）需要 PostgreSQL：请用 --database-url 指定一个 PostgreSQL 数据库")
     if sqlite_synchronous not in db.SYNCHRONOUS_MODES:
         fail("--sqlite-synchronous 只能是 full 或 normal")
+    if mix not in loadbench.MIXES:
+        fail("--mix 只能是 rush 或 day")
     report = loadbench.run(database_url=database_url, workers=workers, clients=clients, seconds=seconds,
-                           sqlite_synchronous=sqlite_synchronous)
+                           sqlite_synchronous=sqlite_synchronous, mix=mix)
     echo_json(report)
     if report["invariant_violations"]:
         raise typer.Exit(1)
