@@ -84,6 +84,9 @@ def shown(value: Any, viewer: Viewer | None) -> Any:
     return value
 
 
+_UNMASKED_TYPES = frozenset({int, float, bool, type(None)})  # JSON values that cannot hold a number to mask
+
+
 def mask_payload(value: Any) -> Any:
     """A JSON payload with every personal number in its text masked (API responses)."""
     cls = type(value)  # the exact JSON types first (a payload is mostly these); subclasses take the general way
@@ -93,7 +96,7 @@ def mask_payload(value: Any) -> Any:
         return {k: mask_payload(v) for k, v in value.items()}
     if cls is list:
         return [mask_payload(v) for v in value]
-    if value is None or cls is int or cls is bool or cls is float:
+    if cls in _UNMASKED_TYPES:
         return value
     if isinstance(value, str):
         return mask_text(value)
