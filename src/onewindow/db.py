@@ -86,6 +86,8 @@ def _sqlite_pragmas(synchronous: str) -> Any:
 
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
+SQLITE_POOL_SIZE = 40  # connections kept open (anyio's default thread limiter lets 40 worker threads run)
+SQLITE_POOL_OVERFLOW = 20  # beyond them (threads outside the limiter: the group commit's), closed after use
 WRITER_WAIT_SECONDS = 30.0  # as long as SQLite's busy timeout: then "database is locked" (a retryable 409)
 _HOLDS_WRITER = "onewindow.holds_writer"  # on a pooled connection's info: it holds the process's writer lock
 
@@ -320,7 +322,11 @@ def make_engine(url: str, *, synchronous: str = "full") -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Enough pooled connections for every worker thread that reads at once (the framework runs up to 40):
+        # with SQLAlchemy's default five, a busy server opened and closed a connection for every few requests
+        # (the schema parsed again, the pragmas set again, the page cache cold).
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                               pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
                                json_serializer=_json_dumps)
         event.listen(engine, "connect", _sqlite_pragmas(synchronous))
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from onewindow import db
 from onewindow.config import Settings
@@ -46,6 +47,19 @@ def get_db(request: Request, _turn: Annotated[None, Depends(write_turn, scope="f
 # scope="function": the commit runs when the handler returns, before the response goes out,
 # so a 2xx is durable (DESIGN rule 4).
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
+
+
+async def read_unit(request: Request, work: Callable[[Session], Response]) -> Response:
+    """A public read in one worker thread: ``work`` runs in a read-only unit of work (no writer slot, no writer's
+    turn: nothing to commit) and builds its answer there. For the hottest reads that need no caller (a ticket's
+    status, the hall state): one thread hop where ``DbSession`` and a sync handler take three."""
+    factory = request.app.state.session_factory
+
+    def unit() -> Response:
+        with db.transaction(factory, write=False) as session:
+            return work(session)
+
+    return await run_in_threadpool(unit)
 
 
 def get_clock(request: Request) -> Clock:

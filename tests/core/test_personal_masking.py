@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from onewindow.core.access import Field, Record, Role, Viewer
 from onewindow.core.personal import Personal, Typed, mask_payload, mask_text, shown
 from onewindow.web import make_templates
@@ -68,3 +70,22 @@ def test_a_published_office_number_stays_whole_on_a_page() -> None:
     env = make_templates().env
     out = env.from_string("{{ office | public }} {{ person }}").render(office=PHONE, person=PHONE, viewer=None)
     assert out == f"{PHONE} 138****5678"
+
+
+def test_the_api_response_class_masks_as_the_walk_does_with_or_without_numbers() -> None:
+    from onewindow.core.http import MaskedJSONResponse
+
+    def walked(payload: object) -> bytes:
+        return json.dumps(mask_payload(payload), ensure_ascii=False, allow_nan=False, indent=None,
+                          separators=(",", ":")).encode()
+
+    payloads: list[object] = [
+        {"hall": "HJ-ZWZX", "now": "2026-12-06T09:00:00.752143+08:00", "n": [1, 2.5, None, True], "标签": "３号窗口"},
+        {"a": [ID, {"phone": PHONE, "n": 3}], "b": (Personal(ID, Field.ID_NUMBER),), "c": None},
+        {"note": f"请致电{PHONE}", "id": 13812345678, "t": ("x", ID.lower())},
+        {"full_width": "１３８１２３４５６７８", "key 13812345678": "k"},
+        [], "13812345678", 0.1 + 0.2,
+    ]
+    for payload in payloads:
+        assert MaskedJSONResponse(payload).body == walked(payload), payload
+    assert PHONE not in MaskedJSONResponse({"x": [f"电话 {PHONE}"]}).body.decode()

@@ -170,3 +170,35 @@ def test_hall_state_is_public_and_shows_no_personal_data(client: TestClient, qha
     body = r.json()
     assert body["waiting_total"] == 1 and {c["code"]: c["waiting"] for c in body["categories"]}["A"] == 1
     assert "1380373" not in r.text and len(body["windows"]) == 3
+
+
+def test_public_reads_answer_their_documented_models(client: TestClient, qhall: QueueHall, clock: FixedClock,
+                                                     token_for: Headers) -> None:
+    from onewindow.queue.api import HallStateOut, TicketStatusOut
+
+    qhall.make_clerk("qclerk1", ["A", "B"])
+    first = take(client, clock, 0, "A")
+    second = take(client, clock, 1, "B", phone="13803731234")
+    window = qhall.windows[1].id
+    headers = token_for("qclerk1")
+    assert client.post(f"/api/v1/queue/windows/{window}/sign-in", headers=headers).status_code == 200
+    called = client.post(f"/api/v1/queue/windows/{window}/call-next", headers=headers).json()["ticket"]
+    state = client.get("/api/v1/queue/halls/HJ-ZJZ/state")
+    status = client.get(f"/api/v1/queue/tickets/{second['token']}")
+    by_number = client.get(f"/api/v1/queue/halls/HJ-ZJZ/tickets/{second['number']}", params={"day": "2026-11-24"})
+    assert state.status_code == status.status_code == by_number.status_code == 200, (state.text, status.text)
+    HallStateOut.model_validate_json(state.text)
+    TicketStatusOut.model_validate_json(status.text)
+    assert status.json() == by_number.json() and "1380373" not in state.text + status.text
+    # the called ticket at its window: number and state only; its status names the window
+    current = [w["current"] for w in state.json()["windows"] if w["current"] is not None]
+    assert current == [{"number": called["number"], "state": "called"}]
+    assert state.json()["recent_calls"][0]["announcement"] == f"请{called['number']}号到1号窗口办理"
+    token = first["token"] if called["number"] == first["number"] else second["token"]
+    assert client.get(f"/api/v1/queue/tickets/{token}").json()["window_number"] == 1
+    paths = client.get("/openapi.json").json()["paths"]
+    assert paths["/api/v1/queue/halls/{hall_code}/state"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"] == {"$ref": "#/components/schemas/HallStateOut"}
+    assert client.get("/api/v1/queue/tickets/nope").status_code == 404
+    assert client.get("/api/v1/queue/halls/NOPE/state").status_code == 404
+    assert client.get("/api/v1/queue/halls/NOPE/tickets/A001").json()["errors"][0]["field"] == "code"

@@ -36,7 +36,7 @@ from onewindow.planning import plan as planning
 from onewindow.planning import report
 from onewindow.planning.models import PlanRecord
 from onewindow.planning.roster import Person, ShiftRules
-from onewindow.queue.models import HallQueueSettings, StaffQualification, Ticket, Window
+from onewindow.queue.models import DEFAULT_ROUTING_POLICY, HallQueueSettings, StaffQualification, Ticket, Window
 from onewindow.queue.routing import RoutingPolicy, make_policy
 from onewindow.simulation.scenario import DEFAULT_SCENARIO, Scenario, parse_scenario
 from onewindow.staff import service as staff_service
@@ -207,7 +207,7 @@ def _demands(hall_in: Mapping[str, Any]) -> tuple[Scenario, dict[int, planning.D
 
 def _policy(session: Session, hall_id: int, scenario: Scenario) -> RoutingPolicy:
     settings = session.scalars(select(HallQueueSettings).where(HallQueueSettings.hall_id == hall_id)).first()
-    name = settings.routing_policy if settings is not None else "pooled"
+    name = settings.routing_policy if settings is not None else DEFAULT_ROUTING_POLICY
     params = dict(settings.policy_params or {}) if settings is not None else {}
     if name == "smart":
         params.setdefault("generalist_factor", scenario.generalist_service_factor)

@@ -28,6 +28,7 @@ from onewindow.deps import (
     CurrentAuth,
     DbSession,
     check_csrf_header,
+    read_unit,
     resolve_caller,
 )
 from onewindow.queue import service
@@ -102,6 +103,7 @@ class QualificationsIn(BaseModel):
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per dataclass: its field names (``dataclasses.fields`` is slow)
 
 
 def _plain(value: Any) -> Any:
@@ -109,8 +111,11 @@ def _plain(value: Any) -> Any:
         return value
     if isinstance(value, list):
         return [_plain(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and dataclasses.is_dataclass(value) and not isinstance(value, type):
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, dt.datetime):
         return value.astimezone(CHINA_TZ).isoformat()
     if isinstance(value, dt.date):
@@ -184,12 +189,15 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
     return MaskedJSONResponse(await group.submit(unit), status_code=201)
 
 
-@router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）")
-def ticket_by_token(token: str, session: DbSession, clock: ClockDep) -> dict[str, Any]:
+@router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）", response_model=TicketStatusOut)
+async def ticket_by_token(request: Request, token: str) -> Response:
     """State, people ahead and estimated wait of a ticket."""
-    ticket = service.ticket_by_token(session, token)
-    data: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
-    return data
+    clock: Clock = request.app.state.clock
+
+    def read(session: Session) -> Response:
+        return MaskedJSONResponse(_plain(service.status_by_token(session, clock=clock, token=token)))
+
+    return await read_unit(request, read)
 
 
 @router.post("/tickets/{token}/cancel", summary="申请人取消号票（公开，凭令牌）")
@@ -200,24 +208,78 @@ def cancel_own_ticket(token: str, session: DbSession, clock: ClockDep) -> dict[s
     return data
 
 
-@router.get("/halls/{hall_code}/tickets/{number}", summary="号票状态（公开，凭大厅、号码和日期）")
-def ticket_by_number(hall_code: str, number: str, session: DbSession, clock: ClockDep,
-                     day: Annotated[dt.date | None, Query(description="取号日期，默认今天")] = None) -> dict[str, Any]:
+@router.get("/halls/{hall_code}/tickets/{number}", summary="号票状态（公开，凭大厅、号码和日期）",
+            response_model=TicketStatusOut)
+async def ticket_by_number(request: Request, hall_code: str, number: str,
+                           day: Annotated[dt.date | None, Query(description="取号日期，默认今天")] = None) -> Response:
     """State, people ahead and estimated wait of a ticket by its number."""
-    ticket = service.ticket_by_number(session, hall_code=hall_code, number=number, day=day or today(clock))
-    data: dict[str, Any] = _plain(service.ticket_status(session, clock=clock, ticket=ticket))
-    return data
+    clock: Clock = request.app.state.clock
+
+    def read(session: Session) -> Response:
+        return MaskedJSONResponse(_plain(service.status_by_number(session, clock=clock, hall_code=hall_code,
+                                                                  number=number, day=day or today(clock))))
+
+    return await read_unit(request, read)
 
 
-@router.get("/halls/{hall_code}/state", summary="大厅排队实况（公开）")
-def hall_state(hall_code: str, session: DbSession, clock: ClockDep) -> dict[str, Any]:
-    """Waiting per category, windows and the latest calls (no personal data)."""
-    state = service.hall_queue_state(session, clock=clock, hall_code=hall_code)
+class CurrentTicketOut(BaseModel):
+    """The ticket at a window as the public sees it: its number and state only."""
+
+    number: str
+    state: str
+
+
+class HallWindowOut(BaseModel):
+    """A window on the public hall state."""
+
+    id: int
+    number: int
+    label: str
+    kind: str
+    kind_label: str
+    skills: list[str]
+    home: list[str]
+    flexible: bool
+    status: str
+    status_label: str
+    clerk: str | None
+    current: CurrentTicketOut | None
+
+
+class HallStateOut(BaseModel):
+    """The public hall state: waiting per category, windows, the latest calls of today."""
+
+    hall: str
+    hall_name: str
+    day: dt.date
+    now: dt.datetime
+    routing_policy: str
+    routing_policy_label: str
+    categories: list[service.CategoryQueue]
+    windows: list[HallWindowOut]
+    recent_calls: list[service.RecentCall]
+    waiting_total: int
+
+
+def _hall_state_answer(state: service.HallQueueState) -> dict[str, Any]:
+    """The public JSON of a hall state: the windows' current tickets reduced to number and state."""
     data: dict[str, Any] = _plain(state)
     for window in data["windows"]:
         if window["current"] is not None:
             window["current"] = {"number": window["current"]["number"], "state": window["current"]["state"]}
     return data
+
+
+@router.get("/halls/{hall_code}/state", summary="大厅排队实况（公开）", response_model=HallStateOut)
+async def hall_state(request: Request, hall_code: str) -> Response:
+    """Waiting per category, windows and the latest calls (no personal data)."""
+    clock: Clock = request.app.state.clock
+
+    def read(session: Session) -> Response:
+        return MaskedJSONResponse(_hall_state_answer(service.hall_queue_state(session, clock=clock,
+                                                                             hall_code=hall_code)))
+
+    return await read_unit(request, read)
 
 
 @router.get("/halls/{hall_code}/waiting", summary="等候号票列表（窗口人员）")

@@ -58,6 +58,9 @@ CHANNEL_LABELS: dict[Channel, str] = {
 }
 
 
+DEFAULT_ROUTING_POLICY = "pooled"  # a hall's policy until its settings are written
+
+
 class Window(Base):
     """A service window of a hall (窗口): type, skills (categories, preferred first) and its clerk."""
 
@@ -82,7 +85,12 @@ class Window(Base):
     @property
     def label(self) -> str:
         """``3号窗口``."""
-        return f"{self.number}号窗口"
+        return window_label(self.number)
+
+
+def window_label(number: int) -> str:
+    """A window's name by its number: ``3号窗口``."""
+    return f"{number}号窗口"
 
 
 class StaffQualification(Base):
@@ -106,7 +114,7 @@ class HallQueueSettings(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hall_id: Mapped[int] = mapped_column(ForeignKey("hall.id"), unique=True)
-    routing_policy: Mapped[str] = mapped_column(String(20), default="pooled")
+    routing_policy: Mapped[str] = mapped_column(String(20), default=DEFAULT_ROUTING_POLICY)
     policy_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     max_calls: Mapped[int] = mapped_column(Integer, default=3)
     transfer_keep_time: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -123,6 +131,8 @@ class Ticket(Base):
         # the number keeps its issuing letter after a transfer, so it (not the category) is unique per day
         UniqueConstraint("hall_id", "day", "number"),
         Index("ix_queue_ticket_hall_day_state", "hall_id", "day", "state"),
+        # a category's line in order, covering: people ahead of a ticket, waiting count and oldest per category
+        Index("ix_queue_ticket_line", "hall_id", "day", "category_id", "state", "queued_at", "issued_at"),
         Index("ix_queue_ticket_window_state", "window_id", "state"),
         Index("ix_queue_ticket_hall_issued", "hall_id", "issued_at"),
         Index("ix_queue_ticket_category_done", "category_id", "done_at"),
@@ -164,7 +174,8 @@ class TicketEvent(Base):
     """One state change of a ticket (append-only history)."""
 
     __tablename__ = "queue_ticket_event"
-    __table_args__ = (Index("ix_queue_ticket_event_hall_at", "hall_id", "at"),)
+    # a hall's calls (or any one kind of change) of a day, newest first, without stepping over the others
+    __table_args__ = (Index("ix_queue_ticket_event_hall_state_at", "hall_id", "to_state", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("queue_ticket.id", ondelete="CASCADE"), index=True)

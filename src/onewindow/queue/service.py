@@ -31,6 +31,7 @@ from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem,
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
 from onewindow.queue import events, metrics, opening, routing, states
 from onewindow.queue.models import (
+    DEFAULT_ROUTING_POLICY,
     Channel,
     HallQueueSettings,
     StaffQualification,
@@ -40,6 +41,7 @@ from onewindow.queue.models import (
     TicketEvent,
     Window,
     WindowStatus,
+    window_label,
 )
 from onewindow.queue.states import QUEUED_STATES, TicketClass, TicketState
 from onewindow.staff import performance_service as staff_performance
@@ -61,6 +63,7 @@ _AHEAD = select(func.count()).select_from(Ticket).where(
     or_(*(Ticket.state == state for state in _QUEUED)),  # not IN: an IN list is re-rendered at every execution
     (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
     | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
+_TICKET_BY_TOKEN = select(Ticket).where(Ticket.token == bindparam("token"))  # every status page and poll
 _SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
                                               or_(*(Window.status == status for status in _OPEN_WINDOW)))
 _DEFAULT_SERVICE = select(HallQueueSettings.default_service_min).where(HallQueueSettings.hall_id == bindparam("hall"))
@@ -166,10 +169,18 @@ def get_ticket(session: Session, ticket_id: int) -> Ticket:
 
 def ticket_by_token(session: Session, token: str) -> Ticket:
     """A ticket by its opaque token, or 404."""
-    ticket = session.scalars(select(Ticket).where(Ticket.token == token)).first()
+    ticket = session.scalars(_TICKET_BY_TOKEN, {"token": token}).first()
     if ticket is None:
-        raise NotFound("号票", "（令牌无效）", "token")
+        raise _no_ticket_with_token()
     return ticket
+
+
+def _no_ticket_with_token() -> NotFound:
+    return NotFound("号票", "（令牌无效）", "token")
+
+
+def _no_ticket_numbered(number: str, day: dt.date) -> NotFound:
+    return NotFound("号票", f"{day.isoformat()} {number}", "number")
 
 
 def ticket_by_number(session: Session, *, hall_code: str, number: str, day: dt.date) -> Ticket:
@@ -178,7 +189,7 @@ def ticket_by_number(session: Session, *, hall_code: str, number: str, day: dt.d
     ticket = session.scalars(select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day,
                                                   Ticket.number == number.strip().upper())).first()
     if ticket is None:
-        raise NotFound("号票", f"{day.isoformat()} {number}", "number")
+        raise _no_ticket_numbered(number, day)
     return ticket
 
 
@@ -214,8 +225,8 @@ def hall_settings(session: Session, hall_id: int, *, for_update: bool = False) -
     row = session.scalars(stmt).first()
     if row is None:
         ins = _insert(session, HallQueueSettings).values(
-            hall_id=hall_id, routing_policy="pooled", policy_params={}, max_calls=states.DEFAULT_MAX_CALLS,
-            transfer_keep_time=True, overtime_wait_min=15, default_service_min={})
+            hall_id=hall_id, routing_policy=DEFAULT_ROUTING_POLICY, policy_params={},
+            max_calls=states.DEFAULT_MAX_CALLS, transfer_keep_time=True, overtime_wait_min=15, default_service_min={})
         session.execute(ins.on_conflict_do_nothing(index_elements=[HallQueueSettings.hall_id]))
         row = session.scalars(stmt.execution_options(populate_existing=True)).one()
     return row
@@ -984,6 +995,45 @@ def ticket_status(session: Session, *, clock: Clock, ticket: Ticket) -> TicketSt
     return status_of(session, clock=clock, row=row)
 
 
+# A ticket's status read as plain values in one statement (the public status page polls it): no ORM ticket with
+# its hall, category, window and clerk to build.
+_ROW_COLUMNS = (select(Ticket.id, Ticket.token, Hall.id, Hall.code, Hall.name, HallCategory.id, HallCategory.code,
+                       HallCategory.name, Ticket.day, Ticket.number, Ticket.ticket_class, Ticket.state,
+                       Ticket.issued_at, Ticket.queued_at, Window.number)
+                .join(Hall, Hall.id == Ticket.hall_id).join(HallCategory, HallCategory.id == Ticket.category_id)
+                .outerjoin(Window, Window.id == Ticket.window_id))
+_ROW_BY_TOKEN = _ROW_COLUMNS.where(Ticket.token == bindparam("token"))
+_ROW_BY_NUMBER = _ROW_COLUMNS.where(Hall.code == bindparam("hall"), Ticket.day == bindparam("day"),
+                                   Ticket.number == bindparam("number"))
+
+
+def _ticket_row(values: Any) -> TicketRow:
+    (ticket_id, token, hall_id, hall_code, hall_name, cat_id, cat_code, cat_name, day, number, ticket_class, state,
+     issued_at, queued_at, window_number) = values
+    return TicketRow(id=ticket_id, token=token, hall=catalog_service.HallKey(hall_id, hall_code, hall_name),
+                     category=CategoryKey(cat_id, cat_code, cat_name), day=day, number=number,
+                     ticket_class=ticket_class, state=state, issued_at=issued_at, queued_at=queued_at,
+                     window_number=window_number if state in AT_WINDOW_STATES else None)
+
+
+def status_by_token(session: Session, *, clock: Clock, token: str) -> TicketStatus:
+    """:func:`ticket_status` of the ticket with this token (404 without one), read as plain values."""
+    values = session.connection().execute(_ROW_BY_TOKEN, {"token": token}).first()
+    if values is None:
+        raise _no_ticket_with_token()
+    return status_of(session, clock=clock, row=_ticket_row(values))
+
+
+def status_by_number(session: Session, *, clock: Clock, hall_code: str, number: str, day: dt.date) -> TicketStatus:
+    """:func:`ticket_status` of a ticket by hall, number and day (404 for an unknown hall or ticket)."""
+    values = session.connection().execute(_ROW_BY_NUMBER, {"hall": hall_code, "day": day,
+                                                           "number": number.strip().upper()}).first()
+    if values is None:
+        catalog_service.hall_key(session, hall_code)  # 404 naming the hall when it is the hall that is unknown
+        raise _no_ticket_numbered(number, day)
+    return status_of(session, clock=clock, row=_ticket_row(values))
+
+
 def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = False) -> TicketStatus:
     """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``hold``: in a
     transaction that only takes tickets (a group commit's), the open windows' skills and the means of service
@@ -1091,20 +1141,6 @@ def _window_state(window: Window, current: Ticket | None) -> WindowState:
                        current=ticket_line(current) if current else None)
 
 
-def _current_tickets(session: Session, window_ids: Sequence[int]) -> dict[int, Ticket]:
-    """``current_ticket`` of several windows in one query: the newest ticket called to or served at each."""
-    if not window_ids:
-        return {}
-    # the ids first (an index-only aggregate): most windows have no ticket, and loading a ticket is costly
-    newest = [ticket_id for (ticket_id,) in session.execute(
-        select(func.max(Ticket.id)).where(Ticket.window_id.in_(window_ids), Ticket.state.in_(AT_WINDOW_STATES))
-        .group_by(Ticket.window_id))]
-    if not newest:
-        return {}
-    return {t.window_id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(newest)))
-            if t.window_id is not None}
-
-
 @dataclass(frozen=True)
 class CategoryQueue:
     """Waiting line of one category."""
@@ -1141,40 +1177,86 @@ class HallQueueState:
     waiting_total: int
 
 
+# The hall state's statements, built once (the display and the API poll it): plain columns, no ORM objects.
+_HALL_HEAD = (select(Hall.id, Hall.code, Hall.name, HallQueueSettings.routing_policy)
+              .outerjoin(HallQueueSettings, HallQueueSettings.hall_id == Hall.id).where(Hall.code == bindparam("code")))
+_CATEGORY_ROWS = select(HallCategory.id, HallCategory.code, HallCategory.name).order_by(HallCategory.code)
+# counted in the database from ix_queue_ticket_line alone (the line may be thousands long; the display wants a
+# count and the oldest per category); the category named through IN lets SQLite seek each category's queued
+# entries instead of stepping over every ticket of the day (most of them done by the afternoon)
+_WAITING = (select(Ticket.category_id, func.count(), func.min(Ticket.issued_at))
+            .where(Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"),
+                   Ticket.category_id.in_(select(HallCategory.id)),
+                   or_(*(Ticket.state == state for state in _QUEUED)))
+            .group_by(Ticket.category_id))
+_WINDOW_ROWS = (select(Window.id, Window.number, Window.kind, Window.skills, Window.home, Window.flexible,
+                       Window.status, User.display_name)
+                .outerjoin(User, User.id == Window.clerk_id)
+                .where(Window.hall_id == bindparam("hall")).order_by(Window.number))
+# ``current_ticket`` of every window of the hall: the newest ticket called to or served at each
+_CURRENT_ROWS = (select(Ticket.window_id, Ticket.id, Ticket.number, HallCategory.code, Ticket.ticket_class,
+                        Ticket.state, Ticket.issued_at, Ticket.queued_at, Ticket.calls, Ticket.requeued, Window.number,
+                        Ticket.id_number, Ticket.phone, Ticket.item_code)
+                 .join(HallCategory, HallCategory.id == Ticket.category_id)
+                 .join(Window, Window.id == Ticket.window_id)
+                 .where(Ticket.id.in_(select(func.max(Ticket.id)).join(Window, Window.id == Ticket.window_id)
+                                      .where(Window.hall_id == bindparam("hall"),
+                                             or_(*(Ticket.state == state for state in AT_WINDOW_STATES)))
+                                      .group_by(Ticket.window_id))))
+_RECENT_CALLS = (select(Ticket.number, Window.number, TicketEvent.at)
+                 .join(Ticket, Ticket.id == TicketEvent.ticket_id).join(Window, Window.id == TicketEvent.window_id)
+                 .where(TicketEvent.hall_id == bindparam("hall"), TicketEvent.to_state == TicketState.CALLED.value,
+                        TicketEvent.at >= bindparam("start", type_=TicketEvent.at.type),
+                        TicketEvent.at < bindparam("end", type_=TicketEvent.at.type))
+                 .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(bindparam("n")))
+
+
+def _line_of_row(row: Any) -> TicketLine:
+    """``ticket_line`` of a row of ``_CURRENT_ROWS``."""
+    (_window_id, ticket_id, number, code, ticket_class, state, issued_at, queued_at, calls, requeued, window_number,
+     id_number, phone, item_code) = row
+    return TicketLine(id=ticket_id, number=number, category=code, ticket_class=ticket_class, state=state,
+                      state_label=TicketState(state).label, issued_at=issued_at, queued_at=queued_at, calls=calls,
+                      requeued=requeued, window_number=window_number, id_number=id_number or "", phone=phone or "",
+                      item_code=item_code)
+
+
 def hall_queue_state(session: Session, *, clock: Clock, hall_code: str, recent: int = 8) -> HallQueueState:
     """Waiting per category, windows with their current tickets and the latest calls of today."""
-    hall: Hall = catalog_service.hall_by_code(session, hall_code)
+    conn = session.connection()  # plain rows: a handful of cheap statements, no ORM objects to build
+    head = conn.execute(_HALL_HEAD, {"code": hall_code}).first()
+    if head is None:
+        raise NotFound("大厅", hall_code, "code")
+    hall_id, code, name, policy = head
+    policy = policy or DEFAULT_ROUTING_POLICY  # a hall whose settings were never written: the defaults
     day = today(clock)
     now = clock.now()
-    settings = hall_settings(session, hall.id)
-    categories = _categories(session)
-    # counted in the database: the line may be thousands long, the display wants a count and the oldest per category
-    waiting = {cid: (n, oldest) for cid, n, oldest in session.execute(
-        select(Ticket.category_id, func.count(), func.min(Ticket.issued_at))
-        .where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.state.in_([s.value for s in QUEUED_STATES]))
-        .group_by(Ticket.category_id))}
+    waiting = {cid: (n, oldest) for cid, n, oldest in conn.execute(_WAITING, {"hall": hall_id, "day": day})}
     lines: list[CategoryQueue] = []
-    for cat in sorted(categories.values(), key=lambda c: c.code):
-        count, oldest = waiting.get(cat.id, (0, None))
+    for cid, cat_code, cat_name in conn.execute(_CATEGORY_ROWS):
+        count, oldest = waiting.get(cid, (0, None))
         if oldest is not None and oldest.tzinfo is None:  # SQLite gives an aggregate's timestamp without its zone
             oldest = oldest.replace(tzinfo=dt.UTC)
-        lines.append(CategoryQueue(cat.code, cat.name, count,
+        lines.append(CategoryQueue(cat_code, cat_name, count,
                                    round((now - oldest).total_seconds() / 60, 1) if oldest else None))
-    hall_windows = list(session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number)))
-    at_windows = _current_tickets(session, [w.id for w in hall_windows])
-    windows = [_window_state(w, at_windows.get(w.id)) for w in hall_windows]
-    day_start = dt.datetime.combine(day, dt.time(0), tzinfo=CHINA_TZ)
-    rows = session.execute(
-        select(Ticket.number, Window.number, TicketEvent.at).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .join(Window, Window.id == TicketEvent.window_id)
-        .where(TicketEvent.hall_id == hall.id, TicketEvent.to_state == TicketState.CALLED.value,
-               TicketEvent.at >= day_start, TicketEvent.at < day_start + dt.timedelta(days=1))
-        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(recent)).all()
-    calls = [RecentCall(number, wnum, at, announcement(number, wnum)) for number, wnum, at in rows]
-    return HallQueueState(hall=hall.code, hall_name=hall.name, day=day, now=now,
-                          routing_policy=settings.routing_policy,
-                          routing_policy_label=routing.POLICY_LABELS.get(settings.routing_policy,
-                                                                         settings.routing_policy),
+    at_windows = {row[0]: _line_of_row(row) for row in conn.execute(_CURRENT_ROWS, {"hall": hall_id})}
+    windows: list[WindowState] = []
+    for wid, number, kind_value, skills, home, flexible, status_value, clerk in conn.execute(_WINDOW_ROWS,
+                                                                                           {"hall": hall_id}):
+        kind = routing.WindowKind(kind_value)
+        status = WindowStatus(status_value)
+        windows.append(WindowState(id=wid, number=number, label=window_label(number), kind=kind.value,
+                                   kind_label=kind.label, skills=list(skills), home=list(home), flexible=flexible,
+                                   status=status.value, status_label=status.label, clerk=clerk,
+                                   current=at_windows.get(wid)))
+    calls: list[RecentCall] = []
+    if recent > 0:
+        day_start = dt.datetime.combine(day, dt.time(0), tzinfo=CHINA_TZ)
+        calls = [RecentCall(number, wnum, at, announcement(number, wnum)) for number, wnum, at in conn.execute(
+            _RECENT_CALLS, {"hall": hall_id, "start": day_start, "end": day_start + dt.timedelta(days=1),
+                            "n": recent})]
+    return HallQueueState(hall=code, hall_name=name, day=day, now=now, routing_policy=policy,
+                          routing_policy_label=routing.POLICY_LABELS.get(policy, policy),
                           categories=lines, windows=windows, recent_calls=calls,
                           waiting_total=sum(n for n, _oldest in waiting.values()))
 
