@@ -22,10 +22,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-from starlette.concurrency import run_in_threadpool
 
 from onewindow.config import Settings
 
@@ -205,6 +204,23 @@ T = TypeVar("T")
 
 GROUP_COMMIT_MAX = 32  # units of work in one transaction at most (the last one waits for all before it)
 GROUP_COMMIT_IDLE_SECONDS = 5.0  # the writer thread stops after this long without work (started again on demand)
+GROUP_COMMIT_RETRIES = 3  # PostgreSQL: a batch aborted by a deadlock runs again at most this many times
+
+# PostgreSQL aborted the transaction because of another one (deadlock_detected, serialization_failure): running it
+# again from the start may succeed
+ABORTED_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL), else None."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def is_aborted(exc: BaseException) -> bool:
+    """True when PostgreSQL aborted the transaction for another one's sake (see ``ABORTED_SQLSTATES``)."""
+    return sqlstate(exc) in ABORTED_SQLSTATES
 
 
 @dataclass(eq=False)
@@ -227,13 +243,26 @@ class GroupCommit:
     turn, the rollups' increments of ``analytics.listeners``, the audit chain's head row) is done once a batch.
     If the COMMIT fails, every unit of the batch gets the error: nothing of it was written.
 
+    On PostgreSQL the same, with two differences. Before any unit runs, the batch calls ``opening`` (the app passes
+    ``core.audit.lock_head``: the audit chain's head row ``FOR UPDATE``, which every audited write holds until its
+    COMMIT anyway), so the batches of several workers queue on that one row and never interleave, and a batch's
+    row locks (ticket counters, rollup rows) are always taken after it. A writer outside the batches may still
+    hold such a row while it waits for the head (a ticket taken at the kiosk page: counter, then head); PostgreSQL
+    then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the batch is
+    the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
+    other writer) and the batch runs again from the start in a new session, at most ``GROUP_COMMIT_RETRIES``
+    times, before its callers get the error. A unit can run again: it writes only through the session, and what
+    it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup increments,
+    ``analytics.listeners``) is dropped with the rolled-back transaction.
+
     The units run in the writer thread, not on the event loop; ``submit`` awaits the result. One writer thread
-    per app (per process), started on demand. SQLite only: on PostgreSQL each unit runs in its own transaction
-    (see ``submit``).
+    per app (per process), started on demand.
     """
 
-    def __init__(self, factory: Callable[[], sessionmaker[Session]]) -> None:
+    def __init__(self, factory: Callable[[], sessionmaker[Session]], *,
+                 opening: Callable[[Session], object] | None = None) -> None:
         self._factory = factory  # read at each batch: tests swap the app's session factory after start-up
+        self._opening = opening  # PostgreSQL: the first lock of every batch transaction
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: collections.deque[_Unit] = collections.deque()
@@ -241,12 +270,6 @@ class GroupCommit:
 
     async def submit(self, work: Callable[[Session], T]) -> T:
         """Run ``work(session)`` in the next batch; its result once the batch is committed (or its exception)."""
-        factory = self._factory()
-        if factory.kw["bind"].dialect.name != "sqlite":
-            # PostgreSQL commits concurrent transactions side by side (and groups their WAL flushes itself); a
-            # batch would take the units' row locks (ticket counters, the audit head) in an order other writers do
-            # not, and deadlock with them. One transaction per unit, in a worker thread.
-            return await run_in_threadpool(_alone, factory, work)
         loop = asyncio.get_running_loop()
         unit = _Unit(work, loop, loop.create_future())
         with self._lock:
@@ -270,29 +293,36 @@ class GroupCommit:
             self._run(batch)
 
     def _run(self, batch: list[_Unit]) -> None:
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        try:
-            with self._factory()() as session:
-                begin_write(session)
-                for unit in batch:
-                    try:
-                        with session.begin_nested():
-                            outcomes.append((unit.work(session), None))
-                    except Exception as exc:  # this unit alone is rolled back; its caller gets the error
-                        outcomes.append((None, exc))
-                session.commit()
-        except Exception as exc:  # the transaction is gone: nothing of the batch was written
-            for index, unit in enumerate(batch):
-                own = outcomes[index][1] if index < len(outcomes) else None
-                _settle(unit, None, own or exc)
+        factory = self._factory()
+        postgres = factory.kw["bind"].dialect.name != "sqlite"
+        attempt = 0
+        while True:
+            outcomes: list[tuple[Any, BaseException | None]] = []
+            try:
+                with factory() as session:
+                    begin_write(session)
+                    if postgres and self._opening is not None:
+                        self._opening(session)
+                    for unit in batch:
+                        try:
+                            with session.begin_nested():
+                                outcomes.append((unit.work(session), None))
+                        except Exception as exc:  # this unit alone is rolled back; its caller gets the error
+                            if postgres and is_aborted(exc):
+                                raise  # the whole transaction must go: it holds a lock another writer waits for
+                            outcomes.append((None, exc))
+                    session.commit()
+            except Exception as exc:  # the transaction is gone: nothing of the batch was written
+                if postgres and is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:
+                    attempt += 1
+                    continue  # the other writer has the head now; this batch waits for it and runs again
+                for index, unit in enumerate(batch):
+                    own = outcomes[index][1] if index < len(outcomes) else None
+                    _settle(unit, None, own or exc)
+                return
+            for unit, (value, error) in zip(batch, outcomes, strict=True):
+                _settle(unit, value, error)
             return
-        for unit, (value, error) in zip(batch, outcomes, strict=True):
-            _settle(unit, value, error)
-
-
-def _alone(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    with transaction(factory) as session:
-        return work(session)
 
 
 def _settle(unit: _Unit, value: Any, error: BaseException | None) -> None:

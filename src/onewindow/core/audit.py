@@ -121,6 +121,13 @@ def _locked_head(session: Session) -> AuditHead:
     return head
 
 
+def lock_head(session: Session) -> None:
+    """Lock the chain's head row now, for the rest of the transaction (what the first append would do): a
+    PostgreSQL group commit (``db.GroupCommit``) takes it before anything else, so its other row locks always
+    come after it."""
+    _locked_head(session)
+
+
 def _forget_head(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint released keeps the lock and the row's value
         session.info.pop(_HEAD_KEY, None)
