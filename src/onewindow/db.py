@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from alembic import command
 from alembic.config import Config
@@ -223,9 +223,13 @@ def is_aborted(exc: BaseException) -> bool:
     return sqlstate(exc) in ABORTED_SQLSTATES
 
 
+V = TypeVar("V")
+
+
 @dataclass(eq=False)
 class _Unit:
     work: Callable[[Session], Any]
+    answer: Callable[[Session, Any], Any] | None
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
 
@@ -255,6 +259,10 @@ class GroupCommit:
     it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup increments,
     ``analytics.listeners``) is dropped with the rolled-back transaction.
 
+    A unit may come with an ``answer``: what its caller is told, read from what the unit wrote (a ticket's place in
+    the line). On PostgreSQL the answers are read after the COMMIT, in the same session, so the head row is held
+    only for the writes; on SQLite each answer is read right after its unit, inside its savepoint, as before.
+
     The units run in the writer thread, not on the event loop; ``submit`` awaits the result. One writer thread
     per app (per process), started on demand.
     """
@@ -268,10 +276,17 @@ class GroupCommit:
         self._queue: collections.deque[_Unit] = collections.deque()
         self._running = False
 
-    async def submit(self, work: Callable[[Session], T]) -> T:
-        """Run ``work(session)`` in the next batch; its result once the batch is committed (or its exception)."""
+    @overload
+    async def submit(self, work: Callable[[Session], T]) -> T: ...
+
+    @overload
+    async def submit(self, work: Callable[[Session], V], answer: Callable[[Session, V], T]) -> T: ...
+
+    async def submit(self, work: Callable[[Session], Any], answer: Callable[[Session, Any], Any] | None = None) -> Any:
+        """Run ``work(session)`` in the next batch; once the batch is committed, its result, or ``answer(session,
+        result)`` when an answer is given (or the exception of either)."""
         loop = asyncio.get_running_loop()
-        unit = _Unit(work, loop, loop.create_future())
+        unit = _Unit(work, answer, loop, loop.create_future())
         with self._lock:
             self._queue.append(unit)
             if self._running:
@@ -279,8 +294,7 @@ class GroupCommit:
             else:
                 self._running = True
                 threading.Thread(target=self._serve, name="group-commit", daemon=True).start()
-        result: T = await unit.future
-        return result
+        return await unit.future
 
     def _serve(self) -> None:
         while True:
@@ -298,6 +312,7 @@ class GroupCommit:
         attempt = 0
         while True:
             outcomes: list[tuple[Any, BaseException | None]] = []
+            committed = False
             try:
                 with factory() as session:
                     begin_write(session)
@@ -306,23 +321,46 @@ class GroupCommit:
                     for unit in batch:
                         try:
                             with session.begin_nested():
-                                outcomes.append((unit.work(session), None))
+                                value = unit.work(session)
+                                if unit.answer is not None and not postgres:
+                                    value = unit.answer(session, value)
+                                outcomes.append((value, None))
                         except Exception as exc:  # this unit alone is rolled back; its caller gets the error
                             if postgres and is_aborted(exc):
                                 raise  # the whole transaction must go: it holds a lock another writer waits for
                             outcomes.append((None, exc))
                     session.commit()
-            except Exception as exc:  # the transaction is gone: nothing of the batch was written
-                if postgres and is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:
+                    committed = True
+                    if postgres:  # the head is free for the next batch while the answers are read
+                        outcomes = [_answered(session, unit, outcome)
+                                    for unit, outcome in zip(batch, outcomes, strict=True)]
+            except Exception as exc:
+                if committed:  # closing the session failed after the COMMIT: what was written stands
+                    outcomes += [(None, exc)] * (len(batch) - len(outcomes))
+                elif postgres and is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:
                     attempt += 1
                     continue  # the other writer has the head now; this batch waits for it and runs again
-                for index, unit in enumerate(batch):
-                    own = outcomes[index][1] if index < len(outcomes) else None
-                    _settle(unit, None, own or exc)
-                return
+                else:  # the transaction is gone: nothing of the batch was written
+                    for index, unit in enumerate(batch):
+                        own = outcomes[index][1] if index < len(outcomes) else None
+                        _settle(unit, None, own or exc)
+                    return
             for unit, (value, error) in zip(batch, outcomes, strict=True):
                 _settle(unit, value, error)
             return
+
+
+def _answered(session: Session, unit: _Unit, outcome: tuple[Any, BaseException | None]) -> tuple[Any,
+                                                                                            BaseException | None]:
+    """A committed unit's answer (PostgreSQL), read in a transaction after the COMMIT; an error reading it is the
+    caller's alone (its write stands, as when a caller went away)."""
+    value, error = outcome
+    if unit.answer is None or error is not None:
+        return outcome
+    try:
+        return unit.answer(session, value), None
+    except Exception as exc:
+        return None, exc
 
 
 def _settle(unit: _Unit, value: Any, error: BaseException | None) -> None:

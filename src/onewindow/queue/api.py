@@ -134,13 +134,14 @@ def _window(session: DbSession, window: Window) -> dict[str, Any]:
 async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> dict[str, Any]:
     """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
     at most ``ticket_anonymous_per_hour`` per client address; 429 beyond). Tickets taken at the same moment
-    are written in one transaction (``db.GroupCommit``) and answered once it is committed."""
+    are written in one transaction (``db.GroupCommit``) and answered once it is committed (the place in the line
+    read after the COMMIT on PostgreSQL)."""
     state = request.app.state
     clock: Clock = state.clock
     settings: Settings = state.settings
     client = request.client.host if request.client else None
 
-    def unit(session: Session) -> dict[str, Any]:
+    def unit(session: Session) -> Ticket:
         auth, csrf_token = resolve_caller(request, session, clock=clock, settings=settings)
         if auth is not None and auth.web_session is not None:
             check_csrf_header(request, csrf_token)
@@ -152,10 +153,13 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> dict[
                                       hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
                                       channel=body.channel, id_number=body.id_number, phone=body.phone,
                                       item_code=body.item_code)
+        return ticket
+
+    def answer(session: Session, ticket: Ticket) -> dict[str, Any]:
         return _issued(session, clock, ticket)
 
     group: GroupCommit = state.group_commit
-    return await group.submit(unit)
+    return await group.submit(unit, answer)
 
 
 @router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）")
