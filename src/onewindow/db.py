@@ -205,6 +205,7 @@ T = TypeVar("T")
 GROUP_COMMIT_MAX = 32  # units of work in one transaction at most (the last one waits for all before it)
 GROUP_COMMIT_IDLE_SECONDS = 5.0  # the writer thread stops after this long without work (started again on demand)
 GROUP_COMMIT_RETRIES = 3  # PostgreSQL: a batch aborted by a deadlock runs again at most this many times
+GROUP_COMMIT_CAREFUL_BATCHES = 16  # PostgreSQL: after a unit failed, this many batches keep a savepoint per unit
 
 # PostgreSQL aborted the transaction because of another one (deadlock_detected, serialization_failure): running it
 # again from the start may succeed
@@ -257,7 +258,10 @@ class GroupCommit:
     other writer) and the batch runs again from the start in a new session, at most ``GROUP_COMMIT_RETRIES``
     times, before its callers get the error. A unit can run again: it writes only through the session, and what
     it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup increments,
-    ``analytics.listeners``) is dropped with the rolled-back transaction.
+    ``analytics.listeners``) is dropped with the rolled-back transaction. That also spares the savepoints, two
+    round trips a unit while the head is held: a PostgreSQL batch runs its units without them, and when one of
+    them raises, the batch is rolled back and runs again with a savepoint per unit (and so do the next
+    ``GROUP_COMMIT_CAREFUL_BATCHES`` batches), where the failed unit is rolled back alone as on SQLite.
 
     A unit may come with an ``answer``: what its caller is told, read from what the unit wrote (a ticket's place in
     the line). On PostgreSQL the answers are read after the COMMIT, in the same session, so the head row is held
@@ -275,6 +279,7 @@ class GroupCommit:
         self._wake = threading.Condition(self._lock)
         self._queue: collections.deque[_Unit] = collections.deque()
         self._running = False
+        self._careful = 0  # PostgreSQL: batches still to run with a savepoint per unit (after a unit failed)
 
     @overload
     async def submit(self, work: Callable[[Session], T]) -> T: ...
@@ -309,6 +314,8 @@ class GroupCommit:
     def _run(self, batch: list[_Unit]) -> None:
         factory = self._factory()
         postgres = factory.kw["bind"].dialect.name != "sqlite"
+        savepoints = not postgres or self._careful > 0
+        self._careful = max(0, self._careful - 1)
         attempt = 0
         while True:
             outcomes: list[tuple[Any, BaseException | None]] = []
@@ -319,21 +326,16 @@ class GroupCommit:
                     if postgres and self._opening is not None:
                         self._opening(session)
                     for unit in batch:
-                        try:
-                            with session.begin_nested():
-                                value = unit.work(session)
-                                if unit.answer is not None and not postgres:
-                                    value = unit.answer(session, value)
-                                outcomes.append((value, None))
-                        except Exception as exc:  # this unit alone is rolled back; its caller gets the error
-                            if postgres and is_aborted(exc):
-                                raise  # the whole transaction must go: it holds a lock another writer waits for
-                            outcomes.append((None, exc))
+                        outcomes.append(_run_unit(session, unit, postgres=postgres, savepoint=savepoints))
                     session.commit()
                     committed = True
                     if postgres:  # the head is free for the next batch while the answers are read
                         outcomes = [_answered(session, unit, outcome)
                                     for unit, outcome in zip(batch, outcomes, strict=True)]
+            except _Failed:  # a unit failed in a batch without savepoints: all again, each in its own savepoint
+                savepoints = True
+                self._careful = GROUP_COMMIT_CAREFUL_BATCHES
+                continue
             except Exception as exc:
                 if committed:  # closing the session failed after the COMMIT: what was written stands
                     outcomes += [(None, exc)] * (len(batch) - len(outcomes))
@@ -348,6 +350,31 @@ class GroupCommit:
             for unit, (value, error) in zip(batch, outcomes, strict=True):
                 _settle(unit, value, error)
             return
+
+
+class _Failed(Exception):
+    """A unit of a batch without savepoints raised: the batch cannot keep the others, it runs again."""
+
+
+def _run_unit(session: Session, unit: _Unit, *, postgres: bool, savepoint: bool) -> tuple[Any, BaseException | None]:
+    """Run one unit of a batch: its value, or its own error (rolled back alone, in its savepoint)."""
+    if not savepoint:  # PostgreSQL, no unit failed lately
+        try:
+            return unit.work(session), None
+        except Exception as exc:
+            if is_aborted(exc):
+                raise
+            raise _Failed from exc
+    try:
+        with session.begin_nested():
+            value = unit.work(session)
+            if unit.answer is not None and not postgres:  # SQLite: read inside the write transaction, as always
+                value = unit.answer(session, value)
+            return value, None
+    except Exception as exc:
+        if postgres and is_aborted(exc):
+            raise  # the whole transaction must go: it holds a lock another writer waits for
+        return None, exc
 
 
 def _answered(session: Session, unit: _Unit, outcome: tuple[Any, BaseException | None]) -> tuple[Any,

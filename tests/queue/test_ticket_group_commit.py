@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -74,6 +76,28 @@ def test_the_api_answers_each_caller_after_the_commit(client: Any, qhall: QueueH
     assert session.scalar(select(Ticket.number).where(Ticket.token == first.json()["token"])) == "C001"
 
 
+def one_batch(group: GroupCommit, units: list[Callable[[Session], Any]]) -> list[Any]:
+    """Submit units so that they run in one batch (queued while the writer thread waits in a batch before them);
+    their results or exceptions."""
+    gate, holding = threading.Event(), threading.Event()
+
+    def hold(_s: Session) -> None:
+        holding.set()
+        gate.wait(10)
+
+    async def batch() -> list[Any]:
+        held = asyncio.ensure_future(group.submit(hold))
+        while not holding.is_set():
+            await asyncio.sleep(0.01)
+        queued = [asyncio.ensure_future(group.submit(u)) for u in units]
+        await asyncio.sleep(0.05)
+        gate.set()
+        await held
+        return list(await asyncio.gather(*queued, return_exceptions=True))
+
+    return run_coroutine(batch())
+
+
 def _deadlock() -> OperationalError:
     return OperationalError("SELECT ... FOR UPDATE", {}, psycopg.errors.DeadlockDetected("deadlock detected"))
 
@@ -99,23 +123,7 @@ def test_a_batch_aborted_by_the_database_runs_again_on_postgresql(app: FastAPI, 
             raise _deadlock()
         return ticket.number
 
-    gate, holding = threading.Event(), threading.Event()
-
-    def hold(_s: Session) -> None:  # the writer thread waits here while the two units queue: one batch
-        holding.set()
-        gate.wait(10)
-
-    async def batch() -> list[Any]:
-        held = asyncio.ensure_future(group.submit(hold))
-        while not holding.is_set():
-            await asyncio.sleep(0.01)
-        units = [asyncio.ensure_future(group.submit(u)) for u in (first, second)]
-        await asyncio.sleep(0.05)
-        gate.set()
-        await held
-        return list(await asyncio.gather(*units, return_exceptions=True))
-
-    results = run_coroutine(batch())
+    results = one_batch(group, [first, second])
     stored = sorted(session.scalars(select(Ticket.number).where(Ticket.hall.has(code=qhall.code))))
     if session.get_bind().dialect.name == "sqlite":  # one writer: no deadlock to wait out; the unit's own error
         assert runs == {"first": 1, "second": 1}
@@ -132,3 +140,39 @@ def test_a_batch_aborted_by_the_database_runs_again_on_postgresql(app: FastAPI, 
     kept = snapshot(session)
     rollup.rebuild(session)
     assert snapshot(session) == kept  # the increments of a rolled-back run were dropped with it
+
+
+def test_a_unit_that_fails_sends_its_batch_round_again_with_savepoints_on_postgresql(
+        app: FastAPI, session: Session, qhall: QueueHall, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    listeners.install()
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(events, "publish", lambda _hall, item, bus=None: published.append(item) or 1)
+    group: GroupCommit = app.state.group_commit
+    runs: Counter[str] = Counter()
+
+    def take(category: str, *, fail: bool = False) -> Callable[[Session], str]:
+        def unit(s: Session) -> str:
+            runs[category] += 1
+            number = service.issue_ticket(s, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code,
+                                          category=category).number
+            if fail:
+                raise Refused(number)
+            return number
+        return unit
+
+    first = one_batch(group, [take("A"), take("B", fail=True), take("C")])
+    assert first[0] == "A001" and isinstance(first[1], Refused) and first[2] == "C001"
+    postgres = session.get_bind().dialect.name != "sqlite"
+    # PostgreSQL: the batch ran without savepoints up to B, was rolled back whole, and ran again with them
+    assert runs == ({"A": 2, "B": 2, "C": 1} if postgres else {"A": 1, "B": 1, "C": 1})
+    runs.clear()
+    second = one_batch(group, [take("A"), take("B", fail=True)])
+    assert second[0] == "A002" and isinstance(second[1], Refused)
+    assert runs == {"A": 1, "B": 1}  # the batches after a failure keep their savepoints
+    stored = sorted(session.scalars(select(Ticket.number).where(Ticket.hall.has(code=qhall.code))))
+    assert stored == ["A001", "A002", "C001"]
+    assert sorted(e["ticket"]["number"] for e in published) == stored  # the rolled-back runs announced nothing
+    assert audit.verify(session).ok
+    kept = snapshot(session)
+    rollup.rebuild(session)
+    assert snapshot(session) == kept
