@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from alembic import command
 from alembic.config import Config
@@ -22,10 +22,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
-from starlette.concurrency import run_in_threadpool
 
 from onewindow.config import Settings
 
@@ -207,11 +206,33 @@ T = TypeVar("T")
 
 GROUP_COMMIT_MAX = 32  # units of work in one transaction at most (the last one waits for all before it)
 GROUP_COMMIT_IDLE_SECONDS = 5.0  # the writer thread stops after this long without work (started again on demand)
+GROUP_COMMIT_RETRIES = 3  # PostgreSQL: a batch aborted by a deadlock runs again at most this many times
+GROUP_COMMIT_CAREFUL_BATCHES = 16  # PostgreSQL: after a unit failed, this many batches keep a savepoint per unit
+
+# PostgreSQL aborted the transaction because of another one (deadlock_detected, serialization_failure): running it
+# again from the start may succeed
+ABORTED_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL), else None."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def is_aborted(exc: BaseException) -> bool:
+    """True when PostgreSQL aborted the transaction for another one's sake (see ``ABORTED_SQLSTATES``)."""
+    return sqlstate(exc) in ABORTED_SQLSTATES
+
+
+V = TypeVar("V")
 
 
 @dataclass(eq=False)
 class _Unit:
     work: Callable[[Session], Any]
+    answer: Callable[[Session, Any], Any] | None
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
 
@@ -229,28 +250,50 @@ class GroupCommit:
     turn, the rollups' increments of ``analytics.listeners``, the audit chain's head row) is done once a batch.
     If the COMMIT fails, every unit of the batch gets the error: nothing of it was written.
 
+    On PostgreSQL the same, with two differences. Before any unit runs, the batch calls ``opening`` (the app passes
+    ``core.audit.locked_head``: the audit chain's head row ``FOR UPDATE``, which every audited write holds until its
+    COMMIT anyway), so the batches of several workers queue on that one row and never interleave, and a batch's
+    row locks (ticket counters, rollup rows) are always taken after it. A writer outside the batches may still
+    hold such a row while it waits for the head (a ticket taken at the kiosk page: counter, then head); PostgreSQL
+    then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the batch is
+    the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
+    other writer) and the batch runs again from the start in a new session, at most ``GROUP_COMMIT_RETRIES``
+    times, before its callers get the error. A unit can run again: it writes only through the session, and what
+    it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup increments,
+    ``analytics.listeners``) is dropped with the rolled-back transaction. That also spares the savepoints, two
+    round trips a unit while the head is held: a PostgreSQL batch runs its units without them, and when one of
+    them raises, the batch is rolled back and runs again with a savepoint per unit (and so do the next
+    ``GROUP_COMMIT_CAREFUL_BATCHES`` batches), where the failed unit is rolled back alone as on SQLite.
+
+    A unit may come with an ``answer``: what its caller is told, read from what the unit wrote (a ticket's place in
+    the line). On PostgreSQL the answers are read after the COMMIT, in the same session, so the head row is held
+    only for the writes; on SQLite each answer is read right after its unit, inside its savepoint, as before.
+
     The units run in the writer thread, not on the event loop; ``submit`` awaits the result. One writer thread
-    per app (per process), started on demand. SQLite only: on PostgreSQL each unit runs in its own transaction
-    (see ``submit``).
+    per app (per process), started on demand.
     """
 
-    def __init__(self, factory: Callable[[], sessionmaker[Session]]) -> None:
+    def __init__(self, factory: Callable[[], sessionmaker[Session]], *,
+                 opening: Callable[[Session], object] | None = None) -> None:
         self._factory = factory  # read at each batch: tests swap the app's session factory after start-up
+        self._opening = opening  # PostgreSQL: the first lock of every batch transaction
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: collections.deque[_Unit] = collections.deque()
         self._running = False
+        self._careful = 0  # PostgreSQL: batches still to run with a savepoint per unit (after a unit failed)
 
-    async def submit(self, work: Callable[[Session], T]) -> T:
-        """Run ``work(session)`` in the next batch; its result once the batch is committed (or its exception)."""
-        factory = self._factory()
-        if factory.kw["bind"].dialect.name != "sqlite":
-            # PostgreSQL commits concurrent transactions side by side (and groups their WAL flushes itself); a
-            # batch would take the units' row locks (ticket counters, the audit head) in an order other writers do
-            # not, and deadlock with them. One transaction per unit, in a worker thread.
-            return await run_in_threadpool(_alone, factory, work)
+    @overload
+    async def submit(self, work: Callable[[Session], T]) -> T: ...
+
+    @overload
+    async def submit(self, work: Callable[[Session], V], answer: Callable[[Session, V], T]) -> T: ...
+
+    async def submit(self, work: Callable[[Session], Any], answer: Callable[[Session, Any], Any] | None = None) -> Any:
+        """Run ``work(session)`` in the next batch; once the batch is committed, its result, or ``answer(session,
+        result)`` when an answer is given (or the exception of either)."""
         loop = asyncio.get_running_loop()
-        unit = _Unit(work, loop, loop.create_future())
+        unit = _Unit(work, answer, loop, loop.create_future())
         with self._lock:
             self._queue.append(unit)
             if self._running:
@@ -258,8 +301,7 @@ class GroupCommit:
             else:
                 self._running = True
                 threading.Thread(target=self._serve, name="group-commit", daemon=True).start()
-        result: T = await unit.future
-        return result
+        return await unit.future
 
     def _serve(self) -> None:
         while True:
@@ -272,29 +314,82 @@ class GroupCommit:
             self._run(batch)
 
     def _run(self, batch: list[_Unit]) -> None:
-        outcomes: list[tuple[Any, BaseException | None]] = []
-        try:
-            with self._factory()() as session:
-                begin_write(session)
-                for unit in batch:
-                    try:
-                        with session.begin_nested():
-                            outcomes.append((unit.work(session), None))
-                    except Exception as exc:  # this unit alone is rolled back; its caller gets the error
-                        outcomes.append((None, exc))
-                session.commit()
-        except Exception as exc:  # the transaction is gone: nothing of the batch was written
-            for index, unit in enumerate(batch):
-                own = outcomes[index][1] if index < len(outcomes) else None
-                _settle(unit, None, own or exc)
+        factory = self._factory()
+        postgres = factory.kw["bind"].dialect.name != "sqlite"
+        savepoints = not postgres or self._careful > 0
+        self._careful = max(0, self._careful - 1)
+        attempt = 0
+        while True:
+            outcomes: list[tuple[Any, BaseException | None]] = []
+            committed = False
+            try:
+                with factory() as session:
+                    begin_write(session)
+                    if postgres and self._opening is not None:
+                        self._opening(session)
+                    for unit in batch:
+                        outcomes.append(_run_unit(session, unit, postgres=postgres, savepoint=savepoints))
+                    session.commit()
+                    committed = True
+                    if postgres:  # the head is free for the next batch while the answers are read
+                        outcomes = [_answered(session, unit, outcome)
+                                    for unit, outcome in zip(batch, outcomes, strict=True)]
+            except _Failed:  # a unit failed in a batch without savepoints: all again, each in its own savepoint
+                savepoints = True
+                self._careful = GROUP_COMMIT_CAREFUL_BATCHES
+                continue
+            except Exception as exc:
+                if committed:  # closing the session failed after the COMMIT: what was written stands
+                    outcomes += [(None, exc)] * (len(batch) - len(outcomes))
+                elif postgres and is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:
+                    attempt += 1
+                    continue  # the other writer has the head now; this batch waits for it and runs again
+                else:  # the transaction is gone: nothing of the batch was written
+                    for index, unit in enumerate(batch):
+                        own = outcomes[index][1] if index < len(outcomes) else None
+                        _settle(unit, None, own or exc)
+                    return
+            for unit, (value, error) in zip(batch, outcomes, strict=True):
+                _settle(unit, value, error)
             return
-        for unit, (value, error) in zip(batch, outcomes, strict=True):
-            _settle(unit, value, error)
 
 
-def _alone(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
-    with transaction(factory) as session:
-        return work(session)
+class _Failed(Exception):
+    """A unit of a batch without savepoints raised: the batch cannot keep the others, it runs again."""
+
+
+def _run_unit(session: Session, unit: _Unit, *, postgres: bool, savepoint: bool) -> tuple[Any, BaseException | None]:
+    """Run one unit of a batch: its value, or its own error (rolled back alone, in its savepoint)."""
+    if not savepoint:  # PostgreSQL, no unit failed lately
+        try:
+            return unit.work(session), None
+        except Exception as exc:
+            if is_aborted(exc):
+                raise
+            raise _Failed from exc
+    try:
+        with session.begin_nested():
+            value = unit.work(session)
+            if unit.answer is not None and not postgres:  # SQLite: read inside the write transaction, as always
+                value = unit.answer(session, value)
+            return value, None
+    except Exception as exc:
+        if postgres and is_aborted(exc):
+            raise  # the whole transaction must go: it holds a lock another writer waits for
+        return None, exc
+
+
+def _answered(session: Session, unit: _Unit, outcome: tuple[Any, BaseException | None]) -> tuple[Any,
+                                                                                            BaseException | None]:
+    """A committed unit's answer (PostgreSQL), read in a transaction after the COMMIT; an error reading it is the
+    caller's alone (its write stands, as when a caller went away)."""
+    value, error = outcome
+    if unit.answer is None or error is not None:
+        return outcome
+    try:
+        return unit.answer(session, value), None
+    except Exception as exc:
+        return None, exc
 
 
 def _settle(unit: _Unit, value: Any, error: BaseException | None) -> None:

@@ -30,7 +30,7 @@ from onewindow.complaints import api as complaints_api
 from onewindow.complaints import supervisor_views as complaints_supervisor_views
 from onewindow.complaints import views as complaints_views
 from onewindow.config import Settings, get_settings
-from onewindow.core import edge, livebus
+from onewindow.core import audit, edge, livebus
 from onewindow.core.clock import Clock, SystemClock
 from onewindow.core.http import ERROR_RESPONSES, MaskedJSONResponse, edge_rejection, install_error_handlers
 from onewindow.core.ratelimit import FailureLimiter
@@ -88,7 +88,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.engine = engine
     app.state.session_factory = db.make_session_factory(engine)
     app.state.writer_slots = db.writer_slots(engine)  # SQLite writers wait on the loop beyond a few threads
-    app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory)  # tickets: one commit a batch
+    # tickets: one commit a batch; on PostgreSQL each batch locks the audit head first
+    app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory, opening=audit.locked_head)
     app.state.clock = clock or SystemClock()
     app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from onewindow.core.errors import DomainError, Problem
 from onewindow.core.personal import mask_payload
 from onewindow.core.validation import pydantic_problems
+from onewindow.db import ABORTED_SQLSTATES, sqlstate
 
 
 class MaskedJSONResponse(JSONResponse):
@@ -67,7 +68,7 @@ def _wants_html(request: Request) -> bool:
 
 
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: a writer that waited too long
-RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+RETRYABLE_SQLSTATES = ABORTED_SQLSTATES | {"55P03"}
 CONCURRENT = Problem("", "concurrent_update", "有其他人同时在处理此记录，本次操作未生效，请刷新后重试")
 
 
@@ -80,14 +81,13 @@ def is_lost_connection(exc: DBAPIError) -> bool:
     """True when the database connection went away (a restart, a terminated backend): nothing was committed."""
     if exc.connection_invalidated:
         return True
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return isinstance(state, str) and state.startswith(LOST_SQLSTATE_PREFIXES)
+    state = sqlstate(exc)
+    return state is not None and state.startswith(LOST_SQLSTATE_PREFIXES)
 
 
 def is_retryable(exc: DBAPIError) -> bool:
     """True for a database error that only means "someone else got there first": the client may retry."""
-    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if state in RETRYABLE_SQLSTATES:
+    if sqlstate(exc) in RETRYABLE_SQLSTATES:
         return True
     return "database is locked" in str(exc.orig).lower()
 

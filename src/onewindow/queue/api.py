@@ -163,13 +163,14 @@ class TicketIssuedOut(TicketStatusOut):
 async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Response:
     """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
     at most ``ticket_anonymous_per_hour`` per client address; 429 beyond). Tickets taken at the same moment
-    are written in one transaction (``db.GroupCommit``) and answered once it is committed."""
+    are written in one transaction (``db.GroupCommit``) and answered once it is committed (the place in the line
+    read after the COMMIT on PostgreSQL)."""
     state = request.app.state
     clock: Clock = state.clock
     settings: Settings = state.settings
     client = request.client.host if request.client else None
 
-    def unit(session: Session) -> dict[str, Any]:
+    def unit(session: Session) -> service.TicketRow:
         auth, csrf_token = resolve_caller(request, session, clock=clock, settings=settings)
         if auth is not None and auth.web_session is not None:
             check_csrf_header(request, csrf_token)
@@ -177,16 +178,19 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
             service.spend_anonymous_ticket(session, clock=clock, client=client,
                                            per_hour=settings.ticket_anonymous_per_hour,
                                            exempt=settings.ticket_kiosk_addresses)
-        row = service.issue(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
-                            hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
-                            channel=body.channel, id_number=body.id_number, phone=body.phone,
-                            item_code=body.item_code)
+        return service.issue(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
+                             hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
+                             channel=body.channel, id_number=body.id_number, phone=body.phone,
+                             item_code=body.item_code)
+
+    def answer(session: Session, row: service.TicketRow) -> dict[str, Any]:
+        # a batch's answers share a transaction that takes tickets only (hold: each line counted once)
         status: dict[str, Any] = _plain(service.status_of(session, clock=clock, row=row, hold=True))
         return {"token": row.token, "status_url": f"/api/v1/queue/tickets/{row.token}"} | status
 
     group: GroupCommit = state.group_commit
     # answered as it is (the documented model above): the busiest API call skips FastAPI's re-validation
-    return MaskedJSONResponse(await group.submit(unit), status_code=201)
+    return MaskedJSONResponse(await group.submit(unit, answer), status_code=201)
 
 
 @router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）", response_model=TicketStatusOut)

@@ -479,6 +479,9 @@ def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, categ
     if problems:
         raise ValidationFailed(problems)
     now = clock.now()
+    # the audit chain's head first, then the counter: the lock order of every writer that takes a ticket (a
+    # PostgreSQL group commit locks the head before its units run), so ticket writers never deadlock each other
+    audit.locked_head(session)
     seq = next_number(session, hall_id=hall.id, category_id=cat.id, day=day)
     number = f"{cat.code}{seq:03d}"
     pure = states.issue_ticket(number=number, category=cat.code, ticket_class=cls, at=now)
