@@ -207,7 +207,7 @@ T = TypeVar("T")
 GROUP_COMMIT_MAX = 32  # units of work in one transaction at most (the last one waits for all before it)
 GROUP_COMMIT_IDLE_SECONDS = 5.0  # the writer thread stops after this long without work (started again on demand)
 GROUP_COMMIT_RETRIES = 3  # PostgreSQL: a batch aborted by a deadlock runs again at most this many times
-GROUP_COMMIT_CAREFUL_BATCHES = 16  # PostgreSQL: after a unit failed, this many batches keep a savepoint per unit
+GROUP_COMMIT_CAREFUL_BATCHES = 16  # after a unit failed, this many batches keep a savepoint per unit
 
 # PostgreSQL aborted the transaction because of another one (deadlock_detected, serialization_failure): running it
 # again from the start may succeed
@@ -238,19 +238,26 @@ class _Unit:
 
 
 class GroupCommit:
-    """Group commit: units of work from concurrent requests run one after another in ONE write transaction, each
-    inside its own savepoint, and are acknowledged together after its single COMMIT.
+    """Group commit: units of work from concurrent requests run one after another in ONE write transaction and
+    are acknowledged together after its single COMMIT.
 
     With SQLite's ``synchronous=FULL`` every commit is an fsync, and the writer holds the database's one write lock
     while it waits for the disk; committing each request alone caps the writes a second at one per fsync. Here a
-    writer thread takes whatever units have queued up (at most ``GROUP_COMMIT_MAX``), runs each in a savepoint of
-    one transaction (a unit that raises is rolled back alone and its caller gets the exception), commits once, and
-    only then answers every caller: an acknowledged write is as durable as before (DESIGN rule 4), the disk is
-    waited for once per batch instead of once per request, and the per-transaction work (taking the writer's
-    turn, the rollups' increments of ``analytics.listeners``, the audit chain's head row) is done once a batch.
+    writer thread takes whatever units have queued up (at most ``GROUP_COMMIT_MAX``), runs them in one
+    transaction, commits once, and only then answers every caller: an acknowledged write is as durable as before
+    (DESIGN rule 4), the disk is waited for once per batch instead of once per request, and the per-transaction
+    work (taking the writer's turn, the rollups' increments of ``analytics.listeners``, the audit chain's head
+    row) is done once a batch.
     If the COMMIT fails, every unit of the batch gets the error: nothing of it was written.
 
-    On PostgreSQL the same, with two differences. Before any unit runs, the batch calls ``opening`` (the app passes
+    The units run without savepoints (a savepoint costs two statements a unit, and on PostgreSQL two round trips
+    while the head is held): when one of them raises, the batch is rolled back and runs again from the start in a
+    new session with a savepoint per unit (and so do the next ``GROUP_COMMIT_CAREFUL_BATCHES`` batches), where the
+    failed unit is rolled back alone and its caller gets its exception. A unit can run again: it writes only
+    through the session, and what it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup
+    increments, ``analytics.listeners``; the audit chain's tip) is dropped with the rolled-back transaction.
+
+    On PostgreSQL the same, with one more step. Before any unit runs, the batch calls ``opening`` (the app passes
     ``core.audit.locked_head``: the audit chain's head row ``FOR UPDATE``, which every audited write holds until its
     COMMIT anyway), so the batches of several workers queue on that one row and never interleave, and a batch's
     row locks (ticket counters, rollup rows) are always taken after it. A writer outside the batches may still
@@ -258,16 +265,11 @@ class GroupCommit:
     then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the batch is
     the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
     other writer) and the batch runs again from the start in a new session, at most ``GROUP_COMMIT_RETRIES``
-    times, before its callers get the error. A unit can run again: it writes only through the session, and what
-    it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup increments,
-    ``analytics.listeners``) is dropped with the rolled-back transaction. That also spares the savepoints, two
-    round trips a unit while the head is held: a PostgreSQL batch runs its units without them, and when one of
-    them raises, the batch is rolled back and runs again with a savepoint per unit (and so do the next
-    ``GROUP_COMMIT_CAREFUL_BATCHES`` batches), where the failed unit is rolled back alone as on SQLite.
+    times, before its callers get the error.
 
     A unit may come with an ``answer``: what its caller is told, read from what the unit wrote (a ticket's place in
-    the line). On PostgreSQL the answers are read after the COMMIT, in the same session, so the head row is held
-    only for the writes; on SQLite each answer is read right after its unit, inside its savepoint, as before.
+    the line). The answers are read after the COMMIT, in the same session, so the write lock (SQLite's, the
+    PostgreSQL head row) is held only for the writes.
 
     The units run in the writer thread, not on the event loop; ``submit`` awaits the result. One writer thread
     per app (per process), started on demand.
@@ -316,7 +318,7 @@ class GroupCommit:
     def _run(self, batch: list[_Unit]) -> None:
         factory = self._factory()
         postgres = factory.kw["bind"].dialect.name != "sqlite"
-        savepoints = not postgres or self._careful > 0
+        savepoints = self._careful > 0
         self._careful = max(0, self._careful - 1)
         attempt = 0
         while True:
@@ -328,12 +330,12 @@ class GroupCommit:
                     if postgres and self._opening is not None:
                         self._opening(session)
                     for unit in batch:
-                        outcomes.append(_run_unit(session, unit, postgres=postgres, savepoint=savepoints))
+                        outcomes.append(_run_unit(session, unit, savepoint=savepoints))
                     session.commit()
                     committed = True
-                    if postgres:  # the head is free for the next batch while the answers are read
-                        outcomes = [_answered(session, unit, outcome)
-                                    for unit, outcome in zip(batch, outcomes, strict=True)]
+                    # the write lock is free for the next writer while the answers are read
+                    outcomes = [_answered(session, unit, outcome)
+                                for unit, outcome in zip(batch, outcomes, strict=True)]
             except _Failed:  # a unit failed in a batch without savepoints: all again, each in its own savepoint
                 savepoints = True
                 self._careful = GROUP_COMMIT_CAREFUL_BATCHES
@@ -341,7 +343,7 @@ class GroupCommit:
             except Exception as exc:
                 if committed:  # closing the session failed after the COMMIT: what was written stands
                     outcomes += [(None, exc)] * (len(batch) - len(outcomes))
-                elif postgres and is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:
+                elif is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:  # (PostgreSQL only: SQLite has one writer)
                     attempt += 1
                     continue  # the other writer has the head now; this batch waits for it and runs again
                 else:  # the transaction is gone: nothing of the batch was written
@@ -358,9 +360,9 @@ class _Failed(Exception):
     """A unit of a batch without savepoints raised: the batch cannot keep the others, it runs again."""
 
 
-def _run_unit(session: Session, unit: _Unit, *, postgres: bool, savepoint: bool) -> tuple[Any, BaseException | None]:
+def _run_unit(session: Session, unit: _Unit, *, savepoint: bool) -> tuple[Any, BaseException | None]:
     """Run one unit of a batch: its value, or its own error (rolled back alone, in its savepoint)."""
-    if not savepoint:  # PostgreSQL, no unit failed lately
+    if not savepoint:  # no unit failed lately
         try:
             return unit.work(session), None
         except Exception as exc:
@@ -369,19 +371,16 @@ def _run_unit(session: Session, unit: _Unit, *, postgres: bool, savepoint: bool)
             raise _Failed from exc
     try:
         with session.begin_nested():
-            value = unit.work(session)
-            if unit.answer is not None and not postgres:  # SQLite: read inside the write transaction, as always
-                value = unit.answer(session, value)
-            return value, None
+            return unit.work(session), None
     except Exception as exc:
-        if postgres and is_aborted(exc):
+        if is_aborted(exc):
             raise  # the whole transaction must go: it holds a lock another writer waits for
         return None, exc
 
 
 def _answered(session: Session, unit: _Unit, outcome: tuple[Any, BaseException | None]) -> tuple[Any,
                                                                                             BaseException | None]:
-    """A committed unit's answer (PostgreSQL), read in a transaction after the COMMIT; an error reading it is the
+    """A committed unit's answer, read in a transaction after the COMMIT; an error reading it is the
     caller's alone (its write stands, as when a caller went away)."""
     value, error = outcome
     if unit.answer is None or error is not None:

@@ -1,5 +1,5 @@
-"""Group commit (``db.GroupCommit``): tickets taken at the same moment are written in one transaction, each in its
-own savepoint, through the same ``service.issue_ticket`` as any ticket; a unit that fails is rolled back alone,
+"""Group commit (``db.GroupCommit``): tickets taken at the same moment are written in one transaction (a savepoint
+each once a unit failed), through the same ``service.issue`` as any ticket; a unit that fails is rolled back alone,
 publishes nothing and leaves no gap in the numbers; the others are committed, audited in one verifiable chain,
 announced only once committed, and counted in the rollups exactly as a full recomputation counts them."""
 
@@ -103,9 +103,9 @@ def _deadlock() -> OperationalError:
 
 
 @pytest.mark.parametrize("aborts", [1, GROUP_COMMIT_RETRIES + 1], ids=["once", "every-time"])
-def test_a_batch_aborted_by_the_database_runs_again_on_postgresql(app: FastAPI, session: Session, qhall: QueueHall,
-                                                                   clock: FixedClock, monkeypatch: pytest.MonkeyPatch,
-                                                                   aborts: int) -> None:
+def test_a_batch_aborted_by_the_database_runs_again(app: FastAPI, session: Session, qhall: QueueHall,
+                                                       clock: FixedClock, monkeypatch: pytest.MonkeyPatch,
+                                                       aborts: int) -> None:
     listeners.install()
     published: list[dict[str, Any]] = []
     monkeypatch.setattr(events, "publish", lambda _hall, item, bus=None: published.append(item) or 1)
@@ -125,11 +125,7 @@ def test_a_batch_aborted_by_the_database_runs_again_on_postgresql(app: FastAPI, 
 
     results = one_batch(group, [first, second])
     stored = sorted(session.scalars(select(Ticket.number).where(Ticket.hall.has(code=qhall.code))))
-    if session.get_bind().dialect.name == "sqlite":  # one writer: no deadlock to wait out; the unit's own error
-        assert runs == {"first": 1, "second": 1}
-        assert results[0] == "A001" and isinstance(results[1], OperationalError)
-        assert stored == ["A001"]
-    elif aborts <= GROUP_COMMIT_RETRIES:  # the whole batch ran again, its first run rolled back
+    if aborts <= GROUP_COMMIT_RETRIES:  # the whole batch ran again, its first run rolled back
         assert runs == {"first": 2, "second": 2}
         assert results == ["A001", "B001"] and stored == ["A001", "B001"]
     else:  # given up after the retries: every caller of the batch gets the error, nothing was written
@@ -142,7 +138,7 @@ def test_a_batch_aborted_by_the_database_runs_again_on_postgresql(app: FastAPI, 
     assert snapshot(session) == kept  # the increments of a rolled-back run were dropped with it
 
 
-def test_a_unit_that_fails_sends_its_batch_round_again_with_savepoints_on_postgresql(
+def test_a_unit_that_fails_sends_its_batch_round_again_with_savepoints(
         app: FastAPI, session: Session, qhall: QueueHall, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     listeners.install()
     published: list[dict[str, Any]] = []
@@ -162,9 +158,8 @@ def test_a_unit_that_fails_sends_its_batch_round_again_with_savepoints_on_postgr
 
     first = one_batch(group, [take("A"), take("B", fail=True), take("C")])
     assert first[0] == "A001" and isinstance(first[1], Refused) and first[2] == "C001"
-    postgres = session.get_bind().dialect.name != "sqlite"
-    # PostgreSQL: the batch ran without savepoints up to B, was rolled back whole, and ran again with them
-    assert runs == ({"A": 2, "B": 2, "C": 1} if postgres else {"A": 1, "B": 1, "C": 1})
+    # the batch ran without savepoints up to B, was rolled back whole, and ran again with them
+    assert runs == {"A": 2, "B": 2, "C": 1}
     runs.clear()
     second = one_batch(group, [take("A"), take("B", fail=True)])
     assert second[0] == "A002" and isinstance(second[1], Refused)
