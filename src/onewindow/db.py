@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -333,7 +333,10 @@ class GroupCommit:
                         outcomes.append(_run_unit(session, unit, savepoint=savepoints))
                     session.commit()
                     committed = True
-                    # the write lock is free for the next writer while the answers are read
+                    # the write lock is free for the next writer while the answers are read, in one snapshot
+                    if postgres and isinstance(factory.kw["bind"], Engine) and any(u.answer for u in batch):
+                        with contextlib.suppress(SQLAlchemyError):  # else each answer reads (or fails) alone
+                            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                     outcomes = [_answered(session, unit, outcome)
                                 for unit, outcome in zip(batch, outcomes, strict=True)]
             except _Failed:  # a unit failed in a batch without savepoints: all again, each in its own savepoint

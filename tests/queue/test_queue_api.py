@@ -202,3 +202,20 @@ def test_public_reads_answer_their_documented_models(client: TestClient, qhall: 
     assert client.get("/api/v1/queue/tickets/nope").status_code == 404
     assert client.get("/api/v1/queue/halls/NOPE/state").status_code == 404
     assert client.get("/api/v1/queue/halls/NOPE/tickets/A001").json()["errors"][0]["field"] == "code"
+
+
+def test_a_ticket_taken_is_answered_201_even_when_its_place_in_line_cannot_be_read(
+        client: TestClient, qhall: QueueHall, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The answer is read after the COMMIT: the ticket exists by then, so a database failure reading its place in
+    the line answers 201 with the place unknown (an error would have the caller take a second ticket)."""
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("SELECT count(*)", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(service, "status_of", down)
+    body = take(client, clock, 0, "A")
+    assert body["number"] == "A001" and body["ahead"] is None and body["estimated_wait_min"] is None
+    monkeypatch.undo()
+    status = client.get(f"/api/v1/queue/tickets/{body['token']}").json()
+    assert status["number"] == "A001" and status["ahead"] == 0

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from onewindow.config import Settings
@@ -184,9 +185,15 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
                              item_code=body.item_code)
 
     def answer(session: Session, row: service.TicketRow) -> dict[str, Any]:
-        # a batch's answers share a transaction that takes tickets only (hold: each line counted once)
-        status: dict[str, Any] = _plain(service.status_of(session, clock=clock, row=row, hold=True))
-        return {"token": row.token, "status_url": f"/api/v1/queue/tickets/{row.token}"} | status
+        # read after the COMMIT, in one transaction for the batch's answers (hold: each line counted once); the
+        # ticket is taken by then, so a database failure here leaves its place in the line unknown, not an error
+        # that would have the caller take another ticket
+        try:
+            status = service.status_of(session, clock=clock, row=row, hold=True)
+        except SQLAlchemyError:
+            status = service.bare_status(row)
+        plain: dict[str, Any] = _plain(status)
+        return {"token": row.token, "status_url": f"/api/v1/queue/tickets/{row.token}"} | plain
 
     group: GroupCommit = state.group_commit
     # answered as it is (the documented model above): the busiest API call skips FastAPI's re-validation

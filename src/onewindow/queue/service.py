@@ -131,6 +131,7 @@ def _held(session: Session) -> dict[Any, Any]:
     savepoint rolled back): the hall and category rows, and for :func:`status_of` with ``hold`` the open windows'
     skills, the means of service time and each line's last ticket. The tickets of one group commit
     (``db.GroupCommit``) share one transaction, so they look each of these up once."""
+    session.connection()  # the transaction begins now, if it has not: what is held is keyed to it
     root = session.get_transaction()
     held: tuple[Any, dict[Any, Any]] | None = session.info.get(_TRANSACTION_KEY)
     if held is None or held[0] is not root:
@@ -409,6 +410,7 @@ def spend_anonymous_ticket(session: Session, *, clock: Clock, client: str | None
     worker through the database); a hall kiosk's address is exempt. 429 once the budget is used up."""
     if per_hour <= 0 or (client or "") in exempt:
         return
+    audit.locked_head(session)  # the head before the budget's row: the lock order of every ticket writer
     ratebucket.spend(session, f"ticket:{client or 'unknown'}", limit=per_hour, window_seconds=3600, now=clock.now(),
                      message=f"取号过于频繁：同一设备每小时最多取 {per_hour} 个号，请到大厅取号机取号或稍后再试")
 
@@ -478,10 +480,11 @@ def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, categ
         item_code = None
     if problems:
         raise ValidationFailed(problems)
-    now = clock.now()
     # the audit chain's head first, then the counter: the lock order of every writer that takes a ticket (a
-    # PostgreSQL group commit locks the head before its units run), so ticket writers never deadlock each other
+    # PostgreSQL group commit locks the head before its units run), so ticket writers never deadlock each other;
+    # the time read once the head is held, so tickets queue in the order they were written
     audit.locked_head(session)
+    now = clock.now()
     seq = next_number(session, hall_id=hall.id, category_id=cat.id, day=day)
     number = f"{cat.code}{seq:03d}"
     pure = states.issue_ticket(number=number, category=cat.code, ticket_class=cls, at=now)
@@ -1070,10 +1073,15 @@ def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = Fa
             means = expected_service_minutes(session, clock=clock, hall_id=row.hall.id, category=row.category)
         mean = means.get(code, DEFAULT_SERVICE_MIN)
         estimate = round(ahead * mean / servers, 1)
+    return bare_status(row, ahead=ahead, estimate=estimate)
+
+
+def bare_status(row: TicketRow, *, ahead: int | None = None, estimate: float | None = None) -> TicketStatus:
+    """A ticket's status from its values alone (the place in the line as given: unknown by default)."""
     cls = TicketClass(row.ticket_class)
     state = TicketState(row.state)
     return TicketStatus(hall=row.hall.code, hall_name=row.hall.name, day=row.day, number=row.number,
-                        category=code, category_name=row.category.name, ticket_class=cls.value,
+                        category=row.category.code, category_name=row.category.name, ticket_class=cls.value,
                         ticket_class_label=cls.label, state=state.value, state_label=state.label,
                         issued_at=row.issued_at, ahead=ahead, estimated_wait_min=estimate,
                         window_number=row.window_number,
