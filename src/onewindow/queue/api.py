@@ -165,7 +165,7 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
     """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
     at most ``ticket_anonymous_per_hour`` per client address; 429 beyond). Tickets taken at the same moment
     are written in one transaction (``db.GroupCommit``) and answered once it is committed (the place in the line
-    read after the COMMIT on PostgreSQL)."""
+    read after the COMMIT)."""
     state = request.app.state
     clock: Clock = state.clock
     settings: Settings = state.settings

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, event, func, insert, or_, select
+from sqlalchemy import Table, bindparam, event, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -701,12 +701,6 @@ def window_view(session: Session, window: Window) -> routing.WindowView:
         home = tuple(c for c in home if c in qualified)
     return routing.WindowView(key=str(window.id), skills=skills, home=home, kind=routing.WindowKind(window.kind),
                               flexible=window.flexible)
-
-
-def _duration_minutes(session: Session) -> ColumnElement[Any]:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", Ticket.done_at - Ticket.serving_at) / 60.0
-    return (func.julianday(Ticket.done_at) - func.julianday(Ticket.serving_at)) * 1440.0
 
 
 def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
