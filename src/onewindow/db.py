@@ -88,6 +88,7 @@ SQLITE_BEGIN_OPTION = "sqlite_begin"
 SQLITE_POOL_SIZE = 40  # connections kept open (anyio's default thread limiter lets 40 worker threads run)
 SQLITE_POOL_OVERFLOW = 20  # beyond them (threads outside the limiter: the group commit's), closed after use
 WRITER_WAIT_SECONDS = 30.0  # as long as SQLite's busy timeout: then "database is locked" (a retryable 409)
+SQLITE_NOWAIT = "IMMEDIATE, NOWAIT"  # a writer's BEGIN that takes the turn only if it is free (else ``WriterBusy``)
 _HOLDS_WRITER = "onewindow.holds_writer"  # on a pooled connection's info: it holds the process's writer lock
 
 
@@ -124,6 +125,14 @@ class WriterLock:
                 return True
         return False
 
+    def try_acquire(self) -> bool:
+        """Take the turn if nobody holds it (and nobody waits for it); never waits."""
+        with self._mutex:
+            if self._held:
+                return False
+            self._held = True
+            return True
+
     def release(self) -> None:
         """Hand the turn to the longest waiter, or free it."""
         with self._mutex:
@@ -137,10 +146,14 @@ def _sqlite_begin(writer: WriterLock) -> Any:
     def begin(conn: Connection) -> None:
         # Readers begin DEFERRED (WAL lets them run beside the writer); writers begin IMMEDIATE (a read lock
         # upgraded later could fail), after taking their turn in this process.
-        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        option = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        mode = "IMMEDIATE" if option == SQLITE_NOWAIT else option
         took = False
         if mode == "IMMEDIATE" and not conn.info.get(_HOLDS_WRITER):
-            if not writer.acquire():
+            if option == SQLITE_NOWAIT:
+                if not writer.try_acquire():
+                    raise WriterBusy
+            elif not writer.acquire():
                 raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
             conn.info[_HOLDS_WRITER] = took = True
         try:
@@ -163,13 +176,18 @@ def _sqlite_give_back(writer: WriterLock) -> Any:
     return give_back
 
 
-def begin_write(session: Session) -> None:
+class WriterBusy(Exception):
+    """``begin_write(session, wait=False)``: another writer of this process holds the turn."""
+
+
+def begin_write(session: Session, *, wait: bool = True) -> None:
     """Declare that this session's transaction will write: on SQLite it takes this process's writer turn and
     SQLite's write lock now, in the calling thread (never later on the event loop, where waiting for the turn
-    would stop the writer that holds it)."""
+    would stop the writer that holds it). With ``wait=False`` (a writer on the event loop itself, which must not
+    wait for a worker thread's transaction) it raises ``WriterBusy`` at once when the turn is taken."""
     bind = session.get_bind()
     if bind.dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE" if wait else SQLITE_NOWAIT})
 
 
 class WriterSlots:
@@ -271,8 +289,15 @@ class GroupCommit:
     the line). The answers are read after the COMMIT, in the same session, so the write lock (SQLite's, the
     PostgreSQL head row) is held only for the writes.
 
-    The units run in the writer thread, not on the event loop; ``submit`` awaits the result. One writer thread
-    per app (per process), started on demand.
+    Where the batches run depends on the database. On PostgreSQL in a writer thread (one per app, per process,
+    started on demand): a batch waits on the network and on row locks another process holds, which must not stop
+    the event loop. On SQLite on the event loop itself, when the process's writer turn (``WriterLock``) is free: a
+    batch there waits for nothing (the statements are in-process, the fsync is the batch's own), and a process
+    whose every hot path runs on the loop keeps the interpreter's lock to one thread. A writer thread that waits
+    for the lock after each statement it sends to SQLite (which lets go of the lock while it works) waits up to a
+    switch interval (5 ms) whenever the loop holds it: the batch stretches, and its callers wait. When a worker
+    thread's transaction holds the turn (an ORM write of a sync handler), the batch goes to the writer thread
+    instead, which waits for the turn there.
     """
 
     def __init__(self, factory: Callable[[], sessionmaker[Session]], *,
@@ -281,8 +306,10 @@ class GroupCommit:
         self._opening = opening  # PostgreSQL: the first lock of every batch transaction
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._queue: collections.deque[_Unit] = collections.deque()
-        self._running = False
+        self._queue: collections.deque[_Unit] = collections.deque()  # for the writer thread
+        self._running = False  # the writer thread is running
+        self._inline: collections.deque[_Unit] = collections.deque()  # SQLite: for the event loop's next batch
+        self._draining = False  # SQLite: a batch on the event loop is scheduled
         self._careful = 0  # PostgreSQL: batches still to run with a savepoint per unit (after a unit failed)
 
     @overload
@@ -296,14 +323,36 @@ class GroupCommit:
         result)`` when an answer is given (or the exception of either)."""
         loop = asyncio.get_running_loop()
         unit = _Unit(work, answer, loop, loop.create_future())
+        if self._factory().kw["bind"].dialect.name == "sqlite":
+            self._inline.append(unit)
+            if not self._draining:  # the batch runs once the loop has taken in what else has arrived
+                self._draining = True
+                loop.call_soon(self._drain)
+        else:
+            self._to_thread([unit])
+        return await unit.future
+
+    def _to_thread(self, units: list[_Unit]) -> None:
         with self._lock:
-            self._queue.append(unit)
+            self._queue.extend(units)
             if self._running:
                 self._wake.notify()
             else:
                 self._running = True
                 threading.Thread(target=self._serve, name="group-commit", daemon=True).start()
-        return await unit.future
+
+    def _drain(self) -> None:
+        """SQLite, on the event loop: run the units that have queued up as one batch, if the writer turn is free;
+        else hand them to the writer thread."""
+        batch = [self._inline.popleft() for _ in range(min(GROUP_COMMIT_MAX, len(self._inline)))]
+        try:
+            if not self._run(batch, wait=False):
+                self._to_thread(batch)
+        finally:
+            if self._inline:
+                asyncio.get_running_loop().call_soon(self._drain)
+            else:
+                self._draining = False
 
     def _serve(self) -> None:
         while True:
@@ -315,7 +364,9 @@ class GroupCommit:
                 batch = [self._queue.popleft() for _ in range(min(GROUP_COMMIT_MAX, len(self._queue)))]
             self._run(batch)
 
-    def _run(self, batch: list[_Unit]) -> None:
+    def _run(self, batch: list[_Unit], *, wait: bool = True) -> bool:
+        """Run a batch and settle its units; False (nothing run, nothing settled) when ``wait`` is false and the
+        SQLite writer turn is taken."""
         factory = self._factory()
         postgres = factory.kw["bind"].dialect.name != "sqlite"
         savepoints = self._careful > 0
@@ -326,7 +377,10 @@ class GroupCommit:
             committed = False
             try:
                 with factory() as session:
-                    begin_write(session)
+                    try:
+                        begin_write(session, wait=wait)
+                    except WriterBusy:
+                        return False
                     if postgres and self._opening is not None:
                         self._opening(session)
                     for unit in batch:
@@ -353,10 +407,10 @@ class GroupCommit:
                     for index, unit in enumerate(batch):
                         own = outcomes[index][1] if index < len(outcomes) else None
                         _settle(unit, None, own or exc)
-                    return
+                    return True
             for unit, (value, error) in zip(batch, outcomes, strict=True):
                 _settle(unit, value, error)
-            return
+            return True
 
 
 class _Failed(Exception):

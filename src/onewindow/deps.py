@@ -50,15 +50,20 @@ DbSession = Annotated[Session, Depends(get_db, scope="function")]
 
 
 async def read_unit(request: Request, work: Callable[[Session], Response]) -> Response:
-    """A public read in one worker thread: ``work`` runs in a read-only unit of work (no writer slot, no writer's
-    turn: nothing to commit) and builds its answer there. For the hottest reads that need no caller (a ticket's
-    status, the hall state): one thread hop where ``DbSession`` and a sync handler take three."""
+    """A public read: ``work`` runs in a read-only unit of work (no writer slot, no writer's turn: nothing to
+    commit) and builds its answer there. For the hottest reads that need no caller (a ticket's status, the hall
+    state). On SQLite on the event loop itself (a read in WAL mode waits for no writer, and takes a few
+    milliseconds of in-process work; see ``db.GroupCommit`` for why the loop is the place for those); on
+    PostgreSQL in one worker thread (the network), one thread hop where ``DbSession`` and a sync handler take
+    three."""
     factory = request.app.state.session_factory
 
     def unit() -> Response:
         with db.transaction(factory, write=False) as session:
             return work(session)
 
+    if factory.kw["bind"].dialect.name == "sqlite":
+        return unit()
     return await run_in_threadpool(unit)
 
 
