@@ -253,6 +253,7 @@ class _Unit:
     answer: Callable[[Session, Any], Any] | None
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+    flush: Callable[[Session], None] | None = None
 
 
 class GroupCommit:
@@ -313,16 +314,21 @@ class GroupCommit:
         self._careful = 0  # PostgreSQL: batches still to run with a savepoint per unit (after a unit failed)
 
     @overload
-    async def submit(self, work: Callable[[Session], T]) -> T: ...
+    async def submit(self, work: Callable[[Session], T], *, flush: Callable[[Session], None] | None = None) -> T: ...
 
     @overload
-    async def submit(self, work: Callable[[Session], V], answer: Callable[[Session, V], T]) -> T: ...
+    async def submit(self, work: Callable[[Session], V], answer: Callable[[Session, V], T], *,
+                     flush: Callable[[Session], None] | None = None) -> T: ...
 
-    async def submit(self, work: Callable[[Session], Any], answer: Callable[[Session, Any], Any] | None = None) -> Any:
+    async def submit(self, work: Callable[[Session], Any], answer: Callable[[Session, Any], Any] | None = None, *,
+                     flush: Callable[[Session], None] | None = None) -> Any:
         """Run ``work(session)`` in the next batch; once the batch is committed, its result, or ``answer(session,
-        result)`` when an answer is given (or the exception of either)."""
+        result)`` when an answer is given (or the exception of either). ``flush``: what writes, once for the
+        whole batch after its units and before the COMMIT, what the units have queued in the session (the
+        tickets that ``queue.service.take`` queues, written in a few multi-row statements by
+        ``queue.service.write_taken``); if it fails, the batch fails whole."""
         loop = asyncio.get_running_loop()
-        unit = _Unit(work, answer, loop, loop.create_future())
+        unit = _Unit(work, answer, loop, loop.create_future(), flush)
         if self._factory().kw["bind"].dialect.name == "sqlite":
             self._inline.append(unit)
             if not self._draining:  # the batch runs once the loop has taken in what else has arrived
@@ -385,6 +391,8 @@ class GroupCommit:
                         self._opening(session)
                     for unit in batch:
                         outcomes.append(_run_unit(session, unit, savepoint=savepoints))
+                    for flush in dict.fromkeys(u.flush for u in batch if u.flush is not None):
+                        flush(session)
                     session.commit()
                     committed = True
                     # the write lock is free for the next writer while the answers are read, in one snapshot

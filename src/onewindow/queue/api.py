@@ -171,7 +171,7 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
     settings: Settings = state.settings
     client = request.client.host if request.client else None
 
-    def unit(session: Session) -> service.TicketRow:
+    def unit(session: Session) -> service.Taken:
         auth, csrf_token = resolve_caller(request, session, clock=clock, settings=settings)
         if auth is not None and auth.web_session is not None:
             check_csrf_header(request, csrf_token)
@@ -179,15 +179,17 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
             service.spend_anonymous_ticket(session, clock=clock, client=client,
                                            per_hour=settings.ticket_anonymous_per_hour,
                                            exempt=settings.ticket_kiosk_addresses)
-        return service.issue(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
-                             hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
-                             channel=body.channel, id_number=body.id_number, phone=body.phone,
-                             item_code=body.item_code)
+        return service.take(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
+                            hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
+                            channel=body.channel, id_number=body.id_number, phone=body.phone,
+                            item_code=body.item_code)
 
-    def answer(session: Session, row: service.TicketRow) -> dict[str, Any]:
+    def answer(session: Session, taken: service.Taken) -> dict[str, Any]:
         # read after the COMMIT, in one transaction for the batch's answers (hold: each line counted once); the
         # ticket is taken by then, so a database failure here leaves its place in the line unknown, not an error
         # that would have the caller take another ticket
+        row = taken.row
+        assert row is not None  # written by the batch's flush before the COMMIT  # noqa: S101
         try:
             status = service.status_of(session, clock=clock, row=row, hold=True)
         except SQLAlchemyError:
@@ -197,7 +199,7 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
 
     group: GroupCommit = state.group_commit
     # answered as it is (the documented model above): the busiest API call skips FastAPI's re-validation
-    return MaskedJSONResponse(await group.submit(unit, answer), status_code=201)
+    return MaskedJSONResponse(await group.submit(unit, answer, flush=service.write_taken), status_code=201)
 
 
 @router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）", response_model=TicketStatusOut)

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, event, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from onewindow.calendar import service as calendar_service
 from onewindow.catalog import service as catalog_service
@@ -144,6 +144,40 @@ def _held(session: Session) -> dict[Any, Any]:
 
 def _drop_held(session: Session, _previous: Any) -> None:
     session.info.pop(_TRANSACTION_KEY, None)  # a savepoint rolled back: what was read may be gone with it
+
+
+_TAKEN_KEY = "onewindow.queue.taken"  # session.info: the tickets taken and not yet written (``take``)
+_TAKEN_MARKS_KEY = "onewindow.queue.taken_marks"  # how many there were when each open savepoint began
+
+
+def _taken(session: Session) -> list[Taken]:
+    """The tickets taken in this session's transaction and not yet written; a savepoint rolled back takes those
+    taken inside it along, a transaction that ends takes them all."""
+    if not event.contains(session, "after_transaction_create", _taken_savepoint):
+        event.listen(session, "after_transaction_create", _taken_savepoint)
+        event.listen(session, "after_soft_rollback", _taken_rolled_back)
+        event.listen(session, "after_transaction_end", _taken_ended)
+    pending: list[Taken] = session.info.setdefault(_TAKEN_KEY, [])
+    return pending
+
+
+def _taken_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_TAKEN_MARKS_KEY, {})[transaction] = len(session.info.get(_TAKEN_KEY, ()))
+
+
+def _taken_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    mark = session.info.get(_TAKEN_MARKS_KEY, {}).get(previous)
+    if mark is not None and _TAKEN_KEY in session.info:
+        del session.info[_TAKEN_KEY][mark:]
+
+
+def _taken_ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # committed or rolled back whole
+        session.info.pop(_TAKEN_KEY, None)
+        session.info.pop(_TAKEN_MARKS_KEY, None)
+    else:  # a savepoint released keeps what was taken in it
+        session.info.get(_TAKEN_MARKS_KEY, {}).pop(transaction, None)
 
 
 def get_window(session: Session, window_id: int) -> Window:
@@ -370,19 +404,21 @@ def set_qualifications(session: Session, *, clock: Clock, actor: Actor, username
 # ----- tickets ---------------------------------------------------------------------------------------
 
 
-def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date) -> int:
-    """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING)."""
+def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date, count: int = 1) -> int:
+    """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING); with
+    ``count``, the last of that many numbers taken at once."""
     def build(dialect: str) -> Any:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         return insert(TicketCounter).values(
-            hall_id=bindparam("hall"), category_id=bindparam("cat"), day=bindparam("day"), last=1,
+            hall_id=bindparam("hall"), category_id=bindparam("cat"), day=bindparam("day"), last=bindparam("n"),
         ).on_conflict_do_update(
             index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
-            set_={"last": TicketCounter.last + 1},
+            set_={"last": TicketCounter.last + bindparam("n")},
         ).returning(TicketCounter.last)
 
-    stmt = _dialect_statement(session, "next_number", build)
-    value: int = session.connection().execute(stmt, {"hall": hall_id, "cat": category_id, "day": day}).scalar_one()
+    stmt = _dialect_statement(session, "next_numbers", build)
+    value: int = session.connection().execute(stmt, {"hall": hall_id, "cat": category_id, "day": day,
+                                                     "n": count}).scalar_one()
     return value
 
 
@@ -421,7 +457,7 @@ TicketWritten = Callable[[Session, dict[str, Any] | None, dict[str, Any] | None]
 TICKET_WRITTEN_LISTENERS: list[TicketWritten] = []
 
 _TICKET_TABLE = cast(Table, Ticket.__table__)
-_INSERT_TICKET = insert(_TICKET_TABLE)
+_INSERT_TICKETS = insert(_TICKET_TABLE).returning(_TICKET_TABLE.c.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(cast(Table, TicketEvent.__table__))
 
 
@@ -442,16 +478,34 @@ class TicketRow:
     window_number: int | None = None
 
 
-def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
-          ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
-          id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
-          appointment_at: dt.datetime | None = None) -> TicketRow:
-    """Take a ticket (取号): the next number of the category today, waiting from now.
+@dataclass
+class Taken:
+    """A ticket taken in this transaction and not yet written: :func:`write_taken` writes it with the others and
+    sets ``row``."""
 
-    The busiest write of a hall (hundreds a second at a county hall's opening), so written with Core statements:
-    the counter, the ticket, its first event and its audit entry, with the hall and category read once a
-    transaction; the rollups hear of it through ``TICKET_WRITTEN_LISTENERS``. :func:`issue_ticket` gives the
-    ORM object to callers that go on with it."""
+    actor: Actor
+    hall: catalog_service.HallKey
+    category: CategoryKey
+    ticket_class: TicketClass
+    channel: Channel
+    state: TicketState
+    at: dt.datetime
+    queued_at: dt.datetime
+    day: dt.date
+    token: str
+    id_number: str | None
+    phone: str | None
+    item_code: str | None
+    appointment_at: dt.datetime | None
+    row: TicketRow | None = None
+
+
+def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
+         ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
+         id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
+         appointment_at: dt.datetime | None = None) -> Taken:
+    """Take a ticket (取号) in this transaction: checked, timed and queued to be written by :func:`write_taken`
+    with the transaction's other tickets (the number is given there). :func:`issue` takes one and writes it."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
         ("hall", hall_code), catalog_service.hall_key(session, hall_code))
@@ -485,35 +539,80 @@ def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, categ
     # the time read once the head is held, so tickets queue in the order they were written
     audit.locked_head(session)
     now = clock.now()
-    seq = next_number(session, hall_id=hall.id, category_id=cat.id, day=day)
-    number = f"{cat.code}{seq:03d}"
-    pure = states.issue_ticket(number=number, category=cat.code, ticket_class=cls, at=now)
-    token = secrets.token_urlsafe(18)
-    values = {"hall_id": hall.id, "category_id": cat.id, "day": day, "seq": seq, "number": number, "token": token,
-              "ticket_class": cls.value, "state": pure.state.value, "channel": chan.value, "issued_at": now,
-              "queued_at": pure.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": id_clean,
-              "phone": phone_clean, "item_code": item_code, "appointment_at": appointment_at}
+    pure = states.issue_ticket(number="", category=cat.code, ticket_class=cls, at=now)
+    taken = Taken(actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan, state=pure.state, at=now,
+                  queued_at=pure.queued_at, day=day, token=secrets.token_urlsafe(18), id_number=id_clean,
+                  phone=phone_clean, item_code=item_code, appointment_at=appointment_at)
+    _taken(session).append(taken)
+    return taken
+
+
+def write_taken(session: Session) -> None:
+    """Write the tickets taken in this transaction and not yet written (:func:`take`), in the order taken, with a
+    statement or two for all of them: each line's counter moved once by its tickets, the tickets, their first
+    events and their audit entries (the busiest write of a hall, hundreds a second at a county hall's opening: a
+    group commit's tickets share the statements). The rollups hear of them through ``TICKET_WRITTEN_LISTENERS``."""
+    pending: list[Taken] = session.info.pop(_TAKEN_KEY, None) or []
+    pending = [t for t in pending if t.row is None]
+    if not pending:
+        return
     connection = session.connection()
-    key = connection.execute(_INSERT_TICKET, values).inserted_primary_key
-    assert key is not None  # an INSERT of one row  # noqa: S101
-    ticket_id = int(key[0])
-    connection.execute(_INSERT_EVENT, {"ticket_id": ticket_id, "hall_id": hall.id, "from_state": None,
-                                       "to_state": pure.state.value, "at": now, "window_id": None, "user_id": actor.id,
-                                       "note": chan.label})
-    snapshot = {"number": number, "day": day.isoformat(), "state": pure.state.value, "category_id": cat.id,
-                "ticket_class": cls.value, "calls": 0, "window_id": None, "clerk_id": None,
-                "id_number": mask_id_number(id_clean) or None, "phone": mask_phone(phone_clean) or None}
-    audit.record(session, clock=clock, actor=actor, action="queue.ticket.issue", entity_type="queue_ticket",
-                 entity_id=ticket_id, before=None, after=snapshot)
-    for listener in TICKET_WRITTEN_LISTENERS:
-        listener(session, None, values | {"id": ticket_id})
-    events.publish_on_commit(session, hall.code, {
-        "type": "ticket.issued", "hall": hall.code, "at": now.isoformat(),
-        "ticket": {"id": ticket_id, "number": number, "category": cat.code, "ticket_class": cls.value,
-                   "state": pure.state.value, "window": None},
-        "note": chan.label})
-    return TicketRow(id=ticket_id, token=token, hall=hall, category=cat, day=day, number=number,
-                     ticket_class=cls.value, state=pure.state.value, issued_at=now, queued_at=pure.queued_at)
+    lines: dict[tuple[int, int, dt.date], list[Taken]] = {}
+    for taken in pending:
+        lines.setdefault((taken.hall.id, taken.category.id, taken.day), []).append(taken)
+    seqs: dict[int, int] = {}
+    for (hall_id, category_id, day), line in lines.items():
+        last = next_number(session, hall_id=hall_id, category_id=category_id, day=day, count=len(line))
+        for index, taken in enumerate(line):
+            seqs[id(taken)] = last - len(line) + 1 + index
+    values: list[dict[str, Any]] = []
+    for taken in pending:
+        seq = seqs[id(taken)]
+        values.append({
+            "hall_id": taken.hall.id, "category_id": taken.category.id, "day": taken.day, "seq": seq,
+            "number": f"{taken.category.code}{seq:03d}", "token": taken.token, "ticket_class": taken.ticket_class.value,
+            "state": taken.state.value, "channel": taken.channel.value, "issued_at": taken.at,
+            "queued_at": taken.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": taken.id_number,
+            "phone": taken.phone, "item_code": taken.item_code, "appointment_at": taken.appointment_at})
+    ids = [int(i) for i in connection.execute(_INSERT_TICKETS, values).scalars()]
+    connection.execute(_INSERT_EVENT, [
+        {"ticket_id": ticket_id, "hall_id": taken.hall.id, "from_state": None, "to_state": taken.state.value,
+         "at": taken.at, "window_id": None, "user_id": taken.actor.id, "note": taken.channel.label}
+        for taken, ticket_id in zip(pending, ids, strict=True)])
+    audit.record_many(session, [
+        audit.Change(at=taken.at, actor=taken.actor, action="queue.ticket.issue", entity_type="queue_ticket",
+                     entity_id=ticket_id, after={
+                         "number": v["number"], "day": taken.day.isoformat(), "state": taken.state.value,
+                         "category_id": taken.category.id, "ticket_class": taken.ticket_class.value, "calls": 0,
+                         "window_id": None, "clerk_id": None, "id_number": mask_id_number(taken.id_number) or None,
+                         "phone": mask_phone(taken.phone) or None})
+        for taken, ticket_id, v in zip(pending, ids, values, strict=True)])
+    for taken, ticket_id, v in zip(pending, ids, values, strict=True):
+        for listener in TICKET_WRITTEN_LISTENERS:
+            listener(session, None, v | {"id": ticket_id})
+        events.publish_on_commit(session, taken.hall.code, {
+            "type": "ticket.issued", "hall": taken.hall.code, "at": taken.at.isoformat(),
+            "ticket": {"id": ticket_id, "number": v["number"], "category": taken.category.code,
+                       "ticket_class": taken.ticket_class.value, "state": taken.state.value, "window": None},
+            "note": taken.channel.label})
+        taken.row = TicketRow(id=ticket_id, token=taken.token, hall=taken.hall, category=taken.category,
+                              day=taken.day, number=v["number"], ticket_class=taken.ticket_class.value,
+                              state=taken.state.value, issued_at=taken.at, queued_at=taken.queued_at)
+
+
+def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
+          ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
+          id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
+          appointment_at: dt.datetime | None = None) -> TicketRow:
+    """Take a ticket (取号) and write it now: the next number of the category today, waiting from now
+    (:func:`take`, :func:`write_taken`). :func:`issue_ticket` gives the ORM object to callers that go on with
+    it."""
+    taken = take(session, clock=clock, actor=actor, hall_code=hall_code, category=category,
+                 ticket_class=ticket_class, channel=channel, id_number=id_number, phone=phone, item_code=item_code,
+                 appointment_at=appointment_at)
+    write_taken(session)
+    assert taken.row is not None  # written just now  # noqa: S101
+    return taken.row
 
 
 def issue_ticket(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
