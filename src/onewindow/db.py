@@ -380,7 +380,7 @@ class GroupCommit:
         attempt = 0
         while True:
             outcomes: list[tuple[Any, BaseException | None]] = []
-            committed = False
+            committed = answered = False
             try:
                 with factory() as session:
                     try:
@@ -401,13 +401,15 @@ class GroupCommit:
                             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
                     outcomes = [_answered(session, unit, outcome)
                                 for unit, outcome in zip(batch, outcomes, strict=True)]
+                    answered = True
             except _Failed:  # a unit failed in a batch without savepoints: all again, each in its own savepoint
                 savepoints = True
                 self._careful = GROUP_COMMIT_CAREFUL_BATCHES
                 continue
             except Exception as exc:
-                if committed:  # closing the session failed after the COMMIT: what was written stands
-                    outcomes += [(None, exc)] * (len(batch) - len(outcomes))
+                if committed:  # failed after the COMMIT: what was written stands; unanswered callers get the error
+                    outcomes = [(None, exc) if not answered and unit.answer is not None and error is None
+                                else (value, error) for unit, (value, error) in zip(batch, outcomes, strict=True)]
                 elif is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:  # (PostgreSQL only: SQLite has one writer)
                     attempt += 1
                     continue  # the other writer has the head now; this batch waits for it and runs again
