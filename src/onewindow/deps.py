@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -62,8 +63,16 @@ async def read_unit(request: Request, work: Callable[[Session], Response]) -> Re
         with db.transaction(factory, write=False) as session:
             return work(session)
 
-    if factory.kw["bind"].dialect.name == "sqlite":
+    def autocommit_unit() -> Response:
+        with factory() as session:
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            return work(session)
+
+    bind = factory.kw["bind"]
+    if bind.dialect.name == "sqlite":
         return unit()
+    if isinstance(bind, Engine):
+        return await run_in_threadpool(autocommit_unit)
     return await run_in_threadpool(unit)
 
 

@@ -27,6 +27,7 @@ def serve(
     import uvicorn
 
     from onewindow.config import for_serving
+    from onewindow.serving import CappedKeepAlive
 
     check_workers(get_settings().database_url, workers)  # before the database is opened, let alone upgraded
     port = port or int(os.environ.get("PORT", "8000"))
@@ -40,10 +41,11 @@ def serve(
         from onewindow.main import create_app, settled
 
         uvicorn.run(settled(create_app(settings)), host=host, port=port, log_level="info", access_log=access_log,
-                    timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS, http=CappedKeepAlive)
     else:  # each worker builds its own app, pool and live-event listener; the jobs run in one (jobs.LeaderLock)
         uvicorn.run("onewindow.main:app_factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=access_log, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS)
+                    log_level="info", access_log=access_log, timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+                    http=CappedKeepAlive)
 
 
 # On SIGTERM / Ctrl-C, requests in flight get this long to finish; then what still runs is cancelled. Live event
