@@ -276,13 +276,16 @@ class GroupCommit:
     through the session, and what it notes for the commit (live events, ``queue.events.publish_on_commit``; rollup
     increments, ``analytics.listeners``; the audit chain's tip) is dropped with the rolled-back transaction.
 
-    On PostgreSQL the same, with one more step. Before any unit runs, the batch calls ``opening`` (the app passes
-    ``core.audit.locked_head``: the audit chain's head row ``FOR UPDATE``, which every audited write holds until its
-    COMMIT anyway), so the batches of several workers queue on that one row and never interleave, and a batch's
-    row locks (ticket counters, rollup rows) are always taken after it. A writer outside the batches may still
-    hold such a row while it waits for the head (a ticket taken at the kiosk page: counter, then head); PostgreSQL
-    then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the batch is
-    the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
+    On PostgreSQL the same, with one more step. Once its units have run and before its flushes write, the batch
+    calls ``opening`` (the app passes ``core.audit.locked_head``: the audit chain's head row ``FOR UPDATE``, which
+    every audited write holds until its COMMIT anyway), so the batches of several workers queue on that one row and
+    never interleave, and a batch's row locks (ticket counters, rollup rows) are always taken after it. The units
+    run before it, while another worker's batch may hold the head: they read, check and queue what the flush
+    writes (``queue.service.take``), or take the head themselves before a row lock of theirs
+    (``queue.service.spend_anonymous_ticket``), so the head is held for the writes alone. A writer outside the
+    batches may still hold such a row while it waits for the head (an ORM write flushed before its audit entry);
+    PostgreSQL then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the
+    batch is the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
     other writer) and the batch runs again from the start in a new session, at most ``GROUP_COMMIT_RETRIES``
     times, before its callers get the error.
 
@@ -387,10 +390,10 @@ class GroupCommit:
                         begin_write(session, wait=wait)
                     except WriterBusy:
                         return False
-                    if postgres and self._opening is not None:
-                        self._opening(session)
                     for unit in batch:
                         outcomes.append(_run_unit(session, unit, savepoint=savepoints))
+                    if postgres and self._opening is not None:
+                        self._opening(session)
                     for flush in dict.fromkeys(u.flush for u in batch if u.flush is not None):
                         flush(session)
                     session.commit()

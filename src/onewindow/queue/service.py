@@ -480,17 +480,15 @@ class TicketRow:
 
 @dataclass
 class Taken:
-    """A ticket taken in this transaction and not yet written: :func:`write_taken` writes it with the others and
-    sets ``row``."""
+    """A ticket taken in this transaction and not yet written: :func:`write_taken` writes it with the others (and
+    reads its time then) and sets ``row``."""
 
+    clock: Clock
     actor: Actor
     hall: catalog_service.HallKey
     category: CategoryKey
     ticket_class: TicketClass
     channel: Channel
-    state: TicketState
-    at: dt.datetime
-    queued_at: dt.datetime
     day: dt.date
     token: str
     id_number: str | None
@@ -504,8 +502,10 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
          ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
          id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
          appointment_at: dt.datetime | None = None) -> Taken:
-    """Take a ticket (取号) in this transaction: checked, timed and queued to be written by :func:`write_taken`
-    with the transaction's other tickets (the number is given there). :func:`issue` takes one and writes it."""
+    """Take a ticket (取号) in this transaction: checked and queued to be written by :func:`write_taken` with the
+    transaction's other tickets (its number and its time are given there). Reads only: a group commit runs its
+    units before it takes the audit chain's head (``db.GroupCommit``), so that what they read and check is not done
+    while the other workers' batches wait for the head. :func:`issue` takes one and writes it."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
         ("hall", hall_code), catalog_service.hall_key(session, hall_code))
@@ -534,15 +534,9 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
         item_code = None
     if problems:
         raise ValidationFailed(problems)
-    # the audit chain's head first, then the counter: the lock order of every writer that takes a ticket (a
-    # PostgreSQL group commit locks the head before its units run), so ticket writers never deadlock each other;
-    # the time read once the head is held, so tickets queue in the order they were written
-    audit.locked_head(session)
-    now = clock.now()
-    pure = states.issue_ticket(number="", category=cat.code, ticket_class=cls, at=now)
-    taken = Taken(actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan, state=pure.state, at=now,
-                  queued_at=pure.queued_at, day=day, token=secrets.token_urlsafe(18), id_number=id_clean,
-                  phone=phone_clean, item_code=item_code, appointment_at=appointment_at)
+    taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan, day=day,
+                  token=secrets.token_urlsafe(18), id_number=id_clean, phone=phone_clean, item_code=item_code,
+                  appointment_at=appointment_at)
     _taken(session).append(taken)
     return taken
 
@@ -556,6 +550,12 @@ def write_taken(session: Session) -> None:
     pending = [t for t in pending if t.row is None]
     if not pending:
         return
+    # the audit chain's head first, then the counters: the lock order of every writer that takes a ticket, so
+    # ticket writers never deadlock each other; the time read once the head is held, so that tickets queue in the
+    # order they are written (numbers and times rise together, across the workers too)
+    audit.locked_head(session)
+    issued = [states.issue_ticket(number="", category=t.category.code, ticket_class=t.ticket_class,
+                                  at=t.clock.now()) for t in pending]
     connection = session.connection()
     lines: dict[tuple[int, int, dt.date], list[Taken]] = {}
     for taken in pending:
@@ -566,23 +566,23 @@ def write_taken(session: Session) -> None:
         for index, taken in enumerate(line):
             seqs[id(taken)] = last - len(line) + 1 + index
     values: list[dict[str, Any]] = []
-    for taken in pending:
+    for taken, pure in zip(pending, issued, strict=True):
         seq = seqs[id(taken)]
         values.append({
             "hall_id": taken.hall.id, "category_id": taken.category.id, "day": taken.day, "seq": seq,
             "number": f"{taken.category.code}{seq:03d}", "token": taken.token, "ticket_class": taken.ticket_class.value,
-            "state": taken.state.value, "channel": taken.channel.value, "issued_at": taken.at,
-            "queued_at": taken.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": taken.id_number,
+            "state": pure.state.value, "channel": taken.channel.value, "issued_at": pure.issued_at,
+            "queued_at": pure.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": taken.id_number,
             "phone": taken.phone, "item_code": taken.item_code, "appointment_at": taken.appointment_at})
     ids = [int(i) for i in connection.execute(_INSERT_TICKETS, values).scalars()]
     connection.execute(_INSERT_EVENT, [
-        {"ticket_id": ticket_id, "hall_id": taken.hall.id, "from_state": None, "to_state": taken.state.value,
-         "at": taken.at, "window_id": None, "user_id": taken.actor.id, "note": taken.channel.label}
-        for taken, ticket_id in zip(pending, ids, strict=True)])
+        {"ticket_id": ticket_id, "hall_id": taken.hall.id, "from_state": None, "to_state": v["state"],
+         "at": v["issued_at"], "window_id": None, "user_id": taken.actor.id, "note": taken.channel.label}
+        for taken, ticket_id, v in zip(pending, ids, values, strict=True)])
     audit.record_many(session, [
-        audit.Change(at=taken.at, actor=taken.actor, action="queue.ticket.issue", entity_type="queue_ticket",
+        audit.Change(at=v["issued_at"], actor=taken.actor, action="queue.ticket.issue", entity_type="queue_ticket",
                      entity_id=ticket_id, after={
-                         "number": v["number"], "day": taken.day.isoformat(), "state": taken.state.value,
+                         "number": v["number"], "day": taken.day.isoformat(), "state": v["state"],
                          "category_id": taken.category.id, "ticket_class": taken.ticket_class.value, "calls": 0,
                          "window_id": None, "clerk_id": None, "id_number": mask_id_number(taken.id_number) or None,
                          "phone": mask_phone(taken.phone) or None})
@@ -591,13 +591,13 @@ def write_taken(session: Session) -> None:
         for listener in TICKET_WRITTEN_LISTENERS:
             listener(session, None, v | {"id": ticket_id})
         events.publish_on_commit(session, taken.hall.code, {
-            "type": "ticket.issued", "hall": taken.hall.code, "at": taken.at.isoformat(),
+            "type": "ticket.issued", "hall": taken.hall.code, "at": v["issued_at"].isoformat(),
             "ticket": {"id": ticket_id, "number": v["number"], "category": taken.category.code,
-                       "ticket_class": taken.ticket_class.value, "state": taken.state.value, "window": None},
+                       "ticket_class": taken.ticket_class.value, "state": v["state"], "window": None},
             "note": taken.channel.label})
         taken.row = TicketRow(id=ticket_id, token=taken.token, hall=taken.hall, category=taken.category,
                               day=taken.day, number=v["number"], ticket_class=taken.ticket_class.value,
-                              state=taken.state.value, issued_at=taken.at, queued_at=taken.queued_at)
+                              state=v["state"], issued_at=v["issued_at"], queued_at=v["queued_at"])
 
 
 def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
