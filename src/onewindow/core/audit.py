@@ -94,6 +94,9 @@ class Recorded:
 _ENTRY_TABLE = cast(Table, AuditEntry.__table__)
 _HEAD_TABLE = cast(Table, AuditHead.__table__)
 _INSERT_ENTRY = insert(_ENTRY_TABLE)
+# several rows: RETURNING has SQLAlchemy send them as one multi-row INSERT ("insertmanyvalues"); without it psycopg
+# runs one INSERT a row (in a pipeline), each parsed, planned and executed by PostgreSQL on its own
+_INSERT_ENTRIES = insert(_ENTRY_TABLE).returning(_ENTRY_TABLE.c.id)
 _LOCK_HEAD = select(_HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
 _INSERT_HEAD = insert(_HEAD_TABLE).values(id=1, last_hash=GENESIS_HASH)
 _MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(last_hash=bindparam("tip"))
@@ -151,7 +154,7 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
                      "entity_type": change.entity_type, "entity_id": entity_id, "before": before_c,
                      "after": after_c, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.connection().execute(_INSERT_ENTRY, rows)
+    session.connection().execute(_INSERT_ENTRIES, rows)
     session.info[_HEAD_KEY] = prev
     session.info[_MOVED_KEY] = True
 

@@ -404,22 +404,28 @@ def set_qualifications(session: Session, *, clock: Clock, actor: Actor, username
 # ----- tickets ---------------------------------------------------------------------------------------
 
 
-def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date, count: int = 1) -> int:
-    """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING); with
-    ``count``, the last of that many numbers taken at once."""
+def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date) -> int:
+    """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING)."""
+    return _move_counters(session, {(hall_id, category_id, day): 1})[(hall_id, category_id, day)]
+
+
+def _move_counters(session: Session, counts: dict[tuple[int, int, dt.date], int]) -> dict[tuple[int, int, dt.date],
+                                                                                          int]:
+    """Move each line's counter (hall, category, day) on by its count, all in one upsert … RETURNING; each line's
+    last number now."""
     def build(dialect: str) -> Any:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        return insert(TicketCounter).values(
-            hall_id=bindparam("hall"), category_id=bindparam("cat"), day=bindparam("day"), last=bindparam("n"),
-        ).on_conflict_do_update(
+        stmt = insert(TicketCounter).values(hall_id=bindparam("hall"), category_id=bindparam("cat"),
+                                            day=bindparam("day"), last=bindparam("n"))
+        return stmt.on_conflict_do_update(
             index_elements=[TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day],
-            set_={"last": TicketCounter.last + bindparam("n")},
-        ).returning(TicketCounter.last)
+            set_={"last": TicketCounter.last + stmt.excluded.last},
+        ).returning(TicketCounter.hall_id, TicketCounter.category_id, TicketCounter.day, TicketCounter.last)
 
-    stmt = _dialect_statement(session, "next_numbers", build)
-    value: int = session.connection().execute(stmt, {"hall": hall_id, "cat": category_id, "day": day,
-                                                     "n": count}).scalar_one()
-    return value
+    stmt = _dialect_statement(session, "move_counters", build)
+    params = [{"hall": hall, "cat": cat, "day": day, "n": n} for (hall, cat, day), n in counts.items()]
+    rows = session.connection().execute(stmt, params if len(params) > 1 else params[0])
+    return {(hall, cat, day): last for hall, cat, day, last in rows}
 
 
 def validate_phone(value: str, field: str = "phone") -> str:
@@ -458,7 +464,9 @@ TICKET_WRITTEN_LISTENERS: list[TicketWritten] = []
 
 _TICKET_TABLE = cast(Table, Ticket.__table__)
 _INSERT_TICKETS = insert(_TICKET_TABLE).returning(_TICKET_TABLE.c.id, sort_by_parameter_order=True)
-_INSERT_EVENT = insert(cast(Table, TicketEvent.__table__))
+_EVENT_TABLE = cast(Table, TicketEvent.__table__)
+# RETURNING: one multi-row INSERT for a batch's events (``audit._INSERT_ENTRIES`` tells why)
+_INSERT_EVENTS = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
 
 
 @dataclass(frozen=True)
@@ -560,11 +568,11 @@ def write_taken(session: Session) -> None:
     lines: dict[tuple[int, int, dt.date], list[Taken]] = {}
     for taken in pending:
         lines.setdefault((taken.hall.id, taken.category.id, taken.day), []).append(taken)
+    lasts = _move_counters(session, {key: len(line) for key, line in lines.items()})
     seqs: dict[int, int] = {}
-    for (hall_id, category_id, day), line in lines.items():
-        last = next_number(session, hall_id=hall_id, category_id=category_id, day=day, count=len(line))
+    for key, line in lines.items():
         for index, taken in enumerate(line):
-            seqs[id(taken)] = last - len(line) + 1 + index
+            seqs[id(taken)] = lasts[key] - len(line) + 1 + index
     values: list[dict[str, Any]] = []
     for taken, pure in zip(pending, issued, strict=True):
         seq = seqs[id(taken)]
@@ -575,7 +583,7 @@ def write_taken(session: Session) -> None:
             "queued_at": pure.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": taken.id_number,
             "phone": taken.phone, "item_code": taken.item_code, "appointment_at": taken.appointment_at})
     ids = [int(i) for i in connection.execute(_INSERT_TICKETS, values).scalars()]
-    connection.execute(_INSERT_EVENT, [
+    connection.execute(_INSERT_EVENTS, [
         {"ticket_id": ticket_id, "hall_id": taken.hall.id, "from_state": None, "to_state": v["state"],
          "at": v["issued_at"], "window_id": None, "user_id": taken.actor.id, "note": taken.channel.label}
         for taken, ticket_id, v in zip(pending, ids, values, strict=True)])
