@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # hour, counted in the database (shared by every worker); 0 = no limit. Hall kiosks are exempt by address.
     ticket_anonymous_per_hour: int = 20
     ticket_kiosk_addresses: list[str] = []
+    # the public hall state (大厅排队实况) is answered from one read for this many seconds per worker; 0 = each time
+    hall_state_cache_seconds: float = 1.0
     public_lookup_failures: int = 20  # 秒批: instant items whose required materials all come from the library
     # 网上申报 attachments: content-addressed files under this directory (see cases.uploads).
     upload_dir: Path = Path("./var/uploads")

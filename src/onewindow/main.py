@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     # tickets: one commit a batch; on PostgreSQL each batch locks the audit head first
     app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory, opening=audit.locked_head)
     app.state.clock = clock or SystemClock()
+    app.state.hall_state_cache = {}  # hall code -> (monotonic time, answer): queue.api.hall_state
     app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache(semantic=settings.guide_semantic, threads=settings.guide_semantic_threads)

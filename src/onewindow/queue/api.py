@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -285,12 +286,24 @@ def _hall_state_answer(state: service.HallQueueState) -> dict[str, Any]:
 
 @router.get("/halls/{hall_code}/state", summary="大厅排队实况（公开）", response_model=HallStateOut)
 async def hall_state(request: Request, hall_code: str) -> Response:
-    """Waiting per category, windows and the latest calls (no personal data)."""
-    clock: Clock = request.app.state.clock
+    """Waiting per category, windows and the latest calls (no personal data). One answer serves every caller of
+    this worker for ``hall_state_cache_seconds`` (1 s by default): the hall's screens and the applicants' phones
+    poll it, and a second's delay is nothing to them, while each fresh answer costs half a dozen queries (the
+    live events, ``/api/v1/queue/halls/{hall}/events``, carry each change at once to those that need it)."""
+    state = request.app.state
+    clock: Clock = state.clock
+    ttl: float = state.settings.hall_state_cache_seconds
+    cache: dict[str, tuple[float, bytes]] = state.hall_state_cache
+    cached = cache.get(hall_code)
+    if cached is not None and time.monotonic() - cached[0] < ttl:
+        return Response(cached[1], media_type="application/json")
 
     def read(session: Session) -> Response:
-        return MaskedJSONResponse(_hall_state_answer(service.hall_queue_state(session, clock=clock,
-                                                                             hall_code=hall_code)))
+        answer = MaskedJSONResponse(_hall_state_answer(service.hall_queue_state(session, clock=clock,
+                                                                               hall_code=hall_code)))
+        if ttl > 0:  # a hall that exists: as many entries as the county has halls
+            cache[hall_code] = (time.monotonic(), bytes(answer.body))
+        return answer
 
     return await read_unit(request, read)
 
