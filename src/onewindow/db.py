@@ -69,6 +69,9 @@ class Base(DeclarativeBase):
 SYNCHRONOUS_MODES = ("full", "normal")
 
 
+SQLITE_BUSY_MS = 30_000  # how long a writer waits for another process's write lock on the file
+
+
 def _sqlite_pragmas(synchronous: str) -> Any:
     if synchronous not in SYNCHRONOUS_MODES:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
@@ -78,7 +81,7 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")  # one of two known words
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
         cursor.close()
 
     return on_connect
@@ -157,7 +160,16 @@ def _sqlite_begin(writer: WriterLock) -> Any:
                 raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
             conn.info[_HOLDS_WRITER] = took = True
         try:
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if option == SQLITE_NOWAIT:  # nor for another process's writer (the CLI, a backup) on the same file
+                conn.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                except OperationalError as exc:
+                    raise WriterBusy from exc
+                finally:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+            else:
+                conn.exec_driver_sql(f"BEGIN {mode}")
         except BaseException:
             if took:
                 conn.info.pop(_HOLDS_WRITER, None)

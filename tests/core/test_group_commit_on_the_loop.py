@@ -7,6 +7,7 @@ not the test fixtures' shared connection."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -111,3 +112,31 @@ def test_the_turn_is_free_again_after_a_batch_on_the_loop(engine: Engine) -> Non
     threading.Thread(target=worker).start()
     assert done.wait(5)  # the worker got the turn at once: the batch gave it back with its connection
     assert _bodies(engine) == ["first", "after"]
+
+
+def test_another_process_holding_the_file_sends_the_batch_to_the_writer_thread(engine: Engine,
+                                                                             tmp_path: Path) -> None:
+    factory = db.make_session_factory(engine)
+    group = db.GroupCommit(lambda: factory)
+    seen: list[str] = []
+    other = sqlite3.connect(tmp_path / "loop.db", isolation_level=None, check_same_thread=False)  # as the CLI
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO note (body) VALUES ('other')")
+
+    async def take() -> tuple[str, int]:
+        submitted = asyncio.ensure_future(group.submit(_note("batch", seen)))
+        ticks = 0
+        while not submitted.done():  # the loop is not stopped by SQLite's busy wait: it goes on turning
+            await asyncio.sleep(0.005)
+            ticks += 1
+            if ticks == 20:
+                other.execute("COMMIT")
+        return await submitted, ticks
+
+    try:
+        body, ticks = run_coroutine(take())
+    finally:
+        other.close()
+    assert body == "batch" and ticks > 20
+    assert seen == ["group-commit"]
+    assert _bodies(engine) == ["other", "batch"]
