@@ -402,10 +402,15 @@ class GroupCommit:
                         begin_write(session, wait=wait)
                     except WriterBusy:
                         return False
+                    opening = self._opening if postgres else None
+                    if opening is not None and savepoints:  # a unit's savepoint flushes its ORM changes (a login's
+                        opening(session)  # last use, say): their row locks come after the head, as in any batch
                     for unit in batch:
                         outcomes.append(_run_unit(session, unit, savepoint=savepoints))
-                    if postgres and self._opening is not None:
-                        self._opening(session)
+                    if opening is not None and not savepoints:
+                        opening(session)
+                    if not savepoints:
+                        _flush_units(session)
                     for flush in dict.fromkeys(u.flush for u in batch if u.flush is not None):
                         flush(session)
                     session.commit()
@@ -440,6 +445,18 @@ class GroupCommit:
 
 class _Failed(Exception):
     """A unit of a batch without savepoints raised: the batch cannot keep the others, it runs again."""
+
+
+def _flush_units(session: Session) -> None:
+    """Write the ORM changes the units of a batch without savepoints left pending (a login's last use), before
+    the batch's own flushes: one that fails is a unit's failure, and the batch runs again with savepoints, where it
+    stays that unit's."""
+    try:
+        session.flush()
+    except Exception as exc:
+        if is_aborted(exc):
+            raise
+        raise _Failed from exc
 
 
 def _run_unit(session: Session, unit: _Unit, *, savepoint: bool) -> tuple[Any, BaseException | None]:

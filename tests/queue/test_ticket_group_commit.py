@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from onewindow.analytics import listeners, rollup
@@ -198,3 +198,64 @@ def test_a_transaction_that_only_takes_tickets_counts_each_line_once_and_right(s
     session.commit()
     seen += [take(c) for c in "BA"]
     assert [held for held, _fresh in seen] == [fresh for _held, fresh in seen] == [0, 1, 0, 2, 1, 3, 2, 3, 4]
+
+
+def test_tickets_queued_by_a_unit_that_fails_are_not_written(
+        app: FastAPI, session: Session, qhall: QueueHall, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Units that queue their tickets (``service.take``) for the batch's flush (``service.write_taken``): a unit
+    that fails after queueing one (the batch's first, so its savepoint is the session's first) leaves no ticket,
+    no audit entry and no gap; the others' tickets are written once."""
+    listeners.install()
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(events, "publish", lambda _hall, item, bus=None: published.append(item) or 1)
+    group: GroupCommit = app.state.group_commit
+
+    def take(category: str, *, fail: bool = False) -> Callable[[Session], service.Taken]:
+        def unit(s: Session) -> service.Taken:
+            taken = service.take(s, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category=category)
+            if fail:
+                raise Refused(category)
+            return taken
+        return unit
+
+    async def batch(units: list[Callable[[Session], service.Taken]]) -> list[Any]:
+        return list(await asyncio.gather(*(group.submit(u, lambda _s, t: t.row.number, flush=service.write_taken)
+                                           for u in units), return_exceptions=True))
+
+    first = run_coroutine(batch([take("A", fail=True), take("A"), take("B")]))
+    assert isinstance(first[0], Refused) and first[1:] == ["A001", "B001"]
+    second = run_coroutine(batch([take("A"), take("B", fail=True), take("A")]))  # a batch with savepoints again
+    assert second[0] == "A002" and isinstance(second[1], Refused) and second[2] == "A003"
+    stored = sorted(session.scalars(select(Ticket.number).where(Ticket.hall.has(code=qhall.code))))
+    assert stored == ["A001", "A002", "A003", "B001"]
+    assert sorted(e["ticket"]["number"] for e in published) == stored
+    assert audit.verify(session).ok
+    kept = snapshot(session)
+    rollup.rebuild(session)
+    assert snapshot(session) == kept
+
+
+def test_a_units_pending_orm_change_that_fails_is_that_units_failure(
+        app: FastAPI, session: Session, qhall: QueueHall, clock: FixedClock) -> None:
+    """A unit's ORM changes left for the flush (a login's last use, say) are written before the batch's own flush:
+    one that fails there is that unit's failure alone, after the batch runs again with savepoints."""
+    group: GroupCommit = app.state.group_commit
+
+    def take(category: str, *, bad: bool = False) -> Callable[[Session], service.Taken]:
+        def unit(s: Session) -> service.Taken:
+            taken = service.take(s, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category=category)
+            if bad:
+                s.add(audit.AuditHead(id=1, last_hash=audit.GENESIS_HASH))  # the head row exists: fails at flush
+            return taken
+        return unit
+
+    async def batch() -> list[Any]:
+        units = [take("A"), take("A", bad=True), take("B")]
+        return list(await asyncio.gather(*(group.submit(u, lambda _s, t: t.row.number, flush=service.write_taken)
+                                           for u in units), return_exceptions=True))
+
+    results = run_coroutine(batch())
+    assert results[0] == "A001" and isinstance(results[1], IntegrityError) and results[2] == "B001"
+    stored = sorted(session.scalars(select(Ticket.number).where(Ticket.hall.has(code=qhall.code))))
+    assert stored == ["A001", "B001"]
+    assert audit.verify(session).ok

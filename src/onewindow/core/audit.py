@@ -96,7 +96,7 @@ _HEAD_TABLE = cast(Table, AuditHead.__table__)
 _INSERT_ENTRY = insert(_ENTRY_TABLE)
 # several rows: RETURNING has SQLAlchemy send them as one multi-row INSERT ("insertmanyvalues"); without it psycopg
 # runs one INSERT a row (in a pipeline), each parsed, planned and executed by PostgreSQL on its own
-_INSERT_ENTRIES = insert(_ENTRY_TABLE).returning(_ENTRY_TABLE.c.id)
+_INSERT_ENTRIES = insert(_ENTRY_TABLE).returning(_ENTRY_TABLE.c.id, sort_by_parameter_order=True)  # ids in chain order
 _LOCK_HEAD = select(_HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
 _INSERT_HEAD = insert(_HEAD_TABLE).values(id=1, last_hash=GENESIS_HASH)
 _MOVE_HEAD = update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(last_hash=bindparam("tip"))

@@ -299,10 +299,12 @@ async def hall_state(request: Request, hall_code: str) -> Response:
         return Response(cached[1], media_type="application/json")
 
     def read(session: Session) -> Response:
+        began = time.monotonic()  # an answer is as old as the read it comes from
         answer = MaskedJSONResponse(_hall_state_answer(service.hall_queue_state(session, clock=clock,
                                                                                hall_code=hall_code)))
-        if ttl > 0:  # a hall that exists: as many entries as the county has halls
-            cache[hall_code] = (time.monotonic(), bytes(answer.body))
+        kept = cache.get(hall_code)
+        if ttl > 0 and (kept is None or kept[0] < began):  # a hall that exists: as many entries as halls
+            cache[hall_code] = (began, bytes(answer.body))
         return answer
 
     return await read_unit(request, read)

@@ -147,37 +147,36 @@ def _drop_held(session: Session, _previous: Any) -> None:
 
 
 _TAKEN_KEY = "onewindow.queue.taken"  # session.info: the tickets taken and not yet written (``take``)
-_TAKEN_MARKS_KEY = "onewindow.queue.taken_marks"  # how many there were when each open savepoint began
 
 
 def _taken(session: Session) -> list[Taken]:
     """The tickets taken in this session's transaction and not yet written; a savepoint rolled back takes those
-    taken inside it along, a transaction that ends takes them all."""
-    if not event.contains(session, "after_transaction_create", _taken_savepoint):
-        event.listen(session, "after_transaction_create", _taken_savepoint)
+    taken inside it along (each ticket knows the savepoint it was taken in), a transaction that ends takes them
+    all."""
+    if not event.contains(session, "after_soft_rollback", _taken_rolled_back):
         event.listen(session, "after_soft_rollback", _taken_rolled_back)
         event.listen(session, "after_transaction_end", _taken_ended)
     pending: list[Taken] = session.info.setdefault(_TAKEN_KEY, [])
     return pending
 
 
-def _taken_savepoint(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_TAKEN_MARKS_KEY, {})[transaction] = len(session.info.get(_TAKEN_KEY, ()))
+def _within(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def _taken_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    mark = session.info.get(_TAKEN_MARKS_KEY, {}).get(previous)
-    if mark is not None and _TAKEN_KEY in session.info:
-        del session.info[_TAKEN_KEY][mark:]
+    pending: list[Taken] | None = session.info.get(_TAKEN_KEY)
+    if previous.nested and pending:
+        pending[:] = [t for t in pending if not _within(t.savepoint, previous)]
 
 
 def _taken_ended(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # committed or rolled back whole
         session.info.pop(_TAKEN_KEY, None)
-        session.info.pop(_TAKEN_MARKS_KEY, None)
-    else:  # a savepoint released keeps what was taken in it
-        session.info.get(_TAKEN_MARKS_KEY, {}).pop(transaction, None)
 
 
 def get_window(session: Session, window_id: int) -> Window:
@@ -489,7 +488,7 @@ class TicketRow:
 @dataclass
 class Taken:
     """A ticket taken in this transaction and not yet written: :func:`write_taken` writes it with the others (and
-    reads its time then) and sets ``row``."""
+    reads its time, and so its day, then) and sets ``row``."""
 
     clock: Clock
     actor: Actor
@@ -497,12 +496,12 @@ class Taken:
     category: CategoryKey
     ticket_class: TicketClass
     channel: Channel
-    day: dt.date
     token: str
     id_number: str | None
     phone: str | None
     item_code: str | None
     appointment_at: dt.datetime | None
+    savepoint: SessionTransaction | None = None  # the innermost savepoint it was taken in (rolled back: dropped)
     row: TicketRow | None = None
 
 
@@ -542,9 +541,9 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
         item_code = None
     if problems:
         raise ValidationFailed(problems)
-    taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan, day=day,
+    taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan,
                   token=secrets.token_urlsafe(18), id_number=id_clean, phone=phone_clean, item_code=item_code,
-                  appointment_at=appointment_at)
+                  appointment_at=appointment_at, savepoint=session.get_nested_transaction())
     _taken(session).append(taken)
     return taken
 
@@ -564,20 +563,21 @@ def write_taken(session: Session) -> None:
     audit.locked_head(session)
     issued = [states.issue_ticket(number="", category=t.category.code, ticket_class=t.ticket_class,
                                   at=t.clock.now()) for t in pending]
+    days = [pure.issued_at.astimezone(CHINA_TZ).date() for pure in issued]  # the day it is issued on (its line's)
     connection = session.connection()
     lines: dict[tuple[int, int, dt.date], list[Taken]] = {}
-    for taken in pending:
-        lines.setdefault((taken.hall.id, taken.category.id, taken.day), []).append(taken)
+    for taken, day in zip(pending, days, strict=True):
+        lines.setdefault((taken.hall.id, taken.category.id, day), []).append(taken)
     lasts = _move_counters(session, {key: len(line) for key, line in lines.items()})
     seqs: dict[int, int] = {}
     for key, line in lines.items():
         for index, taken in enumerate(line):
             seqs[id(taken)] = lasts[key] - len(line) + 1 + index
     values: list[dict[str, Any]] = []
-    for taken, pure in zip(pending, issued, strict=True):
+    for taken, pure, day in zip(pending, issued, days, strict=True):
         seq = seqs[id(taken)]
         values.append({
-            "hall_id": taken.hall.id, "category_id": taken.category.id, "day": taken.day, "seq": seq,
+            "hall_id": taken.hall.id, "category_id": taken.category.id, "day": day, "seq": seq,
             "number": f"{taken.category.code}{seq:03d}", "token": taken.token, "ticket_class": taken.ticket_class.value,
             "state": pure.state.value, "channel": taken.channel.value, "issued_at": pure.issued_at,
             "queued_at": pure.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": taken.id_number,
@@ -590,7 +590,7 @@ def write_taken(session: Session) -> None:
     audit.record_many(session, [
         audit.Change(at=v["issued_at"], actor=taken.actor, action="queue.ticket.issue", entity_type="queue_ticket",
                      entity_id=ticket_id, after={
-                         "number": v["number"], "day": taken.day.isoformat(), "state": v["state"],
+                         "number": v["number"], "day": v["day"].isoformat(), "state": v["state"],
                          "category_id": taken.category.id, "ticket_class": taken.ticket_class.value, "calls": 0,
                          "window_id": None, "clerk_id": None, "id_number": mask_id_number(taken.id_number) or None,
                          "phone": mask_phone(taken.phone) or None})
@@ -604,7 +604,7 @@ def write_taken(session: Session) -> None:
                        "ticket_class": taken.ticket_class.value, "state": v["state"], "window": None},
             "note": taken.channel.label})
         taken.row = TicketRow(id=ticket_id, token=taken.token, hall=taken.hall, category=taken.category,
-                              day=taken.day, number=v["number"], ticket_class=taken.ticket_class.value,
+                              day=v["day"], number=v["number"], ticket_class=taken.ticket_class.value,
                               state=v["state"], issued_at=v["issued_at"], queued_at=v["queued_at"])
 
 
