@@ -23,7 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from onewindow.config import Settings
@@ -192,6 +192,16 @@ class WriterBusy(Exception):
     """``begin_write(session, wait=False)``: another writer of this process holds the turn."""
 
 
+def within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    """Whether a session transaction is ``ancestor`` or nested inside it (what a rolled-back savepoint takes along
+    of what was noted in it: live events, tickets queued to be written)."""
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
 def begin_write(session: Session, *, wait: bool = True) -> None:
     """Declare that this session's transaction will write: on SQLite it takes this process's writer turn and
     SQLite's write lock now, in the calling thread (never later on the event loop, where waiting for the turn
@@ -294,7 +304,8 @@ class GroupCommit:
     never interleave, and a batch's row locks (ticket counters, rollup rows) are always taken after it. The units
     run before it, while another worker's batch may hold the head: they read, check and queue what the flush
     writes (``queue.service.take``), or take the head themselves before a row lock of theirs
-    (``queue.service.spend_anonymous_ticket``), so the head is held for the writes alone. A writer outside the
+    (``queue.service.spend_anonymous_ticket``), so the head is held for the writes alone. (A batch with a savepoint
+    per unit takes it before its units: each savepoint writes its unit's ORM changes.) A writer outside the
     batches may still hold such a row while it waits for the head (an ORM write flushed before its audit entry);
     PostgreSQL then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the
     batch is the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
@@ -407,9 +418,9 @@ class GroupCommit:
                         opening(session)  # last use, say): their row locks come after the head, as in any batch
                     for unit in batch:
                         outcomes.append(_run_unit(session, unit, savepoint=savepoints))
-                    if opening is not None and not savepoints:
-                        opening(session)
                     if not savepoints:
+                        if opening is not None:
+                            opening(session)
                         _flush_units(session)
                     for flush in dict.fromkeys(u.flush for u in batch if u.flush is not None):
                         flush(session)

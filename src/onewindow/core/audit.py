@@ -107,19 +107,15 @@ def record(session: Session, *, clock: Clock, actor: Actor, action: str, entity_
     """Append one entry to the chain inside the caller's transaction (the caller's pending changes are flushed
     first, so the entry follows what it describes)."""
     session.flush()
-    prev = locked_head(session)
-    # Microsecond precision survives both SQLite and PostgreSQL, so the hash can be recomputed.
-    at = clock.now().astimezone(dt.UTC)
-    before_c, after_c = canonical(before), canonical(after)
-    digest = entry_hash(prev, at, actor.id, actor.label, action, entity_type, str(entity_id), before_c, after_c)
-    result = session.connection().execute(_INSERT_ENTRY, {
-        "at": at, "actor_id": actor.id, "actor": actor.label, "action": action, "entity_type": entity_type,
-        "entity_id": str(entity_id), "before": before_c, "after": after_c, "prev_hash": prev, "hash": digest})
-    session.info[_HEAD_KEY] = digest
+    row = _entry_row(locked_head(session), Change(at=clock.now(), actor=actor, action=action,
+                                                  entity_type=entity_type, entity_id=entity_id, before=before,
+                                                  after=after))
+    result = session.connection().execute(_INSERT_ENTRY, row)
+    session.info[_HEAD_KEY] = row["hash"]
     session.info[_MOVED_KEY] = True
     key = result.inserted_primary_key
     assert key is not None  # an INSERT of one row  # noqa: S101
-    return Recorded(int(key[0]), digest)
+    return Recorded(int(key[0]), row["hash"])
 
 
 @dataclass(frozen=True)
@@ -145,18 +141,24 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
     prev = locked_head(session)
     rows: list[dict[str, Any]] = []
     for change in changes:
-        at = change.at.astimezone(dt.UTC)
-        before_c, after_c = canonical(change.before), canonical(change.after)
-        entity_id = str(change.entity_id)
-        digest = entry_hash(prev, at, change.actor.id, change.actor.label, change.action, change.entity_type,
-                            entity_id, before_c, after_c)
-        rows.append({"at": at, "actor_id": change.actor.id, "actor": change.actor.label, "action": change.action,
-                     "entity_type": change.entity_type, "entity_id": entity_id, "before": before_c,
-                     "after": after_c, "prev_hash": prev, "hash": digest})
-        prev = digest
+        rows.append(_entry_row(prev, change))
+        prev = rows[-1]["hash"]
     session.connection().execute(_INSERT_ENTRIES, rows)
     session.info[_HEAD_KEY] = prev
     session.info[_MOVED_KEY] = True
+
+
+def _entry_row(prev: str, change: Change) -> dict[str, Any]:
+    """The column values of an entry that follows ``prev`` in the chain, its hash among them."""
+    # Microsecond precision survives both SQLite and PostgreSQL, so the hash can be recomputed.
+    at = change.at.astimezone(dt.UTC)
+    before, after = canonical(change.before), canonical(change.after)
+    entity_id = str(change.entity_id)
+    digest = entry_hash(prev, at, change.actor.id, change.actor.label, change.action, change.entity_type, entity_id,
+                        before, after)
+    return {"at": at, "actor_id": change.actor.id, "actor": change.actor.label, "action": change.action,
+            "entity_type": change.entity_type, "entity_id": entity_id, "before": before, "after": after,
+            "prev_hash": prev, "hash": digest}
 
 
 # session.info: the chain's tip as this transaction has locked and moved it; whether the head row still has to be

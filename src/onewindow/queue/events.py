@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from onewindow.core import livebus
 from onewindow.core.livebus import Event, LocalBus, Subscription
+from onewindow.db import within
 
 __all__ = ["Event", "Subscription", "bus_of", "pending_events", "publish", "publish_on_commit", "subscribe",
            "subscriber_count", "topic"]
@@ -92,18 +93,10 @@ def _after_commit(session: Session) -> None:
             publish(hall_code, item, bus=bus)
 
 
-def _inside(transaction: Any, ancestor: Any) -> bool:
-    while transaction is not None:
-        if transaction is ancestor:
-            return True
-        transaction = transaction.parent
-    return False
-
-
 def _after_rollback(session: Session, previous_transaction: Any) -> None:
     if previous_transaction.parent is None:  # the outermost transaction rolled back
         session.info.pop(_PENDING_KEY, None)
         return
     pending: list[tuple[str, Event, Any]] | None = session.info.get(_PENDING_KEY)
     if pending:  # a savepoint rolled back: the events held inside it go with it
-        pending[:] = [p for p in pending if not _inside(p[2], previous_transaction)]
+        pending[:] = [p for p in pending if not within(p[2], previous_transaction)]

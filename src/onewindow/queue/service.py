@@ -29,6 +29,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
+from onewindow.db import within
 from onewindow.queue import events, metrics, opening, routing, states
 from onewindow.queue.models import (
     DEFAULT_ROUTING_POLICY,
@@ -160,18 +161,10 @@ def _taken(session: Session) -> list[Taken]:
     return pending
 
 
-def _within(transaction: SessionTransaction | None, savepoint: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is savepoint:
-            return True
-        transaction = transaction.parent
-    return False
-
-
 def _taken_rolled_back(session: Session, previous: SessionTransaction) -> None:
     pending: list[Taken] | None = session.info.get(_TAKEN_KEY)
     if previous.nested and pending:
-        pending[:] = [t for t in pending if not _within(t.savepoint, previous)]
+        pending[:] = [t for t in pending if not within(t.savepoint, previous)]
 
 
 def _taken_ended(session: Session, transaction: SessionTransaction) -> None:
@@ -403,15 +396,10 @@ def set_qualifications(session: Session, *, clock: Clock, actor: Actor, username
 # ----- tickets ---------------------------------------------------------------------------------------
 
 
-def next_number(session: Session, *, hall_id: int, category_id: int, day: dt.date) -> int:
-    """The next per-hall, per-category, per-day sequence number, atomically (one upsert … RETURNING)."""
-    return _move_counters(session, {(hall_id, category_id, day): 1})[(hall_id, category_id, day)]
-
-
 def _move_counters(session: Session, counts: dict[tuple[int, int, dt.date], int]) -> dict[tuple[int, int, dt.date],
                                                                                           int]:
-    """Move each line's counter (hall, category, day) on by its count, all in one upsert … RETURNING; each line's
-    last number now."""
+    """Move each line's counter (hall, category, day: the per-hall, per-category, per-day sequence numbers) on by
+    its count, atomically, all in one upsert … RETURNING; each line's last number now."""
     def build(dialect: str) -> Any:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(TicketCounter).values(hall_id=bindparam("hall"), category_id=bindparam("cat"),
@@ -554,7 +542,6 @@ def write_taken(session: Session) -> None:
     events and their audit entries (the busiest write of a hall, hundreds a second at a county hall's opening: a
     group commit's tickets share the statements). The rollups hear of them through ``TICKET_WRITTEN_LISTENERS``."""
     pending: list[Taken] = session.info.pop(_TAKEN_KEY, None) or []
-    pending = [t for t in pending if t.row is None]
     if not pending:
         return
     # the audit chain's head first, then the counters: the lock order of every writer that takes a ticket, so
