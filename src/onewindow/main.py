@@ -46,6 +46,7 @@ from onewindow.planning import views as planning_views
 from onewindow.policies import api as policies_api
 from onewindow.policies import views as policies_views
 from onewindow.queue import api as queue_api
+from onewindow.queue import service as queue_service
 from onewindow.queue import views as queue_views
 from onewindow.ratings import api as ratings_api
 from onewindow.ratings import exchange_api as ratings_exchange_api
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory, opening=audit.locked_head)
     app.state.clock = clock or SystemClock()
     app.state.hall_state_cache = {}  # hall code -> (monotonic time, answer): queue.api.hall_state
+    app.state.estimate_cache = queue_service.EstimateCache(settings.queue_estimate_cache_seconds)
     app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache(semantic=settings.guide_semantic, threads=settings.guide_semantic_threads)

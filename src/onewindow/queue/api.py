@@ -161,6 +161,12 @@ class TicketIssuedOut(TicketStatusOut):
     status_url: str
 
 
+def _estimates(request: Request) -> service.EstimateCache | None:
+    """This worker's cache of what wait estimates need besides the line (none when the setting is 0)."""
+    cache: service.EstimateCache = request.app.state.estimate_cache
+    return cache if cache.seconds > 0 else None
+
+
 @router.post("/halls/{hall_code}/tickets", status_code=201, summary="取号（公开）", response_model=TicketIssuedOut)
 async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Response:
     """Take a ticket: number, token for the status page, position and estimated wait (without signing in,
@@ -183,16 +189,20 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
         return service.take(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
                             hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
                             channel=body.channel, id_number=body.id_number, phone=body.phone,
-                            item_code=body.item_code)
+                            item_code=body.item_code, count_ahead=True)
+
+    estimates = _estimates(request)
 
     def answer(session: Session, taken: service.Taken) -> dict[str, Any]:
-        # read after the COMMIT, in one transaction for the batch's answers (hold: each line counted once); the
-        # ticket is taken by then, so a database failure here leaves its place in the line unknown, not an error
-        # that would have the caller take another ticket
+        # after the COMMIT: the place in the line as the batch wrote it (``count_ahead``), the estimate's inputs
+        # from this worker's cache; what is not known is read, in one transaction for the batch's answers (hold:
+        # each line counted once). The ticket is taken by then, so a database failure here leaves its place in the
+        # line unknown, not an error that would have the caller take another ticket
         row = taken.row
         assert row is not None  # written by the batch's flush before the COMMIT  # noqa: S101
         try:
-            status = service.status_of(session, clock=clock, row=row, hold=True)
+            status = service.status_of(session, clock=clock, row=row, hold=True, ahead=taken.ahead,
+                                       estimates=estimates)
         except SQLAlchemyError:
             status = service.bare_status(row)
         plain: dict[str, Any] = _plain(status)
@@ -207,9 +217,11 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
 async def ticket_by_token(request: Request, token: str) -> Response:
     """State, people ahead and estimated wait of a ticket."""
     clock: Clock = request.app.state.clock
+    estimates = _estimates(request)
 
     def read(session: Session) -> Response:
-        return MaskedJSONResponse(_plain(service.status_by_token(session, clock=clock, token=token)))
+        return MaskedJSONResponse(_plain(service.status_by_token(session, clock=clock, token=token,
+                                                                 estimates=estimates)))
 
     return await read_unit(request, read)
 
@@ -228,10 +240,12 @@ async def ticket_by_number(request: Request, hall_code: str, number: str,
                            day: Annotated[dt.date | None, Query(description="取号日期，默认今天")] = None) -> Response:
     """State, people ahead and estimated wait of a ticket by its number."""
     clock: Clock = request.app.state.clock
+    estimates = _estimates(request)
 
     def read(session: Session) -> Response:
         return MaskedJSONResponse(_plain(service.status_by_number(session, clock=clock, hall_code=hall_code,
-                                                                  number=number, day=day or today(clock))))
+                                                                  number=number, day=day or today(clock),
+                                                                  estimates=estimates)))
 
     return await read_unit(request, read)
 

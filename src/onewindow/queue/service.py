@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,16 @@ _AHEAD = select(func.count()).select_from(Ticket).where(
     or_(*(Ticket.state == state for state in _QUEUED)),  # not IN: an IN list is re-rendered at every execution
     (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
     | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
+# A line as a ticket taken now finds it, in one statement (one snapshot): its counter (tickets issued today) and
+# its tickets waiting from before now (``take`` with ``count_ahead``; ``write_taken`` adds those issued since).
+_LINE_NOW = select(
+    select(TicketCounter.last).where(TicketCounter.hall_id == bindparam("hall"),
+                                     TicketCounter.category_id == bindparam("cat"),
+                                     TicketCounter.day == bindparam("day")).scalar_subquery(),
+    select(func.count()).select_from(Ticket).where(
+        Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
+        or_(*(Ticket.state == state for state in _QUEUED)),
+        Ticket.queued_at <= bindparam("now", type_=Ticket.queued_at.type)).scalar_subquery())
 _TICKET_BY_TOKEN = select(Ticket).where(Ticket.token == bindparam("token"))  # every status page and poll
 _SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
                                               or_(*(Window.status == status for status in _OPEN_WINDOW)))
@@ -491,16 +502,22 @@ class Taken:
     appointment_at: dt.datetime | None
     savepoint: SessionTransaction | None = None  # the innermost savepoint it was taken in (rolled back: dropped)
     row: TicketRow | None = None
+    ahead: int | None = None  # taken with ``count_ahead``: the tickets waiting ahead of it when it was written
 
 
 def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
          ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
          id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
-         appointment_at: dt.datetime | None = None) -> Taken:
+         appointment_at: dt.datetime | None = None, count_ahead: bool = False) -> Taken:
     """Take a ticket (取号) in this transaction: checked and queued to be written by :func:`write_taken` with the
     transaction's other tickets (its number and its time are given there). Reads only: a group commit runs its
     units before it takes the audit chain's head (``db.GroupCommit``), so that what they read and check is not done
-    while the other workers' batches wait for the head. :func:`issue` takes one and writes it."""
+    while the other workers' batches wait for the head. :func:`issue` takes one and writes it.
+
+    ``count_ahead``: also read its line as it is now, once a transaction and line (:data:`_LINE_NOW`), so that
+    :func:`write_taken` gives the ticket its place (``Taken.ahead``) without counting the line again after the
+    COMMIT: those waiting now, plus those another writer issued in the line before this transaction wrote (its
+    counter tells), plus this transaction's own ahead of it."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
         ("hall", hall_code), catalog_service.hall_key(session, hall_code))
@@ -529,6 +546,10 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
         item_code = None
     if problems:
         raise ValidationFailed(problems)
+    if count_ahead and ("line-now", hall.id, cat.id, day) not in held:
+        last, waiting = session.connection().execute(_LINE_NOW, {"hall": hall.id, "cat": cat.id, "day": day,
+                                                                 "now": clock.now()}).one()
+        held["line-now", hall.id, cat.id, day] = (last or 0, waiting or 0)
     taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan,
                   token=secrets.token_urlsafe(18), id_number=id_clean, phone=phone_clean, item_code=item_code,
                   appointment_at=appointment_at, savepoint=session.get_nested_transaction())
@@ -557,9 +578,13 @@ def write_taken(session: Session) -> None:
         lines.setdefault((taken.hall.id, taken.category.id, day), []).append(taken)
     lasts = _move_counters(session, {key: len(line) for key, line in lines.items()})
     seqs: dict[int, int] = {}
+    held = _held(session)
     for key, line in lines.items():
+        seen: tuple[int, int] | None = held.get(("line-now", *key))  # the line as ``take`` read it
         for index, taken in enumerate(line):
             seqs[id(taken)] = lasts[key] - len(line) + 1 + index
+            if seen is not None:  # waiting then + issued by others since (the counter moved) + this line's before it
+                taken.ahead = seen[1] + max(0, lasts[key] - len(line) - seen[0]) + index
     values: list[dict[str, Any]] = []
     for taken, pure, day in zip(pending, issued, days, strict=True):
         seq = seqs[id(taken)]
@@ -1110,34 +1135,63 @@ def _ticket_row(values: Any) -> TicketRow:
                      window_number=window_number if state in AT_WINDOW_STATES else None)
 
 
-def status_by_token(session: Session, *, clock: Clock, token: str) -> TicketStatus:
+def status_by_token(session: Session, *, clock: Clock, token: str,
+                    estimates: EstimateCache | None = None) -> TicketStatus:
     """:func:`ticket_status` of the ticket with this token (404 without one), read as plain values."""
     values = session.connection().execute(_ROW_BY_TOKEN, {"token": token}).first()
     if values is None:
         raise _no_ticket_with_token()
-    return status_of(session, clock=clock, row=_ticket_row(values))
+    return status_of(session, clock=clock, row=_ticket_row(values), estimates=estimates)
 
 
-def status_by_number(session: Session, *, clock: Clock, hall_code: str, number: str, day: dt.date) -> TicketStatus:
+def status_by_number(session: Session, *, clock: Clock, hall_code: str, number: str, day: dt.date,
+                     estimates: EstimateCache | None = None) -> TicketStatus:
     """:func:`ticket_status` of a ticket by hall, number and day (404 for an unknown hall or ticket)."""
     values = session.connection().execute(_ROW_BY_NUMBER, {"hall": hall_code, "day": day,
                                                            "number": number.strip().upper()}).first()
     if values is None:
         catalog_service.hall_key(session, hall_code)  # 404 naming the hall when it is the hall that is unknown
         raise _no_ticket_numbered(number, day)
-    return status_of(session, clock=clock, row=_ticket_row(values))
+    return status_of(session, clock=clock, row=_ticket_row(values), estimates=estimates)
 
 
-def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = False) -> TicketStatus:
-    """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``hold``: in a
-    transaction that only takes tickets (a group commit's), the open windows' skills and the means of service
-    time are read once, as the tickets it takes move neither, and a line is counted once: a ticket taken behind
-    the transaction's previous one of its line has one more ahead of it."""
-    ahead: int | None = None
+class EstimateCache:
+    """What a wait estimate needs of a hall besides its line (the open windows' skills, each category's mean
+    service time), kept per process for ``seconds`` (``queue_estimate_cache_seconds``; 0: read each time): every
+    ticket taken and every status poll estimates a wait, and windows open and means move far slower than that. A
+    read older than the one kept never replaces it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._halls: dict[int, tuple[float, list[list[str]], dict[str, float]]] = {}
+
+    def inputs(self, session: Session, *, clock: Clock, hall_id: int) -> tuple[list[list[str]], dict[str, float]]:
+        """The hall's open windows' skills and its means of service time per category code."""
+        now = time.monotonic()
+        kept = self._halls.get(hall_id)
+        if kept is not None and now - kept[0] < self.seconds:
+            return kept[1], kept[2]
+        skills = _serving_skills(session, hall_id)
+        means = expected_service_minutes(session, clock=clock, hall_id=hall_id)
+        kept = self._halls.get(hall_id)
+        if self.seconds > 0 and (kept is None or kept[0] < now):
+            self._halls[hall_id] = (now, skills, means)
+        return skills, means
+
+
+def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = False, ahead: int | None = None,
+              estimates: EstimateCache | None = None) -> TicketStatus:
+    """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``ahead``: its place,
+    when known (a ticket taken with ``count_ahead``); else the line is counted. ``estimates``: the hall's skills and
+    means from there. ``hold``: in a transaction that only takes tickets (a group commit's), the open windows'
+    skills and the means of service time are read once, as the tickets it takes move neither, and a line is counted
+    once: a ticket taken behind the transaction's previous one of its line has one more ahead of it."""
     estimate: float | None = None
     code = row.category.code
-    if row.state in _QUEUED:
-        held = _held(session) if hold else {}
+    if row.state not in _QUEUED:
+        return bare_status(row)
+    held = _held(session) if hold and (ahead is None or estimates is None) else {}
+    if ahead is None:
         line = ("line", row.hall.id, row.day, row.category.id)
         last: tuple[int, dt.datetime, int] | None = held.get(line)
         if last is not None and row.id > last[0] and row.queued_at >= last[1]:
@@ -1148,19 +1202,20 @@ def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = Fa
             ahead = (session.connection().execute(_AHEAD, params).scalar() if hold
                      else session.scalar(_AHEAD, params)) or 0
         held[line] = (row.id, row.queued_at, ahead)
-        skills: list[list[str]] | None = held.get(("skills", row.hall.id))
-        if skills is None:
-            skills = held[("skills", row.hall.id)] = _serving_skills(session, row.hall.id)
-        servers = sum(1 for window_skills in skills if code in window_skills) or 1
+    if estimates is not None:
+        skills, means = estimates.inputs(session, clock=clock, hall_id=row.hall.id)
+    else:
+        cached: list[list[str]] | None = held.get(("skills", row.hall.id))
+        skills = cached if cached is not None else held.setdefault(("skills", row.hall.id),
+                                                                   _serving_skills(session, row.hall.id))
         if hold:  # every category's mean in one query a transaction
-            means: dict[str, float] | None = held.get(("means", row.hall.id))
-            if means is None:
-                means = held[("means", row.hall.id)] = expected_service_minutes(session, clock=clock,
-                                                                                hall_id=row.hall.id)
+            kept: dict[str, float] | None = held.get(("means", row.hall.id))
+            means = kept if kept is not None else held.setdefault(
+                ("means", row.hall.id), expected_service_minutes(session, clock=clock, hall_id=row.hall.id))
         else:
             means = expected_service_minutes(session, clock=clock, hall_id=row.hall.id, category=row.category)
-        mean = means.get(code, DEFAULT_SERVICE_MIN)
-        estimate = round(ahead * mean / servers, 1)
+    servers = sum(1 for window_skills in skills if code in window_skills) or 1
+    estimate = round(ahead * means.get(code, DEFAULT_SERVICE_MIN) / servers, 1)
     return bare_status(row, ahead=ahead, estimate=estimate)
 
 

@@ -1,0 +1,85 @@
+"""A ticket taken through the public API knows its place in the line without the line being counted again after
+the COMMIT (``service.take`` with ``count_ahead``): the line as read when it was taken, plus the tickets another
+writer issued in it before this transaction wrote, plus this transaction's own ahead of it; the figure a fresh count
+gives. A wait estimate's other inputs (open windows' skills, mean service times) are kept per worker for
+``queue_estimate_cache_seconds`` (``service.EstimateCache``)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from onewindow.core.clock import FixedClock
+from onewindow.queue import service
+from onewindow.queue.api import KIOSK_ACTOR
+
+from .conftest import QueueHall
+
+
+def test_a_ticket_knows_its_place_also_with_tickets_issued_by_another_writer_meanwhile(
+        session: Session, qhall: QueueHall, clock: FixedClock) -> None:
+    for _ in range(2):
+        service.issue(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A")
+    session.commit()
+
+    def take(category: str) -> service.Taken:
+        return service.take(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category=category,
+                            count_ahead=True)
+
+    first, second, other = take("A"), take("A"), take("B")
+    # another writer issues two tickets in line A after this transaction read it and before it writes: set the
+    # queued tickets aside, as another transaction's would be, and write the other two first
+    queued = session.info.pop(service._TAKEN_KEY)
+    for _ in range(2):
+        service.issue(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A")
+    session.info[service._TAKEN_KEY] = queued
+    service.write_taken(session)
+    assert (first.ahead, second.ahead, other.ahead) == (4, 5, 0)
+    for taken in (first, second, other):
+        assert taken.row is not None
+        assert service.status_of(session, clock=clock, row=taken.row).ahead == taken.ahead  # a fresh count
+
+
+def test_without_count_ahead_the_place_is_left_to_a_count(session: Session, qhall: QueueHall,
+                                                          clock: FixedClock) -> None:
+    taken = service.take(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A")
+    service.write_taken(session)
+    assert taken.ahead is None and taken.row is not None
+    assert service.status_of(session, clock=clock, row=taken.row).ahead == 0
+
+
+def test_the_public_answer_gives_the_place_a_status_read_gives(client: Any, qhall: QueueHall) -> None:
+    answers = [client.post(f"/api/v1/queue/halls/{qhall.code}/tickets", json={"category": c}).json()
+               for c in "AABA"]
+    assert [a["ahead"] for a in answers] == [0, 1, 0, 2]
+    for answer in answers:
+        status = client.get(answer["status_url"]).json()
+        assert (status["ahead"], status["estimated_wait_min"]) == (answer["ahead"], answer["estimated_wait_min"])
+
+
+def test_the_estimate_inputs_are_read_once_within_the_cache_time(session: Session, qhall: QueueHall,
+                                                                 clock: FixedClock,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    monkeypatch.setattr(service, "_serving_skills", lambda _s, _hall: reads.append("skills") or [["A"], ["A"]])
+    monkeypatch.setattr(service, "expected_service_minutes",
+                        lambda _s, *, clock, hall_id: reads.append("means") or {"A": 6.0})
+    now = [1000.0]
+    monkeypatch.setattr(service, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    cache = service.EstimateCache(1.0)
+    row = service.issue(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A")
+    assert cache.inputs(session, clock=clock, hall_id=row.hall.id) == ([["A"], ["A"]], {"A": 6.0})
+    now[0] += 0.5
+    status = service.status_of(session, clock=clock, row=row, ahead=3, estimates=cache)
+    assert (status.ahead, status.estimated_wait_min) == (3, 9.0)  # 3 ahead × 6 minutes ÷ 2 windows
+    assert reads == ["skills", "means"]
+    now[0] += 0.6
+    cache.inputs(session, clock=clock, hall_id=row.hall.id)
+    assert reads == ["skills", "means"] * 2  # read again once the second has passed
+    off = service.EstimateCache(0)
+    off.inputs(session, clock=clock, hall_id=row.hall.id)
+    off.inputs(session, clock=clock, hall_id=row.hall.id)
+    assert reads == ["skills", "means"] * 4  # 0: read each time, nothing kept
