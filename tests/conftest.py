@@ -154,10 +154,10 @@ def _settings(upload_dir: Path, url: str = "sqlite:///unused.db") -> Settings:
     # 智能导办 stays lexical in tests: the model's tests build their hybrid search explicitly (tests/guide)
     # no anonymous ticket limit: the suite takes many tickets from one address (test_ticket_limit.py opts in);
     # the hall state and wait estimates answered fresh each time (test_hall_state_cache.py and
-    # test_estimate_cache.py opt in to the caches)
+    # test_ticket_place.py opt in to the caches)
     return Settings(database_url=url, secret_key=secrets.token_urlsafe(16), jobs_enabled=False,
                     upload_dir=upload_dir, guide_semantic=False, ticket_anonymous_per_hour=0,
-                    hall_state_cache_seconds=0, queue_estimate_cache_seconds=0)
+                    hall_state_cache_seconds=0, queue_cache_seconds=0)
 
 
 @pytest.fixture

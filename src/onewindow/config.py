@@ -72,9 +72,9 @@ class Settings(BaseSettings):
     ticket_kiosk_addresses: list[str] = []
     # the public hall state (大厅排队实况) is answered from one read for this many seconds per worker; 0 = each time
     hall_state_cache_seconds: float = 1.0
-    # a wait estimate's inputs besides the line (open windows' skills, mean service times), kept per worker for
-    # this many seconds; 0 = read each time
-    queue_estimate_cache_seconds: float = 1.0
+    # what the public queue calls read and seldom changes (halls and categories by code, a wait estimate's open
+    # windows and mean service times), kept per worker for this many seconds; 0 = read each time
+    queue_cache_seconds: float = 1.0
     public_lookup_failures: int = 20  # 秒批: instant items whose required materials all come from the library
     # 网上申报 attachments: content-addressed files under this directory (see cases.uploads).
     upload_dir: Path = Path("./var/uploads")

@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None,
     app.state.group_commit = db.GroupCommit(lambda: app.state.session_factory, opening=audit.locked_head)
     app.state.clock = clock or SystemClock()
     app.state.hall_state_cache = {}  # hall code -> (monotonic time, answer): queue.api.hall_state
-    app.state.estimate_cache = queue_service.EstimateCache(settings.queue_estimate_cache_seconds)
+    app.state.queue_cache = queue_service.QueueCache(settings.queue_cache_seconds)
     app.state.analytics_reader = ServiceReader(app.state.clock)  # the dashboards read the rollups through it
     app.state.templates = make_templates()
     app.state.guide_cache = IndexCache(semantic=settings.guide_semantic, threads=settings.guide_semantic_threads)

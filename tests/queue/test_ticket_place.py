@@ -1,8 +1,8 @@
 """A ticket taken through the public API knows its place in the line without the line being counted again after
 the COMMIT (``service.take`` with ``count_ahead``): the line as read when it was taken, plus the tickets another
 writer issued in it before this transaction wrote, plus this transaction's own ahead of it; the figure a fresh count
-gives. A wait estimate's other inputs (open windows' skills, mean service times) are kept per worker for
-``queue_estimate_cache_seconds`` (``service.EstimateCache``)."""
+gives. What the public calls read and seldom changes (halls and categories by code, a wait estimate's open windows'
+skills and mean service times) is kept per worker for ``queue_cache_seconds`` (``service.QueueCache``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from onewindow.core.clock import FixedClock
+from onewindow.core.errors import NotFound, ValidationFailed
 from onewindow.queue import service
 from onewindow.queue.api import KIOSK_ACTOR
 
@@ -60,7 +61,7 @@ def test_the_public_answer_gives_the_place_a_status_read_gives(client: Any, qhal
         assert (status["ahead"], status["estimated_wait_min"]) == (answer["ahead"], answer["estimated_wait_min"])
 
 
-def test_the_estimate_inputs_are_read_once_within_the_cache_time(session: Session, qhall: QueueHall,
+def test_what_seldom_changes_is_read_once_within_the_cache_time(session: Session, qhall: QueueHall,
                                                                  clock: FixedClock,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     reads: list[str] = []
@@ -69,17 +70,38 @@ def test_the_estimate_inputs_are_read_once_within_the_cache_time(session: Sessio
                         lambda _s, *, clock, hall_id: reads.append("means") or {"A": 6.0})
     now = [1000.0]
     monkeypatch.setattr(service, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    cache = service.EstimateCache(1.0)
+    cache = service.QueueCache(1.0)
     row = service.issue(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A")
-    assert cache.inputs(session, clock=clock, hall_id=row.hall.id) == ([["A"], ["A"]], {"A": 6.0})
+    assert cache.estimate_inputs(session, clock=clock, hall_id=row.hall.id) == ([["A"], ["A"]], {"A": 6.0})
     now[0] += 0.5
-    status = service.status_of(session, clock=clock, row=row, ahead=3, estimates=cache)
+    status = service.status_of(session, clock=clock, row=row, ahead=3, cache=cache)
     assert (status.ahead, status.estimated_wait_min) == (3, 9.0)  # 3 ahead × 6 minutes ÷ 2 windows
     assert reads == ["skills", "means"]
     now[0] += 0.6
-    cache.inputs(session, clock=clock, hall_id=row.hall.id)
+    cache.estimate_inputs(session, clock=clock, hall_id=row.hall.id)
     assert reads == ["skills", "means"] * 2  # read again once the second has passed
-    off = service.EstimateCache(0)
-    off.inputs(session, clock=clock, hall_id=row.hall.id)
-    off.inputs(session, clock=clock, hall_id=row.hall.id)
+    off = service.QueueCache(0)
+    off.estimate_inputs(session, clock=clock, hall_id=row.hall.id)
+    off.estimate_inputs(session, clock=clock, hall_id=row.hall.id)
     assert reads == ["skills", "means"] * 4  # 0: read each time, nothing kept
+
+
+def test_halls_and_categories_are_kept_but_not_what_is_unknown(session: Session, qhall: QueueHall, clock: FixedClock,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[str] = []
+    real_hall, real_category = service.catalog_service.hall_key, service.category_key
+    monkeypatch.setattr(service.catalog_service, "hall_key", lambda s, code: reads.append(code) or real_hall(s, code))
+    monkeypatch.setattr(service, "category_key", lambda s, code: reads.append(code) or real_category(s, code))
+    cache = service.QueueCache(60)
+    for _ in range(3):
+        service.take(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A", cache=cache)
+        session.rollback()  # a new transaction each time: nothing held by the session
+    assert reads == [qhall.code, "A"]
+    for _ in range(2):
+        with pytest.raises(ValidationFailed):
+            service.take(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="Z", cache=cache)
+        session.rollback()
+        with pytest.raises(NotFound):
+            service.take(session, clock=clock, actor=KIOSK_ACTOR, hall_code="NO-SUCH", category="A", cache=cache)
+        session.rollback()
+    assert reads == [qhall.code, "A", "Z", "NO-SUCH", "Z", "NO-SUCH"]

@@ -161,9 +161,9 @@ class TicketIssuedOut(TicketStatusOut):
     status_url: str
 
 
-def _estimates(request: Request) -> service.EstimateCache | None:
-    """This worker's cache of what wait estimates need besides the line (none when the setting is 0)."""
-    cache: service.EstimateCache = request.app.state.estimate_cache
+def _cache(request: Request) -> service.QueueCache | None:
+    """This worker's cache of what the public queue calls read and seldom changes (none when the setting is 0)."""
+    cache: service.QueueCache = request.app.state.queue_cache
     return cache if cache.seconds > 0 else None
 
 
@@ -177,6 +177,7 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
     clock: Clock = state.clock
     settings: Settings = state.settings
     client = request.client.host if request.client else None
+    cache = _cache(request)
 
     def unit(session: Session) -> service.Taken:
         auth, csrf_token = resolve_caller(request, session, clock=clock, settings=settings)
@@ -189,20 +190,18 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
         return service.take(session, clock=clock, actor=auth.actor if auth is not None else KIOSK_ACTOR,
                             hall_code=hall_code, category=body.category, ticket_class=body.ticket_class,
                             channel=body.channel, id_number=body.id_number, phone=body.phone,
-                            item_code=body.item_code, count_ahead=True)
-
-    estimates = _estimates(request)
+                            item_code=body.item_code, count_ahead=True, cache=cache)
 
     def answer(session: Session, taken: service.Taken) -> dict[str, Any]:
         # after the COMMIT: the place in the line as the batch wrote it (``count_ahead``), the estimate's inputs
-        # from this worker's cache; what is not known is read, in one transaction for the batch's answers (hold:
-        # each line counted once). The ticket is taken by then, so a database failure here leaves its place in the
-        # line unknown, not an error that would have the caller take another ticket
+        # from this worker's cache (``queue_cache_seconds``); what is not known is read, in one transaction for
+        # the batch's answers (hold: each line counted once). The ticket is taken by then, so a database failure
+        # here leaves its place in the line unknown, not an error that would have the caller take another ticket
         row = taken.row
         assert row is not None  # written by the batch's flush before the COMMIT  # noqa: S101
         try:
             status = service.status_of(session, clock=clock, row=row, hold=True, ahead=taken.ahead,
-                                       estimates=estimates)
+                                       cache=cache)
         except SQLAlchemyError:
             status = service.bare_status(row)
         plain: dict[str, Any] = _plain(status)
@@ -217,11 +216,11 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
 async def ticket_by_token(request: Request, token: str) -> Response:
     """State, people ahead and estimated wait of a ticket."""
     clock: Clock = request.app.state.clock
-    estimates = _estimates(request)
+    cache = _cache(request)
 
     def read(session: Session) -> Response:
         return MaskedJSONResponse(_plain(service.status_by_token(session, clock=clock, token=token,
-                                                                 estimates=estimates)))
+                                                                 cache=cache)))
 
     return await read_unit(request, read)
 
@@ -240,12 +239,12 @@ async def ticket_by_number(request: Request, hall_code: str, number: str,
                            day: Annotated[dt.date | None, Query(description="取号日期，默认今天")] = None) -> Response:
     """State, people ahead and estimated wait of a ticket by its number."""
     clock: Clock = request.app.state.clock
-    estimates = _estimates(request)
+    cache = _cache(request)
 
     def read(session: Session) -> Response:
         return MaskedJSONResponse(_plain(service.status_by_number(session, clock=clock, hall_code=hall_code,
                                                                   number=number, day=day or today(clock),
-                                                                  estimates=estimates)))
+                                                                  cache=cache)))
 
     return await read_unit(request, read)
 

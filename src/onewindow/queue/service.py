@@ -16,7 +16,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, event, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -79,6 +79,7 @@ _TICKET_BY_TOKEN = select(Ticket).where(Ticket.token == bindparam("token"))  # e
 _SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
                                               or_(*(Window.status == status for status in _OPEN_WINDOW)))
 _DEFAULT_SERVICE = select(HallQueueSettings.default_service_min).where(HallQueueSettings.hall_id == bindparam("hall"))
+T = TypeVar("T")
 _STATEMENTS: dict[tuple[str, str], Any] = {}  # per dialect: the statements whose SQL differs
 
 
@@ -508,7 +509,8 @@ class Taken:
 def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
          ticket_class: str = TicketClass.NORMAL.value, channel: str = Channel.KIOSK.value,
          id_number: str | None = None, phone: str | None = None, item_code: str | None = None,
-         appointment_at: dt.datetime | None = None, count_ahead: bool = False) -> Taken:
+         appointment_at: dt.datetime | None = None, count_ahead: bool = False,
+         cache: QueueCache | None = None) -> Taken:
     """Take a ticket (取号) in this transaction: checked and queued to be written by :func:`write_taken` with the
     transaction's other tickets (its number and its time are given there). Reads only: a group commit runs its
     units before it takes the audit chain's head (``db.GroupCommit``), so that what they read and check is not done
@@ -517,12 +519,12 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     ``count_ahead``: also read its line as it is now, once a transaction and line (:data:`_LINE_NOW`), so that
     :func:`write_taken` gives the ticket its place (``Taken.ahead``) without counting the line again after the
     COMMIT: those waiting now, plus those another writer issued in the line before this transaction wrote (its
-    counter tells), plus this transaction's own ahead of it."""
+    counter tells), plus this transaction's own ahead of it. ``cache``: the hall and the category from there."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
-        ("hall", hall_code), catalog_service.hall_key(session, hall_code))
+        ("hall", hall_code), cache.hall(session, hall_code) if cache else catalog_service.hall_key(session, hall_code))
     cat: CategoryKey = held.get(("category", category)) or held.setdefault(
-        ("category", category), category_key(session, category))
+        ("category", category), cache.category(session, category) if cache else category_key(session, category))
     cls = states.parse_ticket_class(ticket_class)
     chan = _parse_channel(channel)
     day = today(clock)
@@ -1136,53 +1138,67 @@ def _ticket_row(values: Any) -> TicketRow:
 
 
 def status_by_token(session: Session, *, clock: Clock, token: str,
-                    estimates: EstimateCache | None = None) -> TicketStatus:
+                    cache: QueueCache | None = None) -> TicketStatus:
     """:func:`ticket_status` of the ticket with this token (404 without one), read as plain values."""
     values = session.connection().execute(_ROW_BY_TOKEN, {"token": token}).first()
     if values is None:
         raise _no_ticket_with_token()
-    return status_of(session, clock=clock, row=_ticket_row(values), estimates=estimates)
+    return status_of(session, clock=clock, row=_ticket_row(values), cache=cache)
 
 
 def status_by_number(session: Session, *, clock: Clock, hall_code: str, number: str, day: dt.date,
-                     estimates: EstimateCache | None = None) -> TicketStatus:
+                     cache: QueueCache | None = None) -> TicketStatus:
     """:func:`ticket_status` of a ticket by hall, number and day (404 for an unknown hall or ticket)."""
     values = session.connection().execute(_ROW_BY_NUMBER, {"hall": hall_code, "day": day,
                                                            "number": number.strip().upper()}).first()
     if values is None:
         catalog_service.hall_key(session, hall_code)  # 404 naming the hall when it is the hall that is unknown
         raise _no_ticket_numbered(number, day)
-    return status_of(session, clock=clock, row=_ticket_row(values), estimates=estimates)
+    return status_of(session, clock=clock, row=_ticket_row(values), cache=cache)
 
 
-class EstimateCache:
-    """What a wait estimate needs of a hall besides its line (the open windows' skills, each category's mean
-    service time), kept per process for ``seconds`` (``queue_estimate_cache_seconds``; 0: read each time): every
-    ticket taken and every status poll estimates a wait, and windows open and means move far slower than that. A
-    read older than the one kept never replaces it."""
+class QueueCache:
+    """What the public queue calls read and seldom changes, kept per process (worker) for ``seconds``
+    (``queue_cache_seconds``; 0: read each time): halls and categories by code, and per hall what a wait estimate
+    needs besides its line (the open windows' skills, each category's mean service time). Every ticket taken and
+    every status poll needs them, and halls, categories, open windows and means change far slower than that. What
+    is not found is not kept (the 404 or 422 comes each time); a read older than the one kept never replaces it."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._halls: dict[int, tuple[float, list[list[str]], dict[str, float]]] = {}
+        self._kept: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
-    def inputs(self, session: Session, *, clock: Clock, hall_id: int) -> tuple[list[list[str]], dict[str, float]]:
-        """The hall's open windows' skills and its means of service time per category code."""
+    def _get(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
         now = time.monotonic()
-        kept = self._halls.get(hall_id)
+        kept = self._kept.get(key)
         if kept is not None and now - kept[0] < self.seconds:
-            return kept[1], kept[2]
-        skills = _serving_skills(session, hall_id)
-        means = expected_service_minutes(session, clock=clock, hall_id=hall_id)
-        kept = self._halls.get(hall_id)
+            return cast(T, kept[1])
+        value = read()
+        kept = self._kept.get(key)
         if self.seconds > 0 and (kept is None or kept[0] < now):
-            self._halls[hall_id] = (now, skills, means)
-        return skills, means
+            self._kept[key] = (now, value)
+        return value
+
+    def hall(self, session: Session, code: str) -> catalog_service.HallKey:
+        """:func:`catalog_service.hall_key`."""
+        return self._get(("hall", code), lambda: catalog_service.hall_key(session, code))
+
+    def category(self, session: Session, code: str) -> CategoryKey:
+        """:func:`category_key`."""
+        return self._get(("category", code), lambda: category_key(session, code))
+
+    def estimate_inputs(self, session: Session, *, clock: Clock,
+                        hall_id: int) -> tuple[list[list[str]], dict[str, float]]:
+        """The hall's open windows' skills and its means of service time per category code."""
+        return self._get(("estimate", hall_id), lambda: (_serving_skills(session, hall_id),
+                                                        expected_service_minutes(session, clock=clock,
+                                                                                 hall_id=hall_id)))
 
 
 def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = False, ahead: int | None = None,
-              estimates: EstimateCache | None = None) -> TicketStatus:
+              cache: QueueCache | None = None) -> TicketStatus:
     """:func:`ticket_status` of a ticket's plain values (a ticket just taken: :func:`issue`). ``ahead``: its place,
-    when known (a ticket taken with ``count_ahead``); else the line is counted. ``estimates``: the hall's skills and
+    when known (a ticket taken with ``count_ahead``); else the line is counted. ``cache``: the hall's skills and
     means from there. ``hold``: in a transaction that only takes tickets (a group commit's), the open windows'
     skills and the means of service time are read once, as the tickets it takes move neither, and a line is counted
     once: a ticket taken behind the transaction's previous one of its line has one more ahead of it."""
@@ -1190,7 +1206,7 @@ def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = Fa
     code = row.category.code
     if row.state not in _QUEUED:
         return bare_status(row)
-    held = _held(session) if hold and (ahead is None or estimates is None) else {}
+    held = _held(session) if hold and (ahead is None or cache is None) else {}
     if ahead is None:
         line = ("line", row.hall.id, row.day, row.category.id)
         last: tuple[int, dt.datetime, int] | None = held.get(line)
@@ -1202,8 +1218,8 @@ def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = Fa
             ahead = (session.connection().execute(_AHEAD, params).scalar() if hold
                      else session.scalar(_AHEAD, params)) or 0
         held[line] = (row.id, row.queued_at, ahead)
-    if estimates is not None:
-        skills, means = estimates.inputs(session, clock=clock, hall_id=row.hall.id)
+    if cache is not None:
+        skills, means = cache.estimate_inputs(session, clock=clock, hall_id=row.hall.id)
     else:
         cached: list[list[str]] | None = held.get(("skills", row.hall.id))
         skills = cached if cached is not None else held.setdefault(("skills", row.hall.id),
