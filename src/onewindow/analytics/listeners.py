@@ -175,11 +175,13 @@ def _before_commit(session: Session) -> None:
                 rollup.recompute_days(session, days, items)
             if kinds:
                 rollup.recompute_open(session, kinds, items)
+        rows = []
         for (table, key), counts in increments.items():
             recomputed = OpenKind.TICKET in kinds if table is open_work else key[0] in days
             changed = {name: n for name, n in counts.items() if n}
             if changed and not recomputed:
-                rollup.add_counts(session, table, key, changed)
+                rows.append((table, key, changed))
+        rollup.add_many(session, rows)
         session.flush()
     finally:
         session.info.pop(BUSY, None)
