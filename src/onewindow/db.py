@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import contextvars
 import datetime as dt
 import json
 import sqlite3
@@ -22,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -266,6 +267,48 @@ def is_aborted(exc: BaseException) -> bool:
     return sqlstate(exc) in ABORTED_SQLSTATES
 
 
+def is_disconnect(exc: BaseException) -> bool:
+    """True when the database connection was lost (the pool has let it go; a new checkout gets a new one)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _ends_batch(exc: BaseException) -> bool:
+    # a unit's error that is the whole transaction's: it runs again from the start (``GroupCommit._run``)
+    return is_aborted(exc) or is_disconnect(exc)
+
+
+# ----- pinging a pooled connection before use (PostgreSQL) ------------------------------------------------------
+
+_PING: contextvars.ContextVar[bool] = contextvars.ContextVar("onewindow_db_ping", default=True)
+
+
+@contextmanager
+def unpinged() -> Iterator[None]:
+    """Connections checked out in this block are used without first being pinged: for the hot paths, which run
+    again on a new connection when theirs turns out to be lost before anything was written (the group commit's
+    batches, ``deps.read_unit``'s reads). Everywhere else a checkout pings first, so the first request after a
+    PostgreSQL restart still works (the ping is a round trip: a tenth of a ticket batch's)."""
+    token = _PING.set(False)
+    try:
+        yield
+    finally:
+        _PING.reset(token)
+
+
+def _ping_on_checkout(dialect: Any) -> Callable[[Any, Any, Any], None]:
+    # SQLAlchemy's pre-ping, unless ``unpinged``: a lost connection is replaced by a new one (DisconnectionError)
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _PING.get():
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc
+            raise
+    return checkout
+
+
 V = TypeVar("V")
 
 
@@ -406,9 +449,9 @@ class GroupCommit:
         attempt = 0
         while True:
             outcomes: list[tuple[Any, BaseException | None]] = []
-            committed = answered = False
+            committing = committed = answered = False
             try:
-                with factory() as session:
+                with unpinged(), factory() as session:
                     try:
                         begin_write(session, wait=wait)
                     except WriterBusy:
@@ -424,6 +467,7 @@ class GroupCommit:
                         _flush_units(session)
                     for flush in dict.fromkeys(u.flush for u in batch if u.flush is not None):
                         flush(session)
+                    committing = True  # a connection lost from here on leaves the COMMIT's outcome unknown
                     session.commit()
                     committed = True
                     # the write lock is free for the next writer while the answers are read, in one snapshot
@@ -441,9 +485,9 @@ class GroupCommit:
                 if committed:  # failed after the COMMIT: what was written stands; unanswered callers get the error
                     outcomes = [(None, exc) if not answered and unit.answer is not None and error is None
                                 else (value, error) for unit, (value, error) in zip(batch, outcomes, strict=True)]
-                elif is_aborted(exc) and attempt < GROUP_COMMIT_RETRIES:  # (PostgreSQL only: SQLite has one writer)
-                    attempt += 1
-                    continue  # the other writer has the head now; this batch waits for it and runs again
+                elif (is_aborted(exc) or (is_disconnect(exc) and not committing)) and attempt < GROUP_COMMIT_RETRIES:
+                    attempt += 1  # (PostgreSQL only: SQLite has one writer, in process)
+                    continue  # the other writer has the head now, or the pool a new connection: run it again
                 else:  # the transaction is gone: nothing of the batch was written
                     for index, unit in enumerate(batch):
                         own = outcomes[index][1] if index < len(outcomes) else None
@@ -465,7 +509,7 @@ def _flush_units(session: Session) -> None:
     try:
         session.flush()
     except Exception as exc:
-        if is_aborted(exc):
+        if _ends_batch(exc):
             raise
         raise _Failed from exc
 
@@ -476,15 +520,15 @@ def _run_unit(session: Session, unit: _Unit, *, savepoint: bool) -> tuple[Any, B
         try:
             return unit.work(session), None
         except Exception as exc:
-            if is_aborted(exc):
+            if _ends_batch(exc):
                 raise
             raise _Failed from exc
     try:
         with session.begin_nested():
             return unit.work(session), None
     except Exception as exc:
-        if is_aborted(exc):
-            raise  # the whole transaction must go: it holds a lock another writer waits for
+        if _ends_batch(exc):
+            raise  # the whole transaction must go: it holds a lock another writer waits for, or is lost
         return None, exc
 
 
@@ -545,7 +589,9 @@ def make_engine(url: str, *, synchronous: str = "full") -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=_json_dumps)
+    engine = create_engine(url, pool_size=10, max_overflow=20, json_serializer=_json_dumps)
+    event.listen(engine, "checkout", _ping_on_checkout(engine.dialect))  # pre-ping, except where ``unpinged``
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

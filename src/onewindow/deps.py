@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -55,8 +56,9 @@ async def read_unit(request: Request, work: Callable[[Session], Response]) -> Re
     commit) and builds its answer there. For the hottest reads that need no caller (a ticket's status, the hall
     state). On SQLite on the event loop itself (a read in WAL mode waits for no writer, and takes a few
     milliseconds of in-process work; see ``db.GroupCommit`` for why the loop is the place for those); on
-    PostgreSQL in one worker thread (the network), one thread hop where ``DbSession`` and a sync handler take
-    three."""
+    PostgreSQL in one worker thread (the network), in autocommit and without the pool's ping (``db.unpinged``: a
+    read whose connection turns out lost reads again on a new one), one thread hop where ``DbSession`` and a sync
+    handler take three."""
     factory = request.app.state.session_factory
 
     def unit() -> Response:
@@ -64,6 +66,16 @@ async def read_unit(request: Request, work: Callable[[Session], Response]) -> Re
             return work(session)
 
     def autocommit_unit() -> Response:
+        # unpinged (a round trip less): a read that finds its pooled connection lost runs again on a new one
+        with db.unpinged():
+            try:
+                return read_autocommit()
+            except DBAPIError as exc:
+                if not db.is_disconnect(exc):
+                    raise
+            return read_autocommit()
+
+    def read_autocommit() -> Response:
         with factory() as session:
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
             return work(session)
