@@ -23,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -470,10 +470,11 @@ class GroupCommit:
                     committing = True  # a connection lost from here on leaves the COMMIT's outcome unknown
                     session.commit()
                     committed = True
-                    # the write lock is free for the next writer while the answers are read, in one snapshot
-                    if postgres and isinstance(factory.kw["bind"], Engine) and any(u.answer for u in batch):
-                        with contextlib.suppress(SQLAlchemyError):  # else each answer reads (or fails) alone
-                            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+                    # the write lock is free for the next writer while the answers are read, in one snapshot: begun
+                    # by the first answer that reads (an answer may know all it tells from the batch and caches)
+                    bind = factory.kw["bind"]
+                    if postgres and isinstance(bind, Engine) and any(u.answer for u in batch):
+                        session.bind = bind.execution_options(isolation_level="REPEATABLE READ")
                     outcomes = [_answered(session, unit, outcome)
                                 for unit, outcome in zip(batch, outcomes, strict=True)]
                     answered = True

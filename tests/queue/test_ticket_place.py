@@ -1,8 +1,9 @@
 """A ticket taken through the public API knows its place in the line without the line being counted again after
 the COMMIT (``service.take`` with ``count_ahead``): the line as read when it was taken, plus the tickets another
 writer issued in it before this transaction wrote, plus this transaction's own ahead of it; the figure a fresh count
-gives. What the public calls read and seldom changes (halls and categories by code, a wait estimate's open windows'
-skills and mean service times) is kept per worker for ``queue_cache_seconds`` (``service.QueueCache``)."""
+gives when nothing else moved the line meanwhile. What the public calls read and seldom changes (halls and
+categories by code, a wait estimate's open windows' skills and mean service times) is kept per worker for
+``queue_cache_seconds`` (``service.QueueCache``)."""
 
 from __future__ import annotations
 

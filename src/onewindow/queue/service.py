@@ -66,15 +66,16 @@ _AHEAD = select(func.count()).select_from(Ticket).where(
     (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
     | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
 # A line as a ticket taken now finds it, in one statement (one snapshot): its counter (tickets issued today) and
-# its tickets waiting from before now (``take`` with ``count_ahead``; ``write_taken`` adds those issued since).
+# its tickets waiting (``take`` with ``count_ahead``; ``write_taken`` adds those issued since). Every waiting ticket:
+# none waits from a later time than now, and one filtered by a time read before the snapshot (another worker's,
+# committed in between) would be in the counter and not in the count.
 _LINE_NOW = select(
     select(TicketCounter.last).where(TicketCounter.hall_id == bindparam("hall"),
                                      TicketCounter.category_id == bindparam("cat"),
                                      TicketCounter.day == bindparam("day")).scalar_subquery(),
     select(func.count()).select_from(Ticket).where(
         Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
-        or_(*(Ticket.state == state for state in _QUEUED)),
-        Ticket.queued_at <= bindparam("now", type_=Ticket.queued_at.type)).scalar_subquery())
+        or_(*(Ticket.state == state for state in _QUEUED))).scalar_subquery())
 _TICKET_BY_TOKEN = select(Ticket).where(Ticket.token == bindparam("token"))  # every status page and poll
 _SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
                                               or_(*(Window.status == status for status in _OPEN_WINDOW)))
@@ -518,8 +519,10 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
 
     ``count_ahead``: also read its line as it is now, once a transaction and line (:data:`_LINE_NOW`), so that
     :func:`write_taken` gives the ticket its place (``Taken.ahead``) without counting the line again after the
-    COMMIT: those waiting now, plus those another writer issued in the line before this transaction wrote (its
-    counter tells), plus this transaction's own ahead of it. ``cache``: the hall and the category from there."""
+    COMMIT: those waiting when the line was read, plus those another writer issued in the line before this
+    transaction wrote (its counter tells), plus this transaction's own ahead of it. (A call, cancellation or
+    requeue in those few milliseconds is not seen; the count after the COMMIT was as old when its answer arrived.)
+    ``cache``: the hall and the category from there."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
         ("hall", hall_code), cache.hall(session, hall_code) if cache else catalog_service.hall_key(session, hall_code))
@@ -549,8 +552,7 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     if problems:
         raise ValidationFailed(problems)
     if count_ahead and ("line-now", hall.id, cat.id, day) not in held:
-        last, waiting = session.connection().execute(_LINE_NOW, {"hall": hall.id, "cat": cat.id, "day": day,
-                                                                 "now": clock.now()}).one()
+        last, waiting = session.connection().execute(_LINE_NOW, {"hall": hall.id, "cat": cat.id, "day": day}).one()
         held["line-now", hall.id, cat.id, day] = (last or 0, waiting or 0)
     taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan,
                   token=secrets.token_urlsafe(18), id_number=id_clean, phone=phone_clean, item_code=item_code,
