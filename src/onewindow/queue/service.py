@@ -1204,7 +1204,6 @@ def status_of(session: Session, *, clock: Clock, row: TicketRow, hold: bool = Fa
     means from there. ``hold``: in a transaction that only takes tickets (a group commit's), the open windows'
     skills and the means of service time are read once, as the tickets it takes move neither, and a line is counted
     once: a ticket taken behind the transaction's previous one of its line has one more ahead of it."""
-    estimate: float | None = None
     code = row.category.code
     if row.state not in _QUEUED:
         return bare_status(row)
