@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +21,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event, inspect
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
@@ -201,6 +202,32 @@ def within(transaction: SessionTransaction | None, ancestor: SessionTransaction)
             return True
         transaction = transaction.parent
     return False
+
+
+def unnest_insert(table: Table, columns: Sequence[str], prefix: str) -> str:
+    """PostgreSQL: an ``INSERT`` of any number of rows given as one array parameter per column (``:{prefix}_{column}``,
+    cast to the column's type; :func:`unnest_params` makes them), rows inserted in the arrays' order. One text for
+    every batch size, so the server prepares it once; a part of a statement of several (data-modifying CTEs) that
+    writes a batch's rows of several tables in one round trip."""
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(f"CAST(:{prefix}_{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns)
+    # names and types from the table's metadata; the values are bound parameters
+    return f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+
+
+def unnest_params(table: Table, columns: Sequence[str], prefix: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The array parameters of :func:`unnest_insert` for ``rows`` (the column values, as the ORM's types take them:
+    aware datetimes, JSON as Python values)."""
+    params: dict[str, Any] = {}
+    for name in columns:
+        values = [row.get(name) for row in rows]
+        kind = table.c[name].type
+        if isinstance(kind, JSON):  # a JSON column stores None as JSON null, as the ORM's JSON type does
+            values = [_json_dumps(value) for value in values]
+        elif isinstance(kind, AwareDateTime):
+            values = [AwareDateTime().process_bind_param(value, None) for value in values]
+        params[f"{prefix}_{name}"] = values
+    return params
 
 
 def begin_write(session: Session, *, wait: bool = True) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import db
@@ -190,3 +191,63 @@ def test_a_batch_aborted_by_a_deadlock_runs_again_and_counts_once(pg: tuple[Engi
     assert _numbers(factory) == ["A001", "A002", "A003", "B001"]
     assert sorted(e["ticket"]["number"] for e in published) == ["A001", "A002", "A003", "B001"]  # each once
     _consistent(factory)  # B's rollup increments of the aborted run were dropped with it
+
+
+def test_a_batch_of_tickets_is_written_in_two_statements_once_the_head_is_held(
+        pg: tuple[Engine, list[Any]]) -> None:
+    """The other workers' batches wait for the head while a batch writes: after its ``FOR UPDATE`` come the counters
+    moved with the tickets' ids taken, then the tickets, their events, their audit entries, the rollups and the
+    head's move in one statement, then the COMMIT. Ids rise with the numbers; the chain and the rollups are those a
+    statement per table would write."""
+    engine, published = pg
+    factory = db.make_session_factory(engine)
+    clock = FixedClock(START)
+    group = GroupCommit(lambda: factory, opening=audit.locked_head)
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    def unit(category: str) -> Callable[[Session], service.Taken]:
+        return lambda s: service.take(s, clock=clock, actor=KIOSK_ACTOR, hall_code=HALL, category=category,
+                                      count_ahead=True)
+
+    async def batch() -> list[service.Taken]:
+        return list(await asyncio.gather(*(group.submit(unit(c), flush=service.write_taken) for c in "ABAAC")))
+
+    def committed(_conn: Any) -> None:
+        sent.append("COMMIT")
+
+    places = iter([[0, 0, 1, 2, 0], [3, 1, 4, 5, 1]])  # the tickets waiting ahead, however the units were batched
+    for _ in range(2):  # the second round finds every counter and rollup row there: updates, not inserts
+        sent.clear()
+        listening = [(engine, "before_cursor_execute", note), (engine, "commit", committed)]
+        for args in listening:
+            sqlalchemy_event.listen(*args)
+        try:
+            taken = run_coroutine(batch())
+        finally:
+            for args in listening:
+                sqlalchemy_event.remove(*args)
+        locks = [i for i, statement in enumerate(sent) if "FOR UPDATE" in statement]
+        assert locks
+        for lock in locks:  # each batch (the first unit may go alone, the others after it)
+            held = sent[lock + 1:sent.index("COMMIT", lock)]
+            assert len(held) == 2, held
+            assert held[0].startswith("WITH moved AS (INSERT INTO queue_ticket_counter")
+            assert "INSERT INTO audit_entry" in held[1] and "INSERT INTO analytics_fact" in held[1]
+            assert "UPDATE audit_head" in held[1]
+        assert len({t.row.id for t in taken if t.row}) == 5
+        assert [t.ahead for t in taken] == next(places)
+    with factory() as s:
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        assert [t.number for t in tickets] == ["A001", "B001", "A002", "A003", "C001",
+                                               "A004", "B002", "A005", "A006", "C002"]
+        assert [t.issued_at for t in tickets] == sorted(t.issued_at for t in tickets)
+        entries = s.scalars(select(audit.AuditEntry).where(audit.AuditEntry.action == "queue.ticket.issue")
+                            .order_by(audit.AuditEntry.id)).all()
+        assert [e.entity_id for e in entries] == [str(t.id) for t in tickets]
+        assert entries[0].after is not None and entries[0].after["number"] == "A001"
+        assert entries[0].before is None
+    assert len(published) == 10
+    _consistent(factory)

@@ -127,6 +127,22 @@ def _note_ticket(session: Session, before: dict[str, Any] | None, after: dict[st
             acc["count"] = acc.get("count", 0) + sign
 
 
+def _ticket_rollups(session: Session) -> tuple[list[str], dict[str, Any]]:
+    """PostgreSQL, for the statement that writes a batch of tickets (``queue.service.TICKET_STATEMENT_PARTS``): the
+    upserts of the increments noted so far, which then no longer wait for the commit. Only when they all grow and
+    no day is to be recomputed (else the commit writes them, as always)."""
+    if (session.info.get(BUSY) or session.info.get(DISABLED) or session.in_nested_transaction()
+            or session.info.get(DAYS) or session.info.get(KINDS)):
+        return [], {}
+    increments: dict[rollup.RowKey, dict[str, int]] = session.info.get(INCREMENTS, {})
+    rows = [(table, key, changed) for (table, key), counts in increments.items()
+            if (changed := {name: n for name, n in counts.items() if n})]
+    if not rows or any(n < 0 for _table, _key, counts in rows for n in counts.values()):
+        return [], {}
+    session.info.pop(INCREMENTS)
+    return rollup.pg_upserts(rows)
+
+
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     if session.info.get(BUSY) or session.info.get(DISABLED):
         return
@@ -220,6 +236,8 @@ def install() -> None:
         event.listen(Session, "after_transaction_create", _after_transaction_create)
     if _ticket_written not in queue_service.TICKET_WRITTEN_LISTENERS:
         queue_service.TICKET_WRITTEN_LISTENERS.append(_ticket_written)
+    if _ticket_rollups not in queue_service.TICKET_STATEMENT_PARTS:
+        queue_service.TICKET_STATEMENT_PARTS.append(_ticket_rollups)
 
 
 def uninstall() -> None:
@@ -231,3 +249,5 @@ def uninstall() -> None:
         event.remove(Session, "after_transaction_create", _after_transaction_create)
     if _ticket_written in queue_service.TICKET_WRITTEN_LISTENERS:
         queue_service.TICKET_WRITTEN_LISTENERS.remove(_ticket_written)
+    if _ticket_rollups in queue_service.TICKET_STATEMENT_PARTS:
+        queue_service.TICKET_STATEMENT_PARTS.remove(_ticket_rollups)

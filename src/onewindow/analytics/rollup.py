@@ -17,11 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, literal, select
+from sqlalchemy import Table, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from onewindow.cases.models import Case, CaseVisit
 from onewindow.catalog.models import Item, ItemVersion
 from onewindow.complaints.models import Complaint
 from onewindow.core.clock import CHINA_TZ
+from onewindow.db import unnest_insert, unnest_params
 from onewindow.queue.models import Ticket
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationOrder
@@ -418,24 +419,34 @@ def add_many(session: Session, rows: Iterable[tuple[Table, tuple[object, ...], d
         for table, key, counts in growing:
             add_counts(session, table, key, counts)
         return
-    params: dict[str, object] = {}
-    for index, (table, key, counts) in enumerate(growing):
-        params |= {f"r{index}_{column}": value for column, value in zip(KEY_COLUMNS[table], key, strict=True)}
-        params |= {f"r{index}_{name}": n for name, n in counts.items()}
-    session.execute(_upserts(tuple((table, tuple(sorted(counts))) for table, _key, counts in growing)), params)
+    parts, params = pg_upserts(growing)
+    session.execute(text("WITH " + ", ".join(f"up{i} AS ({part})" for i, part in enumerate(parts)) + " SELECT 1"),
+                    params)
+
+
+def pg_upserts(rows: Sequence[tuple[Table, tuple[object, ...], dict[str, int]]]) -> tuple[list[str], dict[str, Any]]:
+    """PostgreSQL: the upserts that add growing counts to rollup rows, as parts of one statement (data-modifying
+    CTEs: :func:`add_many`'s, or a writer's own, ``queue.service``'s tickets) and their parameters. The rows of a
+    table that count the same columns go in one upsert, given as arrays (``db.unnest_insert``): one text for any
+    number of rows."""
+    groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for table, key, counts in rows:
+        groups.setdefault((table, tuple(sorted(counts))), []).append(
+            dict(zip(KEY_COLUMNS[table], key, strict=True)) | counts)
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    for index, ((table, names), values) in enumerate(groups.items()):
+        columns = (*KEY_COLUMNS[table], *names)
+        parts.append(_pg_upsert(table, names, f"r{index}"))
+        params |= unnest_params(table, columns, f"r{index}", values)
+    return parts, params
 
 
 @functools.cache
-def _upserts(rows: tuple[tuple[Table, tuple[str, ...]], ...]) -> Any:
-    # PostgreSQL: one statement of upserts (built once per shape; row i's values are the parameters r{i}_{column})
-    ctes = []
-    for index, (table, names) in enumerate(rows):
-        stmt = postgresql.insert(table).values({column: bindparam(f"r{index}_{column}")
-                                                for column in (*KEY_COLUMNS[table], *names)})
-        stmt = stmt.on_conflict_do_update(index_elements=list(KEY_COLUMNS[table]),
-                                          set_={name: table.c[name] + stmt.excluded[name] for name in names})
-        ctes.append(stmt.cte(f"up{index}"))
-    return select(literal(1)).add_cte(*ctes)
+def _pg_upsert(table: Table, names: tuple[str, ...], prefix: str) -> str:
+    increments = ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in names)
+    return (unnest_insert(table, (*KEY_COLUMNS[table], *names), prefix)
+            + f" ON CONFLICT ({', '.join(KEY_COLUMNS[table])}) DO UPDATE SET {increments}")
 
 
 # ----- the whole history ---------------------------------------------------------------------------------------

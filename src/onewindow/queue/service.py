@@ -10,6 +10,7 @@ Functions flush, never commit: the edge owns the transaction (ADR 1).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import time
@@ -18,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, event, func, insert, or_, select
+from sqlalchemy import Table, TextClause, bindparam, event, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -30,7 +31,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
-from onewindow.db import within
+from onewindow.db import unnest_insert, unnest_params, within
 from onewindow.queue import events, metrics, opening, routing, states
 from onewindow.queue.models import (
     DEFAULT_ROUTING_POLICY,
@@ -65,17 +66,11 @@ _AHEAD = select(func.count()).select_from(Ticket).where(
     or_(*(Ticket.state == state for state in _QUEUED)),  # not IN: an IN list is re-rendered at every execution
     (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
     | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
-# A line as a ticket taken now finds it, in one statement (one snapshot): its counter (tickets issued today) and
-# its tickets waiting (``take`` with ``count_ahead``; ``write_taken`` adds those issued since). Every waiting ticket:
-# none waits from a later time than now, and one filtered by a time read before the snapshot (another worker's,
-# committed in between) would be in the counter and not in the count.
-_LINE_NOW = select(
-    select(TicketCounter.last).where(TicketCounter.hall_id == bindparam("hall"),
-                                     TicketCounter.category_id == bindparam("cat"),
-                                     TicketCounter.day == bindparam("day")).scalar_subquery(),
-    select(func.count()).select_from(Ticket).where(
-        Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
-        or_(*(Ticket.state == state for state in _QUEUED))).scalar_subquery())
+# The tickets waiting in a line as a batch of tickets is written (``write_taken``, for those taken with
+# ``count_ahead``): every waiting ticket (none waits from a later time than now).
+_LINE_WAITING = select(func.count()).select_from(Ticket).where(
+    Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
+    or_(*(Ticket.state == state for state in _QUEUED)))
 _TICKET_BY_TOKEN = select(Ticket).where(Ticket.token == bindparam("token"))  # every status page and poll
 _SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
                                               or_(*(Window.status == status for status in _OPEN_WINDOW)))
@@ -461,12 +456,69 @@ def spend_anonymous_ticket(session: Session, *, clock: Clock, client: str | None
 # ``(session, column values before or None, after or None)``. ``analytics.listeners`` keeps the rollups with it.
 TicketWritten = Callable[[Session, dict[str, Any] | None, dict[str, Any] | None], None]
 TICKET_WRITTEN_LISTENERS: list[TicketWritten] = []
+# PostgreSQL: what else goes into the statement that writes a batch of tickets (:func:`write_taken`), asked after the
+# listeners above have heard of them: parts of the statement (data-modifying CTEs) and their parameters (named so
+# as not to clash: ``analytics.listeners`` gives the rollups' upserts, ``r{n}_…``), or nothing.
+TicketStatementParts = Callable[[Session], tuple[list[str], dict[str, Any]]]
+TICKET_STATEMENT_PARTS: list[TicketStatementParts] = []
 
 _TICKET_TABLE = cast(Table, Ticket.__table__)
 _INSERT_TICKETS = insert(_TICKET_TABLE).returning(_TICKET_TABLE.c.id, sort_by_parameter_order=True)
 _EVENT_TABLE = cast(Table, TicketEvent.__table__)
 # RETURNING: one multi-row INSERT for a batch's events (``audit._INSERT_ENTRIES`` tells why)
 _INSERT_EVENTS = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
+
+# PostgreSQL: a batch's tickets are written in two statements while the audit chain's head is held (each one a round
+# trip that every other ticket writer waits for): the counters moved, with the tickets' ids taken from their
+# sequence (under the head, so ids rise with the order of writing, across the workers too); then the tickets, their
+# events, their audit entries (chained here in Python: an entry's hash covers its ticket's id and number) and the
+# head's move, as data-modifying CTEs of one statement. Rows are given as arrays: one text for every batch size.
+_COUNTER_TABLE = cast(Table, TicketCounter.__table__)
+_PG_MOVE_COUNTERS = (
+    unnest_insert(_COUNTER_TABLE, ("hall_id", "category_id", "day", "last"), "counter")
+    + " ON CONFLICT (hall_id, category_id, day) DO UPDATE SET last = queue_ticket_counter.last + excluded.last"
+    " RETURNING hall_id, category_id, day, last")
+_PG_COUNTERS_AND_IDS = text(  # the counters' upsert: text from the table's metadata
+    f"WITH moved AS ({_PG_MOVE_COUNTERS}) SELECT hall_id, category_id, day, last,"  # noqa: S608
+    " CASE WHEN (hall_id, category_id, day) IN (SELECT * FROM unnest(CAST(:counted_hall_id AS INTEGER[]),"
+    " CAST(:counted_category_id AS INTEGER[]), CAST(:counted_day AS DATE[]))) THEN (SELECT count(*) FROM queue_ticket"
+    " WHERE queue_ticket.hall_id = moved.hall_id AND queue_ticket.day = moved.day"
+    " AND queue_ticket.category_id = moved.category_id AND queue_ticket.state = ANY(CAST(:queued AS VARCHAR[])))"
+    " END AS waiting,"
+    " (SELECT array_agg(nextval(pg_get_serial_sequence('queue_ticket', 'id'))) FROM generate_series(1, :tickets))"
+    " FROM moved")
+_PG_TICKET_COLUMNS = ("id", "hall_id", "category_id", "day", "seq", "number", "token", "ticket_class", "state",
+                      "channel", "issued_at", "queued_at", "calls", "requeued", "transfers", "id_number", "phone",
+                      "item_code", "appointment_at")
+_PG_EVENT_COLUMNS = ("ticket_id", "hall_id", "from_state", "to_state", "at", "window_id", "user_id", "note")
+
+
+@functools.lru_cache(maxsize=64)  # by the parts of TICKET_STATEMENT_PARTS: a few shapes of rollup rows
+def _pg_write(head: bool, others: tuple[str, ...]) -> TextClause:
+    parts = [unnest_insert(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket"),
+             unnest_insert(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event"), audit.PG_INSERT_ENTRIES, *others]
+    if head:
+        parts.append(audit.PG_MOVE_HEAD)
+    return text("WITH " + ", ".join(f"w{index} AS ({part})" for index, part in enumerate(parts)) + " SELECT 1")
+
+
+Line = tuple[int, int, dt.date]  # hall, category, day
+
+
+def _move_counters_taking_ids(session: Session, counts: dict[Line, int], counted: set[Line]) -> tuple[
+        dict[Line, int], dict[Line, int], list[int]]:
+    """PostgreSQL, in one statement: :func:`_move_counters`, the tickets waiting in the ``counted`` lines (the
+    statement begins once the head is held: it sees every ticket written before), and as many ticket ids as
+    tickets, rising."""
+    keys, asked = list(counts), list(counted)
+    rows = session.connection().execute(_PG_COUNTERS_AND_IDS, {
+        "counter_hall_id": [k[0] for k in keys], "counter_category_id": [k[1] for k in keys],
+        "counter_day": [k[2] for k in keys], "counter_last": list(counts.values()),
+        "counted_hall_id": [k[0] for k in asked], "counted_category_id": [k[1] for k in asked],
+        "counted_day": [k[2] for k in asked], "queued": _QUEUED, "tickets": sum(counts.values())}).all()
+    return ({(hall, cat, day): last for hall, cat, day, last, _waiting, _ids in rows},
+            {(hall, cat, day): waiting for hall, cat, day, _last, waiting, _ids in rows if waiting is not None},
+            sorted(rows[0][5]))
 
 
 @dataclass(frozen=True)
@@ -504,6 +556,7 @@ class Taken:
     appointment_at: dt.datetime | None
     savepoint: SessionTransaction | None = None  # the innermost savepoint it was taken in (rolled back: dropped)
     row: TicketRow | None = None
+    count_ahead: bool = False  # its place is counted as it is written
     ahead: int | None = None  # taken with ``count_ahead``: the tickets waiting ahead of it when it was written
 
 
@@ -517,11 +570,10 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     units before it takes the audit chain's head (``db.GroupCommit``), so that what they read and check is not done
     while the other workers' batches wait for the head. :func:`issue` takes one and writes it.
 
-    ``count_ahead``: also read its line as it is now, once a transaction and line (:data:`_LINE_NOW`), so that
-    :func:`write_taken` gives the ticket its place (``Taken.ahead``) without counting the line again after the
-    COMMIT: those waiting when the line was read, plus those another writer issued in the line before this
-    transaction wrote (its counter tells), plus this transaction's own ahead of it. (A call, cancellation or
-    requeue in those few milliseconds is not seen; the count after the COMMIT was as old when its answer arrived.)
+    ``count_ahead``: :func:`write_taken` gives the ticket its place (``Taken.ahead``), so that the line is not
+    counted again after the COMMIT: the tickets waiting in its line as it is written (counted while the audit
+    chain's head is held, which every writer of tickets holds until its COMMIT: no other writer's ticket comes in
+    between), plus this transaction's own ahead of it.
     ``cache``: the hall and the category from there."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
@@ -551,12 +603,9 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
         item_code = None
     if problems:
         raise ValidationFailed(problems)
-    if count_ahead and ("line-now", hall.id, cat.id, day) not in held:
-        last, waiting = session.connection().execute(_LINE_NOW, {"hall": hall.id, "cat": cat.id, "day": day}).one()
-        held["line-now", hall.id, cat.id, day] = (last or 0, waiting or 0)
     taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan,
                   token=secrets.token_urlsafe(18), id_number=id_clean, phone=phone_clean, item_code=item_code,
-                  appointment_at=appointment_at, savepoint=session.get_nested_transaction())
+                  appointment_at=appointment_at, savepoint=session.get_nested_transaction(), count_ahead=count_ahead)
     _taken(session).append(taken)
     return taken
 
@@ -577,18 +626,24 @@ def write_taken(session: Session) -> None:
                                   at=t.clock.now()) for t in pending]
     days = [pure.issued_at.astimezone(CHINA_TZ).date() for pure in issued]  # the day it is issued on (its line's)
     connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
     lines: dict[tuple[int, int, dt.date], list[Taken]] = {}
     for taken, day in zip(pending, days, strict=True):
         lines.setdefault((taken.hall.id, taken.category.id, day), []).append(taken)
-    lasts = _move_counters(session, {key: len(line) for key, line in lines.items()})
+    counts = {key: len(line) for key, line in lines.items()}
+    counted = {key for key, line in lines.items() if any(taken.count_ahead for taken in line)}
+    if postgres:
+        lasts, waiting, ids = _move_counters_taking_ids(session, counts, counted)
+    else:
+        lasts, ids = _move_counters(session, counts), []
+        waiting = {(hall, cat, day): int(connection.execute(
+            _LINE_WAITING, {"hall": hall, "cat": cat, "day": day}).scalar_one()) for hall, cat, day in counted}
     seqs: dict[int, int] = {}
-    held = _held(session)
     for key, line in lines.items():
-        seen: tuple[int, int] | None = held.get(("line-now", *key))  # the line as ``take`` read it
         for index, taken in enumerate(line):
             seqs[id(taken)] = lasts[key] - len(line) + 1 + index
-            if seen is not None:  # waiting then + issued by others since (the counter moved) + this line's before it
-                taken.ahead = seen[1] + max(0, lasts[key] - len(line) - seen[0]) + index
+            if taken.count_ahead:  # waiting now (the head is held: no other writer's come in) + this line's before it
+                taken.ahead = waiting[key] + index
     values: list[dict[str, Any]] = []
     for taken, pure, day in zip(pending, issued, days, strict=True):
         seq = seqs[id(taken)]
@@ -598,22 +653,41 @@ def write_taken(session: Session) -> None:
             "state": pure.state.value, "channel": taken.channel.value, "issued_at": pure.issued_at,
             "queued_at": pure.queued_at, "calls": 0, "requeued": False, "transfers": 0, "id_number": taken.id_number,
             "phone": taken.phone, "item_code": taken.item_code, "appointment_at": taken.appointment_at})
-    ids = [int(i) for i in connection.execute(_INSERT_TICKETS, values).scalars()]
-    connection.execute(_INSERT_EVENTS, [
+    if not postgres:
+        ids = [int(i) for i in connection.execute(_INSERT_TICKETS, values).scalars()]
+    ticket_events = [
         {"ticket_id": ticket_id, "hall_id": taken.hall.id, "from_state": None, "to_state": v["state"],
          "at": v["issued_at"], "window_id": None, "user_id": taken.actor.id, "note": taken.channel.label}
-        for taken, ticket_id, v in zip(pending, ids, values, strict=True)])
-    audit.record_many(session, [
+        for taken, ticket_id, v in zip(pending, ids, values, strict=True)]
+    changes = [
         audit.Change(at=v["issued_at"], actor=taken.actor, action="queue.ticket.issue", entity_type="queue_ticket",
                      entity_id=ticket_id, after={
                          "number": v["number"], "day": v["day"].isoformat(), "state": v["state"],
                          "category_id": taken.category.id, "ticket_class": taken.ticket_class.value, "calls": 0,
                          "window_id": None, "clerk_id": None, "id_number": mask_id_number(taken.id_number) or None,
                          "phone": mask_phone(taken.phone) or None})
-        for taken, ticket_id, v in zip(pending, ids, values, strict=True)])
+        for taken, ticket_id, v in zip(pending, ids, values, strict=True)]
+    if postgres:  # the tickets, their events, their audit entries and the chain's head: one statement
+        for v, ticket_id in zip(values, ids, strict=True):
+            v["id"] = ticket_id
+        session.flush()  # what the entries follow (a caller's ORM changes) is written before them
+        entries = audit.chain(session, changes)
+        _tell_written(session, ids, values)
+        tip = audit.take_head_move(session)
+        params = (unnest_params(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket", values)
+                  | unnest_params(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event", ticket_events)
+                  | audit.pg_params(entries, tip or ""))
+        others: list[str] = []
+        for parts in TICKET_STATEMENT_PARTS:
+            texts, more = parts(session)
+            others += texts
+            params |= more
+        connection.execute(_pg_write(tip is not None, tuple(others)), params)
+    else:
+        connection.execute(_INSERT_EVENTS, ticket_events)
+        audit.record_many(session, changes)
+        _tell_written(session, ids, values)
     for taken, ticket_id, v in zip(pending, ids, values, strict=True):
-        for listener in TICKET_WRITTEN_LISTENERS:
-            listener(session, None, v | {"id": ticket_id})
         events.publish_on_commit(session, taken.hall.code, {
             "type": "ticket.issued", "hall": taken.hall.code, "at": v["issued_at"].isoformat(),
             "ticket": {"id": ticket_id, "number": v["number"], "category": taken.category.code,
@@ -622,6 +696,12 @@ def write_taken(session: Session) -> None:
         taken.row = TicketRow(id=ticket_id, token=taken.token, hall=taken.hall, category=taken.category,
                               day=v["day"], number=v["number"], ticket_class=taken.ticket_class.value,
                               state=v["state"], issued_at=v["issued_at"], queued_at=v["queued_at"])
+
+
+def _tell_written(session: Session, ids: list[int], values: list[dict[str, Any]]) -> None:
+    for ticket_id, v in zip(ids, values, strict=True):
+        for listener in TICKET_WRITTEN_LISTENERS:
+            listener(session, None, v | {"id": ticket_id})
 
 
 def issue(session: Session, *, clock: Clock, actor: Actor, hall_code: str, category: str,
