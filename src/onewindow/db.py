@@ -346,6 +346,7 @@ class _Unit:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
     flush: Callable[[Session], None] | None = None
+    prepare: Callable[[Session], None] | None = None
 
 
 class GroupCommit:
@@ -410,21 +411,26 @@ class GroupCommit:
         self._careful = 0  # PostgreSQL: batches still to run with a savepoint per unit (after a unit failed)
 
     @overload
-    async def submit(self, work: Callable[[Session], T], *, flush: Callable[[Session], None] | None = None) -> T: ...
+    async def submit(self, work: Callable[[Session], T], *, flush: Callable[[Session], None] | None = None,
+                     prepare: Callable[[Session], None] | None = None) -> T: ...
 
     @overload
     async def submit(self, work: Callable[[Session], V], answer: Callable[[Session, V], T], *,
-                     flush: Callable[[Session], None] | None = None) -> T: ...
+                     flush: Callable[[Session], None] | None = None,
+                     prepare: Callable[[Session], None] | None = None) -> T: ...
 
     async def submit(self, work: Callable[[Session], Any], answer: Callable[[Session, Any], Any] | None = None, *,
-                     flush: Callable[[Session], None] | None = None) -> Any:
+                     flush: Callable[[Session], None] | None = None,
+                     prepare: Callable[[Session], None] | None = None) -> Any:
         """Run ``work(session)`` in the next batch; once the batch is committed, its result, or ``answer(session,
         result)`` when an answer is given (or the exception of either). ``flush``: what writes, once for the
         whole batch after its units and before the COMMIT, what the units have queued in the session (the
         tickets that ``queue.service.take`` queues, written in a few multi-row statements by
-        ``queue.service.write_taken``); if it fails, the batch fails whole."""
+        ``queue.service.write_taken``); if it fails, the batch fails whole. ``prepare``: what reads for the flush,
+        once for the whole batch after its units and before the head is taken (on PostgreSQL while another worker's
+        batch may hold it: ``queue.service.read_lines``)."""
         loop = asyncio.get_running_loop()
-        unit = _Unit(work, answer, loop, loop.create_future(), flush)
+        unit = _Unit(work, answer, loop, loop.create_future(), flush, prepare)
         if self._factory().kw["bind"].dialect.name == "sqlite":
             self._inline.append(unit)
             if not self._draining:  # the batch runs once the loop has taken in what else has arrived
@@ -488,6 +494,8 @@ class GroupCommit:
                         opening(session)  # last use, say): their row locks come after the head, as in any batch
                     for unit in batch:
                         outcomes.append(_run_unit(session, unit, savepoint=savepoints))
+                    for prepare in dict.fromkeys(u.prepare for u in batch if u.prepare is not None):
+                        prepare(session)
                     if not savepoints:
                         if opening is not None:
                             opening(session)

@@ -197,23 +197,28 @@ def test_a_batch_of_tickets_is_written_in_two_statements_once_the_head_is_held(
         pg: tuple[Engine, list[Any]]) -> None:
     """The other workers' batches wait for the head while a batch writes: after its ``FOR UPDATE`` come the counters
     moved with the tickets' ids taken, then the tickets, their events, their audit entries, the rollups and the
-    head's move in one statement, then the COMMIT. Ids rise with the numbers; the chain and the rollups are those a
-    statement per table would write."""
+    head's move in one statement, then the COMMIT. The lines were read before (``read_lines``), once a batch. Ids
+    rise with the numbers; the chain and the rollups are those a statement per table would write."""
     engine, published = pg
     factory = db.make_session_factory(engine)
     clock = FixedClock(START)
     group = GroupCommit(lambda: factory, opening=audit.locked_head)
     sent: list[str] = []
 
-    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    counted: list[Any] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         sent.append(statement)
+        if isinstance(parameters, dict) and "counted_hall_id" in parameters:
+            counted.append(parameters["counted_hall_id"])
 
     def unit(category: str) -> Callable[[Session], service.Taken]:
         return lambda s: service.take(s, clock=clock, actor=KIOSK_ACTOR, hall_code=HALL, category=category,
                                       count_ahead=True)
 
     async def batch() -> list[service.Taken]:
-        return list(await asyncio.gather(*(group.submit(unit(c), flush=service.write_taken) for c in "ABAAC")))
+        return list(await asyncio.gather(*(group.submit(unit(c), flush=service.write_taken, prepare=service.read_lines)
+                                           for c in "ABAAC")))
 
     def committed(_conn: Any) -> None:
         sent.append("COMMIT")
@@ -231,12 +236,15 @@ def test_a_batch_of_tickets_is_written_in_two_statements_once_the_head_is_held(
                 sqlalchemy_event.remove(*args)
         locks = [i for i, statement in enumerate(sent) if "FOR UPDATE" in statement]
         assert locks
+        assert sum(statement.startswith("SELECT line.hall_id") for statement in sent) == len(locks)
         for lock in locks:  # each batch (the first unit may go alone, the others after it)
             held = sent[lock + 1:sent.index("COMMIT", lock)]
             assert len(held) == 2, held
             assert held[0].startswith("WITH moved AS (INSERT INTO queue_ticket_counter")
             assert "INSERT INTO audit_entry" in held[1] and "INSERT INTO analytics_fact" in held[1]
             assert "UPDATE audit_head" in held[1]
+        assert counted and all(lines == [] for lines in counted)  # no line counted under the head
+        counted.clear()
         assert len({t.row.id for t in taken if t.row}) == 5
         assert [t.ahead for t in taken] == next(places)
     with factory() as s:

@@ -209,7 +209,8 @@ async def take_ticket(request: Request, hall_code: str, body: TicketIn) -> Respo
 
     group: GroupCommit = state.group_commit
     # answered as it is (the documented model above): the busiest API call skips FastAPI's re-validation
-    return MaskedJSONResponse(await group.submit(unit, answer, flush=service.write_taken), status_code=201)
+    return MaskedJSONResponse(await group.submit(unit, answer, flush=service.write_taken, prepare=service.read_lines),
+                              status_code=201)
 
 
 @router.get("/tickets/{token}", summary="号票状态（公开，凭令牌）", response_model=TicketStatusOut)

@@ -67,10 +67,23 @@ _AHEAD = select(func.count()).select_from(Ticket).where(
     (Ticket.queued_at < bindparam("queued", type_=Ticket.queued_at.type))
     | ((Ticket.queued_at == bindparam("queued", type_=Ticket.queued_at.type)) & (Ticket.id < bindparam("id"))))
 # The tickets waiting in a line as a batch of tickets is written (``write_taken``, for those taken with
-# ``count_ahead``): every waiting ticket (none waits from a later time than now).
+# ``count_ahead`` whose line ``read_lines`` did not read): every waiting ticket (none waits from a later time than
+# now).
 _LINE_WAITING = select(func.count()).select_from(Ticket).where(
     Ticket.hall_id == bindparam("hall"), Ticket.day == bindparam("day"), Ticket.category_id == bindparam("cat"),
     or_(*(Ticket.state == state for state in _QUEUED)))
+# PostgreSQL: the lines of a batch's tickets before the head is taken (``read_lines``), in one statement (one
+# snapshot): each line's counter (tickets issued today) and its tickets waiting. Every waiting ticket: one filtered
+# by a time read before the snapshot (another worker's, committed in between) would be in the counter and not in
+# the count.
+_PG_LINES = text(
+    "SELECT line.hall_id, line.category_id, line.day, (SELECT queue_ticket_counter.last FROM queue_ticket_counter"
+    " WHERE queue_ticket_counter.hall_id = line.hall_id AND queue_ticket_counter.category_id = line.category_id"
+    " AND queue_ticket_counter.day = line.day), (SELECT count(*) FROM queue_ticket"
+    " WHERE queue_ticket.hall_id = line.hall_id AND queue_ticket.day = line.day"
+    " AND queue_ticket.category_id = line.category_id AND queue_ticket.state = ANY(CAST(:queued AS VARCHAR[])))"
+    " FROM unnest(CAST(:hall AS INTEGER[]), CAST(:cat AS INTEGER[]), CAST(:day AS DATE[]))"
+    " AS line (hall_id, category_id, day)")
 _TICKET_BY_TOKEN = select(Ticket).where(Ticket.token == bindparam("token"))  # every status page and poll
 _SERVING_SKILLS = select(Window.skills).where(Window.hall_id == bindparam("hall"),
                                               or_(*(Window.status == status for status in _OPEN_WINDOW)))
@@ -557,6 +570,7 @@ class Taken:
     savepoint: SessionTransaction | None = None  # the innermost savepoint it was taken in (rolled back: dropped)
     row: TicketRow | None = None
     count_ahead: bool = False  # its place is counted as it is written
+    day: dt.date | None = None  # the day it was taken on (written on the day it is written on)
     ahead: int | None = None  # taken with ``count_ahead``: the tickets waiting ahead of it when it was written
 
 
@@ -571,9 +585,12 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
     while the other workers' batches wait for the head. :func:`issue` takes one and writes it.
 
     ``count_ahead``: :func:`write_taken` gives the ticket its place (``Taken.ahead``), so that the line is not
-    counted again after the COMMIT: the tickets waiting in its line as it is written (counted while the audit
-    chain's head is held, which every writer of tickets holds until its COMMIT: no other writer's ticket comes in
-    between), plus this transaction's own ahead of it.
+    counted again after the COMMIT: the tickets waiting in its line as it is written, plus this transaction's own
+    ahead of it. The line is read by :func:`read_lines` before the head is taken, if the transaction calls it (a
+    group commit's batch on PostgreSQL: those waiting then, plus those another writer issued since, which its
+    counter tells); else it is counted as the tickets are written, while the audit chain's head is held, which
+    every writer of tickets holds until its COMMIT. (A call, cancellation or requeue between the read and the write
+    is not seen; the count after the COMMIT was as old when its answer arrived.)
     ``cache``: the hall and the category from there."""
     held = _held(session)
     hall: catalog_service.HallKey = held.get(("hall", hall_code)) or held.setdefault(
@@ -605,9 +622,30 @@ def take(session: Session, *, clock: Clock, actor: Actor, hall_code: str, catego
         raise ValidationFailed(problems)
     taken = Taken(clock=clock, actor=actor, hall=hall, category=cat, ticket_class=cls, channel=chan,
                   token=secrets.token_urlsafe(18), id_number=id_clean, phone=phone_clean, item_code=item_code,
-                  appointment_at=appointment_at, savepoint=session.get_nested_transaction(), count_ahead=count_ahead)
+                  appointment_at=appointment_at, savepoint=session.get_nested_transaction(), count_ahead=count_ahead,
+                  day=day)
     _taken(session).append(taken)
     return taken
+
+
+def read_lines(session: Session) -> None:
+    """PostgreSQL: read the lines of the tickets taken with ``count_ahead`` in this transaction, in one statement,
+    for :func:`write_taken` (a group commit's ``prepare``: while another worker's batch holds the audit chain's head,
+    so that the writes under it count nothing). Elsewhere nothing: on SQLite the writer holds the database's one
+    write lock from the start, and :func:`write_taken` counts."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    held = _held(session)
+    lines = list(dict.fromkeys((t.hall.id, t.category.id, t.day) for t in session.info.get(_TAKEN_KEY) or ()
+                               if t.count_ahead and t.day is not None and ("line-now", t.hall.id, t.category.id,
+                                                                           t.day) not in held))
+    if not lines:
+        return
+    rows = session.connection().execute(_PG_LINES, {
+        "hall": [line[0] for line in lines], "cat": [line[1] for line in lines], "day": [line[2] for line in lines],
+        "queued": _QUEUED})
+    for hall, cat, day, last, waiting in rows:
+        held["line-now", hall, cat, day] = (last or 0, waiting or 0)
 
 
 def write_taken(session: Session) -> None:
@@ -631,7 +669,9 @@ def write_taken(session: Session) -> None:
     for taken, day in zip(pending, days, strict=True):
         lines.setdefault((taken.hall.id, taken.category.id, day), []).append(taken)
     counts = {key: len(line) for key, line in lines.items()}
-    counted = {key for key, line in lines.items() if any(taken.count_ahead for taken in line)}
+    held = _held(session)
+    seen: dict[Line, tuple[int, int]] = {key: held["line-now", *key] for key in lines if ("line-now", *key) in held}
+    counted = {key for key, line in lines.items() if key not in seen and any(taken.count_ahead for taken in line)}
     if postgres:
         lasts, waiting, ids = _move_counters_taking_ids(session, counts, counted)
     else:
@@ -642,7 +682,11 @@ def write_taken(session: Session) -> None:
     for key, line in lines.items():
         for index, taken in enumerate(line):
             seqs[id(taken)] = lasts[key] - len(line) + 1 + index
-            if taken.count_ahead:  # waiting now (the head is held: no other writer's come in) + this line's before it
+            if not taken.count_ahead:
+                continue
+            if key in seen:  # waiting then + issued by others since (the counter moved) + this line's before it
+                taken.ahead = seen[key][1] + max(0, lasts[key] - len(line) - seen[key][0]) + index
+            else:  # waiting now (the head is held: no other writer's come in) + this line's before it
                 taken.ahead = waiting[key] + index
     values: list[dict[str, Any]] = []
     for taken, pure, day in zip(pending, issued, days, strict=True):
