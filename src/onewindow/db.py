@@ -21,8 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event, inspect
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
@@ -204,30 +203,39 @@ def within(transaction: SessionTransaction | None, ancestor: SessionTransaction)
     return False
 
 
-def unnest_insert(table: Table, columns: Sequence[str], prefix: str) -> str:
-    """PostgreSQL: an ``INSERT`` of any number of rows given as one array parameter per column (``:{prefix}_{column}``,
-    cast to the column's type; :func:`unnest_params` makes them), rows inserted in the arrays' order. One text for
-    every batch size, so the server prepares it once; a part of a statement of several (data-modifying CTEs) that
-    writes a batch's rows of several tables in one round trip."""
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    arrays = ", ".join(f"CAST(:{prefix}_{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in columns)
-    # names and types from the table's metadata; the values are bound parameters
-    return f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+def rows_insert(table: Table, columns: Sequence[str], name: str) -> str:
+    """PostgreSQL: an ``INSERT`` of any number of rows given as ONE parameter (``:{name}``, a JSON array of objects
+    that :func:`rows_params` makes; ``json_populate_recordset`` gives each value its column's type), rows inserted
+    in the array's order. One text and one parameter for every batch size: the server prepares it once, and the
+    driver converts one string instead of a typed array per column. A part of a statement of several
+    (data-modifying CTEs) that writes a batch's rows of several tables in one round trip."""
+    listed = ", ".join(columns)
+    # names from the table's metadata; the values are one bound parameter
+    return (f"INSERT INTO {table.name} ({listed}) SELECT {listed}"  # noqa: S608
+            f" FROM json_populate_recordset(NULL::{table.name}, CAST(:{name} AS JSON))")
 
 
-def unnest_params(table: Table, columns: Sequence[str], prefix: str, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The array parameters of :func:`unnest_insert` for ``rows`` (the column values, as the ORM's types take them:
-    aware datetimes, JSON as Python values)."""
-    params: dict[str, Any] = {}
-    for name in columns:
-        values = [row.get(name) for row in rows]
-        kind = table.c[name].type
-        if isinstance(kind, JSON):  # a JSON column stores None as JSON null, as the ORM's JSON type does
-            values = [_json_dumps(value) for value in values]
-        elif isinstance(kind, AwareDateTime):
-            values = [AwareDateTime().process_bind_param(value, None) for value in values]
-        params[f"{prefix}_{name}"] = values
-    return params
+def rows_params(table: Table, columns: Sequence[str], name: str, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The parameter of :func:`rows_insert` for ``rows`` (the column values, as the ORM's types take them: aware
+    datetimes, JSON as Python values)."""
+    stamps = [column for column in columns if isinstance(table.c[column].type, AwareDateTime)]
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        values = {column: row.get(column) for column in columns}
+        for column in stamps:  # refused if naive, as the ORM's type refuses it
+            values[column] = AwareDateTime().process_bind_param(values[column], None)
+        out.append(values)
+    return {name: _json_dumps_rows(out)}
+
+
+def _json_dumps_rows(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False, default=_json_scalar)
+
+
+def _json_scalar(value: Any) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def begin_write(session: Session, *, wait: bool = True) -> None:

@@ -32,7 +32,7 @@ from onewindow.cases.models import Case, CaseVisit
 from onewindow.catalog.models import Item, ItemVersion
 from onewindow.complaints.models import Complaint
 from onewindow.core.clock import CHINA_TZ
-from onewindow.db import unnest_insert, unnest_params
+from onewindow.db import rows_insert, rows_params
 from onewindow.queue.models import Ticket
 from onewindow.ratings.models import Rating
 from onewindow.rectification.models import RectificationOrder
@@ -427,7 +427,7 @@ def add_many(session: Session, rows: Iterable[tuple[Table, tuple[object, ...], d
 def pg_upserts(rows: Sequence[tuple[Table, tuple[object, ...], dict[str, int]]]) -> tuple[list[str], dict[str, Any]]:
     """PostgreSQL: the upserts that add growing counts to rollup rows, as parts of one statement (data-modifying
     CTEs: :func:`add_many`'s, or a writer's own, ``queue.service``'s tickets) and their parameters. The rows of a
-    table that count the same columns go in one upsert, given as arrays (``db.unnest_insert``): one text for any
+    table that count the same columns go in one upsert, given as one parameter (``db.rows_insert``): one text for any
     number of rows."""
     groups: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
     for table, key, counts in rows:
@@ -438,14 +438,14 @@ def pg_upserts(rows: Sequence[tuple[Table, tuple[object, ...], dict[str, int]]])
     for index, ((table, names), values) in enumerate(groups.items()):
         columns = (*KEY_COLUMNS[table], *names)
         parts.append(_pg_upsert(table, names, f"r{index}"))
-        params |= unnest_params(table, columns, f"r{index}", values)
+        params |= rows_params(table, columns, f"r{index}", values)
     return parts, params
 
 
 @functools.cache
 def _pg_upsert(table: Table, names: tuple[str, ...], prefix: str) -> str:
     increments = ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in names)
-    return (unnest_insert(table, (*KEY_COLUMNS[table], *names), prefix)
+    return (rows_insert(table, (*KEY_COLUMNS[table], *names), prefix)
             + f" ON CONFLICT ({', '.join(KEY_COLUMNS[table])}) DO UPDATE SET {increments}")
 
 

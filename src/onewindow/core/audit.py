@@ -13,7 +13,7 @@ from sqlalchemy import JSON, BigInteger, Integer, String, Table, bindparam, even
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from onewindow.core.clock import Clock
-from onewindow.db import AwareDateTime, Base, unnest_insert, unnest_params
+from onewindow.db import AwareDateTime, Base, rows_insert, rows_params
 
 GENESIS_HASH = "0" * 64
 
@@ -159,14 +159,14 @@ def chain(session: Session, changes: Sequence[Change]) -> list[dict[str, Any]]:
 _ENTRY_COLUMNS = ("at", "actor_id", "actor", "action", "entity_type", "entity_id", "before", "after", "prev_hash",
                   "hash")
 # PostgreSQL, parts of a caller's statement of several (data-modifying CTEs): the entries of :func:`chain` (ids rising
-# in the arrays' order: the chain's), and the head row moved to the tip :func:`take_head_move` gives
-PG_INSERT_ENTRIES = unnest_insert(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit")
+# in the array's order: the chain's), and the head row moved to the tip :func:`take_head_move` gives
+PG_INSERT_ENTRIES = rows_insert(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit")
 PG_MOVE_HEAD = "UPDATE audit_head SET last_hash = :audit_tip WHERE id = 1"
 
 
 def pg_params(rows: Sequence[dict[str, Any]], tip: str) -> dict[str, Any]:
     """The parameters of :data:`PG_INSERT_ENTRIES` and :data:`PG_MOVE_HEAD`."""
-    return unnest_params(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit", rows) | {"audit_tip": tip}
+    return rows_params(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit", rows) | {"audit_tip": tip}
 
 
 def take_head_move(session: Session) -> str | None:

@@ -31,7 +31,7 @@ from onewindow.core.audit import Actor
 from onewindow.core.clock import CHINA_TZ, Clock, today
 from onewindow.core.errors import Conflict, NotFound, PermissionDenied, Problem, ValidationFailed
 from onewindow.core.ids import mask_id_number, mask_phone, validate_id_number
-from onewindow.db import unnest_insert, unnest_params, within
+from onewindow.db import rows_insert, rows_params, within
 from onewindow.queue import events, metrics, opening, routing, states
 from onewindow.queue.models import (
     DEFAULT_ROUTING_POLICY,
@@ -488,7 +488,7 @@ _INSERT_EVENTS = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
 # head's move, as data-modifying CTEs of one statement. Rows are given as arrays: one text for every batch size.
 _COUNTER_TABLE = cast(Table, TicketCounter.__table__)
 _PG_MOVE_COUNTERS = (
-    unnest_insert(_COUNTER_TABLE, ("hall_id", "category_id", "day", "last"), "counter")
+    rows_insert(_COUNTER_TABLE, ("hall_id", "category_id", "day", "last"), "counter")
     + " ON CONFLICT (hall_id, category_id, day) DO UPDATE SET last = queue_ticket_counter.last + excluded.last"
     " RETURNING hall_id, category_id, day, last")
 _PG_COUNTERS_AND_IDS = text(  # the counters' upsert: text from the table's metadata
@@ -508,8 +508,8 @@ _PG_EVENT_COLUMNS = ("ticket_id", "hall_id", "from_state", "to_state", "at", "wi
 
 @functools.lru_cache(maxsize=64)  # by the parts of TICKET_STATEMENT_PARTS: a few shapes of rollup rows
 def _pg_write(head: bool, others: tuple[str, ...]) -> TextClause:
-    parts = [unnest_insert(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket"),
-             unnest_insert(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event"), audit.PG_INSERT_ENTRIES, *others]
+    parts = [rows_insert(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket"),
+             rows_insert(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event"), audit.PG_INSERT_ENTRIES, *others]
     if head:
         parts.append(audit.PG_MOVE_HEAD)
     return text("WITH " + ", ".join(f"w{index} AS ({part})" for index, part in enumerate(parts)) + " SELECT 1")
@@ -523,10 +523,10 @@ def _move_counters_taking_ids(session: Session, counts: dict[Line, int], counted
     """PostgreSQL, in one statement: :func:`_move_counters`, the tickets waiting in the ``counted`` lines (the
     statement begins once the head is held: it sees every ticket written before), and as many ticket ids as
     tickets, rising."""
-    keys, asked = list(counts), list(counted)
+    asked = list(counted)
     rows = session.connection().execute(_PG_COUNTERS_AND_IDS, {
-        "counter_hall_id": [k[0] for k in keys], "counter_category_id": [k[1] for k in keys],
-        "counter_day": [k[2] for k in keys], "counter_last": list(counts.values()),
+        **rows_params(_COUNTER_TABLE, ("hall_id", "category_id", "day", "last"), "counter", [
+            {"hall_id": hall, "category_id": cat, "day": day, "last": n} for (hall, cat, day), n in counts.items()]),
         "counted_hall_id": [k[0] for k in asked], "counted_category_id": [k[1] for k in asked],
         "counted_day": [k[2] for k in asked], "queued": _QUEUED, "tickets": sum(counts.values())}).all()
     return ({(hall, cat, day): last for hall, cat, day, last, _waiting, _ids in rows},
@@ -718,8 +718,8 @@ def write_taken(session: Session) -> None:
         entries = audit.chain(session, changes)
         _tell_written(session, ids, values)
         tip = audit.take_head_move(session)
-        params = (unnest_params(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket", values)
-                  | unnest_params(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event", ticket_events)
+        params = (rows_params(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket", values)
+                  | rows_params(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event", ticket_events)
                   | audit.pg_params(entries, tip or ""))
         others: list[str] = []
         for parts in TICKET_STATEMENT_PARTS:
