@@ -203,16 +203,18 @@ def within(transaction: SessionTransaction | None, ancestor: SessionTransaction)
     return False
 
 
-def rows_insert(table: Table, columns: Sequence[str], name: str) -> str:
+def rows_insert(table: Table, columns: Sequence[str], name: str, where: str = "") -> str:
     """PostgreSQL: an ``INSERT`` of any number of rows given as ONE parameter (``:{name}``, a JSON array of objects
     that :func:`rows_params` makes; ``json_populate_recordset`` gives each value its column's type), rows inserted
     in the array's order. One text and one parameter for every batch size: the server prepares it once, and the
     driver converts one string instead of a typed array per column. A part of a statement of several
-    (data-modifying CTEs) that writes a batch's rows of several tables in one round trip."""
+    (data-modifying CTEs) that writes a batch's rows of several tables in one round trip. ``where``: a condition
+    on the rows (SQL)."""
     listed = ", ".join(columns)
+    filtered = f" WHERE {where}" if where else ""
     # names from the table's metadata; the values are one bound parameter
     return (f"INSERT INTO {table.name} ({listed}) SELECT {listed}"  # noqa: S608
-            f" FROM json_populate_recordset(NULL::{table.name}, CAST(:{name} AS JSON))")
+            f" FROM json_populate_recordset(NULL::{table.name}, CAST(:{name} AS JSON)){filtered}")
 
 
 def rows_params(table: Table, columns: Sequence[str], name: str, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
@@ -384,7 +386,10 @@ class GroupCommit:
     run before it, while another worker's batch may hold the head: they read, check and queue what the flush
     writes (``queue.service.take``), or take the head themselves before a row lock of theirs
     (``queue.service.spend_anonymous_ticket``), so the head is held for the writes alone. (A batch with a savepoint
-    per unit takes it before its units: each savepoint writes its unit's ORM changes.) A writer outside the
+    per unit takes it before its units: each savepoint writes its unit's ORM changes. A batch whose units left the
+    ORM nothing to write and that has flushes leaves the head to them: each flush takes it before any row lock of
+    its own, ``queue.service.write_taken`` with its first statement, a round trip less while it is held.) A
+    writer outside the
     batches may still hold such a row while it waits for the head (an ORM write flushed before its audit entry);
     PostgreSQL then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the
     batch is the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
@@ -505,7 +510,10 @@ class GroupCommit:
                     for prepare in dict.fromkeys(u.prepare for u in batch if u.prepare is not None):
                         prepare(session)
                     if not savepoints:
-                        if opening is not None:
+                        # the head before the units' ORM writes; a batch that left the ORM nothing to write leaves it
+                        # to its flushes, which take it first (``write_taken`` with its first statement)
+                        if opening is not None and (session.new or session.dirty or session.deleted
+                                                    or not any(u.flush for u in batch)):
                             opening(session)
                         _flush_units(session)
                     for flush in dict.fromkeys(u.flush for u in batch if u.flush is not None):

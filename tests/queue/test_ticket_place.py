@@ -7,16 +7,21 @@ categories by code, a wait estimate's open windows' skills and mean service time
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.core.clock import FixedClock
+from onewindow.catalog.models import HallCategory
+from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.errors import NotFound, ValidationFailed
 from onewindow.queue import service
 from onewindow.queue.api import KIOSK_ACTOR
+from onewindow.queue.models import TicketCounter
+from tests.conftest import BACKEND
 
 from .conftest import QueueHall
 
@@ -59,6 +64,30 @@ def test_the_place_counts_tickets_taken_earlier_in_the_transaction_and_no_one_ta
         service.read_lines(session)
     service.write_taken(session)
     assert (first.ahead, later.ahead) == (1, 2)
+
+
+def test_tickets_taken_before_midnight_and_written_after_go_to_the_new_days_lines(
+        session: Session, qhall: QueueHall, clock: FixedClock) -> None:
+    """On PostgreSQL the batch takes the head with its counters' move, for the days its tickets were taken on, and
+    reads their times after: a day gone by meanwhile has the counters moved back and the new day's used."""
+    clock.set(dt.datetime(2026, 11, 30, 23, 59, 59, 900000, tzinfo=CHINA_TZ))
+    service.issue(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category="A")  # A001, the 30th
+    session.commit()
+    taken = [service.take(session, clock=clock, actor=KIOSK_ACTOR, hall_code=qhall.code, category=category,
+                          count_ahead=True) for category in "AB"]
+    service.read_lines(session)
+    clock.advance(dt.timedelta(milliseconds=200))  # midnight, before the batch writes
+    service.write_taken(session)
+    session.commit()
+    rows = [t.row for t in taken]
+    assert [(r.number, r.day) for r in rows if r] == [("A001", dt.date(2026, 12, 1)), ("B001", dt.date(2026, 12, 1))]
+    assert [t.ahead for t in taken] == [0, 0]
+    lasts = {(code, day.day): last for code, day, last in session.execute(
+        select(HallCategory.code, TicketCounter.day, TicketCounter.last).join(HallCategory))}
+    assert lasts["A", 30] == 1 and lasts.get(("B", 30), 0) == 0  # moved back, if moved
+    if BACKEND == "postgres":  # moved with the head's lock, for the day taken on, then back
+        assert ("B", 30) in lasts
+    assert lasts["A", 1] == lasts["B", 1] == 1
 
 
 def test_without_count_ahead_the_place_is_left_to_a_count(session: Session, qhall: QueueHall,

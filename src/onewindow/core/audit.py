@@ -162,6 +162,7 @@ _ENTRY_COLUMNS = ("at", "actor_id", "actor", "action", "entity_type", "entity_id
 # in the array's order: the chain's), and the head row moved to the tip :func:`take_head_move` gives
 PG_INSERT_ENTRIES = rows_insert(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit")
 PG_MOVE_HEAD = "UPDATE audit_head SET last_hash = :audit_tip WHERE id = 1"
+PG_LOCK_HEAD = "SELECT last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
 
 
 def pg_params(rows: Sequence[dict[str, Any]], tip: str) -> dict[str, Any]:
@@ -208,10 +209,20 @@ def locked_head(session: Session) -> str:
     tip: str | None = session.info.get(_HEAD_KEY)
     if tip is not None:
         return tip
-    connection = session.connection()
-    tip = connection.execute(_LOCK_HEAD).scalar_one_or_none()
+    return hold_head(session, session.connection().execute(_LOCK_HEAD).scalar_one_or_none())
+
+
+def head_held(session: Session) -> bool:
+    """Whether this transaction holds the chain's head (:func:`locked_head`, :func:`hold_head`)."""
+    return session.info.get(_HEAD_KEY) is not None
+
+
+def hold_head(session: Session, tip: str | None) -> str:
+    """The chain's tip as a caller's own statement read it with the head row's lock (:data:`PG_LOCK_HEAD` within
+    it: a round trip less while the head is held), now held as :func:`locked_head` holds it; None if there was
+    no head row (the first append ever: it is inserted now)."""
     if tip is None:
-        connection.execute(_INSERT_HEAD)
+        session.connection().execute(_INSERT_HEAD)
         tip = GENESIS_HASH
     session.info[_HEAD_KEY] = tip
     if not event.contains(session, "before_commit", _write_head):
