@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, inspect
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
@@ -211,21 +211,29 @@ def rows_insert(table: Table, columns: Sequence[str], name: str, where: str = ""
     (data-modifying CTEs) that writes a batch's rows of several tables in one round trip. ``where``: a condition
     on the rows (SQL)."""
     listed = ", ".join(columns)
+    # a JSON column keeps None as JSON null, as the ORM's JSON type writes it (json_populate_recordset gives NULL)
+    selected = ", ".join(f"COALESCE({name}, 'null'::json)" if _json_null(table.c[name].type) else name
+                         for name in columns)
     filtered = f" WHERE {where}" if where else ""
     # names from the table's metadata; the values are one bound parameter
-    return (f"INSERT INTO {table.name} ({listed}) SELECT {listed}"  # noqa: S608
+    return (f"INSERT INTO {table.name} ({listed}) SELECT {selected}"  # noqa: S608
             f" FROM json_populate_recordset(NULL::{table.name}, CAST(:{name} AS JSON)){filtered}")
+
+
+def _json_null(kind: Any) -> bool:
+    return isinstance(kind, JSON) and not kind.none_as_null
 
 
 def rows_params(table: Table, columns: Sequence[str], name: str, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
     """The parameter of :func:`rows_insert` for ``rows`` (the column values, as the ORM's types take them: aware
     datetimes, JSON as Python values)."""
     stamps = [column for column in columns if isinstance(table.c[column].type, AwareDateTime)]
+    aware = AwareDateTime()
     out: list[dict[str, Any]] = []
     for row in rows:
         values = {column: row.get(column) for column in columns}
         for column in stamps:  # refused if naive, as the ORM's type refuses it
-            values[column] = AwareDateTime().process_bind_param(values[column], None)
+            values[column] = aware.process_bind_param(values[column], None)
         out.append(values)
     return {name: _json_dumps_rows(out)}
 
@@ -389,12 +397,11 @@ class GroupCommit:
     per unit takes it before its units: each savepoint writes its unit's ORM changes. A batch whose units left the
     ORM nothing to write and that has flushes leaves the head to them: each flush takes it before any row lock of
     its own, ``queue.service.write_taken`` with its first statement, a round trip less while it is held.) A
-    writer outside the
-    batches may still hold such a row while it waits for the head (an ORM write flushed before its audit entry);
-    PostgreSQL then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure, 40001). When the
-    batch is the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back (freeing the head for the
-    other writer) and the batch runs again from the start in a new session, at most ``GROUP_COMMIT_RETRIES``
-    times, before its callers get the error.
+    writer outside the batches may still hold such a row while it waits for the head (an ORM write flushed before
+    its audit entry); PostgreSQL then aborts one of the two (deadlock, SQLSTATE 40P01; or a serialization failure,
+    40001). When the batch is the one aborted, in a unit or at the COMMIT, the whole transaction is rolled back
+    (freeing the head for the other writer) and the batch runs again from the start in a new session, at most
+    ``GROUP_COMMIT_RETRIES`` times, before its callers get the error.
 
     A unit may come with an ``answer``: what its caller is told, read from what the unit wrote (a ticket's place in
     the line). The answers are read after the COMMIT, in the same session, so the write lock (SQLite's, the
@@ -439,7 +446,9 @@ class GroupCommit:
         result)`` when an answer is given (or the exception of either). ``flush``: what writes, once for the
         whole batch after its units and before the COMMIT, what the units have queued in the session (the
         tickets that ``queue.service.take`` queues, written in a few multi-row statements by
-        ``queue.service.write_taken``); if it fails, the batch fails whole. ``prepare``: what reads for the flush,
+        ``queue.service.write_taken``); if it fails, the batch fails whole. A flush takes the audit chain's head
+        before any row lock of its own: a batch whose units left the ORM nothing to write does not take it
+        beforehand (``opening``). ``prepare``: what reads for the flush,
         once for the whole batch after its units and before the head is taken (on PostgreSQL while another worker's
         batch may hold it: ``queue.service.read_lines``)."""
         loop = asyncio.get_running_loop()

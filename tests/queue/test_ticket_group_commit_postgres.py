@@ -1,9 +1,9 @@
 """Group commit on PostgreSQL (``db.GroupCommit`` with ``opening=audit.locked_head``), on a committed database with
-real concurrent connections: each batch locks the audit head before any unit runs, so the batches of two workers
-queue on that row and never deadlock with each other; a batch that PostgreSQL aborts for another writer's sake
-(a ticket taken outside the batches: its counter row first, then the head) is rolled back whole and runs again,
-announcing and counting each ticket once; a unit's own error stays that unit's. PostgreSQL only
-(``ONEWINDOW_TEST_BACKEND=postgres``); what the batch does on SQLite is in ``test_ticket_group_commit.py``."""
+real concurrent connections: each batch locks the audit head before it writes (its units run before: they read and
+queue), so the batches of two workers queue on that row and never deadlock with each other; a batch that PostgreSQL
+aborts for another writer's sake (a ticket taken outside the batches: its counter row first, then the head) is rolled
+back whole and runs again, announcing and counting each ticket once; a unit's own error stays that unit's. PostgreSQL
+only (``ONEWINDOW_TEST_BACKEND=postgres``); what the batch does on SQLite is in ``test_ticket_group_commit.py``."""
 
 from __future__ import annotations
 
@@ -259,5 +259,8 @@ def test_a_batch_of_tickets_takes_the_head_with_its_first_statement_and_writes_w
         assert [e.entity_id for e in entries] == [str(t.id) for t in tickets]
         assert entries[0].after is not None and entries[0].after["number"] == "A001"
         assert entries[0].before is None
+        # JSON null, as the ORM writes None to a JSON column (not SQL NULL)
+        assert set(s.scalars(text("SELECT json_typeof(before) FROM audit_entry"
+                                  " WHERE action = 'queue.ticket.issue'"))) == {"null"}
     assert len(published) == 10
     _consistent(factory)

@@ -138,28 +138,34 @@ def record_many(session: Session, changes: Sequence[Change]) -> None:
     if not changes:
         return
     session.flush()
-    session.connection().execute(_INSERT_ENTRIES, chain(session, changes))
+    rows = chain(locked_head(session), changes)
+    session.connection().execute(_INSERT_ENTRIES, rows)
+    appended(session, rows[-1]["hash"])
 
 
-def chain(session: Session, changes: Sequence[Change]) -> list[dict[str, Any]]:
-    """The column values of entries for ``changes``, chained in the given order after the locked tip, which moves
-    to the last of them: the caller inserts them in this transaction, in this order (ids rising with it), as
-    :func:`record_many` does, or within a statement of its own (``queue.service``'s tickets on PostgreSQL)."""
-    prev = locked_head(session)
+def chain(prev: str, changes: Sequence[Change]) -> list[dict[str, Any]]:
+    """The column values of entries for ``changes``, chained in the given order after ``prev`` (the locked tip,
+    :func:`locked_head`): the caller inserts them in this order (ids rising with it), as :func:`record_many` does,
+    or within a statement of its own (``queue.service``'s tickets on PostgreSQL), then calls :func:`appended`."""
     rows: list[dict[str, Any]] = []
     for change in changes:
         rows.append(_entry_row(prev, change))
         prev = rows[-1]["hash"]
-    if rows:
-        session.info[_HEAD_KEY] = prev
-        session.info[_MOVED_KEY] = True
     return rows
+
+
+def appended(session: Session, tip: str, *, head_written: bool = False) -> None:
+    """The entries up to ``tip`` are in the chain (inserted in this transaction). ``head_written``: the statement
+    that inserted them also moved the head row to it (:data:`PG_MOVE_HEAD`; never inside a savepoint, whose
+    appends may still be rolled back), so the commit has nothing left to write."""
+    session.info[_HEAD_KEY] = tip
+    session.info[_MOVED_KEY] = not head_written
 
 
 _ENTRY_COLUMNS = ("at", "actor_id", "actor", "action", "entity_type", "entity_id", "before", "after", "prev_hash",
                   "hash")
 # PostgreSQL, parts of a caller's statement of several (data-modifying CTEs): the entries of :func:`chain` (ids rising
-# in the array's order: the chain's), and the head row moved to the tip :func:`take_head_move` gives
+# in the array's order: the chain's), the head row moved to the last of them, and the head's lock
 PG_INSERT_ENTRIES = rows_insert(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit")
 PG_MOVE_HEAD = "UPDATE audit_head SET last_hash = :audit_tip WHERE id = 1"
 PG_LOCK_HEAD = "SELECT last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
@@ -168,16 +174,6 @@ PG_LOCK_HEAD = "SELECT last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
 def pg_params(rows: Sequence[dict[str, Any]], tip: str) -> dict[str, Any]:
     """The parameters of :data:`PG_INSERT_ENTRIES` and :data:`PG_MOVE_HEAD`."""
     return rows_params(_ENTRY_TABLE, _ENTRY_COLUMNS, "audit", rows) | {"audit_tip": tip}
-
-
-def take_head_move(session: Session) -> str | None:
-    """The tip the head row is to be moved to at commit, if it has moved since it was last written; the caller
-    writes it itself (within a statement of its own), so the commit does not. None if there is nothing to
-    write (or inside a savepoint, whose appends may still be rolled back)."""
-    if session.in_nested_transaction() or not session.info.get(_MOVED_KEY):
-        return None
-    session.info[_MOVED_KEY] = False
-    return cast(str, session.info[_HEAD_KEY])
 
 
 def _entry_row(prev: str, change: Change) -> dict[str, Any]:

@@ -483,9 +483,10 @@ _INSERT_EVENTS = insert(_EVENT_TABLE).returning(_EVENT_TABLE.c.id)
 
 # PostgreSQL: a batch's tickets are written in two statements while the audit chain's head is held (each one a round
 # trip that every other ticket writer waits for): the counters moved, with the tickets' ids taken from their
-# sequence (under the head, so ids rise with the order of writing, across the workers too); then the tickets, their
-# events, their audit entries (chained here in Python: an entry's hash covers its ticket's id and number) and the
-# head's move, as data-modifying CTEs of one statement. Rows are given as arrays: one text for every batch size.
+# sequence (under the head, so ids rise with the order of writing, across the workers too), in the statement that
+# takes the head if the transaction does not hold it yet; then the tickets, their events, their audit entries
+# (chained here in Python: an entry's hash covers its ticket's id and number), the rollups and the head's move, as
+# data-modifying CTEs of one statement. Rows are given as one JSON parameter a table: one text for every batch.
 _COUNTER_TABLE = cast(Table, TicketCounter.__table__)
 _COUNTER_COLUMNS = ("hall_id", "category_id", "day", "last")
 _COUNTERS_MOVED = (" ON CONFLICT (hall_id, category_id, day) DO UPDATE SET last = queue_ticket_counter.last"
@@ -639,8 +640,8 @@ def read_lines(session: Session) -> None:
     for :func:`write_taken` (a group commit's ``prepare``: while another worker's batch holds the audit chain's head,
     so that the writes under it count nothing). Elsewhere nothing: on SQLite the writer holds the database's one
     write lock from the start, and :func:`write_taken` counts."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
+    if session.get_bind().dialect.name != "postgresql" or audit.head_held(session):
+        return  # (the head held already: counted as they are written, in a statement sent anyway)
     held = _held(session)
     lines = list(dict.fromkeys((t.hall.id, t.category.id, t.day) for t in session.info.get(_TAKEN_KEY) or ()
                                if t.count_ahead and t.day is not None and ("line-now", t.hall.id, t.category.id,
@@ -722,18 +723,20 @@ def write_taken(session: Session) -> None:
         for v, ticket_id in zip(values, ids, strict=True):
             v["id"] = ticket_id
         session.flush()  # what the entries follow (a caller's ORM changes) is written before them
-        entries = audit.chain(session, changes)
-        _tell_written(session, ids, values)
-        tip = audit.take_head_move(session)
+        entries = audit.chain(audit.locked_head(session), changes)
+        tip = entries[-1]["hash"]
+        head = not session.in_nested_transaction()  # a savepoint's appends may yet be rolled back: moved at commit
         params = (rows_params(_TICKET_TABLE, _PG_TICKET_COLUMNS, "ticket", values)
                   | rows_params(_EVENT_TABLE, _PG_EVENT_COLUMNS, "event", ticket_events)
-                  | audit.pg_params(entries, tip or ""))
+                  | audit.pg_params(entries, tip))
+        _tell_written(session, ids, values)
         others: list[str] = []
         for parts in TICKET_STATEMENT_PARTS:
             texts, more = parts(session)
             others += texts
             params |= more
-        connection.execute(_pg_write(tip is not None, tuple(others)), params)
+        connection.execute(_pg_write(head, tuple(others)), params)
+        audit.appended(session, tip, head_written=head)
     else:
         connection.execute(_INSERT_EVENTS, ticket_events)
         audit.record_many(session, changes)
@@ -776,9 +779,10 @@ def _take_head_moving_counters(session: Session, pending: list[Taken]) -> tuple[
     """PostgreSQL, when the transaction does not hold the audit chain's head yet: take it with the counters' move,
     in one statement (a round trip less while it is held). The lines are those of the days the tickets were
     taken on, and the times are read once the statement is back (the head held), so numbers and times still rise
-    together; a ticket whose time falls on a later day (a batch over midnight) has the counters moved back, and
-    the batch goes on as any other. None (nothing done) if a line must be counted as it is written: the
-    statement's snapshot is older than the head's lock, and such a count would miss the last holder's tickets."""
+    together. None if the batch is to be written the usual way: before anything is done, if a line must be
+    counted as it is written (the statement's snapshot is older than the head's lock, and such a count would miss
+    the last holder's tickets); with the head held and the counters moved back, if a ticket's time falls on a
+    later day than it was taken on (a batch over midnight)."""
     days = [t.day or today(t.clock) for t in pending]
     lines: dict[Line, list[Taken]] = {}
     for taken, day in zip(pending, days, strict=True):
@@ -790,7 +794,8 @@ def _take_head_moving_counters(session: Session, pending: list[Taken]) -> tuple[
         **_counter_rows(counts), "tickets": len(pending)}).all()
     audit.hold_head(session, row[0][5] if row else None)
     issued = _issue(pending)
-    if _lines(pending, issued).keys() != lines.keys():  # a day went by meanwhile: the counters back, the usual way
+    if any(pure.issued_at.astimezone(CHINA_TZ).date() != day for pure, day in zip(issued, days, strict=True)):
+        # a day went by meanwhile: the counters back (a row made now stays, at 0), then the usual way
         _move_counters(session, {key: -n for key, n in counts.items()})
         return None
     return (issued, lines, {(hall, cat, day): last for hall, cat, day, last, _ids, _tip in row}, {},
