@@ -212,8 +212,8 @@ def rows_insert(table: Table, columns: Sequence[str], name: str, where: str = ""
     on the rows (SQL)."""
     listed = ", ".join(columns)
     # a JSON column keeps None as JSON null, as the ORM's JSON type writes it (json_populate_recordset gives NULL)
-    selected = ", ".join(f"COALESCE({name}, 'null'::json)" if _json_null(table.c[name].type) else name
-                         for name in columns)
+    selected = ", ".join(f"COALESCE({column}, 'null'::json)" if _json_null(table.c[column].type) else column
+                         for column in columns)
     filtered = f" WHERE {where}" if where else ""
     # names from the table's metadata; the values are one bound parameter
     return (f"INSERT INTO {table.name} ({listed}) SELECT {selected}"  # noqa: S608

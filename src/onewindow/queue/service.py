@@ -674,7 +674,7 @@ def write_taken(session: Session) -> None:
     else:
         audit.locked_head(session)
         issued = _issue(pending)
-        lines = _lines(pending, issued)
+        lines = _lines(pending, _days(issued))
         counts = {key: len(line) for key, line in lines.items()}
         counted = _counted(session, lines)
         if postgres:
@@ -685,7 +685,7 @@ def write_taken(session: Session) -> None:
                 _LINE_WAITING, {"hall": hall, "cat": cat, "day": day}).scalar_one()) for hall, cat, day in counted}
     held = _held(session)
     seen: dict[Line, tuple[int, int]] = {key: held["line-now", *key] for key in lines if ("line-now", *key) in held}
-    days = [pure.issued_at.astimezone(CHINA_TZ).date() for pure in issued]
+    days = _days(issued)
     seqs: dict[int, int] = {}
     for key, line in lines.items():
         for index, taken in enumerate(line):
@@ -757,12 +757,16 @@ def _issue(pending: list[Taken]) -> list[states.Ticket]:
             for t in pending]
 
 
-def _lines(pending: list[Taken], issued: list[states.Ticket]) -> dict[Line, list[Taken]]:
-    """The batch's tickets by line, each on the day it is issued on."""
+def _days(issued: list[states.Ticket]) -> list[dt.date]:
+    """The day each ticket is issued on (its line's)."""
+    return [pure.issued_at.astimezone(CHINA_TZ).date() for pure in issued]
+
+
+def _lines(pending: list[Taken], days: list[dt.date]) -> dict[Line, list[Taken]]:
+    """The batch's tickets by line: hall, category and the given day of each."""
     lines: dict[Line, list[Taken]] = {}
-    for taken, pure in zip(pending, issued, strict=True):
-        lines.setdefault((taken.hall.id, taken.category.id, pure.issued_at.astimezone(CHINA_TZ).date()),
-                         []).append(taken)
+    for taken, day in zip(pending, days, strict=True):
+        lines.setdefault((taken.hall.id, taken.category.id, day), []).append(taken)
     return lines
 
 
@@ -784,9 +788,7 @@ def _take_head_moving_counters(session: Session, pending: list[Taken]) -> tuple[
     the last holder's tickets); with the head held and the counters moved back, if a ticket's time falls on a
     later day than it was taken on (a batch over midnight)."""
     days = [t.day or today(t.clock) for t in pending]
-    lines: dict[Line, list[Taken]] = {}
-    for taken, day in zip(pending, days, strict=True):
-        lines.setdefault((taken.hall.id, taken.category.id, day), []).append(taken)
+    lines = _lines(pending, days)
     if _counted(session, lines):
         return None
     counts = {key: len(line) for key, line in lines.items()}
@@ -794,7 +796,7 @@ def _take_head_moving_counters(session: Session, pending: list[Taken]) -> tuple[
         **_counter_rows(counts), "tickets": len(pending)}).all()
     audit.hold_head(session, row[0][5] if row else None)
     issued = _issue(pending)
-    if any(pure.issued_at.astimezone(CHINA_TZ).date() != day for pure, day in zip(issued, days, strict=True)):
+    if _days(issued) != days:
         # a day went by meanwhile: the counters back (a row made now stays, at 0), then the usual way
         _move_counters(session, {key: -n for key, n in counts.items()})
         return None
