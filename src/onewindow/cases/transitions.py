@@ -151,7 +151,14 @@ class DuplicateKey(Exception):
 
 
 def insert_numbered(session: Session, case: Case, day: dt.date) -> None:
-    """Insert a new case under the day's next number, retrying when a concurrent intake took it."""
+    """Insert a new case under the day's next number, retrying when a concurrent intake took it.
+
+    The audit chain's head is taken first (every audited write holds it until its COMMIT, and the case's creation
+    is audited next): on PostgreSQL the intakes then number one at a time, each seeing the numbers of those
+    before it committed, instead of several reading the same last number, all but one waiting for the first's
+    COMMIT on the unique index and trying again (``number_conflict`` after a few, under concurrent intakes) or
+    deadlocking with the head's holder. The retries stay for a writer that numbers without it."""
+    audit.locked_head(session)
     for attempt in range(NUMBER_ATTEMPTS):
         case.number = next_number(session, day)
         try:
