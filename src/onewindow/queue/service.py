@@ -266,9 +266,14 @@ def qualified_categories(session: Session, user_id: int) -> list[str]:
 
 
 def hall_settings(session: Session, hall_id: int, *, for_update: bool = False) -> HallQueueSettings:
-    """The hall's queue settings (created with defaults on first use); ``for_update`` locks the row."""
+    """The hall's queue settings (created with defaults on first use); ``for_update`` locks the row, after the
+    audit chain's head (which the caller's audited write holds until its COMMIT anyway): on PostgreSQL a caller
+    that held the hall's row while it waited for the head would keep every other window of the hall waiting for
+    the same head behind it (call-next serialized on the hall at a writer's whole wait: about 1 s a call in the
+    working-day mix), and one lock order for every writer keeps them from deadlocking."""
     stmt = select(HallQueueSettings).where(HallQueueSettings.hall_id == hall_id)
     if for_update:
+        audit.locked_head(session)
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     row = session.scalars(stmt).first()
     if row is None:
@@ -1081,14 +1086,37 @@ def _call(session: Session, *, clock: Clock, actor: Actor, window: Window, ticke
 
 
 def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Ticket | None:
-    """Call the ticket the hall's routing policy picks for this window; None when nothing it may serve waits."""
+    """Call the ticket the hall's routing policy picks for this window; None when nothing it may serve waits.
+
+    The pick is made before the hall's lock, from what is committed (the window, the queue, the policy), so only
+    the call's writes wait for the lock and hold it. Under the lock (one caller per hall at a time, taken after the
+    audit chain's head: ``hall_settings``) the window and the picked ticket are read again; when either changed
+    meanwhile (another window called that ticket, the same window called twice at once), the pick is made again
+    under the lock, from what is committed then."""
+    window, picked = _pick_next(session, clock=clock, actor=actor, window_id=window_id)
+    if picked is None:
+        return None
+    hall_settings(session, window.hall_id, for_update=True)
+    if not _still_callable(session, window, picked[0]):
+        session.expire_all()  # nothing is written yet: what the first pick read is read again
+        window, picked = _pick_next(session, clock=clock, actor=actor, window_id=window_id)
+        if picked is None:
+            return None
+    ticket, policy = picked
+    return _call(session, clock=clock, actor=actor, window=window, ticket=ticket, action="call_next",
+                 extra={"policy": policy})
+
+
+def _pick_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> tuple[
+        Window, tuple[Ticket, str] | None]:
+    """The window and the ticket its hall's routing policy picks for it (with the policy's name), or None."""
     window = _ready_window(session, actor, window_id)
-    settings = hall_settings(session, window.hall_id, for_update=True)  # one caller per hall at a time
+    settings = hall_settings(session, window.hall_id)
     policy = routing.make_policy(settings.routing_policy, settings.policy_params)
     view = window_view(session, window)
     queued = _queued(session, hall_id=window.hall_id, day=today(clock))
     if not queued:
-        return None
+        return window, None
     categories = _categories(session)
     expected = expected_service_minutes(session, clock=clock, hall_id=window.hall_id)
     by_key = {str(t.id): t for t in queued}
@@ -1099,10 +1127,17 @@ def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -
         appointment_at=routing.to_minutes(t.appointment_at) if t.appointment_at else None,
         item_code=t.item_code or "") for t in queued]
     picked = policy.pick(view, waiting, routing.to_minutes(clock.now()))
-    if picked is None:
-        return None
-    return _call(session, clock=clock, actor=actor, window=window, ticket=by_key[picked.key], action="call_next",
-                 extra={"policy": policy.name})
+    return window, (by_key[picked.key], policy.name) if picked is not None else None
+
+
+def _still_callable(session: Session, window: Window, ticket: Ticket) -> bool:
+    """Whether, as committed now, the window may still call and the ticket still waits in the line it was
+    picked from."""
+    category = ticket.category_id
+    session.refresh(window)
+    session.refresh(ticket)
+    return (window.status != WindowStatus.PAUSED.value and ticket.state in _QUEUED and ticket.category_id == category
+            and current_ticket(session, window.id) is None)
 
 
 def call_specific(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int,

@@ -1,0 +1,115 @@
+"""Call-next on PostgreSQL when another call commits between a window's pick and its lock on the hall: the pick is
+made again under the lock, so a ticket another window took is not called twice and a window called twice at once
+(a double click) calls one ticket. PostgreSQL only (``ONEWINDOW_TEST_BACKEND=postgres``): on SQLite a writer holds
+the database's lock from the start of its transaction, so nothing commits in between."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from onewindow import db
+from onewindow.catalog import service as catalog_service
+from onewindow.core.audit import Actor
+from onewindow.core.clock import FixedClock
+from onewindow.core.errors import Conflict
+from onewindow.demo import load_demo
+from onewindow.queue import service
+from onewindow.queue.api import KIOSK_ACTOR
+from onewindow.queue.models import Ticket
+from onewindow.staff import service as staff_service
+from tests.conftest import BACKEND, START, DatabaseFactory
+from tests.factories import DEMO_PASSWORD
+from tests.queue.conftest import ADMIN, DAY, HALL
+
+pytestmark = pytest.mark.skipif(BACKEND != "postgres", reason="PostgreSQL's concurrent transactions")
+
+
+@dataclass
+class Hall:
+    """A committed hall with two signed-in windows serving A, two A tickets waiting."""
+
+    factory: sessionmaker[Session]
+    clock: FixedClock
+    windows: list[int]
+    clerks: list[Actor]
+    numbers: list[str]
+
+
+@pytest.fixture
+def hall(databases: DatabaseFactory) -> Iterator[Hall]:
+    engine = databases.new_engine("call_race")
+    factory = db.make_session_factory(engine)
+    clock = FixedClock(START)
+    with factory() as s, s.begin():
+        load_demo(s, clock=clock, password=DEMO_PASSWORD)
+    clock.set(DAY)
+    windows: list[int] = []
+    clerks: list[Actor] = []
+    with factory() as s, s.begin():
+        service.hall_settings(s, catalog_service.hall_by_code(s, HALL).id)  # made on first use: now
+        for n in (1, 2):
+            window = service.save_window(s, clock=clock, actor=ADMIN, hall_code=HALL, number=n, kind="comprehensive",
+                                         skills=["A"])
+            user = staff_service.create_user(s, clock=clock, actor=ADMIN, username=f"race{n}", password=DEMO_PASSWORD,
+                                             display_name=f"竞争{n}", role="clerk", department_code="ZWFW",
+                                             hall_code=HALL, phone=None)
+            service.set_qualifications(s, clock=clock, actor=ADMIN, username=user.username, categories=["A"])
+            s.flush()
+            clerk = Actor(user.id, user.username)
+            service.sign_in_window(s, clock=clock, actor=clerk, window_id=window.id)
+            windows.append(window.id)
+            clerks.append(clerk)
+        numbers = [service.issue_ticket(s, clock=clock, actor=KIOSK_ACTOR, hall_code=HALL, category="A").number
+                   for _ in range(2)]
+    yield Hall(factory, clock, windows, clerks, numbers)
+
+
+def _between_pick_and_lock(monkeypatch: pytest.MonkeyPatch, other: Callable[[], Any]) -> list[Any]:
+    """Run ``other`` once, committed, when the first call-next is about to lock its hall's row (after its pick)."""
+    locking = service.hall_settings
+    ran: list[Any] = []
+
+    def hall_settings(session: Session, hall_id: int, *, for_update: bool = False) -> Any:
+        if for_update and not ran:
+            ran.append(None)
+            ran[0] = other()
+        return locking(session, hall_id, for_update=for_update)
+
+    monkeypatch.setattr(service, "hall_settings", hall_settings)
+    return ran
+
+
+def _call_next(hall: Hall, index: int) -> str | None:
+    with hall.factory() as s, s.begin():
+        ticket = service.call_next(s, clock=hall.clock, actor=hall.clerks[index], window_id=hall.windows[index])
+        return ticket.number if ticket is not None else None
+
+
+def _at_windows(hall: Hall) -> dict[str, int | None]:
+    with hall.factory() as s:
+        return {t.number: t.window_id for t in s.scalars(select(Ticket).where(Ticket.number.in_(hall.numbers)))}
+
+
+def test_a_ticket_another_window_called_meanwhile_is_not_called_again(hall: Hall,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = hall.numbers
+    other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 1))
+    assert _call_next(hall, 0) == second  # its pick was the first ticket, which window 2 called meanwhile
+    assert other == [first]
+    assert _at_windows(hall) == {first: hall.windows[1], second: hall.windows[0]}
+
+
+def test_a_window_calling_twice_at_once_calls_one_ticket(hall: Hall, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = hall.numbers
+    other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 0))
+    with pytest.raises(Conflict) as caught:
+        _call_next(hall, 0)
+    assert caught.value.code == "ticket_at_window"
+    assert other == [first]
+    assert _at_windows(hall) == {first: hall.windows[0], second: None}
