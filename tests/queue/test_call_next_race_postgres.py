@@ -38,7 +38,7 @@ class Hall:
     clock: FixedClock
     windows: list[int]
     clerks: list[Actor]
-    numbers: list[str]
+    tickets: list[int]
 
 
 @pytest.fixture
@@ -65,9 +65,9 @@ def hall(databases: DatabaseFactory) -> Iterator[Hall]:
             service.sign_in_window(s, clock=clock, actor=clerk, window_id=window.id)
             windows.append(window.id)
             clerks.append(clerk)
-        numbers = [service.issue_ticket(s, clock=clock, actor=KIOSK_ACTOR, hall_code=HALL, category="A").number
+        tickets = [service.issue_ticket(s, clock=clock, actor=KIOSK_ACTOR, hall_code=HALL, category="A").id
                    for _ in range(2)]
-    yield Hall(factory, clock, windows, clerks, numbers)
+    yield Hall(factory, clock, windows, clerks, tickets)
 
 
 def _between_pick_and_lock(monkeypatch: pytest.MonkeyPatch, other: Callable[[], Any]) -> list[Any]:
@@ -85,20 +85,21 @@ def _between_pick_and_lock(monkeypatch: pytest.MonkeyPatch, other: Callable[[], 
     return ran
 
 
-def _call_next(hall: Hall, index: int) -> str | None:
+def _call_next(hall: Hall, index: int) -> int | None:
     with hall.factory() as s, s.begin():
         ticket = service.call_next(s, clock=hall.clock, actor=hall.clerks[index], window_id=hall.windows[index])
-        return ticket.number if ticket is not None else None
+        return ticket.id if ticket is not None else None
 
 
-def _at_windows(hall: Hall) -> dict[str, int | None]:
+def _at_windows(hall: Hall) -> dict[int, int | None]:
     with hall.factory() as s:
-        return {t.number: t.window_id for t in s.scalars(select(Ticket).where(Ticket.number.in_(hall.numbers)))}
+        return {ticket_id: window_id for ticket_id, window_id in s.execute(
+            select(Ticket.id, Ticket.window_id).where(Ticket.id.in_(hall.tickets)))}
 
 
 def test_a_ticket_another_window_called_meanwhile_is_not_called_again(hall: Hall,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    first, second = hall.numbers
+    first, second = hall.tickets
     other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 1))
     assert _call_next(hall, 0) == second  # its pick was the first ticket, which window 2 called meanwhile
     assert other == [first]
@@ -106,10 +107,22 @@ def test_a_ticket_another_window_called_meanwhile_is_not_called_again(hall: Hall
 
 
 def test_a_window_calling_twice_at_once_calls_one_ticket(hall: Hall, monkeypatch: pytest.MonkeyPatch) -> None:
-    first, second = hall.numbers
+    first, second = hall.tickets
     other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 0))
     with pytest.raises(Conflict) as caught:
         _call_next(hall, 0)
+    assert caught.value.code == "ticket_at_window"
+    assert other == [first]
+    assert _at_windows(hall) == {first: hall.windows[0], second: None}
+
+
+def test_a_specific_call_from_a_window_that_called_meanwhile_is_refused(hall: Hall,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = hall.tickets
+    other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 0))
+    with hall.factory() as s, s.begin(), pytest.raises(Conflict) as caught:
+        service.call_specific(s, clock=hall.clock, actor=hall.clerks[0], window_id=hall.windows[0], ticket_id=second,
+                              reason="老人优先")
     assert caught.value.code == "ticket_at_window"
     assert other == [first]
     assert _at_windows(hall) == {first: hall.windows[0], second: None}

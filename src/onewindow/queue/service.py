@@ -1096,13 +1096,16 @@ def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -
     window, picked = _pick_next(session, clock=clock, actor=actor, window_id=window_id)
     if picked is None:
         return None
-    hall_settings(session, window.hall_id, for_update=True)
-    if not _still_callable(session, window, picked[0]):
+    window = _locked_ready_window(session, actor, window)
+    ticket, policy = picked
+    category = ticket.category_id
+    session.refresh(ticket)
+    if ticket.state not in _QUEUED or ticket.category_id != category:  # called or moved meanwhile: pick again
         session.expire_all()  # nothing is written yet: what the first pick read is read again
         window, picked = _pick_next(session, clock=clock, actor=actor, window_id=window_id)
         if picked is None:
             return None
-    ticket, policy = picked
+        ticket, policy = picked
     return _call(session, clock=clock, actor=actor, window=window, ticket=ticket, action="call_next",
                  extra={"policy": policy})
 
@@ -1130,14 +1133,13 @@ def _pick_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) 
     return window, (by_key[picked.key], policy.name) if picked is not None else None
 
 
-def _still_callable(session: Session, window: Window, ticket: Ticket) -> bool:
-    """Whether, as committed now, the window may still call and the ticket still waits in the line it was
-    picked from."""
-    category = ticket.category_id
+def _locked_ready_window(session: Session, actor: Actor, window: Window) -> Window:
+    """Lock the window's hall (after the audit chain's head: ``hall_settings``) and check again, as committed now,
+    that the window may call (its clerk signed in, not paused, no ticket at it: another call may have committed
+    since it was read)."""
+    hall_settings(session, window.hall_id, for_update=True)
     session.refresh(window)
-    session.refresh(ticket)
-    return (window.status != WindowStatus.PAUSED.value and ticket.state in _QUEUED and ticket.category_id == category
-            and current_ticket(session, window.id) is None)
+    return _ready_window(session, actor, window.id)
 
 
 def call_specific(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int,
@@ -1146,8 +1148,7 @@ def call_specific(session: Session, *, clock: Clock, actor: Actor, window_id: in
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationFailed([Problem("reason", "reason_required", "指定呼叫须填写原因")])
-    window = _ready_window(session, actor, window_id)
-    hall_settings(session, window.hall_id, for_update=True)
+    window = _locked_ready_window(session, actor, _my_window(session, actor, window_id))
     ticket = get_ticket(session, ticket_id)
     if ticket.hall_id != window.hall_id:
         raise NotFound("号票", str(ticket_id), "ticket_id")
