@@ -58,3 +58,25 @@ def test_the_invariants_report_what_was_acknowledged_but_not_stored(databases: D
 def test_the_mix_must_be_rush_or_day() -> None:
     with pytest.raises(ValueError, match="unknown mix"):
         loadbench.run(database_url=None, workers=1, clients=1, seconds=1, mix="night")
+
+
+class _Answers:
+    """A connection that answers each request with the next (status, body)."""
+
+    def __init__(self, *answers: tuple[int, bytes]) -> None:
+        self.answers = list(answers)
+
+    def request(self, _method: str, _path: str, _body: object = None, _token: str | None = None) -> tuple[int, bytes]:
+        return self.answers.pop(0)
+
+
+def test_refusals_and_errors_are_counted_apart_with_their_first_answers() -> None:
+    conflict = '{"errors":[{"field":"","code":"number_conflict","message":"办件编号分配冲突，请重试"}]}'.encode()
+    client = _Answers((201, b'{"id": 1}'), (409, conflict), (500, b"Internal Server Error"))
+    tally = loadbench.Tally()
+    calls = [loadbench._call(client, tally, "case_intake", "POST", "/api/v1/cases", {}, expect=201)  # type: ignore[arg-type]
+             for _ in range(3)]
+    assert calls == [{"id": 1}, None, None]
+    assert tally.rejected == {"case_intake": 1} and tally.errors == {"case_intake": 1}
+    assert tally.rejected_samples == [f"case_intake: POST /api/v1/cases 409 {conflict.decode()}"]
+    assert tally.samples == ["case_intake: POST /api/v1/cases 500 Internal Server Error"]

@@ -79,6 +79,7 @@ from onewindow.queue.models import Ticket
 from onewindow.ratings.models import Rating
 
 HALL = "HJ-ZWZX"
+SAMPLES = 10  # unexpected answers and 409s kept for the report
 CATEGORIES = ("A", "B", "C")
 MIXES = ("rush", "day")
 
@@ -94,6 +95,7 @@ class Tally:
     cases: list[tuple[int, str]] = field(default_factory=list)  # acknowledged case intakes: id, number
     ratings: list[int] = field(default_factory=list)  # acknowledged ratings' ids
     samples: list[str] = field(default_factory=list)  # the first unexpected answers (to tell why)
+    rejected_samples: list[str] = field(default_factory=list)  # the first 409s (which conflict, and where)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, op: str, seconds: float, ok: bool) -> None:
@@ -104,10 +106,12 @@ class Tally:
             else:
                 self.errors[op] = self.errors.get(op, 0) + 1
 
-    def reject(self, op: str) -> None:
-        """Count a refusal the mix can legitimately cause (a 409)."""
+    def reject(self, op: str, sample: str) -> None:
+        """Count a refusal the mix can legitimately cause (a 409); the first few are kept, to tell which."""
         with self.lock:
             self.rejected[op] = self.rejected.get(op, 0) + 1
+            if len(self.rejected_samples) < SAMPLES:
+                self.rejected_samples.append(sample)
 
 
 def _free_port() -> int:
@@ -346,13 +350,14 @@ def _call(client: _Connection, tally: Tally, op: str, method: str, path: str, bo
     if status == expect:
         tally.record(op, seconds, True)
         return answer
+    sample = f"{op}: {method} {path} {status} {data[:200].decode(errors='replace')}"
     if status == 409:
-        tally.reject(op)
+        tally.reject(op, sample)
     else:
         tally.record(op, seconds, False)
         with tally.lock:
-            if len(tally.samples) < 10:
-                tally.samples.append(f"{op}: {method} {path} {status} {data[:200]!r}")
+            if len(tally.samples) < SAMPLES:
+                tally.samples.append(sample)
     return None
 
 
@@ -632,6 +637,8 @@ def run(*, database_url: str | None, workers: int, clients: int, seconds: float,
                   "load_average": list(os.getloadavg())}
         if tally.samples:
             report["error_samples"] = tally.samples
+        if tally.rejected_samples:
+            report["rejected_samples"] = tally.rejected_samples
         return report
 
 
