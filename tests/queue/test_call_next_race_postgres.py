@@ -5,16 +5,20 @@ the database's lock from the start of its transaction, so nothing commits in bet
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from onewindow import db
 from onewindow.catalog import service as catalog_service
+from onewindow.core import audit
 from onewindow.core.audit import Actor
 from onewindow.core.clock import FixedClock
 from onewindow.core.errors import Conflict
@@ -126,3 +130,44 @@ def test_a_specific_call_from_a_window_that_called_meanwhile_is_refused(hall: Ha
     assert caught.value.code == "ticket_at_window"
     assert other == [first]
     assert _at_windows(hall) == {first: hall.windows[0], second: None}
+
+
+def test_a_cancel_of_the_ticket_being_called_waits_for_the_call(hall: Hall, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The applicant cancels the very ticket a window is calling: the cancel waits for the audit head the call
+    holds, then finds the ticket called (and may still withdraw it). Before, the cancel wrote the ticket's row
+    first and then waited for the head, while the call held the head and waited for the row: PostgreSQL's
+    deadlock detector aborted one of them after a second, every other writer stalled behind the head meanwhile."""
+    first, _second = hall.tickets
+    locked, go_on = threading.Event(), threading.Event()
+    lock_hall = service._locked_ready_window
+
+    def locked_ready_window(session: Session, actor: Actor, window: Any) -> Any:
+        result = lock_hall(session, actor, window)  # the call holds the head and the hall now
+        locked.set()
+        go_on.wait(10)
+        return result
+
+    monkeypatch.setattr(service, "_locked_ready_window", locked_ready_window)
+
+    def cancel() -> str:
+        with hall.factory() as s, s.begin():
+            return service.cancel(s, clock=hall.clock, actor=audit.Actor(None, "applicant"), ticket_id=first,
+                                  reason="申请人取消").state
+
+    with ThreadPoolExecutor(2) as pool:
+        calling = pool.submit(_call_next, hall, 0)
+        assert locked.wait(10)
+        cancelling = pool.submit(cancel)
+        _until_a_lock_is_waited_for(hall)
+        go_on.set()
+        assert calling.result(10) == first
+        assert cancelling.result(10) == "cancelled"
+
+
+def _until_a_lock_is_waited_for(hall: Hall) -> None:
+    deadline = time.monotonic() + 10
+    with hall.factory() as s:
+        while not s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            assert time.monotonic() < deadline, "nothing waits for a lock"
+            s.rollback()
+            time.sleep(0.02)  # polling another process's state: the cancel's backend

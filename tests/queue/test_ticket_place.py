@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from onewindow.catalog.models import HallCategory
+from onewindow.catalog.models import Hall, HallCategory
 from onewindow.core.clock import CHINA_TZ, FixedClock
 from onewindow.core.errors import NotFound, ValidationFailed
 from onewindow.queue import service
@@ -82,8 +82,10 @@ def test_tickets_taken_before_midnight_and_written_after_go_to_the_new_days_line
     rows = [t.row for t in taken]
     assert [(r.number, r.day) for r in rows if r] == [("A001", dt.date(2026, 12, 1)), ("B001", dt.date(2026, 12, 1))]
     assert [t.ahead for t in taken] == [0, 0]
-    lasts = {(code, day.day): last for code, day, last in session.execute(
-        select(HallCategory.code, TicketCounter.day, TicketCounter.last).join(HallCategory))}
+    lasts = {(code, day.day): last for code, day, last in session.execute(  # this hall's (the demo has others')
+        select(HallCategory.code, TicketCounter.day, TicketCounter.last).join(HallCategory)
+        .join(Hall, Hall.id == TicketCounter.hall_id)
+        .where(Hall.code == qhall.code))}
     assert lasts["A", 30] == 1 and lasts.get(("B", 30), 0) == 0  # moved back, if moved
     if BACKEND == "postgres":  # moved with the head's lock, for the day taken on, then back
         assert ("B", 30) in lasts

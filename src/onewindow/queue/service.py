@@ -892,7 +892,12 @@ def _record(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, bef
 def _apply(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, window: Window | None,
            verb: Callable[[states.Ticket], states.Ticket], action: str, event_type: str, note: str = "",
            extra: dict[str, Any] | None = None) -> Ticket:
-    """Run a pure verb on the ticket, copy the result back and record it."""
+    """Run a pure verb on the ticket, copy the result back and record it. The audit chain's head is taken first and
+    the ticket read again under it: every writer of a ticket holds the head before the ticket's row (never the row
+    while it waits for the head, which deadlocked with a call holding the head), and the verb checks its transition
+    against what is committed (a ticket called by a window a moment ago is not cancelled as if still waiting)."""
+    audit.locked_head(session)
+    session.refresh(ticket)
     before = ticket_snapshot(ticket)
     new = verb(_pure(ticket))
     if new.category != ticket.category.code:
@@ -920,6 +925,7 @@ def _window_event(session: Session, *, clock: Clock, window: Window) -> None:
 
 def _window_audit(session: Session, *, clock: Clock, actor: Actor, window: Window, action: str,
                   before: dict[str, Any]) -> None:
+    audit.locked_head(session)  # before the window's row is written: the lock order of a call (head, hall, window)
     session.flush()
     audit.record(session, clock=clock, actor=actor, action=f"queue.window.{action}", entity_type="queue_window",
                  entity_id=window.id, before=before, after=window_snapshot(window))
@@ -1057,7 +1063,8 @@ def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
 def _queued(session: Session, *, hall_id: int, day: dt.date) -> list[Ticket]:
     return list(session.scalars(select(Ticket).where(Ticket.hall_id == hall_id, Ticket.day == day,
                                                      Ticket.state.in_([s.value for s in QUEUED_STATES]))
-                                .order_by(Ticket.queued_at, Ticket.id)))
+                                .order_by(Ticket.queued_at, Ticket.id)
+                                .execution_options(populate_existing=True)))  # as committed, also on a second read
 
 
 def _ready_window(session: Session, actor: Actor, window_id: int) -> Window:
@@ -1090,47 +1097,56 @@ def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -
 
     The pick is made before the hall's lock, from what is committed (the window, the queue, the policy), so only
     the call's writes wait for the lock and hold it. Under the lock (one caller per hall at a time, taken after the
-    audit chain's head: ``hall_settings``) the window and the picked ticket are read again; when either changed
-    meanwhile (another window called that ticket, the same window called twice at once), the pick is made again
-    under the lock, from what is committed then."""
-    window, picked = _pick_next(session, clock=clock, actor=actor, window_id=window_id)
+    audit chain's head: ``hall_settings``) the window and the picked ticket are read again: a window that called
+    meanwhile (a double click) is refused as it would have been, and when the ticket was called, cancelled or
+    moved meanwhile, the line is read again and the policy picks from it under the lock."""
+    window = _ready_window(session, actor, window_id)
+    queued = _queued(session, hall_id=window.hall_id, day=today(clock))
+    if not queued:
+        return None
+    line = _Line.read(session, clock=clock, window=window)
+    picked = line.pick(queued, clock.now())
     if picked is None:
         return None
     window = _locked_ready_window(session, actor, window)
-    ticket, policy = picked
-    category = ticket.category_id
-    session.refresh(ticket)
-    if ticket.state not in _QUEUED or ticket.category_id != category:  # called or moved meanwhile: pick again
-        session.expire_all()  # nothing is written yet: what the first pick read is read again
-        window, picked = _pick_next(session, clock=clock, actor=actor, window_id=window_id)
+    category = picked.category_id
+    session.refresh(picked)
+    if picked.state not in _QUEUED or picked.category_id != category:
+        picked = line.pick(_queued(session, hall_id=window.hall_id, day=today(clock)), clock.now())
         if picked is None:
             return None
-        ticket, policy = picked
-    return _call(session, clock=clock, actor=actor, window=window, ticket=ticket, action="call_next",
-                 extra={"policy": policy})
+    return _call(session, clock=clock, actor=actor, window=window, ticket=picked, action="call_next",
+                 extra={"policy": line.policy.name})
 
 
-def _pick_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> tuple[
-        Window, tuple[Ticket, str] | None]:
-    """The window and the ticket its hall's routing policy picks for it (with the policy's name), or None."""
-    window = _ready_window(session, actor, window_id)
-    settings = hall_settings(session, window.hall_id)
-    policy = routing.make_policy(settings.routing_policy, settings.policy_params)
-    view = window_view(session, window)
-    queued = _queued(session, hall_id=window.hall_id, day=today(clock))
-    if not queued:
-        return window, None
-    categories = _categories(session)
-    expected = expected_service_minutes(session, clock=clock, hall_id=window.hall_id)
-    by_key = {str(t.id): t for t in queued}
-    waiting = [routing.WaitingTicket(
-        key=str(t.id), category=categories[t.category_id].code, queued_at=routing.to_minutes(t.queued_at),
-        expected_service_min=expected.get(categories[t.category_id].code, DEFAULT_SERVICE_MIN),
-        ticket_class=TicketClass(t.ticket_class),
-        appointment_at=routing.to_minutes(t.appointment_at) if t.appointment_at else None,
-        item_code=t.item_code or "") for t in queued]
-    picked = policy.pick(view, waiting, routing.to_minutes(clock.now()))
-    return window, (by_key[picked.key], policy.name) if picked is not None else None
+@dataclass(frozen=True)
+class _Line:
+    """What a window's pick needs besides the waiting tickets: the hall's policy, the window's view, the categories
+    and their expected service times (read once a call, also when the pick is made again under the lock)."""
+
+    policy: routing.RoutingPolicy
+    view: routing.WindowView
+    categories: dict[int, HallCategory]
+    expected: dict[str, float]
+
+    @classmethod
+    def read(cls, session: Session, *, clock: Clock, window: Window) -> _Line:
+        settings = hall_settings(session, window.hall_id)
+        return cls(routing.make_policy(settings.routing_policy, settings.policy_params),
+                   window_view(session, window), _categories(session),
+                   expected_service_minutes(session, clock=clock, hall_id=window.hall_id))
+
+    def pick(self, queued: list[Ticket], now: dt.datetime) -> Ticket | None:
+        """The ticket the policy picks from these waiting tickets (``_queued``), or None."""
+        by_key = {str(t.id): t for t in queued}
+        waiting = [routing.WaitingTicket(
+            key=str(t.id), category=self.categories[t.category_id].code, queued_at=routing.to_minutes(t.queued_at),
+            expected_service_min=self.expected.get(self.categories[t.category_id].code, DEFAULT_SERVICE_MIN),
+            ticket_class=TicketClass(t.ticket_class),
+            appointment_at=routing.to_minutes(t.appointment_at) if t.appointment_at else None,
+            item_code=t.item_code or "") for t in queued]
+        picked = self.policy.pick(self.view, waiting, routing.to_minutes(now)) if waiting else None
+        return by_key[picked.key] if picked is not None else None
 
 
 def _locked_ready_window(session: Session, actor: Actor, window: Window) -> Window:
