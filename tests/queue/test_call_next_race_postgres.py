@@ -1,14 +1,14 @@
-"""Call-next on PostgreSQL when another call commits between a window's pick and its lock on the hall: the pick is
-made again under the lock, so a ticket another window took is not called twice and a window called twice at once
-(a double click) calls one ticket. PostgreSQL only (``ONEWINDOW_TEST_BACKEND=postgres``): on SQLite a writer holds
-the database's lock from the start of its transaction, so nothing commits in between."""
+"""Call-next on PostgreSQL with another writer in between: a window's pick is locked only if the ticket still
+waits (a ticket another window took meanwhile is skipped, not called twice), a window's changes run one after
+the other (a double click calls one ticket; a 特呼 meanwhile is refused), and a cancel of the ticket being called
+waits for the call instead of deadlocking with it. PostgreSQL only (``ONEWINDOW_TEST_BACKEND=postgres``): on
+SQLite a writer holds the database's lock from the start of its transaction, so nothing comes in between."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,19 +74,33 @@ def hall(databases: DatabaseFactory) -> Iterator[Hall]:
     yield Hall(factory, clock, windows, clerks, tickets)
 
 
-def _between_pick_and_lock(monkeypatch: pytest.MonkeyPatch, other: Callable[[], Any]) -> list[Any]:
-    """Run ``other`` once, committed, when the first call-next is about to lock its hall's row (after its pick)."""
-    locking = service.hall_settings
-    ran: list[Any] = []
+def _meanwhile(monkeypatch: pytest.MonkeyPatch, pool: ThreadPoolExecutor, hall: Hall, other: Callable[[], Any], *,
+               holding_the_ticket: bool = False) -> list[Future[Any]]:
+    """Run ``other`` in its own thread and transaction when the first call-next is about to lock its picked ticket
+    (or, ``holding_the_ticket``, has locked it), and let the call go on once ``other`` has ended or waits for a
+    lock the call holds."""
+    lock_waiting = service._lock_waiting
+    started: list[Future[Any]] = []
 
-    def hall_settings(session: Session, hall_id: int, *, for_update: bool = False) -> Any:
-        if for_update and not ran:
-            ran.append(None)
-            ran[0] = other()
-        return locking(session, hall_id, for_update=for_update)
+    def locking(session: Session, ticket: Ticket) -> bool:
+        if started:
+            return lock_waiting(session, ticket)
+        locked = lock_waiting(session, ticket) if holding_the_ticket else False
+        started.append(pool.submit(other))
+        _until_ended_or_waiting(hall, started[0])
+        return locked if holding_the_ticket else lock_waiting(session, ticket)
 
-    monkeypatch.setattr(service, "hall_settings", hall_settings)
-    return ran
+    monkeypatch.setattr(service, "_lock_waiting", locking)
+    return started
+
+
+def _until_ended_or_waiting(hall: Hall, future: Future[Any]) -> None:
+    deadline = time.monotonic() + 10
+    with hall.factory() as s:
+        while not future.done() and not s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+            assert time.monotonic() < deadline, "the other transaction neither ended nor waits for a lock"
+            s.rollback()
+            time.sleep(0.02)  # polling another backend's state
 
 
 def _call_next(hall: Hall, index: int) -> int | None:
@@ -104,70 +118,54 @@ def _at_windows(hall: Hall) -> dict[int, int | None]:
 def test_a_ticket_another_window_called_meanwhile_is_not_called_again(hall: Hall,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = hall.tickets
-    other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 1))
-    assert _call_next(hall, 0) == second  # its pick was the first ticket, which window 2 called meanwhile
-    assert other == [first]
+    with ThreadPoolExecutor(1) as pool:
+        other = _meanwhile(monkeypatch, pool, hall, lambda: _call_next(hall, 1))
+        assert _call_next(hall, 0) == second  # its pick was the first ticket, which window 2 called meanwhile
+        assert other[0].result(10) == first
     assert _at_windows(hall) == {first: hall.windows[1], second: hall.windows[0]}
 
 
 def test_a_window_calling_twice_at_once_calls_one_ticket(hall: Hall, monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = hall.tickets
-    other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 0))
-    with pytest.raises(Conflict) as caught:
-        _call_next(hall, 0)
+    with ThreadPoolExecutor(1) as pool:
+        other = _meanwhile(monkeypatch, pool, hall, lambda: _call_next(hall, 0))
+        assert _call_next(hall, 0) == first
+        with pytest.raises(Conflict) as caught:  # the second click waited for the first, then found its ticket
+            other[0].result(10)
     assert caught.value.code == "ticket_at_window"
-    assert other == [first]
     assert _at_windows(hall) == {first: hall.windows[0], second: None}
 
 
-def test_a_specific_call_from_a_window_that_called_meanwhile_is_refused(hall: Hall,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_specific_call_from_a_window_calling_meanwhile_is_refused(hall: Hall,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     first, second = hall.tickets
-    other = _between_pick_and_lock(monkeypatch, lambda: _call_next(hall, 0))
-    with hall.factory() as s, s.begin(), pytest.raises(Conflict) as caught:
-        service.call_specific(s, clock=hall.clock, actor=hall.clerks[0], window_id=hall.windows[0], ticket_id=second,
-                              reason="老人优先")
+
+    def call_specific() -> Ticket:
+        with hall.factory() as s, s.begin():
+            return service.call_specific(s, clock=hall.clock, actor=hall.clerks[0], window_id=hall.windows[0],
+                                         ticket_id=second, reason="老人优先")
+
+    with ThreadPoolExecutor(1) as pool:
+        other = _meanwhile(monkeypatch, pool, hall, call_specific)
+        assert _call_next(hall, 0) == first
+        with pytest.raises(Conflict) as caught:
+            other[0].result(10)
     assert caught.value.code == "ticket_at_window"
-    assert other == [first]
     assert _at_windows(hall) == {first: hall.windows[0], second: None}
 
 
 def test_a_cancel_of_the_ticket_being_called_waits_for_the_call(hall: Hall, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The applicant cancels the very ticket a window is calling: the cancel waits for the audit head the call
-    holds, then finds the ticket called (and may still withdraw it). Before, the cancel wrote the ticket's row
-    first and then waited for the head, while the call held the head and waited for the row: PostgreSQL's
-    deadlock detector aborted one of them after a second, every other writer stalled behind the head meanwhile."""
+    """The applicant cancels the very ticket a window is calling: the cancel waits for the call's lock on the
+    ticket, then finds it called (and may still withdraw it). No deadlock: a writer of a ticket locks its row
+    before the audit chain's head, never the head before the row."""
     first, _second = hall.tickets
-    locked, go_on = threading.Event(), threading.Event()
-    lock_hall = service._locked_ready_window
-
-    def locked_ready_window(session: Session, actor: Actor, window: Any) -> Any:
-        result = lock_hall(session, actor, window)  # the call holds the head and the hall now
-        locked.set()
-        go_on.wait(10)
-        return result
-
-    monkeypatch.setattr(service, "_locked_ready_window", locked_ready_window)
 
     def cancel() -> str:
         with hall.factory() as s, s.begin():
             return service.cancel(s, clock=hall.clock, actor=audit.Actor(None, "applicant"), ticket_id=first,
                                   reason="申请人取消").state
 
-    with ThreadPoolExecutor(2) as pool:
-        calling = pool.submit(_call_next, hall, 0)
-        assert locked.wait(10)
-        cancelling = pool.submit(cancel)
-        _until_a_lock_is_waited_for(hall)
-        go_on.set()
-        assert calling.result(10) == first
-        assert cancelling.result(10) == "cancelled"
-
-
-def _until_a_lock_is_waited_for(hall: Hall) -> None:
-    deadline = time.monotonic() + 10
-    with hall.factory() as s:
-        while not s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
-            assert time.monotonic() < deadline, "nothing waits for a lock"
-            s.rollback()
-            time.sleep(0.02)  # polling another process's state: the cancel's backend
+    with ThreadPoolExecutor(1) as pool:
+        other = _meanwhile(monkeypatch, pool, hall, cancel, holding_the_ticket=True)
+        assert _call_next(hall, 0) == first
+        assert other[0].result(10) == "cancelled"

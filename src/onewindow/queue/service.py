@@ -266,14 +266,9 @@ def qualified_categories(session: Session, user_id: int) -> list[str]:
 
 
 def hall_settings(session: Session, hall_id: int, *, for_update: bool = False) -> HallQueueSettings:
-    """The hall's queue settings (created with defaults on first use); ``for_update`` locks the row, after the
-    audit chain's head (which the caller's audited write holds until its COMMIT anyway): on PostgreSQL a caller
-    that held the hall's row while it waited for the head would keep every other window of the hall waiting for
-    the same head behind it (call-next serialized on the hall at a writer's whole wait: about 1 s a call in the
-    working-day mix), and one lock order for every writer keeps them from deadlocking."""
+    """The hall's queue settings (created with defaults on first use); ``for_update`` locks the row."""
     stmt = select(HallQueueSettings).where(HallQueueSettings.hall_id == hall_id)
     if for_update:
-        audit.locked_head(session)
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     row = session.scalars(stmt).first()
     if row is None:
@@ -892,12 +887,11 @@ def _record(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, bef
 def _apply(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, window: Window | None,
            verb: Callable[[states.Ticket], states.Ticket], action: str, event_type: str, note: str = "",
            extra: dict[str, Any] | None = None) -> Ticket:
-    """Run a pure verb on the ticket, copy the result back and record it. The audit chain's head is taken first and
-    the ticket read again under it: every writer of a ticket holds the head before the ticket's row (never the row
-    while it waits for the head, which deadlocked with a call holding the head), and the verb checks its transition
-    against what is committed (a ticket called by a window a moment ago is not cancelled as if still waiting)."""
-    audit.locked_head(session)
-    session.refresh(ticket)
+    """Run a pure verb on the ticket, copy the result back and record it. The ticket's row is locked and read
+    again first, so the verb checks its transition against what is committed (a ticket a window has just called
+    is not cancelled as if it still waited); the audit chain's head comes after, with the entry, as for every
+    writer of a row."""
+    session.refresh(ticket, with_for_update={"of": Ticket})
     before = ticket_snapshot(ticket)
     new = verb(_pure(ticket))
     if new.category != ticket.category.code:
@@ -925,7 +919,6 @@ def _window_event(session: Session, *, clock: Clock, window: Window) -> None:
 
 def _window_audit(session: Session, *, clock: Clock, actor: Actor, window: Window, action: str,
                   before: dict[str, Any]) -> None:
-    audit.locked_head(session)  # before the window's row is written: the lock order of a call (head, hall, window)
     session.flush()
     audit.record(session, clock=clock, actor=actor, action=f"queue.window.{action}", entity_type="queue_window",
                  entity_id=window.id, before=before, after=window_snapshot(window))
@@ -981,7 +974,12 @@ def sign_in_window(session: Session, *, clock: Clock, actor: Actor, window_id: i
 
 
 def _my_window(session: Session, actor: Actor, window_id: int) -> Window:
-    window = get_window(session, window_id)
+    """The clerk's own window, its row locked for the transaction (read as committed): every change a clerk makes
+    at a window begins here, so two of them at once (a double click) run one after the other, and the window's
+    row is always locked before a ticket's and before the audit chain's head."""
+    window = session.get(Window, window_id, with_for_update={"of": Window}, populate_existing=True)
+    if window is None:
+        raise NotFound("窗口", str(window_id), "window_id")
     if actor.id is None or window.clerk_id != actor.id or window.status == WindowStatus.OFFLINE.value:
         raise PermissionDenied(f"您未在{window.label}签到，不能操作该窗口", code="not_signed_in")
     return window
@@ -1095,28 +1093,31 @@ def _call(session: Session, *, clock: Clock, actor: Actor, window: Window, ticke
 def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Ticket | None:
     """Call the ticket the hall's routing policy picks for this window; None when nothing it may serve waits.
 
-    The pick is made before the hall's lock, from what is committed (the window, the queue, the policy), so only
-    the call's writes wait for the lock and hold it. Under the lock (one caller per hall at a time, taken after the
-    audit chain's head: ``hall_settings``) the window and the picked ticket are read again: a window that called
-    meanwhile (a double click) is refused as it would have been, and when the ticket was called, cancelled or
-    moved meanwhile, the line is read again and the policy picks from it under the lock."""
+    The window's row is locked first (``_my_window``: a window calling twice at once calls once). The pick is made
+    from the waiting tickets as committed, and the picked ticket's row is then locked only if it still waits in
+    the same line and no other transaction holds it (``SKIP LOCKED``: another window calling it, the applicant
+    cancelling it); else the policy picks again without it. So the windows of a hall never wait for each other,
+    and a call holds no lock while it waits for the audit chain's head but its window's and its ticket's."""
     window = _ready_window(session, actor, window_id)
     queued = _queued(session, hall_id=window.hall_id, day=today(clock))
     if not queued:
         return None
     line = _Line.read(session, clock=clock, window=window)
-    picked = line.pick(queued, clock.now())
-    if picked is None:
-        return None
-    window = _locked_ready_window(session, actor, window)
-    category = picked.category_id
-    session.refresh(picked)
-    if picked.state not in _QUEUED or picked.category_id != category:
-        picked = line.pick(_queued(session, hall_id=window.hall_id, day=today(clock)), clock.now())
-        if picked is None:
-            return None
-    return _call(session, clock=clock, actor=actor, window=window, ticket=picked, action="call_next",
-                 extra={"policy": line.policy.name})
+    now = clock.now()
+    while (picked := line.pick(queued, now)) is not None:
+        if _lock_waiting(session, picked):
+            return _call(session, clock=clock, actor=actor, window=window, ticket=picked, action="call_next",
+                         extra={"policy": line.policy.name})
+        queued = [t for t in queued if t.id != picked.id]
+    return None
+
+
+def _lock_waiting(session: Session, ticket: Ticket) -> bool:
+    """Lock the ticket's row if it still waits in the line it was picked from and no other transaction holds it;
+    False (at once, without waiting) if not."""
+    return session.scalar(select(Ticket.id).where(Ticket.id == ticket.id, Ticket.state.in_(_QUEUED),
+                                                  Ticket.category_id == ticket.category_id)
+                          .with_for_update(skip_locked=True)) is not None
 
 
 @dataclass(frozen=True)
@@ -1149,22 +1150,13 @@ class _Line:
         return by_key[picked.key] if picked is not None else None
 
 
-def _locked_ready_window(session: Session, actor: Actor, window: Window) -> Window:
-    """Lock the window's hall (after the audit chain's head: ``hall_settings``) and check again, as committed now,
-    that the window may call (its clerk signed in, not paused, no ticket at it: another call may have committed
-    since it was read)."""
-    hall_settings(session, window.hall_id, for_update=True)
-    session.refresh(window)
-    return _ready_window(session, actor, window.id)
-
-
 def call_specific(session: Session, *, clock: Clock, actor: Actor, window_id: int, ticket_id: int,
                   reason: str) -> Ticket:
     """Call a chosen ticket out of policy order (特呼); an exception, so a reason is required and logged."""
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ValidationFailed([Problem("reason", "reason_required", "指定呼叫须填写原因")])
-    window = _locked_ready_window(session, actor, _my_window(session, actor, window_id))
+    window = _ready_window(session, actor, window_id)
     ticket = get_ticket(session, ticket_id)
     if ticket.hall_id != window.hall_id:
         raise NotFound("号票", str(ticket_id), "ticket_id")
