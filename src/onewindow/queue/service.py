@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Table, TextClause, bindparam, event, func, insert, or_, select, text
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -59,6 +60,8 @@ _MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 # The statements of the hottest paths (taking a ticket, a ticket's status), built once with bound parameters:
 # building a statement costs more than running it on SQLite, and these run several times a ticket.
 _QUEUED = [s.value for s in QUEUED_STATES]
+_TICKET_COLUMNS = [attr.key for attr in sa_inspect(Ticket).column_attrs]
+_TICKET_RELATIONS = [attr.key for attr in sa_inspect(Ticket).relationships]
 _OPEN_WINDOW = [WindowStatus.IDLE.value, WindowStatus.SERVING.value]
 _CATEGORY_BY_CODE = select(HallCategory).where(HallCategory.code == bindparam("code"))
 _AHEAD = select(func.count()).select_from(Ticket).where(
@@ -891,7 +894,8 @@ def _apply(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, wind
     again first, so the verb checks its transition against what is committed (a ticket a window has just called
     is not cancelled as if it still waited); the audit chain's head comes after, with the entry, as for every
     writer of a row."""
-    session.refresh(ticket, with_for_update={"of": Ticket})
+    session.refresh(ticket, attribute_names=_TICKET_COLUMNS, with_for_update={"of": Ticket})  # the row alone
+    session.expire(ticket, _TICKET_RELATIONS)  # its hall, category, window: again from the session, by their ids
     before = ticket_snapshot(ticket)
     new = verb(_pure(ticket))
     if new.category != ticket.category.code:
