@@ -25,7 +25,7 @@ from onewindow.core.errors import Conflict
 from onewindow.demo import load_demo
 from onewindow.queue import service
 from onewindow.queue.api import KIOSK_ACTOR
-from onewindow.queue.models import Ticket
+from onewindow.queue.models import Ticket, TicketCase
 from onewindow.staff import service as staff_service
 from tests.conftest import BACKEND, START, DatabaseFactory
 from tests.factories import DEMO_PASSWORD
@@ -94,10 +94,14 @@ def _meanwhile(monkeypatch: pytest.MonkeyPatch, pool: ThreadPoolExecutor, hall: 
     return started
 
 
+_WAITING = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+               " AND wait_event_type = 'Lock'")  # a backend of this test's own database waits for a lock
+
+
 def _until_ended_or_waiting(hall: Hall, future: Future[Any]) -> None:
     deadline = time.monotonic() + 10
     with hall.factory() as s:
-        while not future.done() and not s.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted")):
+        while not future.done() and not s.scalar(_WAITING):
             assert time.monotonic() < deadline, "the other transaction neither ended nor waits for a lock"
             s.rollback()
             time.sleep(0.02)  # polling another backend's state
@@ -169,3 +173,30 @@ def test_a_cancel_of_the_ticket_being_called_waits_for_the_call(hall: Hall, monk
         other = _meanwhile(monkeypatch, pool, hall, cancel, holding_the_ticket=True)
         assert _call_next(hall, 0) == first
         assert other[0].result(10) == "cancelled"
+
+
+def test_a_clerk_finishing_a_ticket_an_intake_refers_to_does_not_deadlock_with_it(hall: Hall) -> None:
+    """An intake at the window records its visit under the ticket (a row that refers to it: KEY SHARE on the
+    ticket's row) while it holds the audit head (taken to number the case); the clerk finishes the ticket
+    meanwhile. The finish locks the ticket FOR NO KEY UPDATE, which that share does not wait for: it waits for
+    the head, and both go through. (With FOR UPDATE, the intake waited for the finish's row lock while the
+    finish waited for the intake's head: PostgreSQL aborted one after a second.)"""
+    first, _second = hall.tickets
+    clerk, window = hall.clerks[0], hall.windows[0]
+    with hall.factory() as s, s.begin():
+        service.call_specific(s, clock=hall.clock, actor=clerk, window_id=window, ticket_id=first, reason="测试")
+        service.start_serving(s, clock=hall.clock, actor=clerk, window_id=window, ticket_id=first)
+
+    def finish() -> str:
+        with hall.factory() as s, s.begin():
+            return service.finish(s, clock=hall.clock, actor=clerk, window_id=window, ticket_id=first).state
+
+    with hall.factory() as intake, ThreadPoolExecutor(1) as pool:
+        db.begin_write(intake)
+        audit.locked_head(intake)  # as ``insert_numbered`` does
+        finishing = pool.submit(finish)
+        _until_ended_or_waiting(hall, finishing)
+        intake.add(TicketCase(ticket_id=first, case_number="20261124-00001-0", linked_at=hall.clock.now(),
+                              linked_by=clerk.id))  # as ``record_visit`` does
+        intake.commit()
+        assert finishing.result(10) == "done"

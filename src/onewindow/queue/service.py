@@ -894,8 +894,12 @@ def _apply(session: Session, *, clock: Clock, actor: Actor, ticket: Ticket, wind
     again first, so the verb checks its transition against what is committed (a ticket a window has just called
     is not cancelled as if it still waited); the audit chain's head comes after, with the entry, as for every
     writer of a row."""
-    session.refresh(ticket, attribute_names=_TICKET_COLUMNS, with_for_update={"of": Ticket})  # the row alone
+    # the row alone, FOR NO KEY UPDATE: a writer of a row that refers to the ticket (an intake's visit, holding
+    # the audit head) takes KEY SHARE on it, which FOR UPDATE would wait for, while this waits for the head
+    session.refresh(ticket, attribute_names=_TICKET_COLUMNS, with_for_update={"of": Ticket, "key_share": True})
     session.expire(ticket, _TICKET_RELATIONS)  # its hall, category, window: again from the session, by their ids
+    if window is not None and ticket.state in AT_WINDOW_STATES and ticket.window_id != window.id:
+        raise Conflict(f"号票{ticket.number}不在{window.label}", code="ticket_elsewhere", field="ticket_id")
     before = ticket_snapshot(ticket)
     new = verb(_pure(ticket))
     if new.category != ticket.category.code:
@@ -943,7 +947,8 @@ def may_sign_in(window: Window, qualified: Sequence[str]) -> bool:
 
 def sign_in_window(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Window:
     """The clerk takes the window (签到); 403 when not qualified, 409 when it is taken or they sit elsewhere."""
-    window = session.scalars(select(Window).where(Window.id == window_id).with_for_update(of=Window)  # one clerk wins
+    window = session.scalars(select(Window).where(Window.id == window_id)
+                             .with_for_update(of=Window, key_share=True)  # one clerk wins
                              .execution_options(populate_existing=True)).first()
     if window is None:
         raise NotFound("窗口", str(window_id), "window_id")
@@ -981,7 +986,8 @@ def _my_window(session: Session, actor: Actor, window_id: int) -> Window:
     """The clerk's own window, its row locked for the transaction (read as committed): every change a clerk makes
     at a window begins here, so two of them at once (a double click) run one after the other, and the window's
     row is always locked before a ticket's and before the audit chain's head."""
-    window = session.get(Window, window_id, with_for_update={"of": Window}, populate_existing=True)
+    window = session.get(Window, window_id, with_for_update={"of": Window, "key_share": True},
+                         populate_existing=True)
     if window is None:
         raise NotFound("窗口", str(window_id), "window_id")
     if actor.id is None or window.clerk_id != actor.id or window.status == WindowStatus.OFFLINE.value:
@@ -1101,7 +1107,9 @@ def call_next(session: Session, *, clock: Clock, actor: Actor, window_id: int) -
     from the waiting tickets as committed, and the picked ticket's row is then locked only if it still waits in
     the same line and no other transaction holds it (``SKIP LOCKED``: another window calling it, the applicant
     cancelling it); else the policy picks again without it. So the windows of a hall never wait for each other,
-    and a call holds no lock while it waits for the audit chain's head but its window's and its ticket's."""
+    and a call holds no lock while it waits for the audit chain's head but its window's and its ticket's. A
+    ticket whose row another transaction holds at that moment (a cancel of it, a clerk's change to it) is passed
+    over: the next one is called, or none if it was the only one (the clerk calls again)."""
     window = _ready_window(session, actor, window_id)
     queued = _queued(session, hall_id=window.hall_id, day=today(clock))
     if not queued:
@@ -1121,7 +1129,7 @@ def _lock_waiting(session: Session, ticket: Ticket) -> bool:
     False (at once, without waiting) if not."""
     return session.scalar(select(Ticket.id).where(Ticket.id == ticket.id, Ticket.state.in_(_QUEUED),
                                                   Ticket.category_id == ticket.category_id)
-                          .with_for_update(skip_locked=True)) is not None
+                          .with_for_update(skip_locked=True, key_share=True)) is not None
 
 
 @dataclass(frozen=True)
