@@ -196,9 +196,11 @@ def _taken_ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_TAKEN_KEY, None)
 
 
-def get_window(session: Session, window_id: int) -> Window:
-    """A window, or 404."""
-    window = session.get(Window, window_id)
+def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window:
+    """A window, or 404. ``lock``: its row locked for the transaction (``FOR NO KEY UPDATE``, as every row a
+    writer of the queue locks) and read as committed."""
+    window = (session.get(Window, window_id, with_for_update={"of": Window, "key_share": True}, populate_existing=True)
+              if lock else session.get(Window, window_id))
     if window is None:
         raise NotFound("窗口", str(window_id), "window_id")
     return window
@@ -947,11 +949,7 @@ def may_sign_in(window: Window, qualified: Sequence[str]) -> bool:
 
 def sign_in_window(session: Session, *, clock: Clock, actor: Actor, window_id: int) -> Window:
     """The clerk takes the window (签到); 403 when not qualified, 409 when it is taken or they sit elsewhere."""
-    window = session.scalars(select(Window).where(Window.id == window_id)
-                             .with_for_update(of=Window, key_share=True)  # one clerk wins
-                             .execution_options(populate_existing=True)).first()
-    if window is None:
-        raise NotFound("窗口", str(window_id), "window_id")
+    window = get_window(session, window_id, lock=True)  # one clerk wins
     if actor.id is None:
         raise PermissionDenied("只有工作人员可以签到窗口")
     user = session.get(User, actor.id)
@@ -986,10 +984,7 @@ def _my_window(session: Session, actor: Actor, window_id: int) -> Window:
     """The clerk's own window, its row locked for the transaction (read as committed): every change a clerk makes
     at a window begins here, so two of them at once (a double click) run one after the other, and the window's
     row is always locked before a ticket's and before the audit chain's head."""
-    window = session.get(Window, window_id, with_for_update={"of": Window, "key_share": True},
-                         populate_existing=True)
-    if window is None:
-        raise NotFound("窗口", str(window_id), "window_id")
+    window = get_window(session, window_id, lock=True)
     if actor.id is None or window.clerk_id != actor.id or window.status == WindowStatus.OFFLINE.value:
         raise PermissionDenied(f"您未在{window.label}签到，不能操作该窗口", code="not_signed_in")
     return window
@@ -1071,8 +1066,7 @@ def expected_service_minutes(session: Session, *, clock: Clock, hall_id: int,
 def _queued(session: Session, *, hall_id: int, day: dt.date) -> list[Ticket]:
     return list(session.scalars(select(Ticket).where(Ticket.hall_id == hall_id, Ticket.day == day,
                                                      Ticket.state.in_([s.value for s in QUEUED_STATES]))
-                                .order_by(Ticket.queued_at, Ticket.id)
-                                .execution_options(populate_existing=True)))  # as committed, also on a second read
+                                .order_by(Ticket.queued_at, Ticket.id)))
 
 
 def _ready_window(session: Session, actor: Actor, window_id: int) -> Window:
@@ -1135,7 +1129,7 @@ def _lock_waiting(session: Session, ticket: Ticket) -> bool:
 @dataclass(frozen=True)
 class _Line:
     """What a window's pick needs besides the waiting tickets: the hall's policy, the window's view, the categories
-    and their expected service times (read once a call, also when the pick is made again under the lock)."""
+    and their expected service times (read once a call, also for a pick made again without a ticket passed over)."""
 
     policy: routing.RoutingPolicy
     view: routing.WindowView
